@@ -1,0 +1,260 @@
+"""Stateless neural-network functions (import as F): activations, layers' maths, losses.
+
+Every function checks its input at the boundary and names the shapes it expected; the work is done
+by the primitives in `minidl.ops` (or by composing tensor operations, when that is already exact).
+Names and defaults follow torch.nn.functional.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minidl.kernels.im2col import conv_output_size
+from minidl.ops.activations import LogSoftmax, PiecewiseLinear, Sign, Softmax, Softplus, Step
+from minidl.ops.convolution import Conv2d
+from minidl.ops.losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
+from minidl.ops.padding import Pad2d
+from minidl.ops.pooling import MaxPool2d
+from minidl.rng import default_generator
+from minidl.shapes import normalize_axis
+from minidl.tensor import Tensor
+
+IntPair = int | tuple[int, int]
+
+
+def _as_tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _pair(op: str, name: str, value: IntPair, minimum: int) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    if min(pair) < minimum:
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+# ----- activations: the slide's table ----------------------------------------------------------
+def step(z: Tensor) -> Tensor:
+    """Heaviside step, step(0) = 0.5; its derivative is 0 almost everywhere."""
+    return Step.apply(_as_tensor(z))
+
+
+def sign(z: Tensor) -> Tensor:
+    """sign(z) ∈ {−1, 0, 1}; derivative 0 almost everywhere."""
+    return Sign.apply(_as_tensor(z))
+
+
+def identity(z: Tensor) -> Tensor:
+    """The linear activation f(z) = z; f'(z) = 1."""
+    return _as_tensor(z)
+
+
+def piecewise_linear(z: Tensor) -> Tensor:
+    """1 for z ≥ ½, z + ½ in between, 0 for z ≤ −½."""
+    return PiecewiseLinear.apply(_as_tensor(z))
+
+
+def sigmoid(z: Tensor) -> Tensor:
+    """Logistic σ(z) = 1 / (1 + e⁻ᶻ), stable for any |z|."""
+    return _as_tensor(z).sigmoid()
+
+
+def tanh(z: Tensor) -> Tensor:
+    return _as_tensor(z).tanh()
+
+
+def relu(z: Tensor) -> Tensor:
+    """max(0, z), with ReLU'(0) = 0 as in PyTorch."""
+    return _as_tensor(z).relu()
+
+
+def softplus(z: Tensor) -> Tensor:
+    """ln(1 + eᶻ), a smooth ReLU whose derivative is σ(z)."""
+    return Softplus.apply(_as_tensor(z))
+
+
+def softmax(z: Tensor, axis: int = -1) -> Tensor:
+    z = _as_tensor(z)
+    return Softmax.apply(z, axis=normalize_axis("softmax", axis, z.ndim))
+
+
+def log_softmax(z: Tensor, axis: int = -1) -> Tensor:
+    z = _as_tensor(z)
+    return LogSoftmax.apply(z, axis=normalize_axis("log_softmax", axis, z.ndim))
+
+
+# ----- layers' maths -----------------------------------------------------------------------------
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x Wᵀ + b, with W of shape (out_features, in_features) as in PyTorch."""
+    x = _as_tensor(x)
+    if weight.ndim != 2 or x.ndim < 1 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {x.shape} needs its last axis equal to in_features = "
+                         f"{weight.shape[-1]} of the weight of shape {weight.shape}")
+    out = x @ weight.T
+    return out if bias is None else out + bias
+
+
+def _check_image_batch(op: str, x: Tensor) -> None:
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected a batch of images (N, C, H, W), got shape {x.shape}"
+                         + ("; add a batch axis with x.reshape(1, *x.shape)" if x.ndim == 3 else ""))
+
+
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
+           padding: IntPair = 0, dilation: IntPair = 1) -> Tensor:
+    """2-D cross-correlation of x (N, C, H, W) with weight (O, C, kh, kw), plus bias (O,).
+
+    Output (N, O, OH, OW) with OH = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1.
+    """
+    x = _as_tensor(x)
+    stride = _pair("conv2d", "stride", stride, 1)
+    padding = _pair("conv2d", "padding", padding, 0)
+    dilation = _pair("conv2d", "dilation", dilation, 1)
+    _check_image_batch("conv2d", x)
+    if weight.ndim != 4 or weight.shape[1] != x.shape[1]:
+        raise ValueError(f"conv2d: weight of shape {weight.shape} must be (out_channels, {x.shape[1]}, kh, kw) "
+                         f"for an input of shape {x.shape} with {x.shape[1]} channel(s)")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"conv2d: bias of shape {bias.shape} must be ({weight.shape[0]},)")
+    for axis, name in ((0, "height"), (1, "width")):
+        size, kernel = x.shape[2 + axis], weight.shape[2 + axis]
+        if conv_output_size(size, kernel, stride[axis], padding[axis], dilation[axis]) < 1:
+            raise ValueError(f"conv2d: the kernel (extent {dilation[axis] * (kernel - 1) + 1} with dilation "
+                             f"{dilation[axis]}) is larger than the padded input {name} "
+                             f"{size + 2 * padding[axis]} (input shape {x.shape}, padding {padding})")
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    return Conv2d.apply(*inputs, stride=stride, padding=padding, dilation=dilation)
+
+
+def max_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
+    """Maximum over kernel_size windows of x (N, C, H, W); stride defaults to kernel_size.
+
+    Padding is −∞ (it never wins) and may be at most half the kernel, as in PyTorch.
+    """
+    x = _as_tensor(x)
+    kernel = _pair("max_pool2d", "kernel_size", kernel_size, 1)
+    stride = kernel if stride is None else _pair("max_pool2d", "stride", stride, 1)
+    padding = _pair("max_pool2d", "padding", padding, 0)
+    _check_image_batch("max_pool2d", x)
+    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+        raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel size {kernel}")
+    for axis, name in ((0, "height"), (1, "width")):
+        if conv_output_size(x.shape[2 + axis], kernel[axis], stride[axis], padding[axis], 1) < 1:
+            raise ValueError(f"max_pool2d: kernel {kernel} is larger than the padded input {name} "
+                             f"{x.shape[2 + axis] + 2 * padding[axis]} (input shape {x.shape})")
+    return MaxPool2d.apply(x, kernel=kernel, stride=stride, padding=padding)
+
+
+def pad2d(x: Tensor, padding: int | tuple[int, int, int, int]) -> Tensor:
+    """Zero padding of the last two axes; padding = p or (left, right, top, bottom) as torch's ZeroPad2d."""
+    x = _as_tensor(x)
+    sides = (padding,) * 4 if isinstance(padding, (int, np.integer)) else tuple(padding)
+    if len(sides) != 4 or not all(isinstance(p, (int, np.integer)) and p >= 0 for p in sides):
+        raise ValueError(f"pad2d: padding must be a non-negative int or (left, right, top, bottom), got {padding!r}")
+    if x.ndim < 2:
+        raise ValueError(f"pad2d: needs at least two axes to pad, got shape {x.shape}")
+    left, right, top, bottom = (int(p) for p in sides)
+    return Pad2d.apply(x, frame=(top, bottom, left, right))
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None) -> Tensor:
+    """Inverted dropout: each entry is zeroed with probability p and the rest scaled by 1/(1 − p),
+    so the expected value is unchanged and evaluation needs no rescaling. Identity when not training."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p}")
+    x = _as_tensor(x)
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0.0
+    keep = (rng or default_generator()).random(x.shape) >= p
+    return x * (keep / (1 - p)).astype(x.dtype)
+
+
+# ----- losses ------------------------------------------------------------------------------------
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(op: str, loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _check_same_shape(op: str, input: Tensor, target: Tensor) -> None:
+    if input.shape != target.shape:
+        raise ValueError(f"{op}: input of shape {input.shape} and target of shape {target.shape} must have the same shape")
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Regression: ℓ = (input − target)²."""
+    input, target = _as_tensor(input), _as_tensor(target)
+    _check_same_shape("mse_loss", input, target)
+    return _reduce("mse_loss", (input - target) ** 2, reduction)
+
+
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Regression: ℓ = |input − target|."""
+    input, target = _as_tensor(input), _as_tensor(target)
+    _check_same_shape("l1_loss", input, target)
+    return _reduce("l1_loss", (input - target).abs(), reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Binary classification on probabilities p ∈ [0, 1]: ℓ = −[y log p + (1 − y) log(1 − p)],
+    each log clamped at −100 as in PyTorch."""
+    input, target = _as_tensor(input), _as_tensor(target)
+    _check_same_shape("binary_cross_entropy", input, target)
+    if input.size and not (np.all(input.data >= 0) and np.all(input.data <= 1)):
+        raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1], got values in "
+                         f"[{np.min(input.data):g}, {np.max(input.data):g}]; pass logits to "
+                         "binary_cross_entropy_with_logits instead")
+    target = target if target.dtype == input.dtype else Tensor(target.data.astype(input.dtype))
+    return _reduce("binary_cross_entropy", BinaryCrossEntropy.apply(input, target), reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Binary classification on logits z: BCE of σ(z), computed stably for any |z|."""
+    input, target = _as_tensor(input), _as_tensor(target)
+    _check_same_shape("binary_cross_entropy_with_logits", input, target)
+    target = target if target.dtype == input.dtype else Tensor(target.data.astype(input.dtype))
+    return _reduce("binary_cross_entropy_with_logits", BinaryCrossEntropyWithLogits.apply(input, target), reduction)
+
+
+def nll_loss(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood: ℓₙ = −log_probs[n, targetₙ] for log-probabilities (N, C) or
+    (N, C, d₁, …) and class indices (N,) or (N, d₁, …)."""
+    log_probs = _as_tensor(log_probs)
+    target = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if log_probs.ndim < 2:
+        raise ValueError(f"nll_loss: input must be (N, C) or (N, C, d1, ...), got shape {log_probs.shape}")
+    expected = (log_probs.shape[0],) + log_probs.shape[2:]
+    if target.shape != expected:
+        raise ValueError(f"nll_loss: target of shape {target.shape} must be {expected} for input of shape "
+                         f"{log_probs.shape} (one class index per sample)")
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: target must hold integer class indices, got dtype {target.dtype}")
+    classes = log_probs.shape[1]
+    if target.size and (target.min() < 0 or target.max() >= classes):
+        raise ValueError(f"nll_loss: class indices must lie in [0, {classes - 1}], got values in "
+                         f"[{target.min()}, {target.max()}]")
+    # Move the class axis last and flatten, so one integer-array index picks each sample's class.
+    order = (0,) + tuple(range(2, log_probs.ndim)) + (1,)
+    flat = log_probs.transpose(*order).reshape(-1, classes)
+    picked = -flat[np.arange(flat.shape[0]), target.reshape(-1)]
+    return _reduce("nll_loss", picked.reshape(target.shape), reduction)
+
+
+def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Multiclass classification on logits (N, C, …) with class indices: nll_loss(log_softmax(input, 1))."""
+    input = _as_tensor(input)
+    if input.ndim < 2:
+        raise ValueError(f"cross_entropy: input must be logits (N, C) or (N, C, d1, ...), got shape {input.shape}")
+    return nll_loss(log_softmax(input, axis=1), target, reduction)

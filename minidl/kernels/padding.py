@@ -1,0 +1,25 @@
+"""Framing the spatial axes (the last two) of an array, and cutting the frame off again."""
+from __future__ import annotations
+
+import numpy as np
+
+Frame = tuple[int, int, int, int]  # (top, bottom, left, right)
+
+
+def pad_spatial(x: np.ndarray, frame: Frame, value: float = 0.0) -> np.ndarray:
+    """x with `frame` rows/columns of `value` added around its last two axes."""
+    if not any(frame):
+        return x
+    top, bottom, left, right = frame
+    return np.pad(x, ((0, 0),) * (x.ndim - 2) + ((top, bottom), (left, right)), constant_values=value)
+
+
+def crop_spatial(x: np.ndarray, frame: Frame) -> np.ndarray:
+    """The inverse of pad_spatial: x without the frame."""
+    top, bottom, left, right = frame
+    return x[..., top: x.shape[-2] - bottom, left: x.shape[-1] - right]
+
+
+def symmetric_frame(padding: tuple[int, int]) -> Frame:
+    """(ph, pw) padding on both sides, as Conv2d and MaxPool2d take it, as a frame."""
+    return (padding[0], padding[0], padding[1], padding[1])

@@ -1,0 +1,15 @@
+"""minidl.nn: modules (layers, activations, losses) with PyTorch's names, layouts and defaults."""
+from minidl.nn import init
+from minidl.nn.activation import Identity, PiecewiseLinear, ReLU, Sigmoid, Sign, Softplus, Step, Tanh
+from minidl.nn.container import Sequential
+from minidl.nn.conv import Conv2d, MaxPool2d, ZeroPad2d
+from minidl.nn.layers import Dropout, Flatten
+from minidl.nn.linear import Linear
+from minidl.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from minidl.nn.module import Module
+from minidl.nn.parameter import Parameter
+from minidl.nn.summary import summary
+
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "Conv2d", "CrossEntropyLoss", "Dropout", "Flatten", "Identity",
+           "L1Loss", "Linear", "MSELoss", "MaxPool2d", "Module", "NLLLoss", "Parameter", "PiecewiseLinear",
+           "ReLU", "Sequential", "Sigmoid", "Sign", "Softplus", "Step", "Tanh", "ZeroPad2d", "init", "summary"]

@@ -1,0 +1,72 @@
+"""The convolutional layers: Conv2d (learned filters), MaxPool2d and ZeroPad2d, on (N, C, H, W)."""
+from __future__ import annotations
+
+import numpy as np
+
+from minidl import functional as F
+from minidl.functional import IntPair, _pair
+from minidl.nn.init import default_layer_init_
+from minidl.nn.module import Module
+from minidl.nn.parameter import Parameter
+from minidl.tensor import Tensor
+
+
+class Conv2d(Module):
+    """Cross-correlation with out_channels filters of shape (in_channels, kh, kw), as torch.nn.Conv2d."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair, stride: IntPair = 1,
+                 padding: IntPair = 0, dilation: IntPair = 1, bias: bool = True, dtype=np.float32,
+                 rng: np.random.Generator | None = None):
+        super().__init__()
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"Conv2d: {name} must be a positive int, got {value!r}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _pair("Conv2d", "kernel_size", kernel_size, 1)
+        self.stride = _pair("Conv2d", "stride", stride, 1)
+        self.padding = _pair("Conv2d", "padding", padding, 0)
+        self.dilation = _pair("Conv2d", "dilation", dilation, 1)
+        self.weight = Parameter(np.empty((out_channels, in_channels, *self.kernel_size), dtype=dtype))
+        self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None
+        default_layer_init_(self.weight, self.bias, rng)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"{self!r}: expected input (N, {self.in_channels}, H, W), got shape {x.shape}")
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
+
+    def extra_repr(self) -> str:
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        return text + ("" if self.bias is not None else ", bias=False")
+
+
+class MaxPool2d(Module):
+    def __init__(self, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0):
+        super().__init__()
+        self.kernel_size = _pair("MaxPool2d", "kernel_size", kernel_size, 1)
+        self.stride = self.kernel_size if stride is None else _pair("MaxPool2d", "stride", stride, 1)
+        self.padding = _pair("MaxPool2d", "padding", padding, 0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class ZeroPad2d(Module):
+    """Zero padding: padding = p or (left, right, top, bottom)."""
+
+    def __init__(self, padding: int | tuple[int, int, int, int]):
+        super().__init__()
+        self.padding = padding
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.pad2d(x, self.padding)
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}"

@@ -1,0 +1,53 @@
+"""Losses that need their own primitive for numerical stability (the others are built from ops).
+
+Both follow PyTorch's definitions so that values and gradients agree with it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minidl.autograd import Context, Function
+from minidl.ops.elementwise import stable_sigmoid
+
+# PyTorch clamps each log term of BCE at −100 (so p = 0 gives a loss of 100, not inf) and
+# divides the gradient by max(p(1 − p), 1e-12).
+LOG_FLOOR = -100.0
+GRAD_EPSILON = 1e-12
+
+
+class BinaryCrossEntropy(Function):
+    """ℓ(p, y) = −[y·log p + (1 − y)·log(1 − p)] element-wise;  ∂ℓ/∂p = (p − y) / (p(1 − p))."""
+
+    @staticmethod
+    def forward(ctx: Context, p: np.ndarray, y: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(p, y)
+        with np.errstate(divide="ignore"):
+            log_p = np.maximum(np.log(p), LOG_FLOOR)
+            log_not_p = np.maximum(np.log1p(-p), LOG_FLOOR)
+        return -(y * log_p + (1 - y) * log_not_p)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        p, y = ctx.saved
+        grad_p = grad * (p - y) / np.maximum(p * (1 - p), GRAD_EPSILON)
+        # ∂ℓ/∂y = log(1 − p) − log p, with the same clamping as the forward pass
+        grad_y = None
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore"):
+                grad_y = grad * (np.maximum(np.log1p(-p), LOG_FLOOR) - np.maximum(np.log(p), LOG_FLOOR))
+        return grad_p, grad_y
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """ℓ(z, y) = −[y·log σ(z) + (1 − y)·log(1 − σ(z))] = max(z, 0) − z·y + log(1 + e^{−|z|});
+    ∂ℓ/∂z = σ(z) − y, ∂ℓ/∂y = −z."""
+
+    @staticmethod
+    def forward(ctx: Context, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(z, y)
+        return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        z, y = ctx.saved
+        return grad * (stable_sigmoid(z) - y), -grad * z

@@ -1,0 +1,20 @@
+"""Zero padding of the two spatial axes: f(x) = x framed by zeros; the gradient is the incoming
+gradient with the frame cut off."""
+from __future__ import annotations
+
+import numpy as np
+
+from minidl.autograd import Context, Function
+from minidl.kernels.padding import Frame, crop_spatial, pad_spatial
+
+
+class Pad2d(Function):
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, *, frame: Frame) -> np.ndarray:
+        ctx.save_for_backward(frame)
+        return pad_spatial(x, frame)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        (frame,) = ctx.saved
+        return crop_spatial(grad, frame)

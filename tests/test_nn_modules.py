@@ -1,0 +1,321 @@
+"""The Module API, layers, initialisation, optimizers and save/load, with known values."""
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import minidl
+import minidl.functional as F
+from minidl import nn, optim
+
+pytestmark = pytest.mark.nn
+
+
+def lenet_like():
+    minidl.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(2 * 2 * 2, 3))
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = lenet_like()
+        self.head = nn.Linear(3, 1)
+        self.register_buffer("running_mean", np.zeros(3, dtype=np.float32))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+# ----- Module API ------------------------------------------------------------------------------
+def test_state_dict_keys_follow_pytorch_naming():
+    keys = list(Block().state_dict())
+    assert keys == ["running_mean", "features.0.weight", "features.0.bias", "features.4.weight",
+                    "features.4.bias", "head.weight", "head.bias"]
+    assert [name for name, _ in Block().named_parameters()] == [k for k in keys if k != "running_mean"]
+
+
+def test_load_state_dict_round_trip_and_dtype_cast():
+    source, target = Block(), Block()
+    for p in source.parameters():
+        p.data += 1.0
+    state = {k: v.astype(np.float64) for k, v in source.state_dict().items()}
+    target.load_state_dict(state)
+    for (k, a), b in zip(source.state_dict().items(), target.state_dict().values()):
+        np.testing.assert_array_equal(a, b)
+        assert b.dtype == np.float32, k
+
+
+def test_load_state_dict_names_every_problem_and_changes_nothing():
+    model = Block()
+    before = model.state_dict()
+    state = dict(before)
+    del state["head.bias"]
+    state["head.weight"] = np.zeros((2, 3))
+    state["extra.weight"] = np.zeros(1)
+    with pytest.raises(ValueError) as caught:
+        model.load_state_dict(state)
+    message = str(caught.value)
+    assert "head.weight: expected (1, 3), got (2, 3)" in message
+    assert "missing keys: head.bias" in message and "unexpected keys: extra.weight" in message
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
+    del state["head.weight"], state["extra.weight"]
+    missing, unexpected = model.load_state_dict(state | {"extra": np.ones(1)}, strict=False)
+    assert missing == ["head.weight", "head.bias"] and unexpected == ["extra"]
+
+
+def test_train_eval_children_modules_zero_grad():
+    model = Block()
+    assert model.training and all(m.training for m in model.modules())
+    model.eval()
+    assert not any(m.training for m in model.modules())
+    assert [type(c).__name__ for c in model.children()] == ["Sequential", "Linear"]
+    assert len(list(model.modules())) == 8
+    model(minidl.tensor(np.ones((1, 1, 4, 4), np.float32))).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_forward_hook_sees_output_and_is_removed():
+    model = lenet_like()
+    seen = []
+    handle = model[0].register_forward_hook(lambda m, inputs, out: seen.append(out.shape))
+    x = minidl.tensor(np.ones((2, 1, 4, 4), np.float32))
+    model(x)
+    handle.remove()
+    model(x)
+    assert seen == [(2, 2, 4, 4)]
+    plain = model(x).data
+    doubled = model[4].register_forward_hook(lambda m, inputs, out: out * 2)  # a return value replaces the output
+    np.testing.assert_allclose(model(x).data, 2 * plain)
+    doubled.remove()
+    np.testing.assert_allclose(model(x).data, plain)
+
+
+def test_repr_tree():
+    text = repr(Block())
+    assert "(features): Sequential(\n    (0): Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))" in text
+    assert "(head): Linear(in_features=3, out_features=1, bias=True)" in text
+
+
+def test_summary_table():
+    lines = []
+    text = nn.summary(lenet_like(), (1, 1, 4, 4), print_fn=lines.append)
+    assert "0 (Conv2d)" in text and "(1, 2, 4, 4)" in text and "20" in text
+    assert "4 (Linear)" in text and "(1, 3)" in text
+    assert "Total params: 47" in text  # conv 2·9 + 2, linear 8·3 + 3
+
+
+# ----- initialisation --------------------------------------------------------------------------
+def test_default_init_bounds_and_seed():
+    minidl.manual_seed(3)
+    layer = nn.Linear(400, 300)
+    bound = 1 / math.sqrt(400)  # Kaiming-uniform with a = √5 gives ±1/√fan_in
+    assert np.abs(layer.weight.data).max() <= bound and np.abs(layer.weight.data).max() > 0.99 * bound
+    assert abs(layer.weight.data.std() - bound / math.sqrt(3)) < 0.01 * bound
+    conv = nn.Conv2d(3, 16, (5, 3))
+    assert np.abs(conv.bias.data).max() <= 1 / math.sqrt(3 * 5 * 3)
+    minidl.manual_seed(3)
+    np.testing.assert_array_equal(nn.Linear(400, 300).weight.data, layer.weight.data)
+    assert layer.weight.dtype == np.float32
+
+
+# ----- known values ----------------------------------------------------------------------------
+def test_slide_convolution_5x5_image_with_x_kernel():
+    image = np.array([[1, 1, 1, 0, 0],
+                      [0, 1, 1, 1, 0],
+                      [0, 0, 1, 1, 1],
+                      [0, 0, 1, 1, 0],
+                      [0, 1, 1, 0, 0]], dtype=np.float32)
+    kernel = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=np.float32)
+    out = F.conv2d(minidl.tensor(image[None, None]), minidl.tensor(kernel[None, None]))
+    np.testing.assert_array_equal(out.data[0, 0], [[4, 3, 4], [2, 4, 3], [2, 3, 4]])
+
+
+def test_padding_and_stride_output_sizes():
+    x = minidl.tensor(np.ones((1, 3, 5, 5), np.float32))
+    w = minidl.tensor(np.ones((2, 3, 3, 3), np.float32))
+    out = F.conv2d(x, w, minidl.tensor(np.array([1.0, 0.0], np.float32)), stride=2, padding=1)
+    assert out.shape == (1, 2, 3, 3)  # ⌊(5 + 2 − 3) / 2⌋ + 1
+    np.testing.assert_array_equal(out.data[0, 0], [[13, 19, 13], [19, 28, 19], [13, 19, 13]])
+    pooled = F.max_pool2d(minidl.tensor(np.arange(16.0).reshape(1, 1, 4, 4)), 2)
+    np.testing.assert_array_equal(pooled.data[0, 0], [[5, 7], [13, 15]])
+
+
+def test_activation_table_values():
+    z = minidl.tensor([-2.0, -0.5, 0.0, 0.25, 0.5, 3.0])
+    np.testing.assert_array_equal(F.step(z).data, [0, 0, 0.5, 1, 1, 1])
+    np.testing.assert_array_equal(F.sign(z).data, [-1, -1, 0, 1, 1, 1])
+    np.testing.assert_array_equal(F.identity(z).data, z.data)
+    np.testing.assert_array_equal(F.piecewise_linear(z).data, [0, 0, 0.5, 0.75, 1, 1])
+    np.testing.assert_allclose(F.sigmoid(z).data, 1 / (1 + np.exp(-z.data)), rtol=1e-6)
+    np.testing.assert_array_equal(F.relu(z).data, [0, 0, 0, 0.25, 0.5, 3])
+    np.testing.assert_allclose(F.softplus(z).data, np.log1p(np.exp(z.data)), rtol=1e-6)
+    np.testing.assert_allclose(F.tanh(z).data, np.tanh(z.data), rtol=1e-6)
+    relu_at_zero = minidl.tensor([0.0], requires_grad=True)
+    F.relu(relu_at_zero).sum().backward()
+    assert relu_at_zero.grad[0] == 0.0  # ReLU'(0) = 0, as in PyTorch
+    for module, fn in ((nn.Step(), F.step), (nn.PiecewiseLinear(), F.piecewise_linear), (nn.Softplus(), F.softplus)):
+        np.testing.assert_array_equal(module(z).data, fn(z).data)
+
+
+def test_stable_at_extreme_logits_without_warnings():
+    z = minidl.tensor(np.array([-1e4, -50.0, 0.0, 50.0, 1e4]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = F.sigmoid(z).data
+        sp = F.softplus(z).data
+        ls = F.log_softmax(z).data
+        bce = F.binary_cross_entropy_with_logits(z, np.array([1.0, 0.0, 1.0, 1.0, 0.0]), reduction="none").data
+        ce = F.cross_entropy(z.reshape(1, 5), np.array([0]))
+        ce.backward()
+        edge = F.binary_cross_entropy(minidl.tensor([0.0, 1.0]), minidl.tensor([1.0, 0.0]), reduction="none").data
+    np.testing.assert_array_equal(s[[0, 2, 4]], [0.0, 0.5, 1.0])
+    np.testing.assert_allclose(sp, [0.0, np.log1p(np.exp(-50.0)), np.log(2), 50.0, 1e4])
+    assert ls[-1] == 0.0 and ls[0] == -2e4
+    np.testing.assert_allclose(bce, [1e4, np.log1p(np.exp(-50.0)), np.log(2), np.log1p(np.exp(-50.0)), 1e4])
+    assert ce.item() == 2e4 and np.all(np.isfinite(z.grad))
+    np.testing.assert_array_equal(edge, [100.0, 100.0])  # PyTorch's clamp of log at −100
+
+
+# ----- optimizers ------------------------------------------------------------------------------
+def test_sgd_step_by_hand():
+    # the slide's w(t+1) = w(t) − α ∇l, for l = Σ w² (∇l = 2w)
+    w = minidl.tensor([1.0, -2.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    (w * w).sum().backward()
+    opt.step()
+    np.testing.assert_allclose(w.data, [0.8, -1.6])
+
+
+def test_sgd_momentum_and_nesterov_by_hand():
+    # gradient of l = Σ w is 1 everywhere; momentum 0.9: b₁ = 1, b₂ = 1.9; nesterov adds μ·b
+    w = minidl.tensor([0.0], requires_grad=True)
+    opt = optim.SGD([w], lr=1.0, momentum=0.9, nesterov=True)
+    for _ in range(2):
+        opt.zero_grad()
+        w.sum().backward()
+        opt.step()
+    np.testing.assert_allclose(w.data, [-(1 + 0.9 * 1) - (1 + 0.9 * 1.9)])
+
+
+def test_adam_first_step_moves_each_weight_by_lr():
+    # after bias correction, step 1 is lr · g / (|g| + ε) ≈ lr · sign(g)
+    w = minidl.tensor([1.0, -3.0, 0.5], requires_grad=True)
+    opt = optim.Adam([w], lr=0.01)
+    (w * np.array([2.0, -1.0, 0.0])).sum().backward()
+    opt.step()
+    np.testing.assert_allclose(w.data, [0.99, -2.99, 0.5], rtol=1e-6)
+
+
+def test_optimizer_state_dict_resumes_the_same_trajectory(tmp_path):
+    def train(steps, w, opt):
+        for _ in range(steps):
+            opt.zero_grad()
+            ((w * w).sum() + w.sum()).backward()
+            opt.step()
+
+    w_ref = minidl.tensor([1.0, -2.0], requires_grad=True)
+    train(6, w_ref, optim.Adam([w_ref], lr=0.1))
+    w = minidl.tensor([1.0, -2.0], requires_grad=True)
+    opt = optim.Adam([w], lr=0.1)
+    train(3, w, opt)
+    minidl.save({"w": w, "opt": opt.state_dict()}, tmp_path / "ckpt.npz")
+    saved = minidl.load(tmp_path / "ckpt.npz")
+    w2 = minidl.tensor(saved["w"], requires_grad=True)
+    opt2 = optim.Adam([w2], lr=0.5)
+    opt2.load_state_dict(saved["opt"])
+    train(3, w2, opt2)
+    np.testing.assert_allclose(w2.data, w_ref.data, rtol=1e-6)
+
+
+def test_mlp_learns_xor():
+    minidl.manual_seed(1)
+    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+    x = minidl.tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+    y = np.array([[0], [1], [1], [0]], dtype=np.float32)
+    opt = optim.Adam(model.parameters(), lr=0.05)
+    loss_fn = nn.BCEWithLogitsLoss()
+    for _ in range(300):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.05
+    np.testing.assert_array_equal((model(x).data > 0).astype(int), y)
+
+
+# ----- save / load -----------------------------------------------------------------------------
+def test_save_load_round_trip(tmp_path):
+    model = Block()
+    path = tmp_path / "model.npz"
+    minidl.save(model.state_dict(), path)
+    loaded = minidl.load(path)
+    assert list(loaded) == list(model.state_dict())
+    fresh = Block()
+    fresh.load_state_dict(loaded)
+    x = minidl.tensor(np.random.default_rng(0).random((2, 1, 4, 4), dtype=np.float32))
+    np.testing.assert_array_equal(fresh(x).data, model(x).data)
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]  # no temporary file left
+
+
+def test_save_keeps_the_old_file_when_writing_fails(tmp_path):
+    path = tmp_path / "model.npz"
+    minidl.save({"w": np.ones(3)}, path)
+    with pytest.raises(TypeError, match=r"obj\['bad'\] is a object"):
+        minidl.save({"w": np.zeros(3), "bad": object()}, path)
+    np.testing.assert_array_equal(minidl.load(path)["w"], np.ones(3))
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
+
+
+def test_load_rejects_truncated_corrupt_foreign_and_pickled_files(tmp_path):
+    good = tmp_path / "good.npz"
+    minidl.save({"w": np.arange(1000.0)}, good)
+    data = good.read_bytes()
+    (tmp_path / "truncated.npz").write_bytes(data[: len(data) // 2])
+    (tmp_path / "garbage.npz").write_bytes(b"not a zip file at all")
+    np.savez(tmp_path / "foreign.npz", w=np.ones(2))
+    np.savez(tmp_path / "pickled.npz", **{"__minidl_manifest__": np.array('{"format": "minidl-state-1", "tree": {"__array__": "evil"}}'),
+                                           "evil": np.array([{"a": 1}], dtype=object)})
+    for name, words in (("truncated", "truncated or corrupted"), ("garbage", "truncated or corrupted"),
+                        ("foreign", "not one written by minidl.save"), ("pickled", "cannot be read safely")):
+        with pytest.raises(ValueError, match=words):
+            minidl.load(tmp_path / f"{name}.npz")
+
+
+# ----- bad input -------------------------------------------------------------------------------
+@pytest.mark.parametrize("make, error, words", [
+    (lambda: nn.Conv2d(3, 4, 3)(minidl.tensor(np.ones((1, 1, 5, 5)))), ValueError, ["Conv2d(3, 4", "(N, 3, H, W)", "(1, 1, 5, 5)"]),
+    (lambda: nn.Conv2d(1, 4, 3)(minidl.tensor(np.ones((1, 5, 5)))), ValueError, ["(N, 1, H, W)", "(1, 5, 5)"]),
+    (lambda: F.conv2d(minidl.tensor(np.ones((1, 1, 2, 2))), minidl.tensor(np.ones((1, 1, 3, 3)))), ValueError,
+     ["kernel", "larger than the padded input height 2"]),
+    (lambda: nn.Conv2d(1, 0, 3), ValueError, ["out_channels", "positive", "0"]),
+    (lambda: nn.Conv2d(1, 2, 3, stride=0), ValueError, ["stride", ">= 1"]),
+    (lambda: nn.Linear(-1, 2), ValueError, ["in_features", "-1"]),
+    (lambda: nn.Linear(3, 2)(minidl.tensor(np.ones((4, 5)))), ValueError, ["3 features", "(4, 5)"]),
+    (lambda: nn.MaxPool2d(3)(minidl.tensor(np.ones((1, 1, 2, 2)))), ValueError, ["max_pool2d", "larger than"]),
+    (lambda: nn.MaxPool2d(2, padding=2), None, []),
+    (lambda: F.max_pool2d(minidl.tensor(np.ones((1, 1, 6, 6))), 2, padding=2), ValueError, ["at most half"]),
+    (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, 3])), ValueError, ["[0, 2]", "[0, 3]"]),
+    (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0.0, 1.0])), TypeError, ["integer", "float64"]),
+    (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, 1, 2])), ValueError, ["(3,)", "(2,)"]),
+    (lambda: F.binary_cross_entropy(minidl.tensor([0.5, 1.5]), np.array([0.0, 1.0])), ValueError, ["[0, 1]", "1.5", "with_logits"]),
+    (lambda: F.mse_loss(minidl.tensor(np.ones(3)), np.ones(4)), ValueError, ["(3,)", "(4,)"]),
+    (lambda: nn.MSELoss(reduction="avg"), ValueError, ["reduction", "'avg'"]),
+    (lambda: optim.SGD([], lr=0.1), ValueError, ["empty"]),
+    (lambda: optim.SGD([minidl.tensor([1.0])], lr=0.1), TypeError, ["requires grad"]),
+    (lambda: nn.Sequential(nn.ReLU(), "relu"), TypeError, ["argument 1", "str"]),
+    (lambda: nn.Dropout(1.5), ValueError, ["[0, 1]", "1.5"]),
+])
+def test_layer_errors(make, error, words):
+    if error is None:
+        make()  # constructing is fine; the check happens on the input
+        return
+    with pytest.raises(error) as caught:
+        make()
+    for word in words:
+        assert word in str(caught.value), f"{word!r} missing from: {caught.value}"
