@@ -17,7 +17,7 @@ from minidl.ops.losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from minidl.ops.padding import Pad2d
 from minidl.ops.pooling import MaxPool2d
 from minidl.rng import default_generator
-from minidl.shapes import normalize_axis
+from minidl.shapes import int_pair, normalize_axis
 from minidl.tensor import Tensor
 
 IntPair = int | tuple[int, int]
@@ -25,15 +25,6 @@ IntPair = int | tuple[int, int]
 
 def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
-
-
-def _pair(op: str, name: str, value: IntPair, minimum: int) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    if min(pair) < minimum:
-        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
-    return int(pair[0]), int(pair[1])
 
 
 # ----- activations: the slide's table ----------------------------------------------------------
@@ -110,9 +101,9 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPai
     Output (N, O, OH, OW) with OH = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1.
     """
     x = _as_tensor(x)
-    stride = _pair("conv2d", "stride", stride, 1)
-    padding = _pair("conv2d", "padding", padding, 0)
-    dilation = _pair("conv2d", "dilation", dilation, 1)
+    stride = int_pair("conv2d", "stride", stride, 1)
+    padding = int_pair("conv2d", "padding", padding, 0)
+    dilation = int_pair("conv2d", "dilation", dilation, 1)
     _check_image_batch("conv2d", x)
     if weight.ndim != 4 or weight.shape[1] != x.shape[1]:
         raise ValueError(f"conv2d: weight of shape {weight.shape} must be (out_channels, {x.shape[1]}, kh, kw) "
@@ -135,9 +126,9 @@ def max_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None, p
     Padding is −∞ (it never wins) and may be at most half the kernel, as in PyTorch.
     """
     x = _as_tensor(x)
-    kernel = _pair("max_pool2d", "kernel_size", kernel_size, 1)
-    stride = kernel if stride is None else _pair("max_pool2d", "stride", stride, 1)
-    padding = _pair("max_pool2d", "padding", padding, 0)
+    kernel = int_pair("max_pool2d", "kernel_size", kernel_size, 1)
+    stride = kernel if stride is None else int_pair("max_pool2d", "stride", stride, 1)
+    padding = int_pair("max_pool2d", "padding", padding, 0)
     _check_image_batch("max_pool2d", x)
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel size {kernel}")

@@ -37,3 +37,20 @@ def broadcast_shape(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
         listed = " and ".join(str(tuple(s)) for s in shapes)
         raise ValueError(f"{op}: shapes {listed} cannot be broadcast together (NumPy rules: "
                          "aligned from the right, each pair of sizes equal or one of them 1)") from None
+
+
+def int_pair(op: str, name: str, value: int | Sequence[int], minimum: int) -> tuple[int, int]:
+    """An int or a pair of ints (height, width), each at least `minimum`, as a pair."""
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    if min(pair) < minimum:
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def positive_int(op: str, name: str, value: int) -> int:
+    """A size that must be a whole number of at least 1 (features, channels)."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
+    return int(value)

@@ -4,10 +4,11 @@ from __future__ import annotations
 import numpy as np
 
 from minidl import functional as F
-from minidl.functional import IntPair, _pair
+from minidl.functional import IntPair
 from minidl.nn.init import default_layer_init_
 from minidl.nn.module import Module
 from minidl.nn.parameter import Parameter
+from minidl.shapes import int_pair, positive_int
 from minidl.tensor import Tensor
 
 
@@ -18,16 +19,14 @@ class Conv2d(Module):
                  padding: IntPair = 0, dilation: IntPair = 1, bias: bool = True, dtype=np.float32,
                  rng: np.random.Generator | None = None):
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"Conv2d: {name} must be a positive int, got {value!r}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _pair("Conv2d", "kernel_size", kernel_size, 1)
-        self.stride = _pair("Conv2d", "stride", stride, 1)
-        self.padding = _pair("Conv2d", "padding", padding, 0)
-        self.dilation = _pair("Conv2d", "dilation", dilation, 1)
-        self.weight = Parameter(np.empty((out_channels, in_channels, *self.kernel_size), dtype=dtype))
-        self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None
+        self.in_channels = positive_int("Conv2d", "in_channels", in_channels)
+        self.out_channels = positive_int("Conv2d", "out_channels", out_channels)
+        self.kernel_size = int_pair("Conv2d", "kernel_size", kernel_size, 1)
+        self.stride = int_pair("Conv2d", "stride", stride, 1)
+        self.padding = int_pair("Conv2d", "padding", padding, 0)
+        self.dilation = int_pair("Conv2d", "dilation", dilation, 1)
+        self.weight = Parameter(np.empty((self.out_channels, self.in_channels, *self.kernel_size), dtype=dtype))
+        self.bias = Parameter(np.empty(self.out_channels, dtype=dtype)) if bias else None
         default_layer_init_(self.weight, self.bias, rng)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -47,9 +46,9 @@ class Conv2d(Module):
 class MaxPool2d(Module):
     def __init__(self, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0):
         super().__init__()
-        self.kernel_size = _pair("MaxPool2d", "kernel_size", kernel_size, 1)
-        self.stride = self.kernel_size if stride is None else _pair("MaxPool2d", "stride", stride, 1)
-        self.padding = _pair("MaxPool2d", "padding", padding, 0)
+        self.kernel_size = int_pair("MaxPool2d", "kernel_size", kernel_size, 1)
+        self.stride = self.kernel_size if stride is None else int_pair("MaxPool2d", "stride", stride, 1)
+        self.padding = int_pair("MaxPool2d", "padding", padding, 0)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)

@@ -7,6 +7,7 @@ from minidl import functional as F
 from minidl.nn.init import default_layer_init_
 from minidl.nn.module import Module
 from minidl.nn.parameter import Parameter
+from minidl.shapes import positive_int
 from minidl.tensor import Tensor
 
 
@@ -14,12 +15,10 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=np.float32,
                  rng: np.random.Generator | None = None):
         super().__init__()
-        for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"Linear: {name} must be a positive int, got {value!r}")
-        self.in_features, self.out_features = int(in_features), int(out_features)
-        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
-        self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
+        self.in_features = positive_int("Linear", "in_features", in_features)
+        self.out_features = positive_int("Linear", "out_features", out_features)
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
+        self.bias = Parameter(np.empty(self.out_features, dtype=dtype)) if bias else None
         default_layer_init_(self.weight, self.bias, rng)
 
     def forward(self, x: Tensor) -> Tensor:
