@@ -21,5 +21,6 @@ class Lesson(NamedTuple):
 
 # In the deck's order; sections not written yet are added here as they arrive.
 LESSONS: tuple[Lesson, ...] = (
+    Lesson("activations", "lessons.activations", "Activation functions: the table and its derivatives"),
     Lesson("backprop", "lessons.mlp_backprop", "MLP and backpropagation"),
 )
