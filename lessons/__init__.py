@@ -23,4 +23,5 @@ class Lesson(NamedTuple):
 LESSONS: tuple[Lesson, ...] = (
     Lesson("activations", "lessons.activations", "Activation functions: the table and its derivatives"),
     Lesson("backprop", "lessons.mlp_backprop", "MLP and backpropagation"),
+    Lesson("convolution", "lessons.convolution", "Convolution operations: stride, padding, max-pooling, im2col"),
 )
