@@ -293,12 +293,10 @@ class Tensor:
         return self.transpose()
 
     def __getitem__(self, index: Any) -> Tensor:
-        index = _unwrap_index(index)
         try:
-            self.data[index]
+            return GetItem.apply(self, index=_unwrap_index(index))
         except IndexError as error:
             raise IndexError(f"indexing a tensor of shape {self.shape}: {error}") from None
-        return GetItem.apply(self, index=index)
 
 
 def _unwrap_index(index: Any) -> Any:
