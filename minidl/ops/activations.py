@@ -11,28 +11,28 @@ from minidl.autograd import Context, Function
 from minidl.ops.elementwise import stable_sigmoid
 
 
-class Step(Function):
-    """Heaviside step: f(z) = 1 for z > 0, ½ at z = 0, 0 for z < 0;  f'(z) = 0 (almost everywhere)."""
+class PiecewiseConstant(Function):
+    """A function that is flat except at jumps: f'(z) = 0 almost everywhere, so no gradient passes."""
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return np.zeros_like(grad)
+
+
+class Step(PiecewiseConstant):
+    """Heaviside step: f(z) = 1 for z > 0, ½ at z = 0, 0 for z < 0."""
 
     @staticmethod
     def forward(ctx: Context, z: np.ndarray) -> np.ndarray:
         return np.heaviside(z, 0.5).astype(z.dtype, copy=False)
 
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
-        return np.zeros_like(grad)
 
-
-class Sign(Function):
-    """f(z) = sign z ∈ {−1, 0, 1};  f'(z) = 0 (almost everywhere)."""
+class Sign(PiecewiseConstant):
+    """f(z) = sign z ∈ {−1, 0, 1}."""
 
     @staticmethod
     def forward(ctx: Context, z: np.ndarray) -> np.ndarray:
         return np.sign(z)
-
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
-        return np.zeros_like(grad)
 
 
 class PiecewiseLinear(Function):
