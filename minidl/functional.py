@@ -94,6 +94,17 @@ def _check_image_batch(op: str, x: Tensor) -> None:
                          + ("; add a batch axis with x.reshape(1, *x.shape)" if x.ndim == 3 else ""))
 
 
+def _check_windows_fit(op: str, x: Tensor, kernel: tuple[int, int], stride: tuple[int, int],
+                       padding: tuple[int, int], dilation: tuple[int, int]) -> None:
+    """Every sliding window (conv kernel or pooling window) must fit in the padded input at least once."""
+    for axis, name in ((0, "height"), (1, "width")):
+        size = x.shape[2 + axis]
+        if conv_output_size(size, kernel[axis], stride[axis], padding[axis], dilation[axis]) < 1:
+            raise ValueError(f"{op}: the kernel (extent {dilation[axis] * (kernel[axis] - 1) + 1} with dilation "
+                             f"{dilation[axis]}) is larger than the padded input {name} "
+                             f"{size + 2 * padding[axis]} (input shape {x.shape}, padding {padding})")
+
+
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
            padding: IntPair = 0, dilation: IntPair = 1) -> Tensor:
     """2-D cross-correlation of x (N, C, H, W) with weight (O, C, kh, kw), plus bias (O,).
@@ -110,12 +121,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPai
                          f"for an input of shape {x.shape} with {x.shape[1]} channel(s)")
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"conv2d: bias of shape {bias.shape} must be ({weight.shape[0]},)")
-    for axis, name in ((0, "height"), (1, "width")):
-        size, kernel = x.shape[2 + axis], weight.shape[2 + axis]
-        if conv_output_size(size, kernel, stride[axis], padding[axis], dilation[axis]) < 1:
-            raise ValueError(f"conv2d: the kernel (extent {dilation[axis] * (kernel - 1) + 1} with dilation "
-                             f"{dilation[axis]}) is larger than the padded input {name} "
-                             f"{size + 2 * padding[axis]} (input shape {x.shape}, padding {padding})")
+    _check_windows_fit("conv2d", x, weight.shape[2:], stride, padding, dilation)
     inputs = (x, weight) if bias is None else (x, weight, bias)
     return Conv2d.apply(*inputs, stride=stride, padding=padding, dilation=dilation)
 
@@ -132,10 +138,7 @@ def max_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None, p
     _check_image_batch("max_pool2d", x)
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel size {kernel}")
-    for axis, name in ((0, "height"), (1, "width")):
-        if conv_output_size(x.shape[2 + axis], kernel[axis], stride[axis], padding[axis], 1) < 1:
-            raise ValueError(f"max_pool2d: kernel {kernel} is larger than the padded input {name} "
-                             f"{x.shape[2 + axis] + 2 * padding[axis]} (input shape {x.shape})")
+    _check_windows_fit("max_pool2d", x, kernel, stride, padding, (1, 1))
     return MaxPool2d.apply(x, kernel=kernel, stride=stride, padding=padding)
 
 

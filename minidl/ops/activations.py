@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.autograd import Context, Function
-from minidl.ops.elementwise import stable_sigmoid
+from minidl.ops.elementwise import stable_sigmoid, stable_softplus
 
 
 class PiecewiseConstant(Function):
@@ -50,13 +50,12 @@ class PiecewiseLinear(Function):
 
 
 class Softplus(Function):
-    """f(z) = ln(1 + eᶻ), computed as max(z, 0) + ln(1 + e^{−|z|}) so nothing overflows;
-    f'(z) = σ(z)."""
+    """f(z) = ln(1 + eᶻ), computed without overflow (see stable_softplus);  f'(z) = σ(z)."""
 
     @staticmethod
     def forward(ctx: Context, z: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(z)
-        return (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))).astype(z.dtype, copy=False)
+        return stable_softplus(z).astype(z.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:

@@ -90,6 +90,11 @@ def stable_sigmoid(a: np.ndarray) -> np.ndarray:
     return np.where(a >= 0, 1 / (1 + small), small / (1 + small)).astype(a.dtype, copy=False)
 
 
+def stable_softplus(a: np.ndarray) -> np.ndarray:
+    """ln(1 + eᵃ) = max(a, 0) + ln(1 + e^{−|a|}): the exponent is never positive, so nothing overflows."""
+    return np.maximum(a, 0) + np.log1p(np.exp(-np.abs(a)))
+
+
 class Sigmoid(Function):
     """f(a) = σ(a) = 1 / (1 + e⁻ᵃ);  f'(a) = σ(a)(1 − σ(a))."""
 
