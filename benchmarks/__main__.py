@@ -1,29 +1,62 @@
-"""`python -m benchmarks`: run the benchmarks and print a table (minidl / PyTorch ratios)."""
+"""`python -m benchmarks`: time minidl (and PyTorch, when installed) and write benchmarks/results/."""
+from __future__ import annotations
+
 import argparse
-import platform
+import datetime
+import sys
+from pathlib import Path
 
-import numpy as np
+from benchmarks import convolution, engine, kernels, lenet, report, startup
+from benchmarks.machine import describe
+from benchmarks.torch_twin import NOT_INSTALLED, import_torch
 
-from benchmarks import engine
+SUITES = ("engine", "kernels", "convolution", "lenet", "startup")
+RESULTS = Path(__file__).resolve().parent / "results"
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks")
-    parser.add_argument("--repeats", type=int, default=7, help="timed runs per case; the median is shown")
-    args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {platform.processor() or 'unknown CPU'}, "
-          f"Python {platform.python_version()}, NumPy {np.__version__}")
-    rows = engine.run(args.repeats)
-    has_torch = any("torch_s" in r for r in rows)
-    if not has_torch:
-        print("PyTorch is not installed: minidl alone (pip install torch for the comparison)")
-    print(f"\n{'benchmark':<42} {'minidl':>11} {'PyTorch':>11} {'ratio':>7}")
-    for r in rows:
-        torch_s = r.get("torch_s")
-        ratio = f"{r['minidl_s'] / torch_s:7.2f}" if torch_s else "      -"
-        torch_cell = f"{torch_s * 1e3:9.3f}ms" if torch_s else "          -"
-        print(f"{r['benchmark']:<42} {r['minidl_s'] * 1e3:9.3f}ms {torch_cell} {ratio}")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("suites", nargs="*", choices=[[], *SUITES], default=[],
+                        help=f"which suites to run (default: all of {', '.join(SUITES)})")
+    parser.add_argument("--repeats", type=int, default=7, help="timed rounds per case; medians are shown")
+    parser.add_argument("--quick", action="store_true", help="one round, a small LeNet epoch, no startup suite: "
+                                                            "checks that the benchmarks run, not how fast")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for results.json and results.md")
+    parser.add_argument("--no-save", action="store_true", help="print only")
+    parser.add_argument("--readme", type=Path, nargs="?", const=README, default=None,
+                        help="also put the tables into the README's benchmark block (default: the repository's README.md)")
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    suites = args.suites or [s for s in SUITES if not (args.quick and s == "startup")]
+    repeats = 1 if args.quick else args.repeats
+    torch = import_torch()
+    if torch is None:
+        print(NOT_INSTALLED)
+    machine = describe(torch)
+    print(", ".join(f"{key} {value}" for key, value in machine.items()))
+    runners = {"engine": lambda: engine.run(repeats), "kernels": lambda: kernels.run(repeats),
+               "convolution": lambda: convolution.run(repeats),
+               "lenet": lambda: lenet.run(min(repeats, 5), 512 if args.quick else 4096),  # epochs take seconds
+               "startup": lambda: startup.run(repeats)}
+    rows = []
+    for suite in suites:
+        print(f"\n== {suite} ==", flush=True)
+        suite_rows = runners[suite]()
+        print("\n".join(report.table_lines(suite_rows, markdown=False)), flush=True)
+        rows += suite_rows
+    if "convolution" in suites:  # the ceiling the convolutions' GEMM GFLOP/s compare with
+        machine["numpy_matmul_1024_gflops"] = round(convolution.numpy_matmul_gflops(repeats), 1)
+        print(f"\nNumPy's own float32 matmul (1024x1024): {machine['numpy_matmul_1024_gflops']} GFLOP/s")
+    if not args.no_save:
+        stamp = datetime.datetime.now().isoformat(timespec="seconds")
+        for path in report.save(rows, machine, args.out, stamp):
+            print(f"wrote {path}")
+        if args.readme:
+            print(f"updated {report.update_readme(args.readme, rows, machine, stamp)}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

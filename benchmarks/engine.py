@@ -11,7 +11,8 @@ from typing import Any, Callable
 import numpy as np
 
 import minidl
-from benchmarks.timing import median_seconds
+from benchmarks.timing import interleaved_medians
+from benchmarks.torch_twin import import_torch
 
 MakeTensor = Callable[[np.ndarray, bool], Any]
 
@@ -42,23 +43,13 @@ def _cases(make: MakeTensor) -> dict[str, Callable[[], object]]:
             "MLP 64-128-10 step, batch 256": mlp_step}
 
 
-def _torch_maker() -> MakeTensor | None:
-    try:
-        import torch
-    except ImportError:
-        return None
-    return lambda array, requires_grad: torch.tensor(array, requires_grad=requires_grad)
-
-
 def run(repeats: int) -> list[dict[str, object]]:
-    """Time every case for minidl and (when importable) PyTorch, interleaved case by case."""
+    """Every case for minidl and (when importable) PyTorch, interleaved."""
     ours = _cases(lambda array, requires_grad: minidl.tensor(array, requires_grad=requires_grad))
-    torch_maker = _torch_maker()
-    theirs = _cases(torch_maker) if torch_maker else None
+    torch = import_torch()
+    theirs = _cases(lambda array, requires_grad: torch.tensor(array, requires_grad=requires_grad)) if torch else {}
     rows = []
     for name, fn in ours.items():
-        row = {"benchmark": name, "minidl_s": median_seconds(fn, repeats)}
-        if theirs is not None:
-            row["torch_s"] = median_seconds(theirs[name], repeats)
-        rows.append(row)
+        candidates = {"minidl": fn, **({"PyTorch": theirs[name]} if theirs else {})}
+        rows.append({"suite": "engine", "case": name, "seconds": interleaved_medians(candidates, repeats)})
     return rows

@@ -1,4 +1,5 @@
-"""Timing helper shared by the benchmarks: the median of repeated runs after a warm-up."""
+"""Timing shared by the benchmarks: medians of repeated runs, candidates interleaved round-robin so
+that a slow spell of a shared machine hits every candidate alike."""
 from __future__ import annotations
 
 import statistics
@@ -6,12 +7,14 @@ import time
 from typing import Callable
 
 
-def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+def interleaved_medians(candidates: dict[str, Callable[[], object]], repeats: int,
+                        warmup: int = 1) -> dict[str, float]:
+    """Median wall-clock seconds of each candidate over `repeats` rounds (after `warmup` rounds)."""
+    samples: dict[str, list[float]] = {name: [] for name in candidates}
+    for round_ in range(warmup + repeats):
+        for name, fn in candidates.items():
+            start = time.perf_counter()
+            fn()
+            if round_ >= warmup:
+                samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(times) for name, times in samples.items()}

@@ -21,7 +21,7 @@ import numpy as np
 
 import minidl
 import minidl.functional as F
-from minidl.kernels.im2col import conv_output_size, im2col
+from minidl.kernels import Window, conv_output_size, im2col
 from minidl.viz import annotated_matrix
 
 SLIDE = "Convolution operations"
@@ -105,7 +105,7 @@ def run(out_dir: Path, quick: bool = False) -> None:
     # Each row holds one 3×3 patch (9 numbers); multiplying by the flattened kernel gives
     # every output pixel at once.
     # %%
-    patches = im2col(IMAGE[None, None], (3, 3), (1, 1), (1, 1))
+    patches = im2col(IMAGE[None, None], Window(kernel=(3, 3), stride=(1, 1)))
     as_product = (patches @ X_KERNEL.ravel()).reshape(3, 3)
     print(f"\nim2col matrix: {patches.shape[0]} patches x {patches.shape[1]} kernel entries")
     print(f"patches @ kernel.ravel() reshaped to 3x3 equals the feature map: {np.array_equal(as_product, feature_map)}")

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from minidl.kernels.im2col import conv_output_size
+from minidl.kernels.geometry import conv_output_size
 from minidl.ops.activations import LogSoftmax, PiecewiseLinear, Sign, Softmax, Softplus, Step
 from minidl.ops.convolution import Conv2d
 from minidl.ops.losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
@@ -92,6 +92,9 @@ def _check_image_batch(op: str, x: Tensor) -> None:
     if x.ndim != 4:
         raise ValueError(f"{op}: expected a batch of images (N, C, H, W), got shape {x.shape}"
                          + ("; add a batch axis with x.reshape(1, *x.shape)" if x.ndim == 3 else ""))
+    if x.dtype not in (np.float32, np.float64):
+        raise TypeError(f"{op}: expected floating-point images (float32 or float64), got {x.dtype}; "
+                        "convert the array with .astype(np.float32) before making the tensor")
 
 
 def _check_windows_fit(op: str, x: Tensor, kernel: tuple[int, int], stride: tuple[int, int],

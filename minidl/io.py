@@ -1,21 +1,20 @@
 """save and load: state dicts (nested dicts of arrays and numbers) as .npz files, without pickle.
 
 The file holds one array per leaf array, plus a JSON manifest that records the nesting and the
-plain values (numbers, strings, booleans, None, lists). Writing goes to a temporary file in the
-same folder, then `os.replace` puts it in place in one step: a crash never leaves a half-written
-file where a good one was. Reading uses `allow_pickle=False`, so a file can never run code.
+plain values (numbers, strings, booleans, None, lists). Writing is atomic (minidl.files): a crash
+never leaves a half-written file where a good one was. Reading uses `allow_pickle=False`, so a file can never run code.
 """
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from minidl.files import write_atomically
 from minidl.tensor import Tensor
 
 MANIFEST_KEY = "__minidl_manifest__"
@@ -64,16 +63,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     manifest = json.dumps({"format": FORMAT, "tree": _encode(obj, arrays, "obj")})
     if not path.parent.is_dir():
         raise FileNotFoundError(f"save: folder {path.parent} does not exist")
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays, **{MANIFEST_KEY: np.array(manifest)})
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda file: np.savez(file, **arrays, **{MANIFEST_KEY: np.array(manifest)}))
 
 
 def load(path: str | os.PathLike) -> Any:

@@ -1,0 +1,75 @@
+"""Tables of benchmark rows for the terminal and for Markdown, and the JSON record of a run."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from minidl.files import write_atomically
+
+COLUMNS = ("minidl", "minidl (numpy kernels)", "naive loops", "PyTorch")
+
+
+def _milliseconds(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1e3:.3f} ms"
+
+
+def _ratio(row: dict) -> str:
+    """minidl / PyTorch time (below 1: minidl is faster); for kernels, how much faster numba is."""
+    seconds = row["seconds"]
+    if "PyTorch" in seconds:
+        return f"{seconds['minidl'] / seconds['PyTorch']:.2f}x PyTorch"
+    if "minidl (numpy kernels)" in seconds:
+        return f"numba {seconds['minidl (numpy kernels)'] / seconds['minidl']:.1f}x faster"
+    return ""
+
+
+def _notes(row: dict) -> str:
+    return ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in row.get("notes", {}).items())
+
+
+def table_lines(rows: list[dict], markdown: bool) -> list[str]:
+    used = [c for c in COLUMNS if any(c in row["seconds"] for row in rows)]
+    header = ["benchmark", *used, "ratio", "notes"]
+    cells = [[row["case"], *(_milliseconds(row["seconds"].get(c)) for c in used), _ratio(row), _notes(row)]
+             for row in rows]
+    if markdown:
+        return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + \
+               ["| " + " | ".join(line) + " |" for line in cells]
+    widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
+    return ["  ".join(text.ljust(width) for text, width in zip(line, widths)).rstrip() for line in [header, *cells]]
+
+
+README_START, README_END = "<!-- benchmark-table -->", "<!-- /benchmark-table -->"
+
+
+def markdown(rows: list[dict], machine: dict, stamp: str) -> str:
+    lines = [f"Measured {stamp} on {machine['cpu']} ({machine['cores']} cores), Python {machine['python']}, "
+             f"NumPy {machine['numpy']} ({machine['blas']}), numba {machine['numba']}"
+             + (f", PyTorch {machine['torch']} ({machine['torch_threads']} threads)" if "torch" in machine else "")
+             + (f"; NumPy's own 1024x1024 float32 matmul: {machine['numpy_matmul_1024_gflops']} GFLOP/s"
+                if "numpy_matmul_1024_gflops" in machine else "")
+             + ". Medians; candidates interleaved in one process.", ""]
+    for suite in dict.fromkeys(row["suite"] for row in rows):
+        lines += [f"**{suite}**", "", *table_lines([r for r in rows if r["suite"] == suite], markdown=True), ""]
+    return "\n".join(lines)
+
+
+def save(rows: list[dict], machine: dict, out_dir: Path, stamp: str) -> tuple[Path, Path]:
+    """results.json (everything) and results.md (the tables), atomically."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    record = json.dumps({"date": stamp, "machine": machine, "rows": rows}, indent=2)
+    text = markdown(rows, machine, stamp)
+    json_path = write_atomically(out_dir / "results.json", lambda f: f.write(record.encode()))
+    markdown_path = write_atomically(out_dir / "results.md", lambda f: f.write(text.encode()))
+    return json_path, markdown_path
+
+
+def update_readme(readme: Path, rows: list[dict], machine: dict, stamp: str) -> Path:
+    """Put the tables between the README's benchmark-table markers (which must both be there)."""
+    text = readme.read_text(encoding="utf-8")
+    if text.count(README_START) != 1 or text.count(README_END) != 1:
+        raise ValueError(f"{readme} needs exactly one {README_START} ... {README_END} block")
+    before, rest = text.split(README_START)
+    after = rest.split(README_END)[1]
+    updated = f"{before}{README_START}\n{markdown(rows, machine, stamp)}\n{README_END}{after}"
+    return write_atomically(readme, lambda f: f.write(updated.encode("utf-8")))

@@ -1,0 +1,57 @@
+"""im2col and col2im in plain NumPy: convolution as one matrix product (Chellapilla et al. 2006).
+
+im2col copies every receptive field of an input (N, C, H, W), zero-padded, into a row of a matrix
+cols (N·OH·OW, C·kh·kw); a cross-correlation with weights W (O, C, kh, kw) is then
+    out = cols @ W.reshape(O, C·kh·kw)ᵀ,
+one GEMM through NumPy's BLAS. col2im is its adjoint: it adds each row of a gradient of cols back
+onto the input positions it was copied from (positions shared by overlapping windows add up).
+
+Both loop over the kh·kw kernel taps only; each tap (i, j) reads or writes a strided slice of the
+padded input, the pixels that every output position sees through that tap. This is the reference
+the numba kernels (im2col_numba.py) must agree with.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minidl.kernels.geometry import Window
+from minidl.kernels.padding import crop_spatial, pad_spatial, symmetric_frame
+
+
+def _tap_slices(i: int, j: int, out_h: int, out_w: int, window: Window) -> tuple[slice, slice]:
+    """Rows and columns of the padded input that tap (i, j) meets, one per output pixel."""
+    (sh, sw), (dh, dw) = window.stride, window.dilation
+    top, left = i * dh, j * dw
+    return slice(top, top + sh * (out_h - 1) + 1, sh), slice(left, left + sw * (out_w - 1) + 1, sw)
+
+
+def im2col(x: np.ndarray, window: Window) -> np.ndarray:
+    """Receptive fields of x (N, C, H, W) as a matrix (N·OH·OW, C·kh·kw).
+
+    Column order is (c, i, j), matching W.reshape(O, C·kh·kw); row order is (n, oh, ow).
+    """
+    n, c, h, w = x.shape
+    kh, kw = window.kernel
+    out_h, out_w = window.output_size(h, w)
+    x_pad = pad_spatial(x, symmetric_frame(window.padding))
+    cols = np.empty((n, out_h, out_w, c, kh, kw), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            rows, columns = _tap_slices(i, j, out_h, out_w, window)
+            cols[:, :, :, :, i, j] = x_pad[:, :, rows, columns].transpose(0, 2, 3, 1)
+    return cols.reshape(n * out_h * out_w, c * kh * kw)
+
+
+def col2im(cols: np.ndarray, x_shape: tuple[int, int, int, int], window: Window) -> np.ndarray:
+    """The adjoint of im2col: sum the rows of cols (N·OH·OW, C·kh·kw) back into shape x_shape."""
+    n, c, h, w = x_shape
+    kh, kw = window.kernel
+    out_h, out_w = window.output_size(h, w)
+    ph, pw = window.padding
+    fields = cols.reshape(n, out_h, out_w, c, kh, kw)
+    x_pad = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            rows, columns = _tap_slices(i, j, out_h, out_w, window)
+            x_pad[:, :, rows, columns] += fields[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+    return crop_spatial(x_pad, symmetric_frame(window.padding))

@@ -1,0 +1,4 @@
+"""Small, readable reference models from the deck's architecture slides, sized for 28×28 inputs."""
+from minidl.models.lenet import LeNet5
+
+__all__ = ["LeNet5"]
