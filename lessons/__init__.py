@@ -19,9 +19,19 @@ class Lesson(NamedTuple):
     slide: str
 
 
-# In the deck's order; sections not written yet are added here as they arrive.
+# In the deck's order. Still to come: U-Net segmentation (workshop 4) and the XAI lessons
+# (the black box, saliency, Grad-CAM, LIME, evaluating explanations), which follow detection.
 LESSONS: tuple[Lesson, ...] = (
+    Lesson("neuron", "lessons.neuron", "The artificial neuron: McCulloch–Pitts units and logic gates"),
     Lesson("activations", "lessons.activations", "Activation functions: the table and its derivatives"),
+    Lesson("delta_rule", "lessons.delta_rule", "The delta rule: perceptron and Adaline learning"),
     Lesson("backprop", "lessons.mlp_backprop", "MLP and backpropagation"),
+    Lesson("losses", "lessons.losses", "Loss functions: binary, multiclass, regression"),
+    Lesson("universal_approximation", "lessons.universal_approximation", "Universal approximation"),
+    Lesson("mlp_regression", "lessons.mlp_regression", "Workshop 1: MLP for regression"),
     Lesson("convolution", "lessons.convolution", "Convolution operations: stride, padding, max-pooling, im2col"),
+    Lesson("mnist_cnn", "lessons.mnist_cnn", "Workshop 2: CNN (LeNet-5) on MNIST"),
+    Lesson("sign_language", "lessons.sign_language", "Workshop 3: CNN on Sign Language MNIST"),
+    Lesson("architectures", "lessons.architectures", "CNN architectures: LeNet-5 and AlexNet side by side"),
+    Lesson("detection", "lessons.detection", "Object detection: IoU, grid confidence, non-maximum suppression"),
 )

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from lessons import LESSONS, Lesson
+from minidl.datasets import DatasetError
 
 DEFAULT_OUT = Path("minidl-output") / "lessons"
 
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     by_name = {lesson.name: lesson for lesson in LESSONS}
     if args.list or not (args.names or args.all):
         for number, lesson in enumerate(LESSONS, start=1):
-            print(f"{number:2d}. {lesson.name:<12} {lesson.slide}")
+            print(f"{number:2d}. {lesson.name:<24} {lesson.slide}")
         return 0
     unknown = [name for name in args.names if name not in by_name]
     if unknown:
@@ -50,5 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     chosen = list(LESSONS) if args.all else [by_name[name] for name in args.names]
     for lesson in chosen:
-        run_lesson(lesson, args.out, args.quick)
+        try:
+            run_lesson(lesson, args.out, args.quick)
+        except DatasetError as error:  # missing or corrupt data: the message says what to do
+            print(f"\nlesson {lesson.name} stopped: {error}", file=sys.stderr)
+            return 1
     return 0

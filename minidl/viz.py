@@ -26,3 +26,33 @@ def annotated_matrix(ax, values: np.ndarray, title: str, fmt: str = "{:g}", cmap
     if ylabel:
         ax.set_ylabel(ylabel)
     return image
+
+
+def image_grid(images: np.ndarray, columns: int, titles: list[str] | None = None, suptitle: str | None = None,
+               cmap: str = "gray", cell_inches: float = 1.3, symmetric: bool = False):
+    """A figure with one small image per panel, `columns` per row; images (K, H, W).
+
+    symmetric=True centres the colour scale on 0 (for filters and signed maps: red positive,
+    blue negative), with one scale shared by all panels so they can be compared.
+    """
+    import matplotlib.pyplot as plt
+
+    images = np.asarray(images)
+    if images.ndim != 3:
+        raise ValueError(f"image_grid: expected images of shape (K, H, W), got {images.shape}")
+    rows = -(-len(images) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * cell_inches, rows * cell_inches + 0.5), squeeze=False)
+    limit = float(np.abs(images).max()) or 1.0
+    for index, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if index < len(images):
+            if symmetric:
+                ax.imshow(images[index], cmap="RdBu_r", vmin=-limit, vmax=limit)
+            else:
+                ax.imshow(images[index], cmap=cmap)
+            if titles is not None:
+                ax.set_title(titles[index], fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig

@@ -1,4 +1,5 @@
 """Every lesson runs in --quick mode and leaves its figures in its output folder."""
+import numpy as np
 import pytest
 
 from lessons import LESSONS
@@ -21,3 +22,39 @@ def test_list_and_unknown_lesson(capsys):
     assert "backprop" in capsys.readouterr().out
     assert main(["no-such-lesson"]) == 2
     assert "unknown lesson(s): no-such-lesson" in capsys.readouterr().err
+
+
+def write_sign_language_folder(folder, rows=80):
+    """Two small CSV files in the Kaggle format: label, then 784 pixels."""
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    header = "label," + ",".join(f"pixel{i}" for i in range(1, 785))
+    for name in ("sign_mnist_train.csv", "sign_mnist_test.csv"):
+        labels = rng.choice([k for k in range(25) if k != 9], rows)
+        pixels = rng.integers(0, 256, (rows, 784))
+        lines = [",".join(map(str, [label, *row])) for label, row in zip(labels, pixels)]
+        (folder / name).write_text("\n".join([header, *lines]) + "\n")
+
+
+def test_sign_language_reads_the_csv_files_it_is_pointed_to(tmp_path, monkeypatch, capsys):
+    write_sign_language_folder(tmp_path / "signs")
+    monkeypatch.setenv("MINIDL_SIGN_MNIST", str(tmp_path / "signs"))
+    assert main(["sign_language", "--quick", "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "Sign Language MNIST letters: 80 training and 80 test images" in out
+    assert (tmp_path / "out" / "sign_language" / "sign_language_results.png").exists()
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda folder: (folder / "sign_mnist_test.csv").unlink(), ["sign_mnist_test.csv is not in", "kaggle.com"]),
+    (lambda folder: (folder / "sign_mnist_train.csv").write_text("label,pixel1\n3,4\n"), ["header", "2 column"]),
+])
+def test_sign_language_with_missing_or_corrupt_files_exits_with_a_message(tmp_path, monkeypatch, capsys, damage, words):
+    write_sign_language_folder(tmp_path / "signs")
+    damage(tmp_path / "signs")
+    monkeypatch.setenv("MINIDL_SIGN_MNIST", str(tmp_path / "signs"))
+    assert main(["sign_language", "--quick", "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "lesson sign_language stopped" in err and "Traceback" not in err
+    for word in words:
+        assert word in err

@@ -110,6 +110,15 @@ def test_summary_table():
     assert "Total params: 47" in text  # conv 2·9 + 2, linear 8·3 + 3
 
 
+def test_multiply_adds_count_by_hand():
+    # conv: 2·4·4 outputs × 1·3·3 products = 288; linear: 3 outputs × 8 inputs = 24 (per image)
+    assert nn.multiply_adds(lenet_like(), (1, 1, 4, 4)) == 288 + 24
+    assert nn.multiply_adds(lenet_like(), (5, 1, 4, 4)) == 5 * (288 + 24)
+    from minidl.models import LeNet5
+    # LeNet-5 as built here, layer by layer: 416,520 multiply-adds (0.42 M) per 28×28 digit.
+    assert nn.multiply_adds(LeNet5(), (1, 1, 28, 28)) == 6 * 28 * 28 * 25 + 16 * 10 * 10 * 150 + 400 * 120 + 120 * 84 + 84 * 10
+
+
 # ----- initialisation --------------------------------------------------------------------------
 def test_default_init_bounds_and_seed():
     minidl.manual_seed(3)

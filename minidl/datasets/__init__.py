@@ -1,4 +1,13 @@
-"""Data sets that ship with minidl or are generated, for the lessons."""
+"""Data for the lessons: the MNIST subset that ships with minidl (and full MNIST from its IDX
+files), Sign Language MNIST from its Kaggle CSV files, generated sets, and a DataLoader."""
+from minidl.datasets.errors import DatasetError, DatasetNotFoundError
+from minidl.datasets.idx import read_idx
+from minidl.datasets.loader import DataLoader
 from minidl.datasets.mnist import load_mnist
+from minidl.datasets.sign_mnist import LETTERS, load_sign_mnist
+from minidl.datasets.synthetic import (REGRESSION_FUNCTIONS, SHAPE_NAMES, make_circles, make_regression_1d, make_shapes,
+                                       make_spirals, make_xor, shape_mask)
 
-__all__ = ["load_mnist"]
+__all__ = ["DataLoader", "DatasetError", "DatasetNotFoundError", "LETTERS", "REGRESSION_FUNCTIONS", "SHAPE_NAMES",
+           "load_mnist", "load_sign_mnist", "make_circles", "make_regression_1d", "make_shapes", "make_spirals",
+           "make_xor", "read_idx", "shape_mask"]

@@ -8,8 +8,9 @@ from minidl.nn.linear import Linear
 from minidl.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from minidl.nn.module import Module
 from minidl.nn.parameter import Parameter
-from minidl.nn.summary import summary
+from minidl.nn.summary import multiply_adds, summary
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "Conv2d", "CrossEntropyLoss", "Dropout", "Flatten", "Identity",
            "L1Loss", "Linear", "MSELoss", "MaxPool2d", "Module", "NLLLoss", "Parameter", "PiecewiseLinear",
-           "ReLU", "Sequential", "Sigmoid", "Sign", "Softplus", "Step", "Tanh", "ZeroPad2d", "init", "summary"]
+           "ReLU", "Sequential", "Sigmoid", "Sign", "Softplus", "Step", "Tanh", "ZeroPad2d", "init", "multiply_adds",
+           "summary"]
