@@ -6,11 +6,11 @@ import datetime
 import sys
 from pathlib import Path
 
-from benchmarks import convolution, engine, kernels, lenet, report, startup
+from benchmarks import convolution, engine, kernels, lenet, report, startup, xai
 from benchmarks.machine import describe
 from benchmarks.torch_twin import NOT_INSTALLED, import_torch
 
-SUITES = ("engine", "kernels", "convolution", "lenet", "startup")
+SUITES = ("engine", "kernels", "convolution", "lenet", "xai", "startup")
 RESULTS = Path(__file__).resolve().parent / "results"
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     runners = {"engine": lambda: engine.run(repeats), "kernels": lambda: kernels.run(repeats),
                "convolution": lambda: convolution.run(repeats),
                "lenet": lambda: lenet.run(min(repeats, 5), 512 if args.quick else 4096),  # epochs take seconds
-               "startup": lambda: startup.run(repeats)}
+               "xai": lambda: xai.run(repeats), "startup": lambda: startup.run(repeats)}
     rows = []
     for suite in suites:
         print(f"\n== {suite} ==", flush=True)

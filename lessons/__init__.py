@@ -19,8 +19,8 @@ class Lesson(NamedTuple):
     slide: str
 
 
-# In the deck's order. Still to come: U-Net segmentation (workshop 4) and the XAI lessons
-# (the black box, saliency, Grad-CAM, LIME, evaluating explanations), which follow detection.
+# In the deck's order. Still to come: the architecture blocks (Inception, ResNet) and U-Net
+# segmentation (workshop 4), which belong before the black-box lesson.
 LESSONS: tuple[Lesson, ...] = (
     Lesson("neuron", "lessons.neuron", "The artificial neuron: McCulloch–Pitts units and logic gates"),
     Lesson("activations", "lessons.activations", "Activation functions: the table and its derivatives"),
@@ -34,4 +34,10 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("sign_language", "lessons.sign_language", "Workshop 3: CNN on Sign Language MNIST"),
     Lesson("architectures", "lessons.architectures", "CNN architectures: LeNet-5 and AlexNet side by side"),
     Lesson("detection", "lessons.detection", "Object detection: IoU, grid confidence, non-maximum suppression"),
+    Lesson("blackbox", "lessons.blackbox", "The black-box problem: Husky vs Wolf in miniature"),
+    Lesson("saliency_maps", "lessons.saliency_maps", "Post-hoc explanations: saliency maps"),
+    Lesson("gradcam", "lessons.gradcam", "Workshop 5: Grad-CAM step by step, and Grad-CAM++"),
+    Lesson("lime", "lessons.lime", "Workshop 6: LIME with grid superpixels"),
+    Lesson("evaluating_explanations", "lessons.evaluating_explanations",
+           "Evaluating explanations: deletion, insertion, sanity checks"),
 )

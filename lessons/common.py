@@ -2,6 +2,7 @@
 saving a figure. Each lesson still shows its own model, data and plots."""
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -11,10 +12,11 @@ from tqdm import tqdm
 
 import minidl
 import minidl.functional as F
-from minidl.datasets import DataLoader
+from minidl.datasets import DataLoader, load_mnist, make_husky_wolf
 from minidl.metrics import accuracy
+from minidl.models import LeNet5
 from minidl.nn import Module
-from minidl.optim import Optimizer
+from minidl.optim import Adam, Optimizer
 
 
 class History(NamedTuple):
@@ -39,6 +41,13 @@ def predict(model: Module, images: np.ndarray, batch_size: int = 500) -> np.ndar
                                    for i in range(0, len(images), batch_size)])
     finally:
         model.train(was_training)
+
+
+def probabilities(model: Module, images: np.ndarray) -> np.ndarray:
+    """Softmax of the model's outputs: the predict_fn LIME asks for."""
+    logits = predict(model, images).astype(np.float64)
+    exponentials = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exponentials / exponentials.sum(axis=1, keepdims=True)
 
 
 def train_classifier(model: Module, optimizer: Optimizer, train: tuple[np.ndarray, np.ndarray], epochs: int,
@@ -118,3 +127,60 @@ def train_regressor(model: Module, optimizer: Optimizer, x: np.ndarray, y: np.nd
             if validation is not None:
                 validation_losses.append(float(np.mean((predict(model, validation[0]) - validation[1]) ** 2)))
     return train_losses, validation_losses
+
+
+MNIST_EPOCHS, MNIST_LEARNING_RATE = 25, 2e-3
+
+
+@functools.cache
+def trained_mnist_lenet(quick: bool = False) -> tuple[LeNet5, History]:
+    """LeNet-5 trained on the shipped MNIST subset with workshop 2's recipe (Adam, cosine learning
+    rate, ±1-pixel shifts; --quick: 600 digits, 1 epoch). Trained once per process and shared by
+    the lessons that explain it, which must not change its weights."""
+    (train_x, train_y), test = load_mnist("train"), load_mnist("test")
+    if quick:
+        train_x, train_y = train_x[:600], train_y[:600]
+    epochs = 1 if quick else MNIST_EPOCHS
+    minidl.manual_seed(0)
+    model = LeNet5()
+    history = train_classifier(model, Adam(model.parameters(), lr=MNIST_LEARNING_RATE), (train_x, train_y), epochs,
+                               test=test, learning_rate=cosine_learning_rate(MNIST_LEARNING_RATE, epochs),
+                               augment=random_shifts)
+    return model, history
+
+
+class TwoClassLogOdds(Module):
+    """Wraps a two-class model so that it outputs the log-odds (y₀ − y₁, y₁ − y₀) instead of the
+    two logits. A two-class network may decide "wolf" by lowering the husky score rather than
+    raising the wolf score; the raw wolf logit then shows little evidence (Grad-CAM's ReLU keeps
+    only the positive part), while the log-odds, which is what the softmax decision depends on,
+    shows all of it."""
+
+    def __init__(self, model: Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: minidl.Tensor) -> minidl.Tensor:
+        logits = self.model(x)
+        odds = logits[:, 1:2] - logits[:, 0:1]
+        return minidl.concatenate([-odds, odds], axis=1)
+
+
+HUSKY_WOLF_EPOCHS = 15
+
+
+def train_lenet(images: np.ndarray, labels: np.ndarray, num_classes: int, epochs: int) -> LeNet5:
+    """A LeNet-5 trained from seed 0 with Adam and a cosine learning rate (no augmentation)."""
+    minidl.manual_seed(0)
+    model = LeNet5(num_classes=num_classes)
+    train_classifier(model, Adam(model.parameters(), lr=MNIST_LEARNING_RATE), (images, labels), epochs,
+                     learning_rate=cosine_learning_rate(MNIST_LEARNING_RATE, epochs))
+    return model
+
+
+@functools.cache
+def trained_husky_wolf_lenet(quick: bool = False) -> LeNet5:
+    """The shortcut model of the black-box lesson: LeNet-5 trained on husky/wolf images whose
+    background gives the class away (2,000 images, seed 0; --quick: 200, 2 epochs)."""
+    images, labels, _ = make_husky_wolf(200 if quick else 2000, background="confounded", seed=0)
+    return train_lenet(images, labels, 2, 2 if quick else HUSKY_WOLF_EPOCHS)

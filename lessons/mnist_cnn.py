@@ -21,16 +21,14 @@ from pathlib import Path
 import numpy as np
 
 import minidl
-from lessons.common import cosine_learning_rate, predict, random_shifts, save_figure, train_classifier
+from lessons.common import predict, save_figure, trained_mnist_lenet
 from minidl import nn
 from minidl.datasets import load_mnist
 from minidl.metrics import accuracy, confusion_matrix
 from minidl.models import LeNet5
-from minidl.optim import Adam
 from minidl.viz import annotated_matrix, image_grid
 
 SLIDE = "Workshop 2: CNN (LeNet-5) on MNIST"
-EPOCHS, QUICK_EPOCHS = 25, 1
 WEIGHTS_FILE = "lenet5_mnist.npz"
 
 
@@ -55,8 +53,6 @@ def run(out_dir: Path, quick: bool = False) -> None:
     # ## 1. The data: 28×28 grey digits, 4,000 to learn from and 1,000 to test on
     # %%
     (train_x, train_y), (test_x, test_y) = load_mnist("train"), load_mnist("test")
-    if quick:
-        train_x, train_y = train_x[:600], train_y[:600]
     print(f"training digits {train_x.shape}, test digits {test_x.shape}, pixel values in [0, 1]")
     save_figure(image_grid(train_x[:20, 0], columns=10, titles=[str(d) for d in train_y[:20]],
                            suptitle="Training digits and their labels"), out_dir / "digits.png")
@@ -64,18 +60,15 @@ def run(out_dir: Path, quick: bool = False) -> None:
     # %% [markdown]
     # ## 2. The model: LeNet-5
     # %%
-    minidl.manual_seed(0)
-    model = LeNet5()
-    nn.summary(model, (1, 1, 28, 28))
+    nn.summary(LeNet5(), (1, 1, 28, 28))
 
     # %% [markdown]
     # ## 3. Training: mini-batches of 64, Adam, shifted digits, a cosine learning rate
+    # The loop is lessons.common.train_classifier: for each batch, forward, loss, backward, step.
     # %%
-    epochs = QUICK_EPOCHS if quick else EPOCHS
     start = time.perf_counter()
-    history = train_classifier(model, Adam(model.parameters(), lr=2e-3), (train_x, train_y), epochs,
-                               test=(test_x, test_y), learning_rate=cosine_learning_rate(2e-3, epochs),
-                               augment=random_shifts)
+    model, history = trained_mnist_lenet(quick)
+    epochs = len(history.loss)
     seconds = time.perf_counter() - start
     logits = predict(model, test_x)
     predicted = logits.argmax(axis=1)

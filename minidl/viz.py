@@ -56,3 +56,72 @@ def image_grid(images: np.ndarray, columns: int, titles: list[str] | None = None
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    """(H, W) for display from (H, W), (1, H, W) or (C, H, W) (channel mean)."""
+    image = np.asarray(image)
+    return image if image.ndim == 2 else image.mean(axis=0)
+
+
+def overlay_heatmap(ax, image: np.ndarray, heat: np.ndarray, title: str | None = None, alpha: float = 0.5,
+                    cmap: str = "jet"):
+    """The image in grey with a heat map (H, W) in [0, 1] drawn over it, the way Grad-CAM is shown."""
+    ax.imshow(_grey(image), cmap="gray")
+    shown = ax.imshow(heat, cmap=cmap, alpha=alpha, vmin=0, vmax=1)
+    ax.set(xticks=[], yticks=[])
+    if title:
+        ax.set_title(title, fontsize=9)
+    return shown
+
+
+def superpixel_boundaries(segments: np.ndarray) -> np.ndarray:
+    """True on pixels whose right or lower neighbour belongs to another superpixel."""
+    edges = np.zeros(segments.shape, dtype=bool)
+    edges[:, :-1] |= segments[:, :-1] != segments[:, 1:]
+    edges[:-1, :] |= segments[:-1, :] != segments[1:, :]
+    return edges
+
+
+def lime_overlay(ax, image: np.ndarray, segments: np.ndarray, mask: np.ndarray, title: str | None = None) -> None:
+    """The image in grey, superpixels that support the class tinted green (mask 1), those against
+    it red (mask −1), thin yellow superpixel boundaries. Small images are enlarged (nearest
+    neighbour) first, so that a boundary is thin beside a superpixel."""
+    grey = _grey(image).astype(np.float64)
+    scale = max(1, 224 // max(grey.shape))
+    enlarge = lambda a: np.kron(a, np.ones((scale, scale), dtype=a.dtype))  # noqa: E731
+    grey, segments, mask = enlarge(grey), enlarge(np.asarray(segments)), enlarge(np.asarray(mask))
+    grey = (grey - grey.min()) / (np.ptp(grey) or 1.0)
+    rgb = np.repeat(grey[..., None], 3, axis=2) * 0.8
+    rgb[mask == 1] = 0.45 * rgb[mask == 1] + 0.55 * np.array([0.1, 0.85, 0.1])
+    rgb[mask == -1] = 0.45 * rgb[mask == -1] + 0.55 * np.array([0.9, 0.1, 0.1])
+    rgb[superpixel_boundaries(segments)] = [1.0, 0.85, 0.0]
+    ax.imshow(rgb)
+    ax.set(xticks=[], yticks=[])
+    if title:
+        ax.set_title(title, fontsize=9)
+
+
+def explanation_grid(images: np.ndarray, maps: dict[str, np.ndarray], image_titles: list[str] | None = None,
+                     suptitle: str | None = None, cell_inches: float = 1.7):
+    """A figure with one column per image: the image on top, then one row per method with its
+    heat map (N, H, W) over the image; the methods' names label the rows."""
+    import matplotlib.pyplot as plt
+
+    rows = 1 + len(maps)
+    fig, axes = plt.subplots(rows, len(images), figsize=(len(images) * cell_inches + 0.8, rows * cell_inches + 0.7),
+                             squeeze=False)
+    for column, image in enumerate(images):
+        axes[0, column].imshow(_grey(image), cmap="gray")
+        axes[0, column].set(xticks=[], yticks=[])
+        if image_titles:
+            axes[0, column].set_title(image_titles[column], fontsize=9)
+        for row, heat in enumerate(maps.values(), start=1):
+            overlay_heatmap(axes[row, column], image, heat[column])
+    axes[0, 0].set_ylabel("image", fontsize=9)
+    for row, name in enumerate(maps, start=1):
+        axes[row, 0].set_ylabel(name, fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig

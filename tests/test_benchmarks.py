@@ -12,7 +12,7 @@ def test_quick_benchmark_run_writes_json_and_markdown(tmp_path, capsys):
     assert main(["--quick", "--out", str(tmp_path)]) == 0
     record = json.loads((tmp_path / "results.json").read_text())
     suites = {row["suite"] for row in record["rows"]}
-    assert suites == {"engine", "kernels", "convolution", "lenet"}
+    assert suites == {"engine", "kernels", "convolution", "lenet", "xai"}
     assert all(seconds > 0 for row in record["rows"] for seconds in row["seconds"].values())
     assert "| benchmark |" in (tmp_path / "results.md").read_text()
     assert "LeNet-5 training epoch" in capsys.readouterr().out

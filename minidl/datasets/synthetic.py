@@ -20,6 +20,9 @@ REGRESSION_FUNCTIONS: dict[str, Callable[[Array], Array]] = {
     "wiggle": lambda x: np.sin(5 * x) * np.exp(-x ** 2) + 0.3 * x,
 }
 SHAPE_NAMES = ("circle", "square", "triangle", "cross")
+HUSKY_WOLF_CLASSES = ("husky", "wolf")
+HUSKY_WOLF_SHAPES = ("circle", "triangle")  # how each class is drawn
+BACKGROUNDS = ("confounded", "swapped", "random")
 
 
 def _check(op: str, n: int, noise: float) -> None:
@@ -113,3 +116,35 @@ def make_shapes(n: int = 400, size: int = 28, noise: float = 0.05, kinds: tuple[
         image = 0.1 + brightness * mask + noise * rng.standard_normal((size, size))
         images[index, 0] = np.clip(image, 0.0, 1.0)
     return images, labels.astype(np.int64)
+
+
+def make_husky_wolf(n: int = 400, size: int = 28, background: str = "confounded", noise: float = 0.05,
+                    seed: int | None = 0) -> tuple[Array, Array, Array]:
+    """The "husky vs wolf" shortcut of Ribeiro et al. (2016) in miniature.
+
+    A grey animal — a "husky" (circle, label 0) or a "wolf" (triangle, label 1), small and of
+    middling contrast — on a background of bright speckled "snow" or dark striped "grass". With
+    background="confounded" every wolf stands on snow and every husky on grass (the training
+    set's accident), "swapped" reverses that, "random" draws the background by a coin toss.
+    Returns (images float32 (n, 1, size, size) in [0, 1], labels int64, animal masks bool (n, size, size)).
+    """
+    _check("make_husky_wolf", n, noise)
+    if background not in BACKGROUNDS:
+        raise ValueError(f"make_husky_wolf: background must be one of {', '.join(BACKGROUNDS)}, got {background!r}")
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    snowy = {"confounded": labels == 1, "swapped": labels == 0, "random": rng.integers(0, 2, n) == 1}[background]
+    rows, columns = np.mgrid[0:size, 0:size]
+    images = np.empty((n, 1, size, size), dtype=np.float32)
+    masks = np.empty((n, size, size), dtype=bool)
+    for index in range(n):
+        if snowy[index]:  # bright snow with darker speckles
+            scene = 0.85 - 0.25 * (rng.random((size, size)) < 0.08)
+        else:  # dark grass: vertical stripes
+            scene = 0.22 + 0.08 * np.sin(columns * 1.7 + rng.uniform(0, 2 * np.pi)) + 0.03 * (rows % 3 == 0)
+        radius = rng.uniform(0.16, 0.22) * size
+        center = rng.uniform(radius + 1, size - radius - 1, 2)
+        masks[index] = shape_mask(HUSKY_WOLF_SHAPES[labels[index]], size, (center[0], center[1]), radius)
+        scene = np.where(masks[index], 0.55, scene) + noise * rng.standard_normal((size, size))
+        images[index, 0] = np.clip(scene, 0.0, 1.0)
+    return images, labels.astype(np.int64), masks
