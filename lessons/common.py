@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from pathlib import Path
 from typing import Callable, NamedTuple
 
@@ -12,7 +13,8 @@ from tqdm import tqdm
 
 import minidl
 import minidl.functional as F
-from minidl.datasets import DataLoader, load_mnist, make_husky_wolf
+from minidl.datasets import DataLoader, DatasetError, load_mnist, make_husky_wolf
+from minidl.datasets.download import cache_dir
 from minidl.metrics import accuracy
 from minidl.models import LeNet5
 from minidl.nn import Module
@@ -129,21 +131,43 @@ def train_regressor(model: Module, optimizer: Optimizer, x: np.ndarray, y: np.nd
     return train_losses, validation_losses
 
 
-MNIST_EPOCHS, MNIST_LEARNING_RATE = 25, 2e-3
+MNIST_EPOCHS, MNIST_EPOCHS_FULL, MNIST_LEARNING_RATE = 25, 4, 2e-3
+MNIST_ENVIRONMENT_VARIABLE = "MINIDL_MNIST"  # "subset" (default, ships with minidl) or "full"
+
+
+def full_mnist_requested() -> bool:
+    choice = os.environ.get(MNIST_ENVIRONMENT_VARIABLE, "subset").strip().lower()
+    if choice not in ("subset", "full"):
+        raise DatasetError(f"{MNIST_ENVIRONMENT_VARIABLE} must be 'subset' or 'full', got {choice!r}")
+    return choice == "full"
+
+
+def mnist_splits(quick: bool = False) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """((train images, labels), (test images, labels)): the shipped 4,000/1,000 subset, or with
+    MINIDL_MNIST=full the standard 60,000/10,000 (read from, or downloaded to, the cache folder).
+    --quick keeps the first 600 training images."""
+    full = full_mnist_requested()
+    (train_x, train_y), test = load_mnist("train", full=full), load_mnist("test", full=full)
+    return ((train_x[:600], train_y[:600]) if quick else (train_x, train_y)), test
+
+
+def trained_mnist_lenet(quick: bool = False) -> tuple[LeNet5, History]:
+    """LeNet-5 trained on MNIST (see mnist_splits) with workshop 2's recipe: Adam, a cosine
+    learning rate, ±1-pixel shifts; 25 epochs on the subset, 4 on full MNIST, 1 with --quick.
+    Trained once per process and data choice, and shared by the lessons that explain it, which
+    must not change its weights."""
+    return _trained_mnist_lenet(quick, full_mnist_requested(), str(cache_dir()))
 
 
 @functools.cache
-def trained_mnist_lenet(quick: bool = False) -> tuple[LeNet5, History]:
-    """LeNet-5 trained on the shipped MNIST subset with workshop 2's recipe (Adam, cosine learning
-    rate, ±1-pixel shifts; --quick: 600 digits, 1 epoch). Trained once per process and shared by
-    the lessons that explain it, which must not change its weights."""
-    (train_x, train_y), test = load_mnist("train"), load_mnist("test")
-    if quick:
-        train_x, train_y = train_x[:600], train_y[:600]
-    epochs = 1 if quick else MNIST_EPOCHS
+def _trained_mnist_lenet(quick: bool, full: bool, data_folder: str) -> tuple[LeNet5, History]:
+    # full and data_folder are read again by mnist_splits; here they make the cache key, so that
+    # another data choice in the same process trains another model.
+    train, test = mnist_splits(quick)
+    epochs = 1 if quick else MNIST_EPOCHS_FULL if full else MNIST_EPOCHS
     minidl.manual_seed(0)
     model = LeNet5()
-    history = train_classifier(model, Adam(model.parameters(), lr=MNIST_LEARNING_RATE), (train_x, train_y), epochs,
+    history = train_classifier(model, Adam(model.parameters(), lr=MNIST_LEARNING_RATE), train, epochs,
                                test=test, learning_rate=cosine_learning_rate(MNIST_LEARNING_RATE, epochs),
                                augment=random_shifts)
     return model, history

@@ -9,6 +9,8 @@ detectors, and the feature maps of one digit show the hierarchy — simple strok
 layer, combinations of them in the second.
 
 Run it:  python -m lessons mnist_cnn      (--quick: 600 digits, 1 epoch)
+         MINIDL_MNIST=full python -m lessons mnist_cnn   (the full 60,000/10,000, 4 epochs; the
+         files are read from $MINIDL_DATA/mnist, or downloaded there when a network is there)
 """
 # %% [markdown]
 # # Workshop 2: CNN on MNIST
@@ -21,9 +23,8 @@ from pathlib import Path
 import numpy as np
 
 import minidl
-from lessons.common import predict, save_figure, trained_mnist_lenet
+from lessons.common import mnist_splits, predict, save_figure, trained_mnist_lenet
 from minidl import nn
-from minidl.datasets import load_mnist
 from minidl.metrics import accuracy, confusion_matrix
 from minidl.models import LeNet5
 from minidl.viz import annotated_matrix, image_grid
@@ -52,7 +53,7 @@ def run(out_dir: Path, quick: bool = False) -> None:
     # %% [markdown]
     # ## 1. The data: 28×28 grey digits, 4,000 to learn from and 1,000 to test on
     # %%
-    (train_x, train_y), (test_x, test_y) = load_mnist("train"), load_mnist("test")
+    (train_x, train_y), (test_x, test_y) = mnist_splits(quick)
     print(f"training digits {train_x.shape}, test digits {test_x.shape}, pixel values in [0, 1]")
     save_figure(image_grid(train_x[:20, 0], columns=10, titles=[str(d) for d in train_y[:20]],
                            suptitle="Training digits and their labels"), out_dir / "digits.png")

@@ -12,6 +12,7 @@ from minidl.datasets import (DataLoader, DatasetError, DatasetNotFoundError, loa
                              make_regression_1d, make_shapes, make_spirals, make_xor, read_idx)
 from minidl.datasets import download as download_module
 from minidl.datasets import mnist as mnist_module
+from data_files import idx_bytes, write_full_mnist, write_sign_csv
 
 pytestmark = pytest.mark.datasets
 
@@ -37,13 +38,6 @@ def test_unknown_split():
 
 
 # ----- IDX files and full MNIST ----------------------------------------------------------------
-def idx_bytes(array: np.ndarray) -> bytes:
-    """The IDX encoding, written here independently of the reader: magic, sizes, big-endian data."""
-    type_code = {np.uint8: 0x08, np.int32: 0x0C, np.float64: 0x0E}[array.dtype.type]
-    header = bytes([0, 0, type_code, array.ndim]) + b"".join(int(s).to_bytes(4, "big") for s in array.shape)
-    return header + array.astype(array.dtype.newbyteorder(">")).tobytes()
-
-
 @pytest.mark.parametrize("array", [np.arange(24, dtype=np.uint8).reshape(2, 3, 4),
                                    np.array([-5, 70000], dtype=np.int32), np.array([[1.5, -2.25]])])
 @pytest.mark.parametrize("zipped", [False, True])
@@ -72,21 +66,9 @@ def test_corrupt_idx_files_are_named_and_explained(tmp_path, content, words):
         assert word in str(caught.value)
 
 
-def write_full_mnist(folder, n_train=6, n_test=4):
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    for split, n in (("train", n_train), ("test", n_test)):
-        images_name, _, labels_name, _ = mnist_module.FULL_FILES[split]
-        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-        labels = rng.integers(0, 10, n).astype(np.uint8)
-        (folder / images_name).write_bytes(gzip.compress(idx_bytes(images)))
-        (folder / labels_name.removesuffix(".gz")).write_bytes(idx_bytes(labels))  # an unzipped one too
-        yield split, images, labels
-
-
 def test_full_mnist_reads_the_cache_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("MINIDL_DATA", str(tmp_path))
-    for split, images, labels in list(write_full_mnist(tmp_path / "mnist")):
+    for split, (images, labels) in write_full_mnist(tmp_path / "mnist").items():
         x, y = load_mnist(split, full=True)
         assert x.shape == (len(images), 1, 28, 28) and x.dtype == np.float32 and y.dtype == np.int64
         np.testing.assert_allclose(x[:, 0] * 255, images, atol=1e-4)
@@ -105,7 +87,7 @@ def test_full_mnist_without_files_or_network_says_where_to_put_them(tmp_path, mo
 
 def test_full_mnist_with_wrong_label_values_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("MINIDL_DATA", str(tmp_path))
-    list(write_full_mnist(tmp_path / "mnist"))
+    write_full_mnist(tmp_path / "mnist")
     (tmp_path / "mnist" / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(np.array([1, 2, 3, 12], np.uint8)))
     with pytest.raises(DatasetError, match="labels 0-9"):
         load_mnist("test", full=True)
@@ -146,14 +128,6 @@ def test_download_is_verified_before_it_takes_its_name(tmp_path, local_server):
 
 
 # ----- Sign Language MNIST (a CSV written by the test) -----------------------------------------
-def write_sign_csv(path, labels, pixels=None, header=None):
-    pixels = np.full((len(labels), 784), 255) if pixels is None else pixels
-    header = header or "label," + ",".join(f"pixel{i}" for i in range(1, 785))
-    rows = [",".join(map(str, [label, *row])) for label, row in zip(labels, pixels)]
-    path.write_text("\n".join([header, *rows]) + "\n")
-    return path
-
-
 def test_load_sign_mnist(tmp_path):
     pixels = np.arange(2 * 784).reshape(2, 784) % 256
     x, y = load_sign_mnist(write_sign_csv(tmp_path / "sign.csv", [3, 24], pixels))

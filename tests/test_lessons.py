@@ -4,6 +4,7 @@ import pytest
 
 from lessons import LESSONS
 from lessons.runner import main
+from data_files import idx_bytes, write_full_mnist, write_sign_language_folder
 
 pytestmark = pytest.mark.lessons
 
@@ -22,18 +23,6 @@ def test_list_and_unknown_lesson(capsys):
     assert "backprop" in capsys.readouterr().out
     assert main(["no-such-lesson"]) == 2
     assert "unknown lesson(s): no-such-lesson" in capsys.readouterr().err
-
-
-def write_sign_language_folder(folder, rows=80):
-    """Two small CSV files in the Kaggle format: label, then 784 pixels."""
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    header = "label," + ",".join(f"pixel{i}" for i in range(1, 785))
-    for name in ("sign_mnist_train.csv", "sign_mnist_test.csv"):
-        labels = rng.choice([k for k in range(25) if k != 9], rows)
-        pixels = rng.integers(0, 256, (rows, 784))
-        lines = [",".join(map(str, [label, *row])) for label, row in zip(labels, pixels)]
-        (folder / name).write_text("\n".join([header, *lines]) + "\n")
 
 
 def test_sign_language_reads_the_csv_files_it_is_pointed_to(tmp_path, monkeypatch, capsys):
@@ -56,5 +45,33 @@ def test_sign_language_with_missing_or_corrupt_files_exits_with_a_message(tmp_pa
     assert main(["sign_language", "--quick", "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
     assert "lesson sign_language stopped" in err and "Traceback" not in err
+    for word in words:
+        assert word in err
+
+
+def test_mnist_cnn_on_full_mnist_files(tmp_path, monkeypatch, capsys):
+    write_full_mnist(tmp_path / "mnist", n_train=64, n_test=20)
+    monkeypatch.setenv("MINIDL_DATA", str(tmp_path))
+    monkeypatch.setenv("MINIDL_MNIST", "full")
+    assert main(["mnist_cnn", "--quick", "--out", str(tmp_path / "out")]) == 0
+    assert "Test accuracy on the 20 held-out digits" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("setting, damage, words", [
+    ("full", lambda folder: (folder / "t10k-images-idx3-ubyte.gz").write_bytes(b"not an idx file"),
+     ["t10k-images-idx3-ubyte.gz", "not an IDX file"]),
+    ("full", lambda folder: (folder / "train-labels-idx1-ubyte").write_bytes(idx_bytes(np.zeros(3, np.uint8))[:-1]),
+     ["train-labels-idx1-ubyte", "truncated"]),
+    ("everything", lambda folder: None, ["MINIDL_MNIST", "'subset' or 'full'", "'everything'"]),
+])
+def test_corrupt_mnist_files_or_a_bad_setting_exit_with_a_message(tmp_path, monkeypatch, capsys, setting, damage,
+                                                                 words):
+    write_full_mnist(tmp_path / "mnist", n_train=64, n_test=20)
+    damage(tmp_path / "mnist")
+    monkeypatch.setenv("MINIDL_DATA", str(tmp_path))
+    monkeypatch.setenv("MINIDL_MNIST", setting)
+    assert main(["mnist_cnn", "--quick", "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "lesson mnist_cnn stopped" in err and "Traceback" not in err
     for word in words:
         assert word in err
