@@ -19,8 +19,7 @@ class Lesson(NamedTuple):
     slide: str
 
 
-# In the deck's order. Still to come: the architecture blocks (Inception, ResNet) and U-Net
-# segmentation (workshop 4), which belong before the black-box lesson.
+# In the deck's order.
 LESSONS: tuple[Lesson, ...] = (
     Lesson("neuron", "lessons.neuron", "The artificial neuron: McCulloch–Pitts units and logic gates"),
     Lesson("activations", "lessons.activations", "Activation functions: the table and its derivatives"),
@@ -33,7 +32,9 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("mnist_cnn", "lessons.mnist_cnn", "Workshop 2: CNN (LeNet-5) on MNIST"),
     Lesson("sign_language", "lessons.sign_language", "Workshop 3: CNN on Sign Language MNIST"),
     Lesson("architectures", "lessons.architectures", "CNN architectures: LeNet-5 and AlexNet side by side"),
+    Lesson("cnn_blocks", "lessons.cnn_blocks", "CNN architectures: Inception modules and residual blocks"),
     Lesson("detection", "lessons.detection", "Object detection: IoU, grid confidence, non-maximum suppression"),
+    Lesson("unet_segmentation", "lessons.unet_segmentation", "Workshop 4: U-Net tumour segmentation, Dice"),
     Lesson("blackbox", "lessons.blackbox", "The black-box problem: Husky vs Wolf in miniature"),
     Lesson("saliency_maps", "lessons.saliency_maps", "Post-hoc explanations: saliency maps"),
     Lesson("gradcam", "lessons.gradcam", "Workshop 5: Grad-CAM step by step, and Grad-CAM++"),

@@ -11,13 +11,14 @@ from typing import Any
 import numpy as np
 
 from minidl.kernels.geometry import conv_output_size
+from minidl.kernels.interpolation import bilinear_matrix
 from minidl.ops.activations import LogSoftmax, PiecewiseLinear, Sign, Softmax, Softplus, Step
-from minidl.ops.convolution import Conv2d
+from minidl.ops.convolution import Conv2d, ConvTranspose2d
 from minidl.ops.losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from minidl.ops.padding import Pad2d
-from minidl.ops.pooling import MaxPool2d
+from minidl.ops.pooling import AvgPool2d, MaxPool2d
 from minidl.rng import default_generator
-from minidl.shapes import int_pair, normalize_axis
+from minidl.shapes import int_pair, normalize_axis, positive_int
 from minidl.tensor import Tensor
 
 IntPair = int | tuple[int, int]
@@ -145,6 +146,114 @@ def max_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None, p
     return MaxPool2d.apply(x, kernel=kernel, stride=stride, padding=padding)
 
 
+def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
+                     padding: IntPair = 0, output_padding: IntPair = 0, dilation: IntPair = 1) -> Tensor:
+    """Transposed convolution (the adjoint of conv2d) of x (N, C_in, H, W) with weight (C_in, C_out, kh, kw).
+
+    Output (N, C_out, OH, OW) with OH = (H − 1)·stride − 2·padding + dilation·(kh − 1) + output_padding + 1;
+    stride 2 with kernel 2 doubles the size, the usual up-convolution of a U-Net.
+    """
+    x = _as_tensor(x)
+    stride = int_pair("conv_transpose2d", "stride", stride, 1)
+    padding = int_pair("conv_transpose2d", "padding", padding, 0)
+    output_padding = int_pair("conv_transpose2d", "output_padding", output_padding, 0)
+    dilation = int_pair("conv_transpose2d", "dilation", dilation, 1)
+    _check_image_batch("conv_transpose2d", x)
+    if weight.ndim != 4 or weight.shape[0] != x.shape[1]:
+        raise ValueError(f"conv_transpose2d: weight of shape {weight.shape} must be ({x.shape[1]}, out_channels, kh, kw) "
+                         f"for an input of shape {x.shape}")
+    if bias is not None and bias.shape != (weight.shape[1],):
+        raise ValueError(f"conv_transpose2d: bias of shape {bias.shape} must be ({weight.shape[1]},)")
+    for axis in (0, 1):
+        if output_padding[axis] >= max(stride[axis], dilation[axis]):
+            raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller than the stride "
+                             f"{stride} or the dilation {dilation}")
+        size = (x.shape[2 + axis] - 1) * stride[axis] - 2 * padding[axis] + dilation[axis] * (
+            weight.shape[2 + axis] - 1) + output_padding[axis] + 1
+        if size < 1:
+            raise ValueError(f"conv_transpose2d: padding {padding} leaves no output for an input of shape {x.shape} "
+                             f"and a kernel of {weight.shape[2:]}")
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    return ConvTranspose2d.apply(*inputs, stride=stride, padding=padding, output_padding=output_padding,
+                                 dilation=dilation)
+
+
+def avg_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
+    """Mean over kernel_size windows (zero padding counted, as PyTorch's default); stride defaults to kernel_size."""
+    x = _as_tensor(x)
+    kernel = int_pair("avg_pool2d", "kernel_size", kernel_size, 1)
+    stride = kernel if stride is None else int_pair("avg_pool2d", "stride", stride, 1)
+    padding = int_pair("avg_pool2d", "padding", padding, 0)
+    _check_image_batch("avg_pool2d", x)
+    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+        raise ValueError(f"avg_pool2d: padding {padding} must be at most half the kernel size {kernel}")
+    _check_windows_fit("avg_pool2d", x, kernel, stride, padding, (1, 1))
+    return AvgPool2d.apply(x, kernel=kernel, stride=stride, padding=padding)
+
+
+def adaptive_avg_pool2d(x: Tensor, output_size: IntPair = 1) -> Tensor:
+    """Global average pooling: (N, C, H, W) → (N, C, 1, 1), the mean of each feature map
+    (only output_size 1 is supported)."""
+    x = _as_tensor(x)
+    _check_image_batch("adaptive_avg_pool2d", x)
+    if int_pair("adaptive_avg_pool2d", "output_size", output_size, 1) != (1, 1):
+        raise ValueError(f"adaptive_avg_pool2d: only output_size 1 (global average pooling) is supported, "
+                         f"got {output_size!r}")
+    return x.mean(axis=(2, 3), keepdims=True)
+
+
+def interpolate(x: Tensor, scale_factor: int, mode: str = "nearest") -> Tensor:
+    """Enlarge (N, C, H, W) by an integer scale_factor: 'nearest' repeats each pixel, 'bilinear'
+    interpolates with half-pixel centres (align_corners=False), both as PyTorch's interpolate."""
+    x = _as_tensor(x)
+    _check_image_batch("interpolate", x)
+    scale = positive_int("interpolate", "scale_factor", scale_factor)
+    n, c, h, w = x.shape
+    if mode == "nearest":
+        block = Tensor(np.ones((1, 1, 1, scale, 1, scale), dtype=x.dtype))
+        return (x.reshape(n, c, h, 1, w, 1) * block).reshape(n, c, h * scale, w * scale)
+    if mode == "bilinear":
+        rows = Tensor(bilinear_matrix(h, h * scale).astype(x.dtype))
+        columns = Tensor(bilinear_matrix(w, w * scale).T.astype(x.dtype))
+        return rows @ x @ columns
+    raise ValueError(f"interpolate: mode must be 'nearest' or 'bilinear', got {mode!r}")
+
+
+def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> Tensor:
+    """Batch normalisation over (N, H, W) per channel (Ioffe & Szegedy 2015), as PyTorch:
+    training uses the batch's mean and biased variance and updates the running estimates in place,
+    r ← (1 − momentum)·r + momentum·batch (with the unbiased variance); evaluation uses them."""
+    x = _as_tensor(x)
+    _check_image_batch("batch_norm", x)
+    shape = (1, x.shape[1], 1, 1)
+    if training:
+        count = x.shape[0] * x.shape[2] * x.shape[3]
+        if count < 2:
+            raise ValueError(f"batch_norm: training needs more than one value per channel, got input of shape {x.shape}")
+        mean = x.mean(axis=(0, 2, 3), keepdims=True)
+        centred = x - mean
+        variance = (centred * centred).mean(axis=(0, 2, 3), keepdims=True)
+        if running_mean is not None:
+            running_mean.data = ((1 - momentum) * running_mean.data + momentum * mean.data.ravel()).astype(
+                running_mean.dtype)
+        if running_var is not None:
+            unbiased = variance.data.ravel() * count / (count - 1)
+            running_var.data = ((1 - momentum) * running_var.data + momentum * unbiased).astype(running_var.dtype)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: evaluation needs running_mean and running_var")
+        centred = x - running_mean.reshape(*shape)
+        variance = running_var.reshape(*shape)
+    out = centred / (variance + eps).sqrt()
+    if weight is not None:
+        out = out * weight.reshape(*shape)
+    if bias is not None:
+        out = out + bias.reshape(*shape)
+    return out
+
+
 def pad2d(x: Tensor, padding: int | tuple[int, int, int, int]) -> Tensor:
     """Zero padding of the last two axes; padding = p or (left, right, top, bottom) as torch's ZeroPad2d."""
     x = _as_tensor(x)
@@ -255,3 +364,22 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
     if input.ndim < 2:
         raise ValueError(f"cross_entropy: input must be logits (N, C) or (N, C, d1, ...), got shape {input.shape}")
     return nll_loss(log_softmax(input, axis=1), target, reduction)
+
+
+def dice_loss(input: Tensor, target: Any, eps: float = 1.0) -> Tensor:
+    """Soft Dice loss for segmentation: 1 − (2 Σ p·y + eps) / (Σ p + Σ y + eps) with p = σ(logits),
+    summed over each image's pixels and averaged over the batch (Milletari et al. 2016, V-Net).
+    input: logits (N, 1, H, W) or (N, H, W); target: a binary mask of the same shape. eps keeps an
+    empty mask and an empty prediction at loss 0."""
+    input = _as_tensor(input)
+    target = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if target.shape != input.shape:
+        raise ValueError(f"dice_loss: target of shape {target.shape} must match the logits' shape {input.shape}")
+    if target.size and not np.all((target == 0) | (target == 1)):
+        raise ValueError("dice_loss: the target must be a binary mask of 0s and 1s")
+    if input.ndim < 2:
+        raise ValueError(f"dice_loss: expected a batch of logit maps, got shape {input.shape}")
+    p = input.sigmoid().reshape(input.shape[0], -1)
+    y = Tensor(target.reshape(input.shape[0], -1).astype(input.dtype))
+    overlap = (p * y).sum(axis=1)
+    return (1.0 - (overlap * 2.0 + eps) / (p.sum(axis=1) + y.sum(axis=1) + eps)).mean()

@@ -1,4 +1,5 @@
-"""Scores of predictions, in NumPy (no gradients): classification accuracy and the confusion matrix."""
+"""Scores of predictions, in NumPy (no gradients): classification accuracy and the confusion matrix;
+Dice and IoU of segmentation masks."""
 from __future__ import annotations
 
 import numpy as np
@@ -30,3 +31,29 @@ def confusion_matrix(predicted: object, target: object, num_classes: int | None 
     if predicted.size and (min(predicted.min(), target.min()) < 0 or max(predicted.max(), target.max()) >= k):
         raise ValueError(f"confusion_matrix: labels must lie in [0, {k - 1}]")
     return np.bincount(target * k + predicted, minlength=k * k).reshape(k, k)
+
+
+def _binary_masks(op: str, predicted: object, target: object) -> tuple[np.ndarray, np.ndarray]:
+    predicted, target = np.asarray(getattr(predicted, "data", predicted)), np.asarray(getattr(target, "data", target))
+    if predicted.shape != target.shape:
+        raise ValueError(f"{op}: the predicted mask of shape {predicted.shape} and the true mask of shape "
+                         f"{target.shape} must have the same shape")
+    for name, mask in (("predicted", predicted), ("true", target)):
+        if mask.size and not np.all((mask == 0) | (mask == 1)):
+            raise ValueError(f"{op}: the {name} mask must be binary (0/1 or bool), got values such as "
+                             f"{np.unique(mask)[:5].tolist()}; threshold probabilities first, e.g. p > 0.5")
+    return predicted.astype(bool), target.astype(bool)
+
+
+def dice(predicted: object, target: object) -> float:
+    """Dice coefficient 2|X ∩ Y| / (|X| + |Y|) of two binary masks; 1.0 when both are empty."""
+    x, y = _binary_masks("dice", predicted, target)
+    total = x.sum() + y.sum()
+    return 1.0 if total == 0 else float(2 * np.logical_and(x, y).sum() / total)
+
+
+def iou(predicted: object, target: object) -> float:
+    """Intersection over union |X ∩ Y| / |X ∪ Y| of two binary masks; 1.0 when both are empty."""
+    x, y = _binary_masks("iou", predicted, target)
+    union = np.logical_or(x, y).sum()
+    return 1.0 if union == 0 else float(np.logical_and(x, y).sum() / union)

@@ -1,5 +1,8 @@
-"""Small, readable reference models from the deck's architecture slides, sized for 28×28 inputs."""
+"""Small, readable reference models from the deck's architecture slides, sized for small inputs."""
 from minidl.models.alexnet import AlexNetMini
+from minidl.models.inception import InceptionModule
 from minidl.models.lenet import LeNet5
+from minidl.models.resnet import ResidualBlock, SmallResNet
+from minidl.models.unet import AttentionGate, UNet
 
-__all__ = ["AlexNetMini", "LeNet5"]
+__all__ = ["AlexNetMini", "AttentionGate", "InceptionModule", "LeNet5", "ResidualBlock", "SmallResNet", "UNet"]

@@ -8,7 +8,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from minidl.autograd import no_grad
-from minidl.nn.conv import Conv2d
+from minidl.nn.conv import Conv2d, ConvTranspose2d
 from minidl.nn.linear import Linear
 from minidl.nn.module import Module
 from minidl.tensor import Tensor
@@ -22,10 +22,13 @@ class LayerRecord(NamedTuple):
     multiply_adds: int
 
 
-def _multiply_adds(module: Module, output: object) -> int:
-    """Each output of a Conv2d sums C·kh·kw products, each output of a Linear in_features of them."""
+def _multiply_adds(module: Module, inputs: tuple, output: object) -> int:
+    """Each output of a Conv2d sums C·kh·kw products, each output of a Linear in_features of them;
+    each input pixel of a ConvTranspose2d is multiplied into C_out·kh·kw outputs."""
     if not isinstance(output, Tensor):
         return 0
+    if isinstance(module, ConvTranspose2d):
+        return inputs[0].size * int(np.prod(module.weight.shape[1:]))
     if isinstance(module, Conv2d):
         return output.size * int(np.prod(module.weight.shape[1:]))
     if isinstance(module, Linear):
@@ -42,7 +45,7 @@ def trace_layers(model: Module, input_shape: Sequence[int], dtype=np.float32) ->
         def record(m, inputs, output, name=name):
             shape = tuple(output.shape) if isinstance(output, Tensor) else "?"
             count = sum(p.size for p in m._parameters.values() if p is not None)
-            records.append(LayerRecord(name, type(m).__name__, shape, count, _multiply_adds(m, output)))
+            records.append(LayerRecord(name, type(m).__name__, shape, count, _multiply_adds(m, inputs, output)))
         handles.append(module.register_forward_hook(record))
     was_training = model.training
     try:

@@ -1,4 +1,5 @@
-"""2-D convolution (cross-correlation, as in PyTorch) through im2col and one matrix product.
+"""2-D convolution (cross-correlation, as in PyTorch) through im2col and one matrix product, and
+its adjoint, the transposed convolution, through col2im.
 
 out[n, o, y, x] = b[o] + Σ_{c,i,j} w[o, c, i, j] · x_pad[n, c, y·s + i·d, x·s + j·d]
 
@@ -48,6 +49,60 @@ class Conv2d(Function):
             # (colsᵀ @ dout)ᵀ rather than doutᵀ @ cols: the same product, which OpenBLAS runs up to 1.9×
             # faster in this orientation at LeNet and CIFAR sizes (measured).
             grad_w = (cols.T @ grad_rows).T.reshape(weight_shape)
+        if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
+            grad_b = grad.sum(axis=(0, 2, 3))
+        return grad_x, grad_w, grad_b
+
+
+class ConvTranspose2d(Function):
+    """The adjoint of Conv2d (PyTorch's conv_transpose2d), weight (C_in, C_out, kh, kw).
+
+    Every input pixel scatters weight[c_in] · x[n, c_in, y, x] onto a kh×kw patch at (y·s + i·d,
+    x·s + j·d) of a full output of F = (H − 1)·s + d·(kh − 1) + 1 rows (and likewise columns); the
+    result is that full output with `padding` rows cut from the top and padding − output_padding
+    from the bottom (zeros added if negative), OH = F − 2p + output_padding. With rows = x as
+    (N·H·W, C_in) and W = weight.reshape(C_in, C_out·kh·kw):
+        forward   full = col2im(rows @ W),  out = crop(full) + b
+        backward  dcols = im2col(uncrop(dout)),  dx = dcols @ Wᵀ,  dW = rowsᵀ @ dcols,  db = Σ dout
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, *,
+                stride: tuple[int, int], padding: tuple[int, int], output_padding: tuple[int, int],
+                dilation: tuple[int, int]) -> np.ndarray:
+        n, in_channels, height, width = x.shape
+        _, out_channels, kh, kw = weight.shape
+        window = Window((kh, kw), stride, (0, 0), dilation)
+        full = tuple((size - 1) * s + d * (k - 1) + 1 for size, s, d, k in
+                     zip((height, width), stride, dilation, (kh, kw)))
+        out_size = tuple(f - 2 * p + extra for f, p, extra in zip(full, padding, output_padding))
+        rows = x.transpose(0, 2, 3, 1).reshape(-1, in_channels)
+        flat_weight = weight.reshape(in_channels, -1)
+        scattered = col2im(rows @ flat_weight, (n, out_channels, *full), window)
+        beyond = [max(0, extra - p) for extra, p in zip(output_padding, padding)]  # rows past the full output
+        scattered = np.pad(scattered, ((0, 0), (0, 0), (0, beyond[0]), (0, beyond[1])))
+        out = scattered[:, :, padding[0]:padding[0] + out_size[0], padding[1]:padding[1] + out_size[1]]
+        if bias is not None:
+            out = out + bias[:, np.newaxis, np.newaxis]
+        ctx.save_for_backward(rows, flat_weight, x.shape, weight.shape, window, full, padding)
+        return np.ascontiguousarray(out)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        rows, flat_weight, x_shape, weight_shape, window, full, padding = ctx.saved
+        # Put the gradient back where the output was cut from the full output; what lies past it came
+        # from no input pixel.
+        n, out_channels, out_h, out_w = grad.shape
+        grad_full = np.zeros((n, out_channels, max(full[0], padding[0] + out_h), max(full[1], padding[1] + out_w)),
+                             dtype=grad.dtype)
+        grad_full[:, :, padding[0]:padding[0] + out_h, padding[1]:padding[1] + out_w] = grad
+        grad_cols = im2col(grad_full[:, :, :full[0], :full[1]], window)  # each input pixel's output patch
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            _, in_channels, height, width = x_shape
+            grad_x = (grad_cols @ flat_weight.T).reshape(n, height, width, in_channels).transpose(0, 3, 1, 2)
+        if ctx.needs_input_grad[1]:
+            grad_w = (rows.T @ grad_cols).reshape(weight_shape)
         if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
             grad_b = grad.sum(axis=(0, 2, 3))
         return grad_x, grad_w, grad_b

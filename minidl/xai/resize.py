@@ -1,25 +1,11 @@
-"""Bilinear resizing with half-pixel centres, as OpenCV's INTER_LINEAR and PyTorch's
-interpolate(mode="bilinear", align_corners=False) do it when enlarging.
-
-Output pixel d of an axis of n_out pixels samples the input at s = (d + ½)·(n_in / n_out) − ½;
-with s₀ = ⌊s⌋ and f = s − s₀, the value is (1 − f)·in[s₀] + f·in[s₀ + 1], where a position
-before the first pixel is clamped to it (s₀ = 0, f = 0) and one past the last pixel takes the
-last pixel (OpenCV's border rule).
-"""
+"""Resizing explanation maps to the input size: bilinear with half-pixel centres, as OpenCV's
+INTER_LINEAR and PyTorch's interpolate(mode="bilinear", align_corners=False) do it when enlarging
+(the interpolation matrices are in minidl/kernels/interpolation.py)."""
 from __future__ import annotations
 
 import numpy as np
 
-
-def _taps(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each output position: the two input indices and the weight of the second."""
-    source = (np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5
-    first = np.floor(source).astype(np.int64)
-    fraction = source - first
-    before, after = first < 0, first >= n_in - 1
-    first[before], fraction[before] = 0, 0.0
-    first[after], fraction[after] = n_in - 1, 0.0
-    return first, np.minimum(first + 1, n_in - 1), fraction
+from minidl.kernels.interpolation import bilinear_matrix
 
 
 def resize_bilinear(maps: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -28,7 +14,4 @@ def resize_bilinear(maps: np.ndarray, height: int, width: int) -> np.ndarray:
     if maps.ndim < 2 or height < 1 or width < 1:
         raise ValueError(f"resize_bilinear: need maps (..., h, w) and a positive size, got {maps.shape} "
                          f"to ({height}, {width})")
-    top, bottom, fy = _taps(maps.shape[-2], height)
-    left, right, fx = _taps(maps.shape[-1], width)
-    rows = maps[..., top, :] * (1 - fy)[:, None] + maps[..., bottom, :] * fy[:, None]
-    return rows[..., left] * (1 - fx) + rows[..., right] * fx
+    return bilinear_matrix(maps.shape[-2], height) @ maps @ bilinear_matrix(maps.shape[-1], width).T
