@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lessons.common import (HUSKY_WOLF_EPOCHS, TwoClassLogOdds, predict, save_figure, train_lenet,
-                            trained_husky_wolf_lenet)
+from lessons.figures import save_figure
+from lessons.trained_models import HUSKY_WOLF_EPOCHS, TwoClassLogOdds, train_lenet, trained_husky_wolf_lenet
+from lessons.training import predict
 from minidl.datasets import HUSKY_WOLF_CLASSES, make_husky_wolf
 from minidl.metrics import accuracy
 from minidl.nn import Module
@@ -35,7 +36,8 @@ CELL = 4           # LIME superpixels of 4×4 pixels
 HIDE_GREY = 0.5    # hidden superpixels turn grey: neither snow nor grass
 
 
-def lime_weight_on_animal(model: Module, images: np.ndarray, masks: np.ndarray, num_samples: int) -> tuple[float, float]:
+def lime_weight_on_animal(model: Module, images: np.ndarray, masks: np.ndarray,
+                          num_samples: int) -> tuple[float, float]:
     """Mean share of LIME's positive weight on superpixels that touch the animal, and those
     superpixels' share of all superpixels (what a model blind to the animal would still give)."""
     segments = grid_segments(*images.shape[2:], CELL)
@@ -124,8 +126,8 @@ def run(out_dir: Path, quick: bool = False) -> None:
     for column in range(4):
         overlay_heatmap(axes[column], shown[column], fixed_cams[column],
                         f"called {HUSKY_WOLF_CLASSES[fixed_predicted[column]]}")
-    fig.suptitle("Model trained on random backgrounds, Grad-CAM of the log-odds: a wolf's evidence is its "
-                 "corners;\na husky is the absence of corners, and Grad-CAM (its ReLU keeps only evidence for) shows nothing")
+    fig.suptitle("Model trained on random backgrounds, Grad-CAM of the log-odds: a wolf's evidence is its corners;\n"
+                 "a husky is the absence of corners, and Grad-CAM (its ReLU keeps only evidence for) shows nothing")
     fig.tight_layout()
     save_figure(fig, out_dir / "fixed_model_gradcam.png")
 

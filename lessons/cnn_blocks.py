@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 import minidl
-from lessons.common import predict, save_figure, train_classifier
+from lessons.figures import save_figure
+from lessons.training import predict, train_classifier
 from minidl import nn
 from minidl.datasets import load_mnist
 from minidl.metrics import accuracy

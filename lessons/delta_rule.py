@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import minidl
-from lessons.common import save_figure
+from lessons.figures import save_figure
 
 SLIDE = "The delta rule (perceptron and Adaline)"
 LEARNING_RATE = 0.002  # small enough that Adaline's error falls over several epochs, not within the first

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lessons.common import save_figure
+from lessons.figures import save_figure
 from minidl.datasets import shape_mask
 from minidl.detection import box_iou, non_max_suppression
 
@@ -107,7 +107,8 @@ def run(out_dir: Path, quick: bool = False) -> None:
     top = np.argsort(-confidence)[:5]
     print("cell     Pr(object)   IoU    confidence")
     for index in top:
-        print(f"{str(tuple(int(c) for c in cells[index])):<9}{probability[index]:>9.2f}{best_iou[index]:>8.2f}{confidence[index]:>12.3f}")
+        cell = str(tuple(int(c) for c in cells[index]))
+        print(f"{cell:<9}{probability[index]:>9.2f}{best_iou[index]:>8.2f}{confidence[index]:>12.3f}")
 
     # %% [markdown]
     # ## 3. Non-maximum suppression: one box per object

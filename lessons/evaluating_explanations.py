@@ -23,7 +23,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from lessons.common import probabilities, save_figure, trained_mnist_lenet
+from lessons.figures import save_figure
+from lessons.trained_models import trained_mnist_lenet
+from lessons.training import probabilities
 from minidl.datasets import load_mnist
 from minidl.nn import Module
 from minidl.xai import (GradCAM, LimeImageExplainer, deletion_auc, deletion_curve, insertion_auc, insertion_curve,

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lessons.common import TwoClassLogOdds, save_figure, trained_husky_wolf_lenet, trained_mnist_lenet
+from lessons.figures import save_figure
+from lessons.trained_models import TwoClassLogOdds, trained_husky_wolf_lenet, trained_mnist_lenet
 from minidl.datasets import HUSKY_WOLF_CLASSES, load_mnist, make_husky_wolf
 from minidl.viz import explanation_grid, image_grid, overlay_heatmap
 from minidl.xai import GradCAM, GradCAMPlusPlus
@@ -45,11 +46,12 @@ def run(out_dir: Path, quick: bool = False) -> None:
     # %%
     result = GradCAM(model, LAYER).explain(digit)
     c = int(result.targets[0])
-    print(f"step 1-2: the scores (logits) are [{', '.join(f'{v:.1f}' for v in result.scores[0])}]; the predicted class is {c} "
+    logits = ", ".join(f"{v:.1f}" for v in result.scores[0])
+    print(f"step 1-2: the scores (logits) are [{logits}]; the predicted class is {c} "
           f"(the digit is a {test_y[1]})")
     print(f"step 3: A and ∂y_{c}/∂A both have shape {result.activations.shape[1:]} (channels, height, width)")
     save_figure(image_grid(result.activations[0], columns=8, titles=[f"A^{k}" for k in range(16)], cmap="magma",
-                           suptitle=f"Step 1: the 16 feature maps A^k of the last convolution (after ReLU)"),
+                           suptitle="Step 1: the 16 feature maps A^k of the last convolution (after ReLU)"),
                 out_dir / "step1_feature_maps.png")
     save_figure(image_grid(result.gradients[0], columns=8, titles=[f"∂y/∂A^{k}" for k in range(16)], symmetric=True,
                            suptitle=f"Step 3: gradients of the class-{c} score (red +, blue −)"),

@@ -27,7 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lessons.common import probabilities, save_figure, trained_husky_wolf_lenet, trained_mnist_lenet
+from lessons.figures import save_figure
+from lessons.trained_models import trained_husky_wolf_lenet, trained_mnist_lenet
+from lessons.training import probabilities
 from minidl.datasets import HUSKY_WOLF_CLASSES, load_mnist, make_husky_wolf
 from minidl.viz import lime_overlay
 from minidl.xai import LimeImageExplainer

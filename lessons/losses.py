@@ -24,7 +24,7 @@ import numpy as np
 
 import minidl
 import minidl.functional as F
-from lessons.common import save_figure
+from lessons.figures import save_figure
 
 SLIDE = "Loss functions: binary, multiclass, regression"
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 import minidl
-from lessons.common import cosine_learning_rate, predict, save_figure, train_regressor
+from lessons.figures import save_figure
+from lessons.training import cosine_learning_rate, predict, train_regressor
 from minidl import nn
 from minidl.datasets import REGRESSION_FUNCTIONS, make_regression_1d
 from minidl.optim import Adam

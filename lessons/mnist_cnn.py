@@ -23,7 +23,9 @@ from pathlib import Path
 import numpy as np
 
 import minidl
-from lessons.common import mnist_splits, predict, save_figure, trained_mnist_lenet
+from lessons.figures import save_figure
+from lessons.trained_models import mnist_splits, trained_mnist_lenet
+from lessons.training import predict
 from minidl import nn
 from minidl.metrics import accuracy, confusion_matrix
 from minidl.models import LeNet5
@@ -65,7 +67,7 @@ def run(out_dir: Path, quick: bool = False) -> None:
 
     # %% [markdown]
     # ## 3. Training: mini-batches of 64, Adam, shifted digits, a cosine learning rate
-    # The loop is lessons.common.train_classifier: for each batch, forward, loss, backward, step.
+    # The loop is lessons.training.train_classifier: for each batch, forward, loss, backward, step.
     # %%
     start = time.perf_counter()
     model, history = trained_mnist_lenet(quick)

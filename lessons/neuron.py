@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 import minidl
-from lessons.common import save_figure
+from lessons.figures import save_figure
 
 SLIDE = "The artificial neuron (McCulloch–Pitts)"
 
@@ -61,7 +61,7 @@ def run(out_dir: Path, quick: bool = False) -> None:
     # %% [markdown]
     # ## 2. XOR: no single unit, but two layers
     # %%
-    print(f"\nsearching weights and thresholds in [-3, 3] for one unit per gate:")
+    print("\nsearching weights and thresholds in [-3, 3] for one unit per gate:")
     for name, targets in [*outputs.items(), ("XOR", xor)]:
         print(f"  {name:<5} {'a single unit exists' if single_unit_exists(targets) else 'NO single unit computes it'}")
     hidden = minidl.stack([threshold_unit(x, *GATES["OR"]), threshold_unit(x, *GATES["NAND"])], axis=1)

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lessons.common import predict, save_figure, trained_mnist_lenet
+from lessons.figures import save_figure
+from lessons.trained_models import trained_mnist_lenet
+from lessons.training import predict
 from minidl.datasets import load_mnist
 from minidl.xai import saliency
 

@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 import minidl
-from lessons.common import cosine_learning_rate, predict, save_figure, train_classifier
+from lessons.figures import save_figure
+from lessons.training import cosine_learning_rate, predict, train_classifier
 from minidl.datasets import LETTERS, DatasetNotFoundError, load_mnist, load_sign_mnist
 from minidl.datasets.download import cache_dir
 from minidl.metrics import accuracy, confusion_matrix

@@ -30,7 +30,8 @@ from tqdm import tqdm
 
 import minidl
 import minidl.functional as F
-from lessons.common import predict, save_figure
+from lessons.figures import save_figure
+from lessons.training import predict
 from minidl import nn
 from minidl.datasets import DataLoader, make_phantoms
 from minidl.metrics import dice, iou
@@ -134,8 +135,9 @@ def run(out_dir: Path, quick: bool = False) -> None:
     fig.tight_layout()
     save_figure(fig, out_dir / "predicted_masks.png")
 
+    plain, gated_score = np.mean(scores["U-Net"]), np.mean(scores["Attention U-Net"])
     print(f"\nWhat we saw: trained for {steps} steps on {len(train_x)} phantoms, the U-Net reaches Dice "
-          f"{np.mean(scores['U-Net']):.3f} on held-out ones and the Attention U-Net {np.mean(scores['Attention U-Net']):.3f}; "
+          f"{plain:.3f} on held-out ones and the Attention U-Net {gated_score:.3f}; "
           "the skip connections give the masks their sharp outlines, and the gate's map shows which parts of the "
           "encoder's features it lets through.")
 

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 import minidl
-from lessons.common import cosine_learning_rate, predict, save_figure, train_regressor
+from lessons.figures import save_figure
+from lessons.training import cosine_learning_rate, predict, train_regressor
 from minidl import nn
 from minidl.datasets import REGRESSION_FUNCTIONS
 from minidl.optim import Adam
@@ -64,7 +65,7 @@ def run(out_dir: Path, quick: bool = False) -> None:
     left.plot(x, y, "k", linewidth=3, alpha=0.35, label="target f(x)")
     for width in WIDTHS:
         left.plot(x, fits[width], label=f"{width} unit{'s' if width > 1 else ''}")
-    left.set(title=f"One hidden layer of tanh units fitting f(x) = sin(5x)·e^(−x²) + 0.3x",
+    left.set(title="One hidden layer of tanh units fitting f(x) = sin(5x)·e^(−x²) + 0.3x",
              xlabel="x", ylabel="y")
     left.legend(fontsize=9)
     right.loglog(WIDTHS, [errors[w] for w in WIDTHS], "o-")

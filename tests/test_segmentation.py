@@ -77,7 +77,7 @@ def test_a_small_unet_learns_the_phantoms():
     """The workshop's acceptance: base 8, depth 2, Adam on 240 phantoms of 32×32, 300 steps →
     Dice ≥ 0.85 on held-out phantoms (0.949 when this test was written)."""
     from lessons.unet_segmentation import train_unet
-    from lessons.common import predict
+    from lessons.training import predict
     train_x, train_y = make_phantoms(240, 32, seed=0)
     test_x, test_y = make_phantoms(60, 32, seed=1)
     minidl.manual_seed(0)

@@ -10,6 +10,6 @@ from minidl.datasets.synthetic import (HUSKY_WOLF_CLASSES, REGRESSION_FUNCTIONS,
                                        make_husky_wolf, make_regression_1d, make_shapes, make_spirals, make_xor,
                                        shape_mask)
 
-__all__ = ["DataLoader", "DatasetError", "DatasetNotFoundError", "HUSKY_WOLF_CLASSES", "LETTERS", "REGRESSION_FUNCTIONS",
-           "SHAPE_NAMES", "load_mnist", "load_sign_mnist", "make_circles", "make_husky_wolf", "make_phantoms", "make_regression_1d",
-           "make_shapes", "make_spirals", "make_xor", "read_idx", "shape_mask"]
+__all__ = ["DataLoader", "DatasetError", "DatasetNotFoundError", "HUSKY_WOLF_CLASSES", "LETTERS",
+           "REGRESSION_FUNCTIONS", "SHAPE_NAMES", "load_mnist", "load_sign_mnist", "make_circles", "make_husky_wolf",
+           "make_phantoms", "make_regression_1d", "make_shapes", "make_spirals", "make_xor", "read_idx", "shape_mask"]

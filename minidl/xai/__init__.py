@@ -11,7 +11,8 @@
 Targets follow one rule everywhere: None explains each sample's top class, an int the same class
 for every sample, a sequence one class per sample. Scores are the model's raw outputs (logits).
 """
-from minidl.xai.evaluation import deletion_auc, deletion_curve, insertion_auc, insertion_curve, randomisation_check, spearman
+from minidl.xai.evaluation import (deletion_auc, deletion_curve, insertion_auc, insertion_curve, randomisation_check,
+                                   spearman)
 from minidl.xai.gradcam import GradCAM, GradCAMPlusPlus
 from minidl.xai.lime import LimeExplanation, LimeImageExplainer, grid_segments, weighted_ridge
 from minidl.xai.resize import resize_bilinear
