@@ -41,7 +41,9 @@ def image_grid(images: np.ndarray, columns: int, titles: list[str] | None = None
     if images.ndim != 3:
         raise ValueError(f"image_grid: expected images of shape (K, H, W), got {images.shape}")
     rows = -(-len(images) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * cell_inches, rows * cell_inches + 0.5), squeeze=False)
+    # Each row a little taller than its images, so that panel titles never run into the row above.
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * cell_inches, rows * (cell_inches + 0.3) + 0.5),
+                             squeeze=False)
     limit = float(np.abs(images).max()) or 1.0
     for index, ax in enumerate(axes.flat):
         ax.axis("off")
