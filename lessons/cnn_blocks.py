@@ -24,10 +24,9 @@ import numpy as np
 
 import minidl
 from lessons.figures import save_figure
-from lessons.training import predict, train_classifier
+from lessons.training import train_classifier
 from minidl import nn
 from minidl.datasets import load_mnist
-from minidl.metrics import accuracy
 from minidl.models import InceptionModule, ResidualBlock, SmallResNet
 from minidl.optim import SGD
 from minidl.tensor import Tensor
@@ -77,9 +76,11 @@ def run(out_dir: Path, quick: bool = False) -> None:
     # The same 18-layer network (a stem, 16 convolutions in 8 blocks, a dense layer), trained the
     # same way, once with the residual shortcuts and once without.
     # %%
-    (train_x, train_y), (test_x, test_y) = load_mnist("train"), load_mnist("test")
+    # Trainability is the question, so we compare training loss and accuracy; a test accuracy after
+    # three epochs would mostly measure how far BatchNorm's running averages lag behind the weights.
+    train_x, train_y = load_mnist("train")
     count, epochs, blocks = (200, 1, 1) if quick else (2000, 3, 4)
-    histories, accuracies = {}, {}
+    histories = {}
     for shortcut in (True, False):
         minidl.manual_seed(0)
         model = SmallResNet(channels=(8, 16), blocks_per_stage=blocks, shortcut=shortcut)
@@ -88,12 +89,11 @@ def run(out_dir: Path, quick: bool = False) -> None:
               f"{1 + 4 * blocks + 1} weight layers")
         histories[name] = train_classifier(model, SGD(model.parameters(), lr=0.05, momentum=0.9),
                                            (train_x[:count], train_y[:count]), epochs)
-        accuracies[name] = accuracy(predict(model, test_x[:500]), test_y[:500])
-        print(f"{name}: test accuracy {accuracies[name]:.1%}")
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for name, history in histories.items():
-        ax.plot(np.arange(1, epochs + 1), history.loss, "o-", label=f"{name} (test accuracy {accuracies[name]:.0%})")
+        ax.plot(np.arange(1, epochs + 1), history.loss, "o-",
+                label=f"{name} (training accuracy in the last epoch {history.train_accuracy[-1]:.0%})")
     ax.set(title=f"Training loss of the same deep network, {count} digits", xlabel="epoch",
            ylabel="mean cross-entropy", xticks=np.arange(1, epochs + 1))
     ax.legend()
@@ -101,11 +101,12 @@ def run(out_dir: Path, quick: bool = False) -> None:
     fig.tight_layout()
     save_figure(fig, out_dir / "residual_vs_plain.png")
 
+    residual, plain = histories["residual"].loss[-1], histories["plain"].loss[-1]
+    verdict = ("depth pays when the gradient can get through the shortcuts" if residual < plain
+               else "in a run this short the shortcuts make no difference yet")
     print(f"\nWhat we saw: 1×1 reductions make the Inception module {direct / with_reduction:.1f}× cheaper; with "
-          f"shortcuts the deep network reaches a training loss of {histories['residual'].loss[-1]:.2f} against "
-          f"{histories['plain'].loss[-1]:.2f} without, in the same epochs — depth pays only when the gradient "
-          "can get through.")
-
+          f"shortcuts the deep network reaches a training loss of {residual:.2f} against {plain:.2f} without, in "
+          f"the same epochs — {verdict}.")
 
 if __name__ == "__main__":
     from lessons.runner import main
