@@ -56,4 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         except DatasetError as error:  # missing or corrupt data: the message says what to do
             print(f"\nlesson {lesson.name} stopped: {error}", file=sys.stderr)
             return 1
+        except KeyboardInterrupt:
+            print(f"\ninterrupted during lesson {lesson.name}; the figures saved so far are in {args.out}",
+                  file=sys.stderr)
+            return 130
     return 0

@@ -75,3 +75,14 @@ def test_corrupt_mnist_files_or_a_bad_setting_exit_with_a_message(tmp_path, monk
     assert "lesson mnist_cnn stopped" in err and "Traceback" not in err
     for word in words:
         assert word in err
+
+
+def test_ctrl_c_stops_the_track_with_a_message(tmp_path, monkeypatch, capsys):
+    import lessons.neuron
+
+    def interrupted(out_dir, quick):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(lessons.neuron, "run", interrupted)
+    assert main(["--all", "--quick", "--out", str(tmp_path)]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted during lesson neuron" in err and str(tmp_path) in err
