@@ -168,6 +168,11 @@ def test_activation_table_values():
     relu_at_zero = minidl.tensor([0.0], requires_grad=True)
     F.relu(relu_at_zero).sum().backward()
     assert relu_at_zero.grad[0] == 0.0  # ReLU'(0) = 0, as in PyTorch
+    with_nan = minidl.tensor([np.nan, -1.0], requires_grad=True)
+    out = F.relu(with_nan)
+    assert np.isnan(out.data[0]) and out.data[1] == 0.0  # NaN stays NaN, as torch.relu
+    out.sum().backward()
+    np.testing.assert_array_equal(with_nan.grad, [0.0, 0.0])
     for module, fn in ((nn.Step(), F.step), (nn.PiecewiseLinear(), F.piecewise_linear), (nn.Softplus(), F.softplus)):
         np.testing.assert_array_equal(module(z).data, fn(z).data)
 

@@ -69,13 +69,13 @@ class Abs(Function):
 
 
 class ReLU(Function):
-    """f(a) = max(0, a);  f'(a) = 1 for a > 0, else 0 (ReLU'(0) = 0, as PyTorch)."""
+    """f(a) = max(0, a);  f'(a) = 1 for a > 0, else 0 (ReLU'(0) = 0, as PyTorch). A NaN stays NaN,
+    as in PyTorch; np.maximum also runs several times faster than np.where here."""
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
-        positive = a > 0
-        ctx.save_for_backward(positive)
-        return np.where(positive, a, 0).astype(a.dtype, copy=False)
+        ctx.save_for_backward(a > 0)
+        return np.maximum(a, 0)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
