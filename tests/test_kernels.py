@@ -168,3 +168,14 @@ def test_unknown_environment_value_fails_on_import_with_the_choices():
                           env={**os.environ, "MINIDL_KERNELS": "gpu"})
     assert done.returncode != 0
     assert "MINIDL_KERNELS" in done.stderr and "'gpu'" in done.stderr and "'numpy'" in done.stderr
+
+
+@given(data=st.data(), size=pairs(2, 9), dtype=dtypes)
+def test_the_unrolled_2x2_max_pool_agrees_with_the_general_rules(data, size, dtype):
+    """LeNet's and the U-Net's pooling (2×2, stride 2, no padding) has its own numba kernel."""
+    x = data.draw(hnp.arrays(dtype, (2, 3) + size,
+                             elements=st.sampled_from([-np.inf, -1.0, 0.0, 1.0, 2.0, np.inf, np.nan])))
+    window = Window((2, 2), (2, 2))
+    (out_ref, winner_ref), (out, winner) = both_backends(lambda: max_pool_forward(x, window))
+    np.testing.assert_array_equal(out, out_ref)
+    np.testing.assert_array_equal(winner, winner_ref)

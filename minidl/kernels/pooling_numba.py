@@ -45,6 +45,33 @@ def _max_pool_forward_into(x_pad: np.ndarray, out: np.ndarray, winner: np.ndarra
 
 
 @numba.njit(cache=True)
+def _max_pool_2x2_into(x: np.ndarray, out: np.ndarray, winner: np.ndarray) -> None:
+    """The common case — 2×2 windows, stride 2, no padding — unrolled: the same rules as above
+    (first maximum in row-major order, the first NaN wins), about four times faster."""
+    width = x.shape[2]
+    for plane in range(x.shape[0]):
+        for oy in range(out.shape[1]):
+            top = 2 * oy
+            for ox in range(out.shape[2]):
+                left = 2 * ox
+                best, best_tap = x[plane, top, left], 0
+                saw_nan = best != best
+                for tap in range(1, 4):
+                    value = x[plane, top + tap // 2, left + tap % 2]
+                    move = value > best
+                    best = value if move else best
+                    best_tap = tap if move else best_tap
+                    saw_nan |= value != value
+                if saw_nan:
+                    for tap in range(3, -1, -1):
+                        value = x[plane, top + tap // 2, left + tap % 2]
+                        if value != value:
+                            best, best_tap = value, tap
+                out[plane, oy, ox] = best
+                winner[plane, oy, ox] = (top + best_tap // 2) * width + left + best_tap % 2
+
+
+@numba.njit(cache=True)
 def _max_pool_backward_into(grad: np.ndarray, winner: np.ndarray, grad_x: np.ndarray) -> None:
     """grad_x (planes, H·W), zeros on entry, += grad (planes, OH·OW) at each output's winner."""
     for plane in range(grad.shape[0]):
@@ -58,10 +85,13 @@ def max_pool_forward(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndar
     """(out, winner), both (N, C, OH, OW): the window maxima of x (N, C, H, W) and where they were."""
     n, c, h, w = x.shape
     out_h, out_w = window.output_size(h, w)
-    x_pad = np.ascontiguousarray(pad_spatial(x, symmetric_frame(window.padding), value=-np.inf))
     out, winner = np.empty((n * c, out_h, out_w), dtype=x.dtype), np.empty((n * c, out_h, out_w), dtype=np.int64)
-    kh, kw, sh, sw, ph, pw, _, _ = window.scalars()
-    _max_pool_forward_into(x_pad.reshape(n * c, *x_pad.shape[2:]), out, winner, kh, kw, sh, sw, ph, pw)
+    if window == Window((2, 2), (2, 2)):
+        _max_pool_2x2_into(np.ascontiguousarray(x).reshape(n * c, h, w), out, winner)
+    else:
+        x_pad = np.ascontiguousarray(pad_spatial(x, symmetric_frame(window.padding), value=-np.inf))
+        kh, kw, sh, sw, ph, pw, _, _ = window.scalars()
+        _max_pool_forward_into(x_pad.reshape(n * c, *x_pad.shape[2:]), out, winner, kh, kw, sh, sw, ph, pw)
     return out.reshape(n, c, out_h, out_w), winner.reshape(n, c, out_h, out_w)
 
 
