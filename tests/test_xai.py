@@ -181,6 +181,8 @@ def test_lime_perturbations_weights_and_seed():
     distance = 1 - np.sqrt(on / 4)  # cosine distance to the all-on vector
     np.testing.assert_allclose(a.weights, np.sqrt(np.exp(-distance ** 2 / 0.25 ** 2)))
     assert a.target == 0  # the top class of the intact image (score 10 vs −10)
+    as_tensor = explainer.explain(image, lambda batch: minidl.tensor(predict(batch)), num_samples=50, seed=7)
+    np.testing.assert_array_equal(as_tensor.coef, a.coef)  # predict_fn may return a minidl Tensor
 
 
 def test_lime_hides_superpixels_with_their_own_mean_by_default():

@@ -72,7 +72,7 @@ def auc(values: np.ndarray) -> float:
 def deletion_curve(model: Module, image: np.ndarray, saliency: np.ndarray, target: int | None = None,
                    step: int | None = None, batch_size: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """(fraction of pixels deleted, probability of target); target None = the class of the intact image."""
-    image = np.asarray(image)
+    image = np.asarray(getattr(image, "data", image))
     target = _default_target(model, image, target)
     return _curve(model, image, np.zeros_like(image), np.asarray(saliency), target, step, batch_size)
 
@@ -80,7 +80,7 @@ def deletion_curve(model: Module, image: np.ndarray, saliency: np.ndarray, targe
 def insertion_curve(model: Module, image: np.ndarray, saliency: np.ndarray, target: int | None = None,
                     step: int | None = None, batch_size: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """(fraction of pixels inserted into a blurred copy, probability of target)."""
-    image = np.asarray(image)
+    image = np.asarray(getattr(image, "data", image))
     target = _default_target(model, image, target)
     return _curve(model, gaussian_blur(image), image, np.asarray(saliency), target, step, batch_size)
 

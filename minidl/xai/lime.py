@@ -132,7 +132,8 @@ class LimeImageExplainer:
             for start in range(0, num_samples, batch_size):
                 visible = samples[start:start + batch_size][:, segments][:, None]  # (b, 1, H, W)
                 batch = np.where(visible == 1, image, hidden).astype(image.dtype)
-                out = np.asarray(predict_fn(batch))
+                out = predict_fn(batch)
+                out = np.asarray(getattr(out, "data", out))  # a minidl Tensor is welcome too
                 if out.ndim != 2 or out.shape[0] != len(batch):
                     raise ValueError(f"explain: predict_fn must return scores (batch, classes); for a batch of "
                                      f"{len(batch)} images it returned shape {out.shape}")
