@@ -43,9 +43,7 @@ def predict(model: Module, images: np.ndarray, batch_size: int = 500) -> np.ndar
 
 def probabilities(model: Module, images: np.ndarray) -> np.ndarray:
     """Softmax of the model's outputs: the predict_fn LIME asks for."""
-    logits = predict(model, images).astype(np.float64)
-    exponentials = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return exponentials / exponentials.sum(axis=1, keepdims=True)
+    return F.softmax(minidl.tensor(predict(model, images).astype(np.float64)), axis=1).data
 
 
 def train_classifier(model: Module, optimizer: Optimizer, train: tuple[np.ndarray, np.ndarray], epochs: int,

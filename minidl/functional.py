@@ -130,19 +130,27 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPai
     return Conv2d.apply(*inputs, stride=stride, padding=padding, dilation=dilation)
 
 
+def _pool_window(op: str, x: Tensor, kernel_size: IntPair, stride: IntPair | None,
+                 padding: IntPair) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """(kernel, stride, padding) of a pooling layer as pairs, checked: stride defaults to the kernel,
+    padding may be at most half the kernel (as in PyTorch), and the window must fit."""
+    kernel = int_pair(op, "kernel_size", kernel_size, 1)
+    stride = kernel if stride is None else int_pair(op, "stride", stride, 1)
+    padding = int_pair(op, "padding", padding, 0)
+    _check_image_batch(op, x)
+    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+        raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")
+    _check_windows_fit(op, x, kernel, stride, padding, (1, 1))
+    return kernel, stride, padding
+
+
 def max_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
     """Maximum over kernel_size windows of x (N, C, H, W); stride defaults to kernel_size.
 
     Padding is −∞ (it never wins) and may be at most half the kernel, as in PyTorch.
     """
     x = _as_tensor(x)
-    kernel = int_pair("max_pool2d", "kernel_size", kernel_size, 1)
-    stride = kernel if stride is None else int_pair("max_pool2d", "stride", stride, 1)
-    padding = int_pair("max_pool2d", "padding", padding, 0)
-    _check_image_batch("max_pool2d", x)
-    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
-        raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel size {kernel}")
-    _check_windows_fit("max_pool2d", x, kernel, stride, padding, (1, 1))
+    kernel, stride, padding = _pool_window("max_pool2d", x, kernel_size, stride, padding)
     return MaxPool2d.apply(x, kernel=kernel, stride=stride, padding=padding)
 
 
@@ -181,13 +189,7 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
 def avg_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
     """Mean over kernel_size windows (zero padding counted, as PyTorch's default); stride defaults to kernel_size."""
     x = _as_tensor(x)
-    kernel = int_pair("avg_pool2d", "kernel_size", kernel_size, 1)
-    stride = kernel if stride is None else int_pair("avg_pool2d", "stride", stride, 1)
-    padding = int_pair("avg_pool2d", "padding", padding, 0)
-    _check_image_batch("avg_pool2d", x)
-    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
-        raise ValueError(f"avg_pool2d: padding {padding} must be at most half the kernel size {kernel}")
-    _check_windows_fit("avg_pool2d", x, kernel, stride, padding, (1, 1))
+    kernel, stride, padding = _pool_window("avg_pool2d", x, kernel_size, stride, padding)
     return AvgPool2d.apply(x, kernel=kernel, stride=stride, padding=padding)
 
 

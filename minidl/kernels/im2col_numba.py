@@ -31,7 +31,7 @@ def window_indices(padded_shape: tuple[int, int, int, int], window: Window) -> t
     Cached (read-only arrays): a training loop asks for the same few shapes at every step."""
     n, channels, height, width = padded_shape
     (kh, kw), (sh, sw), (dh, dw) = window.kernel, window.stride, window.dilation
-    out_h, out_w = (height - dh * (kh - 1) - 1) // sh + 1, (width - dw * (kw - 1) - 1) // sw + 1
+    out_h, out_w = window._replace(padding=(0, 0)).output_size(height, width)  # the shape is padded already
     image, oy, ox = np.meshgrid(np.arange(n), np.arange(out_h), np.arange(out_w), indexing="ij")
     corner = image * channels * height * width + oy * sh * width + ox * sw
     c, i, j = np.meshgrid(np.arange(channels), np.arange(kh), np.arange(kw), indexing="ij")

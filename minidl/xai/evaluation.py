@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 import minidl
+import minidl.functional as F
 from minidl.nn import Module
 from minidl.nn.init import default_layer_init_
 from minidl.xai.targets import explaining
@@ -28,8 +29,7 @@ def _probabilities(model: Module, images: np.ndarray, batch_size: int) -> np.nda
     with explaining(model), minidl.no_grad():
         logits = np.concatenate([model(minidl.tensor(images[i:i + batch_size])).data
                                  for i in range(0, len(images), batch_size)]).astype(np.float64)
-    logits -= logits.max(axis=1, keepdims=True)
-    return np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        return F.softmax(minidl.tensor(logits), axis=1).data
 
 
 def gaussian_blur(image: np.ndarray, sigma: float = BLUR_SIGMA, taps: int = BLUR_TAPS) -> np.ndarray:
