@@ -10,7 +10,7 @@ import numpy as np
 
 import minidl
 import minidl.functional as F
-from benchmarks.timing import interleaved_medians
+from benchmarks.timing import interleaved_timings
 from benchmarks.torch_twin import import_torch
 from minidl.kernels import Window, im2col, use_kernels
 
@@ -80,7 +80,7 @@ def _gemm_gflops(case: ConvCase, x: np.ndarray, w: np.ndarray, repeats: int) -> 
     """GFLOP/s of the forward GEMM cols @ Wᵀ alone (2·M·K·O flops)."""
     cols = im2col(x, Window((case.kernel, case.kernel), (1, 1), (case.padding, case.padding)))
     flat_weight = w.reshape(case.out_channels, -1)
-    seconds = interleaved_medians({"gemm": lambda: cols @ flat_weight.T}, repeats)["gemm"]
+    seconds = interleaved_timings({"gemm": lambda: cols @ flat_weight.T}, repeats)["seconds"]["gemm"]
     return 2 * cols.shape[0] * cols.shape[1] * case.out_channels / seconds / 1e9
 
 
@@ -88,7 +88,7 @@ def numpy_matmul_gflops(repeats: int, size: int = 1024) -> float:
     """NumPy's own float32 matmul speed on a square problem: the machine's practical ceiling."""
     rng = np.random.default_rng(0)
     a, b = (rng.standard_normal((size, size)).astype(np.float32) for _ in range(2))
-    seconds = interleaved_medians({"matmul": lambda: a @ b}, repeats)["matmul"]
+    seconds = interleaved_timings({"matmul": lambda: a @ b}, repeats)["seconds"]["matmul"]
     return 2 * size ** 3 / seconds / 1e9
 
 
@@ -107,7 +107,7 @@ def run(repeats: int) -> list[dict[str, object]]:
         if torch is not None:
             candidates["PyTorch"] = _torch_step(torch, x, w, b, case.padding)
         rows.append({"suite": "convolution", "case": case.name + ", forward+backward",
-                     "seconds": interleaved_medians(candidates, repeats),
+                     **interleaved_timings(candidates, repeats),
                      "notes": {"gemm_gflops": round(_gemm_gflops(case, x, w, repeats), 1)}})
 
     x = rng.standard_normal(POOL_SHAPE).astype(np.float32)
@@ -123,7 +123,7 @@ def run(repeats: int) -> list[dict[str, object]]:
             torch.nn.functional.max_pool2d(tX, 2).sum().backward()
         candidates["PyTorch"] = torch_step
     rows.append({"suite": "convolution", "case": f"max_pool2d {POOL_SHAPE} k2, forward+backward",
-                 "seconds": interleaved_medians(candidates, repeats)})
+                 **interleaved_timings(candidates, repeats)})
     return rows
 
 

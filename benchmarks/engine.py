@@ -11,7 +11,7 @@ from typing import Any, Callable
 import numpy as np
 
 import minidl
-from benchmarks.timing import interleaved_medians
+from benchmarks.timing import interleaved_timings
 from benchmarks.torch_twin import import_torch
 
 MakeTensor = Callable[[np.ndarray, bool], Any]
@@ -51,5 +51,5 @@ def run(repeats: int) -> list[dict[str, object]]:
     rows = []
     for name, fn in ours.items():
         candidates = {"minidl": fn, **({"PyTorch": theirs[name]} if theirs else {})}
-        rows.append({"suite": "engine", "case": name, "seconds": interleaved_medians(candidates, repeats)})
+        rows.append({"suite": "engine", "case": name, **interleaved_timings(candidates, repeats)})
     return rows

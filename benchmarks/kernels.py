@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.timing import interleaved_medians
+from benchmarks.timing import interleaved_timings
 from minidl.kernels import Window, col2im, im2col, max_pool_backward, max_pool_forward, use_kernels
 
 
@@ -31,5 +31,5 @@ def run(repeats: int) -> list[dict[str, object]]:
                 with use_kernels(backend):
                     fn()
             candidates[label] = call
-        rows.append({"suite": "kernels", "case": name, "seconds": interleaved_medians(candidates, repeats)})
+        rows.append({"suite": "kernels", "case": name, **interleaved_timings(candidates, repeats)})
     return rows

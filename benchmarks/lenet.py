@@ -11,7 +11,7 @@ import numpy as np
 
 import minidl
 import minidl.functional as F
-from benchmarks.timing import interleaved_medians
+from benchmarks.timing import interleaved_timings
 from benchmarks.torch_twin import import_torch
 from minidl.datasets import load_mnist
 from minidl.kernels import use_kernels
@@ -101,10 +101,10 @@ def run(repeats: int, images_per_epoch: int) -> list[dict[str, object]]:
                   "minidl (numpy kernels)": _minidl_epoch(fresh_minidl_model(), images, labels, "numpy")}
     if torch is not None:
         candidates["PyTorch"] = _torch_epoch(torch, torch_lenet5(torch, weights), images, labels)
-    epoch_seconds = interleaved_medians(candidates, repeats)
+    epoch_timings = interleaved_timings(candidates, repeats)
     peak = peak_epoch_megabytes(_minidl_epoch(fresh_minidl_model(), images, labels, "numba"))
     rows = [{"suite": "lenet", "case": f"LeNet-5 training epoch, {images_per_epoch} images, batch {BATCH_SIZE}",
-             "seconds": epoch_seconds, "notes": {"minidl_peak_megabytes": round(peak, 1)}}]
+             **epoch_timings, "notes": {"minidl_peak_megabytes": round(peak, 1)}}]
 
     lime_images = np.repeat(images[:1], LIME_SAMPLES, axis=0)
     model = fresh_minidl_model().eval()
@@ -124,5 +124,5 @@ def run(repeats: int, images_per_epoch: int) -> list[dict[str, object]]:
                     torch_model(torch_images[start:start + LIME_BATCH])
         candidates["PyTorch"] = torch_lime
     rows.append({"suite": "lenet", "case": f"LIME: {LIME_SAMPLES} LeNet-5 forward passes, batches of {LIME_BATCH}",
-                 "seconds": interleaved_medians(candidates, repeats)})
+                 **interleaved_timings(candidates, repeats)})
     return rows

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 
 from minidl.files import write_atomically
@@ -13,13 +14,27 @@ def _milliseconds(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1e3:.3f} ms"
 
 
+def _paired_range(row: dict, numerator: str, denominator: str, digits: int) -> str:
+    """' (low-high)': the quartiles of the ratios of samples taken in the same round, when there are
+    several rounds; the middle half of the rounds' ratios shows how far the machine's noise moves the
+    median ratio (the extremes would mostly show one stall of the machine)."""
+    samples = row.get("samples", {})
+    if len(samples.get(numerator, ())) < 2:
+        return ""
+    ratios = [a / b for a, b in zip(samples[numerator], samples[denominator])]
+    low, _, high = statistics.quantiles(ratios, n=4, method="inclusive")
+    return f" ({low:.{digits}f}-{high:.{digits}f})"
+
+
 def _ratio(row: dict) -> str:
     """minidl / PyTorch time (below 1: minidl is faster); for kernels, how much faster numba is."""
     seconds = row["seconds"]
     if "PyTorch" in seconds:
-        return f"{seconds['minidl'] / seconds['PyTorch']:.2f}x PyTorch"
+        return (f"{seconds['minidl'] / seconds['PyTorch']:.2f}x PyTorch"
+                + _paired_range(row, "minidl", "PyTorch", 2))
     if "minidl (numpy kernels)" in seconds:
-        return f"numba {seconds['minidl (numpy kernels)'] / seconds['minidl']:.1f}x faster"
+        return (f"numba {seconds['minidl (numpy kernels)'] / seconds['minidl']:.1f}x faster"
+                + _paired_range(row, "minidl (numpy kernels)", "minidl", 1))
     return ""
 
 
@@ -48,7 +63,8 @@ def markdown(rows: list[dict], machine: dict, stamp: str) -> str:
              + (f", PyTorch {machine['torch']} ({machine['torch_threads']} threads)" if "torch" in machine else "")
              + (f"; NumPy's own 1024x1024 float32 matmul: {machine['numpy_matmul_1024_gflops']} GFLOP/s"
                 if "numpy_matmul_1024_gflops" in machine else "")
-             + ". Medians; candidates interleaved in one process.", ""]
+             + ". Medians over rounds; in each round every candidate runs once, one after the other, and a sample of a "
+               "fast case is a loop of calls lasting about 20 ms. A ratio's (low-high) are the quartiles of its per-round values.", ""]
     for suite in dict.fromkeys(row["suite"] for row in rows):
         lines += [f"**{suite}**", "", *table_lines([r for r in rows if r["suite"] == suite], markdown=True), ""]
     return "\n".join(lines)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import minidl
-from benchmarks.timing import interleaved_medians
+from benchmarks.timing import interleaved_timings
 from minidl.datasets import load_mnist
 from minidl.models import LeNet5
 from minidl.xai import GradCAM, LimeImageExplainer, saliency
@@ -26,5 +26,5 @@ def run(repeats: int) -> list[dict[str, object]]:
             "saliency, one 28x28 digit, LeNet-5": lambda: saliency(model, image),
             "LIME, 1,000 samples in batches of 100, LeNet-5 (target < 0.5 s)":
                 lambda: explainer.explain(image[0], predict, num_samples=1000, seed=0)}
-    return [{"suite": "xai", "case": name, "seconds": interleaved_medians({"minidl": fn}, repeats)}
+    return [{"suite": "xai", "case": name, **interleaved_timings({"minidl": fn}, repeats)}
             for name, fn in work.items()]

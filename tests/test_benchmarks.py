@@ -1,5 +1,6 @@
 """The benchmark suite runs and records its results (how fast is its own business, never a test's)."""
 import json
+import time
 
 import pytest
 
@@ -34,3 +35,31 @@ def test_readme_block_is_replaced_and_the_rest_kept(tmp_path):
     readme.write_text("no markers here")
     with pytest.raises(ValueError, match="benchmark-table"):
         main(["engine", "--quick", "--out", str(tmp_path), "--readme", str(readme)])
+
+
+def test_ratio_shows_the_range_of_paired_samples():
+    from benchmarks.report import _ratio
+    row = {"seconds": {"minidl": 2.5, "PyTorch": 1.0},  # per-round ratios 1, 2, 3, 4, 5, 6, 7, 8, 9
+           "samples": {"minidl": [9.0, 1.0, 2.0, 8.0, 3.0, 7.0, 4.0, 6.0, 5.0], "PyTorch": [1.0] * 9}}
+    assert _ratio(row) == "2.50x PyTorch (3.00-7.00)"  # the quartiles of the ratios
+    kernels = {"seconds": {"minidl": 1.0, "minidl (numpy kernels)": 4.0},
+               "samples": {"minidl": [1.0, 2.0], "minidl (numpy kernels)": [4.0, 4.0]}}
+    assert _ratio(kernels) == "numba 4.0x faster (2.5-3.5)"
+    assert _ratio({"seconds": {"minidl": 2.0, "PyTorch": 1.0}}) == "2.00x PyTorch"  # one round: no range
+
+
+def test_fast_candidates_are_timed_as_loops_of_calls():
+    from benchmarks.timing import interleaved_timings
+    calls = {"fast": 0, "slow": 0}
+
+    def fast():
+        calls["fast"] += 1
+
+    def slow():
+        calls["slow"] += 1
+        time.sleep(0.03)
+    timings = interleaved_timings({"fast": fast, "slow": slow}, repeats=3, min_sample_seconds=0.02)
+    assert calls["slow"] == 1 + 3  # one warm-up call, then one call per round: it lasts longer than a sample
+    assert calls["fast"] > 100  # a loop of calls per sample
+    assert [len(s) for s in timings["samples"].values()] == [3, 3]
+    assert timings["seconds"]["slow"] >= 0.03 > timings["seconds"]["fast"]
