@@ -14,27 +14,26 @@ def _milliseconds(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1e3:.3f} ms"
 
 
-def _paired_range(row: dict, numerator: str, denominator: str, digits: int) -> str:
-    """' (low-high)': the quartiles of the ratios of samples taken in the same round, when there are
-    several rounds; the middle half of the rounds' ratios shows how far the machine's noise moves the
-    median ratio (the extremes would mostly show one stall of the machine)."""
+def _paired_ratio(row: dict, numerator: str, denominator: str, digits: int) -> str:
+    """The median ratio of two candidates' times, with its quartiles in parentheses when there are
+    several rounds. Samples of one round were taken side by side, so each round gives one ratio;
+    the middle half of those ratios shows how far the machine's noise moves the median (their
+    extremes would mostly show one stall of a shared machine)."""
     samples = row.get("samples", {})
     if len(samples.get(numerator, ())) < 2:
-        return ""
+        return f"{row['seconds'][numerator] / row['seconds'][denominator]:.{digits}f}x"
     ratios = [a / b for a, b in zip(samples[numerator], samples[denominator])]
-    low, _, high = statistics.quantiles(ratios, n=4, method="inclusive")
-    return f" ({low:.{digits}f}-{high:.{digits}f})"
+    low, median, high = statistics.quantiles(ratios, n=4, method="inclusive")
+    return f"{median:.{digits}f}x ({low:.{digits}f}-{high:.{digits}f})"
 
 
 def _ratio(row: dict) -> str:
     """minidl / PyTorch time (below 1: minidl is faster); for kernels, how much faster numba is."""
     seconds = row["seconds"]
     if "PyTorch" in seconds:
-        return (f"{seconds['minidl'] / seconds['PyTorch']:.2f}x PyTorch"
-                + _paired_range(row, "minidl", "PyTorch", 2))
+        return _paired_ratio(row, "minidl", "PyTorch", 2).replace("x", "x PyTorch", 1)
     if "minidl (numpy kernels)" in seconds:
-        return (f"numba {seconds['minidl (numpy kernels)'] / seconds['minidl']:.1f}x faster"
-                + _paired_range(row, "minidl (numpy kernels)", "minidl", 1))
+        return "numba " + _paired_ratio(row, "minidl (numpy kernels)", "minidl", 1).replace("x", "x faster", 1)
     return ""
 
 
@@ -64,7 +63,7 @@ def markdown(rows: list[dict], machine: dict, stamp: str) -> str:
              + (f"; NumPy's own 1024x1024 float32 matmul: {machine['numpy_matmul_1024_gflops']} GFLOP/s"
                 if "numpy_matmul_1024_gflops" in machine else "")
              + ". Medians over rounds; in each round every candidate runs once, one after the other, and a sample of a "
-               "fast case is a loop of calls lasting about 20 ms. A ratio's (low-high) are the quartiles of its per-round values.", ""]
+               "fast case is a loop of calls lasting about 20 ms. A ratio is the median of the rounds' ratios, (low-high) their quartiles.", ""]
     for suite in dict.fromkeys(row["suite"] for row in rows):
         lines += [f"**{suite}**", "", *table_lines([r for r in rows if r["suite"] == suite], markdown=True), ""]
     return "\n".join(lines)
