@@ -6,7 +6,7 @@ import datetime
 import sys
 from pathlib import Path
 
-from benchmarks import convolution, engine, kernels, lenet, report, startup, xai
+from benchmarks import convolution, engine, kernels, lenet, report, startup, timing, xai
 from benchmarks.machine import describe
 from benchmarks.torch_twin import NOT_INSTALLED, import_torch
 
@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeats must be at least 1")
     suites = args.suites or [s for s in SUITES if not (args.quick and s == "startup")]
     repeats = 1 if args.quick else args.repeats
+    if args.quick:  # checks that everything runs: no rest between candidates needed
+        timing.SETTLE_SECONDS = 0.0
     torch = import_torch()
     if torch is None:
         print(NOT_INSTALLED)

