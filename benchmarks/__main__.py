@@ -6,7 +6,7 @@ import datetime
 import sys
 from pathlib import Path
 
-from benchmarks import convolution, engine, kernels, lenet, report, startup, timing, xai
+from benchmarks import allocator, convolution, engine, kernels, lenet, report, startup, timing, xai
 from benchmarks.machine import describe
 from benchmarks.torch_twin import NOT_INSTALLED, import_torch
 
@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     if torch is None:
         print(NOT_INSTALLED)
     machine = describe(torch)
+    machine["malloc"] = allocator.keep_freed_heap()
     print(", ".join(f"{key} {value}" for key, value in machine.items()))
     runners = {"engine": lambda: engine.run(repeats), "kernels": lambda: kernels.run(repeats),
                "convolution": lambda: convolution.run(repeats),

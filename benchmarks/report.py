@@ -60,6 +60,7 @@ def markdown(rows: list[dict], machine: dict, stamp: str) -> str:
     lines = [f"Measured {stamp} on {machine['cpu']} ({machine['cores']} cores), Python {machine['python']}, "
              f"NumPy {machine['numpy']} ({machine['blas']}), numba {machine['numba']}"
              + (f", PyTorch {machine['torch']} ({machine['torch_threads']} threads)" if "torch" in machine else "")
+             + (f", malloc: {machine['malloc']}" if "malloc" in machine else "")
              + (f"; NumPy's own 1024x1024 float32 matmul: {machine['numpy_matmul_1024_gflops']} GFLOP/s"
                 if "numpy_matmul_1024_gflops" in machine else "")
              + ". Medians over rounds; in each round every candidate runs once, one after the other, after 0.2 s of rest "
