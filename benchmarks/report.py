@@ -15,8 +15,8 @@ def _milliseconds(seconds: float | None) -> str:
 
 
 def _paired_ratio(row: dict, numerator: str, denominator: str, digits: int) -> str:
-    """The median ratio of two candidates' times, with its quartiles in parentheses when there are
-    several rounds. Samples of one round were taken side by side, so each round gives one ratio;
+    """'1.23x (1.20-1.31)': the median ratio of two candidates' times, with its quartiles when there
+    are several rounds. Samples of one round were taken side by side, so each round gives one ratio;
     the middle half of those ratios shows how far the machine's noise moves the median (their
     extremes would mostly show one stall of a shared machine)."""
     samples = row.get("samples", {})
@@ -31,9 +31,9 @@ def _ratio(row: dict) -> str:
     """minidl / PyTorch time (below 1: minidl is faster); for kernels, how much faster numba is."""
     seconds = row["seconds"]
     if "PyTorch" in seconds:
-        return _paired_ratio(row, "minidl", "PyTorch", 2).replace("x", "x PyTorch", 1)
+        return f"{_paired_ratio(row, 'minidl', 'PyTorch', 2)} of PyTorch's time"
     if "minidl (numpy kernels)" in seconds:
-        return "numba " + _paired_ratio(row, "minidl (numpy kernels)", "minidl", 1).replace("x", "x faster", 1)
+        return f"numba {_paired_ratio(row, 'minidl (numpy kernels)', 'minidl', 1)} faster"
     return ""
 
 

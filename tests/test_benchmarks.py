@@ -41,11 +41,11 @@ def test_ratio_is_the_median_of_paired_samples_with_quartiles():
     from benchmarks.report import _ratio
     row = {"seconds": {"minidl": 5.0, "PyTorch": 1.0},  # per-round ratios 1, 2, 3, 4, 5, 6, 7, 8, 9
            "samples": {"minidl": [9.0, 1.0, 2.0, 8.0, 3.0, 7.0, 4.0, 6.0, 5.0], "PyTorch": [1.0] * 9}}
-    assert _ratio(row) == "5.00x PyTorch (3.00-7.00)"  # the median of the ratios and their quartiles
+    assert _ratio(row) == "5.00x (3.00-7.00) of PyTorch's time"  # the median of the ratios and their quartiles
     kernels = {"seconds": {"minidl": 1.5, "minidl (numpy kernels)": 4.0},
                "samples": {"minidl": [1.0, 2.0], "minidl (numpy kernels)": [4.0, 4.0]}}
-    assert _ratio(kernels) == "numba 3.0x faster (2.5-3.5)"
-    assert _ratio({"seconds": {"minidl": 2.0, "PyTorch": 1.0}}) == "2.00x PyTorch"  # one round: no range
+    assert _ratio(kernels) == "numba 3.0x (2.5-3.5) faster"
+    assert _ratio({"seconds": {"minidl": 2.0, "PyTorch": 1.0}}) == "2.00x of PyTorch's time"  # one round: no range
 
 
 def test_fast_candidates_are_timed_as_loops_of_calls():
