@@ -14,7 +14,8 @@ for every sample, a sequence one class per sample. Scores are the model's raw ou
 from minidl.xai.evaluation import (deletion_auc, deletion_curve, insertion_auc, insertion_curve, randomisation_check,
                                    spearman)
 from minidl.xai.gradcam import GradCAM, GradCAMPlusPlus
-from minidl.xai.lime import LimeExplanation, LimeImageExplainer, grid_segments, weighted_ridge
+from minidl.xai.lime import LimeExplanation, LimeImageExplainer, weighted_ridge
+from minidl.xai.perturbation import grid_segments
 from minidl.xai.resize import resize_bilinear
 from minidl.xai.saliency import saliency
 

@@ -6,18 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.nn import Module
-from minidl.tensor import Tensor
-from minidl.xai.targets import Target, check_images, explaining, resolve_targets
+from minidl.xai.gradients import input_gradients
+from minidl.xai.targets import Contrast, Target, check_images
 
 
-def saliency(model: Module, x: np.ndarray, target: Target = None) -> np.ndarray:
-    """(N, H, W) maps of max_c |∂y_target/∂x| for images x (N, C, H, W)."""
+def saliency(model: Module, x: np.ndarray, target: Target = None, contrast: Contrast = None) -> np.ndarray:
+    """(N, H, W) maps of max_c |∂y_target/∂x| for images x (N, C, H, W); with a contrast class c′
+    the score is y_target − y_c′."""
     images = check_images("saliency", x)
-    with explaining(model):
-        inputs = Tensor(images, requires_grad=True)
-        scores = model(inputs)
-        classes = resolve_targets("saliency", scores.data, target)
-        # Samples do not interact in evaluation mode, so one backward pass of Σₙ y[n, cₙ] gives
-        # every sample's own gradient.
-        scores[np.arange(len(classes)), classes].sum().backward()
-    return np.abs(inputs.grad).max(axis=1)
+    gradients, _, _ = input_gradients("saliency", model, images, target, contrast)
+    return np.abs(gradients).max(axis=1).astype(images.dtype)
