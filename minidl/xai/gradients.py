@@ -11,7 +11,8 @@ import numpy as np
 import minidl
 from minidl.nn import Module
 from minidl.tensor import Tensor
-from minidl.xai.targets import Contrast, Target, check_finite, explained_scores, explaining
+from minidl.xai.targets import (SCORE_AXES, Contrast, Target, check_finite, explained_scores, explaining,
+                                resolve_contrasts, resolve_targets)
 
 
 class LayerGradients(NamedTuple):
@@ -35,6 +36,17 @@ def find_layer(op: str, model: Module, target_layer: Module | str) -> tuple[str,
             return name, module
     raise ValueError(f"{op}: target_layer {type(target_layer).__name__} is not a layer of this model; pass one of "
                      f"its modules or its name, e.g. {', '.join(repr(n) for n in list(named)[1:4])}")
+
+
+def explained_classes(op: str, model: Module, images: np.ndarray, target: Target,
+                      contrast: Contrast = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """(targets (N,), contrasts (N,) or None) chosen on checked images (N, C, H, W) by one forward
+    pass; methods that average gradients over other images (a path, noisy copies) keep them fixed."""
+    with explaining(model), minidl.no_grad():
+        scores = model(Tensor(images)).data
+    check_finite(op, "the model's scores", scores, SCORE_AXES)
+    targets = resolve_targets(op, scores, target)
+    return targets, resolve_contrasts(op, scores, targets, contrast)
 
 
 def input_gradients(op: str, model: Module, images: np.ndarray, target: Target,
