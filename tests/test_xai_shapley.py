@@ -7,7 +7,7 @@ from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from minidl.xai import KernelShapExplainer, grid_segments, shapley_values
-from minidl.xai.shapley import all_coalitions, shapley_from_coalition_values
+from minidl.xai.shapley import all_coalitions
 
 pytestmark = pytest.mark.nn
 

@@ -20,7 +20,7 @@ import minidl
 import minidl.functional as F
 from minidl.nn import Module
 from minidl.nn.init import default_layer_init_
-from minidl.xai.targets import explaining
+from minidl.xai.targets import IMAGE_AXES, SCORE_AXES, check_finite, explaining
 
 BLUR_SIGMA, BLUR_TAPS = 5.0, 11
 
@@ -29,6 +29,7 @@ def _probabilities(model: Module, images: np.ndarray, batch_size: int) -> np.nda
     with explaining(model), minidl.no_grad():
         logits = np.concatenate([model(minidl.tensor(images[i:i + batch_size])).data
                                  for i in range(0, len(images), batch_size)]).astype(np.float64)
+        check_finite("deletion/insertion", "the model's scores", logits, SCORE_AXES)
         return F.softmax(minidl.tensor(logits), axis=1).data
 
 
@@ -49,6 +50,7 @@ def _curve(model: Module, start: np.ndarray, finish: np.ndarray, saliency: np.nd
     if start.ndim != 3 or saliency.shape != start.shape[1:]:
         raise ValueError(f"the image must be (C, H, W) and the saliency map (H, W) of the same size, got "
                          f"{start.shape} and {saliency.shape}")
+    check_finite("deletion/insertion", "the saliency map", saliency, IMAGE_AXES[2:])
     pixels = saliency.size
     step = max(1, pixels // 100) if step is None else step
     if not 1 <= step <= pixels:
@@ -100,6 +102,7 @@ def insertion_auc(model: Module, image: np.ndarray, saliency: np.ndarray, target
 def _default_target(model: Module, image: np.ndarray, target: int | None) -> int:
     if image.ndim != 3:
         raise ValueError(f"the image must be (C, H, W), got {image.shape}")
+    check_finite("deletion/insertion", "the image", image, IMAGE_AXES[1:])
     probabilities = _probabilities(model, image[None], 1)[0]
     if target is None:
         return int(probabilities.argmax())

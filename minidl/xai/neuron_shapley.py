@@ -1,6 +1,6 @@
 """Neuron Shapley (Ghorbani & Zou, "Neuron Shapley: discovering the responsible neurons", NeurIPS
 2020): how much each filter of a convolution layer contributes to the model's performance on a data
-set, as a Shapley value.
+set, as a Shapley value (a dense layer's outputs (N, K) work too: its K neurons are the players).
 
 The players are the K filters (output channels) of one layer; a coalition S keeps the filters in S
 and removes the others by zeroing their output; v(S) is the model's accuracy (or minus its mean
@@ -42,7 +42,7 @@ class NeuronShapleyValues:
     full_performance: float      # v(all filters)
     empty_performance: float     # v(no filter)
     permutations: int
-    evaluations: int             # forward passes over the data set
+    evaluations: int             # forward passes over the data set made by explain()
 
     def ranking(self) -> np.ndarray:
         """Filter indices, the most valuable first."""
@@ -67,6 +67,7 @@ class NeuronShapley:
             raise ValueError(f"{op}: metric must be one of {', '.join(METRICS)}, got {metric!r}")
         self.metric, self.batch_size = metric, positive_int(op, "batch_size", batch_size)
         self.num_filters = self._count_filters()
+        self.full_performance = self.performance(np.ones(self.num_filters, bool))
 
     def _count_filters(self) -> int:
         shapes: list[tuple[int, ...]] = []
@@ -114,10 +115,10 @@ class NeuronShapley:
             raise ValueError(f"NeuronShapley: tolerance must be >= 0, got {tolerance}")
         rng = default_generator() if seed is None else np.random.default_rng(seed)
         count = self.num_filters
-        full = self.performance(np.ones(count, bool))
+        full = self.full_performance
         empty = self.performance(np.zeros(count, bool))
         contributions = np.zeros((permutations, count))
-        evaluations = 2
+        evaluations = 1
         for p in tqdm(range(permutations), desc="Neuron Shapley permutations", leave=False, disable=None):
             kept, previous = np.ones(count, bool), full
             for filter_index in rng.permutation(count):

@@ -83,7 +83,7 @@ def check_finite(op: str, what: str, values: np.ndarray, axes: Sequence[str]) ->
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
         where = ", ".join(f"{axis} {i}" for axis, i in zip(axes, first))
-        raise ValueError(f"{op}: {what} hold {int(bad.sum())} non-finite value(s); the first, {values[first]}, at "
+        raise ValueError(f"{op}: {int(bad.sum())} non-finite value(s) in {what}, the first ({values[first]}) at "
                          f"{where}. Explanations need finite numbers")
 
 
