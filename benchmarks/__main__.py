@@ -22,13 +22,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=7, help="timed rounds per case; medians are shown")
     parser.add_argument("--quick", action="store_true", help="one round, a small LeNet epoch, no startup suite: "
                                                             "checks that the benchmarks run, not how fast")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for results.json and results.md")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for results.json and results.md (default: benchmarks/results; a --quick run "
+                             "saves only where --out says, never into the repository)")
     parser.add_argument("--no-save", action="store_true", help="print only")
     parser.add_argument("--readme", type=Path, nargs="?", const=README, default=None,
                         help="also put the tables into the README's benchmark block (default: the repository's README.md)")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    if args.quick and args.readme is not None and args.readme.resolve() == README:
+        parser.error("a --quick run's one-round numbers never go into the repository's README")
+    out = args.out if args.out is not None or args.quick else RESULTS
     suites = args.suites or [s for s in SUITES if not (args.quick and s == "startup")]
     repeats = 1 if args.quick else args.repeats
     if args.quick:  # checks that everything runs: no rest between candidates needed
@@ -52,9 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     if "convolution" in suites:  # the ceiling the convolutions' GEMM GFLOP/s compare with
         machine["numpy_matmul_1024_gflops"] = round(convolution.numpy_matmul_gflops(repeats), 1)
         print(f"\nNumPy's own float32 matmul (1024x1024): {machine['numpy_matmul_1024_gflops']} GFLOP/s")
-    if not args.no_save:
+    if args.no_save or out is None:
+        print("\nresults not saved" + (" (a --quick run saves only with --out DIR)" if out is None else ""))
+    else:
         stamp = datetime.datetime.now().isoformat(timespec="seconds")
-        for path in report.save(rows, machine, args.out, stamp):
+        for path in report.save(rows, machine, out, stamp):
             print(f"wrote {path}")
         if args.readme:
             print(f"updated {report.update_readme(args.readme, rows, machine, stamp)}")

@@ -1,27 +1,28 @@
-"""Lesson: activation functions — the slide's table, each function and its derivative.
-
-Slide section "Activation functions". The table lists the Heaviside step, sign, linear (identity),
-piece-wise linear, logistic sigmoid, tanh, ReLU and softplus. Here each is evaluated by
-`minidl.functional` and differentiated by autograd: for y = f(z) applied element-wise, the gradient
-of Σ y with respect to z is exactly f'(z) at every point, so one backward pass draws the whole
-derivative curve. Step and sign have derivative 0 almost everywhere — no gradient reaches the
-weights through them, which is why gradient descent needs the smooth rows of the table.
-
-Run it:  python -m lessons activations
-"""
 # %% [markdown]
 # # Activation functions and their derivatives
+#
+# Slide section "Activation functions". The table lists the Heaviside step, sign, linear (identity),
+# piece-wise linear, logistic sigmoid, tanh, ReLU and softplus. Here each is evaluated by
+# `minidl.functional` and differentiated by autograd: for y = f(z) applied element-wise, the gradient
+# of Σ y with respect to z is exactly f'(z) at every point, so one backward pass draws the whole
+# derivative curve. Step and sign have derivative 0 almost everywhere — no gradient reaches the
+# weights through them, which is why gradient descent needs the smooth rows of the table.
+#
+# Run it as a notebook, cell by cell, or as a script: `python -m lessons activations`
+# (`--quick` for a short run).
+
 # %%
-from __future__ import annotations
 
-from pathlib import Path
-
+import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl
+from lessons.figures import save_figure
+from lessons.settings import lesson_settings
 import minidl.functional as F
 
-SLIDE = "Activation functions"
+settings = lesson_settings("activations")
+
 
 TABLE = {
     "Heaviside step": F.step,
@@ -32,6 +33,7 @@ TABLE = {
     "tanh": F.tanh,
     "ReLU": F.relu,
     "softplus": F.softplus,
+
 }
 
 
@@ -43,55 +45,49 @@ def value_and_derivative(fn, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out.data, point.grad
 
 
-def run(out_dir: Path, quick: bool = False) -> None:
-    import matplotlib.pyplot as plt
-
-    # %% [markdown]
-    # ## 1. The table at a few points
-    # %%
-    points = np.array([-1.0, -0.5, 0.0, 0.25, 1.0])
-    print(f"{'activation':<20}" + "".join(f"{f'f({p:g})':>10}" for p in points) + "".join(f"{f'df({p:g})':>10}" for p in points))
-    for name, fn in TABLE.items():
-        values, slopes = value_and_derivative(fn, points)
-        print(f"{name:<20}" + "".join(f"{v:10.4f}" for v in values) + "".join(f"{s:10.4f}" for s in slopes))
-
-    # %% [markdown]
-    # ## 2. Every row of the table drawn with its derivative
-    # %%
-    z = np.linspace(-3, 3, 121 if quick else 601)
-    fig, axes = plt.subplots(2, 4, figsize=(15, 7), sharex=True)
-    for ax, (name, fn) in zip(axes.ravel(), TABLE.items()):
-        values, slopes = value_and_derivative(fn, z)
-        ax.plot(z, values, label="f(z)", linewidth=2)
-        ax.plot(z, slopes, label="f'(z) by autograd", linestyle="--")
-        ax.axhline(0, color="gray", linewidth=0.5)
-        ax.axvline(0, color="gray", linewidth=0.5)
-        ax.set_title(name)
-        ax.set_xlabel("z")
-        ax.grid(True, alpha=0.3)
-    axes[0, 0].legend(loc="upper left", fontsize=9)
-    fig.suptitle("The activation functions of the slide's table and their derivatives")
-    fig.tight_layout()
-    fig.savefig(out_dir / "activation_table.png", dpi=110)
-    plt.close(fig)
-
-    # %% [markdown]
-    # ## 3. Saturation: how much gradient survives ten layers
-    # The derivative of sigmoid is at most ¼, so a chain of sigmoids shrinks the gradient
-    # by at least 4× per layer; ReLU passes a gradient of exactly 1 wherever it is active.
-    # %%
-    for name in ("logistic sigmoid", "tanh", "ReLU"):
-        x = minidl.tensor(np.array([0.5]), requires_grad=True)
-        y = x
-        for _ in range(10):
-            y = TABLE[name](y)
-        y.sum().backward()
-        print(f"d(10 stacked {name})/dx at x = 0.5: {x.grad[0]:.3e}")
-    print("What we saw: each row of the table with its derivative drawn by autograd; step and sign "
-          "pass no gradient, sigmoid and tanh saturate, ReLU keeps a slope of 1 where it is active.")
+# %% [markdown]
+# ## 1. The table at a few points
+# %%
+points = np.array([-1.0, -0.5, 0.0, 0.25, 1.0])
+print(f"{'activation':<20}" + "".join(f"{f'f({p:g})':>10}" for p in points)
+      + "".join(f"{f'df({p:g})':>10}" for p in points))
+for name, fn in TABLE.items():
+    values, slopes = value_and_derivative(fn, points)
+    print(f"{name:<20}" + "".join(f"{v:10.4f}" for v in values) + "".join(f"{s:10.4f}" for s in slopes))
 
 
-if __name__ == "__main__":
-    from lessons.runner import main
+# %% [markdown]
+# ## 2. Every row of the table drawn with its derivative
+# %%
+z = np.linspace(-3, 3, 121 if settings.quick else 601)
+fig, axes = plt.subplots(2, 4, figsize=(15, 7), sharex=True)
+for ax, (name, fn) in zip(axes.ravel(), TABLE.items()):
+    values, slopes = value_and_derivative(fn, z)
+    ax.plot(z, values, label="f(z)", linewidth=2)
+    ax.plot(z, slopes, label="f'(z) by autograd", linestyle="--")
+    ax.axhline(0, color="gray", linewidth=0.5)
+    ax.axvline(0, color="gray", linewidth=0.5)
+    ax.set_title(name)
+    ax.set_xlabel("z")
+    ax.grid(True, alpha=0.3)
+axes[0, 0].legend(loc="upper left", fontsize=9)
+fig.suptitle("The activation functions of the slide's table and their derivatives")
+fig.tight_layout()
+save_figure(fig, settings.out_dir / "activation_table.png")
+plt.close(fig)
 
-    raise SystemExit(main(["activations", *__import__("sys").argv[1:]]))
+
+# %% [markdown]
+# ## 3. Saturation: how much gradient survives ten layers
+# The derivative of sigmoid is at most ¼, so a chain of sigmoids shrinks the gradient
+# by at least 4× per layer; ReLU passes a gradient of exactly 1 wherever it is active.
+# %%
+for name in ("logistic sigmoid", "tanh", "ReLU"):
+    x = minidl.tensor(np.array([0.5]), requires_grad=True)
+    y = x
+    for _ in range(10):
+        y = TABLE[name](y)
+    y.sum().backward()
+    print(f"d(10 stacked {name})/dx at x = 0.5: {x.grad[0]:.3e}")
+print("What we saw: each row of the table with its derivative drawn by autograd; step and sign "
+      "pass no gradient, sigmoid and tanh saturate, ReLU keeps a slope of 1 where it is active.")

@@ -1,31 +1,31 @@
-"""Lesson: the delta rule — a perceptron and an Adaline learn to separate two classes.
-
-Slide section "The delta rule". Learning means changing the weights after each example by an
-amount proportional to the error the unit made:
-
-    perceptron (Rosenblatt 1958):  y = step(w·x + b),   w ← w + η (t − y) x,   b ← b + η (t − y)
-    Adaline (Widrow & Hoff 1960):  z = w·x + b,         w ← w + η (t − z) x,   b ← b + η (t − z)
-
-Adaline's rule — the delta rule, or LMS — is gradient descent on the squared error E = ½ (t − z)²:
-∂E/∂w = −(t − z) x, so the update is −η ∂E/∂w. minidl's autograd confirms it for one example.
-On a linearly separable set the perceptron stops making mistakes after a few epochs (the
-perceptron convergence theorem); Adaline's squared error decreases steadily and settles.
-
-Run it:  python -m lessons delta_rule
-"""
 # %% [markdown]
 # # The delta rule: perceptron and Adaline
+#
+# Slide section "The delta rule". Learning means changing the weights after each example by an
+# amount proportional to the error the unit made:
+#
+#     perceptron (Rosenblatt 1958):  y = step(w·x + b),   w ← w + η (t − y) x,   b ← b + η (t − y)
+#     Adaline (Widrow & Hoff 1960):  z = w·x + b,         w ← w + η (t − z) x,   b ← b + η (t − z)
+#
+# Adaline's rule — the delta rule, or LMS — is gradient descent on the squared error E = ½ (t − z)²:
+# ∂E/∂w = −(t − z) x, so the update is −η ∂E/∂w. minidl's autograd confirms it for one example.
+# On a linearly separable set the perceptron stops making mistakes after a few epochs (the
+# perceptron convergence theorem); Adaline's squared error decreases steadily and settles.
+#
+# Run it as a notebook, cell by cell, or as a script: `python -m lessons delta_rule`
+# (`--quick` for a short run).
+
 # %%
-from __future__ import annotations
 
-from pathlib import Path
-
+import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl
 from lessons.figures import save_figure
+from lessons.settings import lesson_settings
 
-SLIDE = "The delta rule (perceptron and Adaline)"
+settings = lesson_settings("delta_rule")
+
 LEARNING_RATE = 0.002  # small enough that Adaline's error falls over several epochs, not within the first
 
 
@@ -80,57 +80,51 @@ def boundary(ax, weights: np.ndarray, style: str, label: str) -> None:
     ax.plot(x1, -(weights[0] * x1 + weights[2]) / weights[1], style, label=label)
 
 
-def run(out_dir: Path, quick: bool = False) -> None:
-    import matplotlib.pyplot as plt
-
-    x, labels = two_blobs(60 if quick else 200)
-    epochs = 5 if quick else 15
-    signed = 2.0 * labels - 1.0
-
-    # %% [markdown]
-    # ## 1. The delta rule is gradient descent on the squared error
-    # %%
-    gap = delta_rule_is_gradient_descent(x[0], signed[0], np.array([0.3, -0.2, 0.1]))
-    print(f"one example: |delta-rule step - (-η ∂E/∂w by autograd)| = {gap:.2e}")
-
-    # %% [markdown]
-    # ## 2. Learning, example after example
-    # %%
-    snapshots, mistakes = perceptron_epochs(x, labels, epochs)
-    adaline, squared_errors = adaline_epochs(x, signed, epochs)
-    print("epoch  perceptron mistakes  Adaline mean squared error")
-    for epoch in range(epochs):
-        print(f"{epoch + 1:5d}  {mistakes[epoch]:19d}  {squared_errors[epoch]:26.4f}")
-    adaline_accuracy = np.mean((x @ adaline[:2] + adaline[2] >= 0) == labels)
-    print(f"Adaline classifies {adaline_accuracy:.1%} of the points correctly with sign(z)")
-
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
-    for ax, title in zip(axes[:2], ("Perceptron: the line after epochs 1, 2 and last", "Adaline (delta rule)")):
-        ax.scatter(*x[labels == 0].T, c="tab:blue", s=18, label="class 0")
-        ax.scatter(*x[labels == 1].T, c="tab:red", s=18, label="class 1")
-        ax.set(title=title, xlabel="x₁", ylabel="x₂", xlim=(-3, 3.5), ylim=(-3.2, 3.2))
-    for epoch, style in ((0, "k:"), (1, "k-."), (epochs - 1, "k-")):
-        boundary(axes[0], snapshots[epoch], style, f"after epoch {epoch + 1}")
-    boundary(axes[1], adaline, "k-", "w·x + b = 0")
-    for ax in axes[:2]:
-        ax.legend(loc="upper left", fontsize=9)
-    epoch_axis = np.arange(1, epochs + 1)
-    axes[2].plot(epoch_axis, mistakes, "o-", color="tab:purple", label="perceptron: mistakes")
-    axes[2].set(title="Learning curves", xlabel="epoch", ylabel="mistakes in the epoch")
-    twin = axes[2].twinx()
-    twin.plot(epoch_axis, squared_errors, "s--", color="tab:green", label="Adaline: mean squared error")
-    twin.set_ylabel("mean squared error (targets ±1)")
-    axes[2].legend(loc="upper right", fontsize=9)
-    twin.legend(loc="center right", fontsize=9)
-    fig.tight_layout()
-    save_figure(fig, out_dir / "delta_rule.png")
-
-    print(f"\nWhat we saw: both units learn a separating line from errors alone; the perceptron stops "
-          f"changing once it makes no mistake (epoch {mistakes.index(0) + 1 if 0 in mistakes else '-'}), "
-          "Adaline keeps lowering its squared error, and its update is exactly gradient descent.")
+# %%
+x, labels = two_blobs(60 if settings.quick else 200)
+epochs = 5 if settings.quick else 15
+signed = 2.0 * labels - 1.0
 
 
-if __name__ == "__main__":
-    from lessons.runner import main
+# %% [markdown]
+# ## 1. The delta rule is gradient descent on the squared error
+# %%
+gap = delta_rule_is_gradient_descent(x[0], signed[0], np.array([0.3, -0.2, 0.1]))
+print(f"one example: |delta-rule step - (-η ∂E/∂w by autograd)| = {gap:.2e}")
 
-    raise SystemExit(main(["delta_rule", *__import__("sys").argv[1:]]))
+
+# %% [markdown]
+# ## 2. Learning, example after example
+# %%
+snapshots, mistakes = perceptron_epochs(x, labels, epochs)
+adaline, squared_errors = adaline_epochs(x, signed, epochs)
+print("epoch  perceptron mistakes  Adaline mean squared error")
+for epoch in range(epochs):
+    print(f"{epoch + 1:5d}  {mistakes[epoch]:19d}  {squared_errors[epoch]:26.4f}")
+adaline_accuracy = np.mean((x @ adaline[:2] + adaline[2] >= 0) == labels)
+print(f"Adaline classifies {adaline_accuracy:.1%} of the points correctly with sign(z)")
+
+fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+for ax, title in zip(axes[:2], ("Perceptron: the line after epochs 1, 2 and last", "Adaline (delta rule)")):
+    ax.scatter(*x[labels == 0].T, c="tab:blue", s=18, label="class 0")
+    ax.scatter(*x[labels == 1].T, c="tab:red", s=18, label="class 1")
+    ax.set(title=title, xlabel="x₁", ylabel="x₂", xlim=(-3, 3.5), ylim=(-3.2, 3.2))
+for epoch, style in ((0, "k:"), (1, "k-."), (epochs - 1, "k-")):
+    boundary(axes[0], snapshots[epoch], style, f"after epoch {epoch + 1}")
+boundary(axes[1], adaline, "k-", "w·x + b = 0")
+for ax in axes[:2]:
+    ax.legend(loc="upper left", fontsize=9)
+epoch_axis = np.arange(1, epochs + 1)
+axes[2].plot(epoch_axis, mistakes, "o-", color="tab:purple", label="perceptron: mistakes")
+axes[2].set(title="Learning curves", xlabel="epoch", ylabel="mistakes in the epoch")
+twin = axes[2].twinx()
+twin.plot(epoch_axis, squared_errors, "s--", color="tab:green", label="Adaline: mean squared error")
+twin.set_ylabel("mean squared error (targets ±1)")
+axes[2].legend(loc="upper right", fontsize=9)
+twin.legend(loc="center right", fontsize=9)
+fig.tight_layout()
+save_figure(fig, settings.out_dir / "delta_rule.png")
+
+print(f"\nWhat we saw: both units learn a separating line from errors alone; the perceptron stops "
+      f"changing once it makes no mistake (epoch {mistakes.index(0) + 1 if 0 in mistakes else '-'}), "
+      "Adaline keeps lowering its squared error, and its update is exactly gradient descent.")

@@ -1,31 +1,31 @@
-"""Lesson: detection basics — IoU, confidence = Pr(object) · IoU on an S×S grid, and NMS.
-
-Slide section "Image tasks: object detection". A detector such as YOLO (Redmon et al. 2016)
-divides the image into an S×S grid; each cell proposes boxes, and each box carries a confidence
-whose training target is Pr(object) · IoU(predicted box, true box). Intersection over union,
-IoU = |A ∩ B| / |A ∪ B|, says how well two boxes agree (1 is perfect, 0 is disjoint). Neighbouring
-cells propose overlapping boxes for the same object; non-maximum suppression keeps the most
-confident one and drops those that overlap it by more than a threshold.
-
-Here the image holds three shapes with known boxes; the "detector" is simulated (boxes jittered
-around the truth, with a made-up Pr(object)) so that every number can be followed by hand.
-
-Run it:  python -m lessons detection
-"""
 # %% [markdown]
 # # Detection basics: IoU, grid confidence, non-maximum suppression
+#
+# Slide section "Image tasks: object detection". A detector such as YOLO (Redmon et al. 2016)
+# divides the image into an S×S grid; each cell proposes boxes, and each box carries a confidence
+# whose training target is Pr(object) · IoU(predicted box, true box). Intersection over union,
+# IoU = |A ∩ B| / |A ∪ B|, says how well two boxes agree (1 is perfect, 0 is disjoint). Neighbouring
+# cells propose overlapping boxes for the same object; non-maximum suppression keeps the most
+# confident one and drops those that overlap it by more than a threshold.
+#
+# Here the image holds three shapes with known boxes; the "detector" is simulated (boxes jittered
+# around the truth, with a made-up Pr(object)) so that every number can be followed by hand.
+#
+# Run it as a notebook, cell by cell, or as a script: `python -m lessons detection`
+# (`--quick` for a short run).
+
 # %%
-from __future__ import annotations
 
-from pathlib import Path
-
+import matplotlib.pyplot as plt
 import numpy as np
 
 from lessons.figures import save_figure
+from lessons.settings import lesson_settings
 from minidl.datasets import shape_mask
 from minidl.detection import box_iou, non_max_suppression
 
-SLIDE = "Object detection: IoU, confidence, non-maximum suppression"
+settings = lesson_settings("detection")
+
 SIZE, GRID = 96, 4                 # a 96×96 image, a 4×4 grid of 24-pixel cells
 CONFIDENCE_THRESHOLD, NMS_THRESHOLD = 0.3, 0.5
 OBJECTS = [("circle", (30.0, 28.0), 14.0), ("square", (62.0, 66.0), 16.0), ("triangle", (70.0, 22.0), 12.0)]
@@ -81,78 +81,71 @@ def draw_boxes(ax, boxes: np.ndarray, colours, labels=None, width: float = 1.5, 
             ax.text(x1, y1 - 1.5, labels[index], color=colour, fontsize=8, va="bottom")
 
 
-def run(out_dir: Path, quick: bool = False) -> None:
-    import matplotlib.pyplot as plt
-
-    # %% [markdown]
-    # ## 1. IoU by hand
-    # %%
-    reference = np.array([[10.0, 10.0, 50.0, 50.0]])
-    candidates = np.array([[10.0, 10.0, 50.0, 50.0], [20.0, 20.0, 60.0, 60.0], [30.0, 10.0, 70.0, 50.0],
-                           [60.0, 60.0, 80.0, 80.0]])
-    ious = box_iou(reference, candidates)[0]
-    for box, iou in zip(candidates, ious):
-        print(f"IoU({reference[0].astype(int).tolist()}, {box.astype(int).tolist()}) = {iou:.3f}")
-    print("e.g. the second: intersection 30·30 = 900, union 1600 + 1600 − 900 = 2300, IoU = 900/2300 = 0.391")
-
-    # %% [markdown]
-    # ## 2. The grid: every cell proposes boxes; confidence = Pr(object) · IoU with the truth
-    # %%
-    image, truth, names = scene()
-    boxes, probability, cells = simulated_predictions(truth, np.random.default_rng(0))
-    best_iou = box_iou(boxes, truth).max(axis=1)
-    confidence = probability * best_iou
-    print(f"\n{GRID}×{GRID} grid, 2 boxes per cell: {len(boxes)} proposals; "
-          f"{np.sum(confidence > CONFIDENCE_THRESHOLD)} with confidence > {CONFIDENCE_THRESHOLD}")
-    top = np.argsort(-confidence)[:5]
-    print("cell     Pr(object)   IoU    confidence")
-    for index in top:
-        cell = str(tuple(int(c) for c in cells[index]))
-        print(f"{cell:<9}{probability[index]:>9.2f}{best_iou[index]:>8.2f}{confidence[index]:>12.3f}")
-
-    # %% [markdown]
-    # ## 3. Non-maximum suppression: one box per object
-    # %%
-    confident = np.flatnonzero(confidence > CONFIDENCE_THRESHOLD)
-    kept = confident[non_max_suppression(boxes[confident], confidence[confident], NMS_THRESHOLD)]
-    print(f"\nafter NMS at IoU {NMS_THRESHOLD}: {len(kept)} boxes (from {len(confident)})")
-    matches = box_iou(boxes[kept], truth)
-    for index, row in zip(kept, matches):
-        print(f"  box {boxes[index].round(1).tolist()} -> {names[int(row.argmax())]}, IoU {row.max():.2f}, "
-              f"confidence {confidence[index]:.2f}")
-
-    fig, axes = plt.subplots(1, 3, figsize=(17, 5.8))
-    examples = axes[0]
-    examples.set(xlim=(0, 85), ylim=(85, 0), aspect="equal", title="IoU = |A ∩ B| / |A ∪ B|", xlabel="x (pixels)",
-                 ylabel="y (pixels)")
-    draw_boxes(examples, reference, "black", ["reference A"], width=2.5)
-    draw_boxes(examples, candidates[1:], ["tab:blue", "tab:orange", "tab:red"],
-               [f"IoU {iou:.2f}" for iou in ious[1:]], style="--")
-    cmap = plt.get_cmap("viridis")
-    for ax, title in zip(axes[1:], (f"All {len(boxes)} proposals, coloured by confidence",
-                                     f"Confidence > {CONFIDENCE_THRESHOLD}, then NMS (IoU {NMS_THRESHOLD})")):
-        ax.imshow(image, cmap="gray", vmin=0, vmax=1)
-        for line in np.arange(1, GRID) * SIZE / GRID:
-            ax.axhline(line - 0.5, color="white", linewidth=0.6, alpha=0.5)
-            ax.axvline(line - 0.5, color="white", linewidth=0.6, alpha=0.5)
-        ax.set(title=title, xticks=[], yticks=[])
-    order = np.argsort(confidence)  # most confident drawn last, on top
-    draw_boxes(axes[1], boxes[order], [cmap(c) for c in confidence[order] / confidence.max()])
-    draw_boxes(axes[2], truth, "white", width=1, style=":")
-    draw_boxes(axes[2], boxes[kept], "tab:orange", [f"{names[int(r.argmax())]} {confidence[i]:.2f}"
-                                                     for i, r in zip(kept, matches)], width=2)
-    mappable = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, confidence.max()))
-    fig.colorbar(mappable, ax=axes[1], fraction=0.046, label="Pr(object) · IoU")
-    fig.tight_layout()
-    save_figure(fig, out_dir / "detection.png")
-
-    found = {int(row.argmax()) for row in matches if row.max() >= 0.5}
-    print(f"\nWhat we saw: IoU scores how well two boxes agree; scoring every proposal by Pr(object) · IoU "
-          f"ranks the boxes of the cells that hold an object first, and NMS turns {len(confident)} confident "
-          f"proposals into {len(kept)} detections covering {len(found)} of the {len(truth)} objects at IoU ≥ 0.5.")
+# %% [markdown]
+# ## 1. IoU by hand
+# %%
+reference = np.array([[10.0, 10.0, 50.0, 50.0]])
+candidates = np.array([[10.0, 10.0, 50.0, 50.0], [20.0, 20.0, 60.0, 60.0], [30.0, 10.0, 70.0, 50.0],
+                       [60.0, 60.0, 80.0, 80.0]])
+ious = box_iou(reference, candidates)[0]
+for box, iou in zip(candidates, ious):
+    print(f"IoU({reference[0].astype(int).tolist()}, {box.astype(int).tolist()}) = {iou:.3f}")
+print("e.g. the second: intersection 30·30 = 900, union 1600 + 1600 − 900 = 2300, IoU = 900/2300 = 0.391")
 
 
-if __name__ == "__main__":
-    from lessons.runner import main
+# %% [markdown]
+# ## 2. The grid: every cell proposes boxes; confidence = Pr(object) · IoU with the truth
+# %%
+image, truth, names = scene()
+boxes, probability, cells = simulated_predictions(truth, np.random.default_rng(0))
+best_iou = box_iou(boxes, truth).max(axis=1)
+confidence = probability * best_iou
+print(f"\n{GRID}×{GRID} grid, 2 boxes per cell: {len(boxes)} proposals; "
+      f"{np.sum(confidence > CONFIDENCE_THRESHOLD)} with confidence > {CONFIDENCE_THRESHOLD}")
+top = np.argsort(-confidence)[:5]
+print("cell     Pr(object)   IoU    confidence")
+for index in top:
+    cell = str(tuple(int(c) for c in cells[index]))
+    print(f"{cell:<9}{probability[index]:>9.2f}{best_iou[index]:>8.2f}{confidence[index]:>12.3f}")
 
-    raise SystemExit(main(["detection", *__import__("sys").argv[1:]]))
+
+# %% [markdown]
+# ## 3. Non-maximum suppression: one box per object
+# %%
+confident = np.flatnonzero(confidence > CONFIDENCE_THRESHOLD)
+kept = confident[non_max_suppression(boxes[confident], confidence[confident], NMS_THRESHOLD)]
+print(f"\nafter NMS at IoU {NMS_THRESHOLD}: {len(kept)} boxes (from {len(confident)})")
+matches = box_iou(boxes[kept], truth)
+for index, row in zip(kept, matches):
+    print(f"  box {boxes[index].round(1).tolist()} -> {names[int(row.argmax())]}, IoU {row.max():.2f}, "
+          f"confidence {confidence[index]:.2f}")
+
+fig, axes = plt.subplots(1, 3, figsize=(17, 5.8))
+examples = axes[0]
+examples.set(xlim=(0, 85), ylim=(85, 0), aspect="equal", title="IoU = |A ∩ B| / |A ∪ B|", xlabel="x (pixels)",
+             ylabel="y (pixels)")
+draw_boxes(examples, reference, "black", ["reference A"], width=2.5)
+draw_boxes(examples, candidates[1:], ["tab:blue", "tab:orange", "tab:red"],
+           [f"IoU {iou:.2f}" for iou in ious[1:]], style="--")
+cmap = plt.get_cmap("viridis")
+for ax, title in zip(axes[1:], (f"All {len(boxes)} proposals, coloured by confidence",
+                                 f"Confidence > {CONFIDENCE_THRESHOLD}, then NMS (IoU {NMS_THRESHOLD})")):
+    ax.imshow(image, cmap="gray", vmin=0, vmax=1)
+    for line in np.arange(1, GRID) * SIZE / GRID:
+        ax.axhline(line - 0.5, color="white", linewidth=0.6, alpha=0.5)
+        ax.axvline(line - 0.5, color="white", linewidth=0.6, alpha=0.5)
+    ax.set(title=title, xticks=[], yticks=[])
+order = np.argsort(confidence)  # most confident drawn last, on top
+draw_boxes(axes[1], boxes[order], [cmap(c) for c in confidence[order] / confidence.max()])
+draw_boxes(axes[2], truth, "white", width=1, style=":")
+draw_boxes(axes[2], boxes[kept], "tab:orange", [f"{names[int(r.argmax())]} {confidence[i]:.2f}"
+                                                 for i, r in zip(kept, matches)], width=2)
+mappable = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, confidence.max()))
+fig.colorbar(mappable, ax=axes[1], fraction=0.046, label="Pr(object) · IoU")
+fig.tight_layout()
+save_figure(fig, settings.out_dir / "detection.png")
+
+found = {int(row.argmax()) for row in matches if row.max() >= 0.5}
+print(f"\nWhat we saw: IoU scores how well two boxes agree; scoring every proposal by Pr(object) · IoU "
+      f"ranks the boxes of the cells that hold an object first, and NMS turns {len(confident)} confident "
+      f"proposals into {len(kept)} detections covering {len(found)} of the {len(truth)} objects at IoU ≥ 0.5.")

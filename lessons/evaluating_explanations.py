@@ -1,29 +1,28 @@
-"""Lesson: evaluating explanations — deletion, insertion, and the sanity check.
-
-Slide section "Evaluating explanations". Three explanations of the same prediction rarely agree;
-which one is right? Two tests that need no human:
-
-- Deletion and insertion (Petsiuk, Das & Saenko 2018): delete the pixels a map ranks first and
-  the class probability should collapse fast (small area under the curve); insert them into a
-  blurred image and it should recover fast (large area). A random ranking is the baseline.
-- The model-randomisation sanity check (Adebayo et al. 2018): re-initialise the network's layers
-  from the output down. An explanation of what the network learned must change as its weights
-  are destroyed (Spearman rank correlation with the original map falls towards 0); one that stays
-  the same explains the image, not the model.
-
-Run it:  python -m lessons evaluating_explanations
-"""
 # %% [markdown]
 # # Evaluating explanations
+#
+# Slide section "Evaluating explanations". Three explanations of the same prediction rarely agree;
+# which one is right? Two tests that need no human:
+#
+# - Deletion and insertion (Petsiuk, Das & Saenko 2018): delete the pixels a map ranks first and
+#   the class probability should collapse fast (small area under the curve); insert them into a
+#   blurred image and it should recover fast (large area). A random ranking is the baseline.
+# - The model-randomisation sanity check (Adebayo et al. 2018): re-initialise the network's layers
+#   from the output down. An explanation of what the network learned must change as its weights
+#   are destroyed (Spearman rank correlation with the original map falls towards 0); one that stays
+#   the same explains the image, not the model.
+#
+# Run it as a notebook, cell by cell, or as a script: `python -m lessons evaluating_explanations`
+# (`--quick` for a short run).
+
 # %%
-from __future__ import annotations
 
-from pathlib import Path
-
+import matplotlib.pyplot as plt
 import numpy as np
 from tqdm import tqdm
 
 from lessons.figures import save_figure
+from lessons.settings import lesson_settings
 from lessons.trained_models import trained_mnist_lenet
 from lessons.training import probabilities
 from minidl.datasets import load_mnist
@@ -31,7 +30,8 @@ from minidl.nn import Module
 from minidl.xai import (GradCAM, LimeImageExplainer, deletion_auc, deletion_curve, insertion_auc, insertion_curve,
                         randomisation_check, saliency)
 
-SLIDE = "Evaluating explanations: deletion, insertion, sanity checks"
+settings = lesson_settings("evaluating_explanations")
+
 LAYER = "features.4"
 
 
@@ -47,79 +47,72 @@ def explainers(num_samples: int) -> dict:
             "LIME": lime_maps,
             "random": lambda model, images: np.random.default_rng(0).random((len(images), *images.shape[2:]))}
 
+# %%
+model, _ = trained_mnist_lenet(settings.quick)
+test_x, _ = load_mnist("test")
+images = test_x[:4 if settings.quick else 30]
+methods = explainers(200 if settings.quick else 1000)
+maps = {name: explain(model, images) for name, explain in methods.items()}
 
-def run(out_dir: Path, quick: bool = False) -> None:
-    import matplotlib.pyplot as plt
 
-    model, _ = trained_mnist_lenet(quick)
-    test_x, _ = load_mnist("test")
-    images = test_x[:4 if quick else 30]
-    methods = explainers(200 if quick else 1000)
-    maps = {name: explain(model, images) for name, explain in methods.items()}
-
-    # %% [markdown]
-    # ## 1. Deletion and insertion
-    # %%
-    scores = {name: ([], []) for name in methods}
-    for index, image in enumerate(tqdm(images, desc="deletion/insertion", leave=False, disable=None)):
-        for name in methods:
-            scores[name][0].append(deletion_auc(model, image, maps[name][index], step=8))
-            scores[name][1].append(insertion_auc(model, image, maps[name][index], step=8))
-    print(f"mean over {len(images)} test digits (deletion: lower is better, insertion: higher is better)")
-    print(f"{'method':<10}{'deletion AUC':>14}{'insertion AUC':>15}")
-    for name, (deletion, insertion) in scores.items():
-        print(f"{name:<10}{np.mean(deletion):>14.3f}{np.mean(insertion):>15.3f}")
-
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.3))
+# %% [markdown]
+# ## 1. Deletion and insertion
+# %%
+scores = {name: ([], []) for name in methods}
+for index, image in enumerate(tqdm(images, desc="deletion/insertion", leave=False, disable=None)):
     for name in methods:
-        fractions, deleted = deletion_curve(model, images[0], maps[name][0], step=8)
-        _, inserted = insertion_curve(model, images[0], maps[name][0], step=8)
-        style = ":" if name == "random" else "-"
-        axes[0].plot(fractions, deleted, style, label=f"{name} (AUC {scores[name][0][0]:.2f})")
-        axes[1].plot(fractions, inserted, style, label=f"{name} (AUC {scores[name][1][0]:.2f})")
-    axes[0].set(title="Deletion: most important pixels set to 0 first", xlabel="fraction of pixels deleted",
-                ylabel="probability of the predicted class")
-    axes[1].set(title="Insertion: most important pixels put back first", xlabel="fraction of pixels inserted",
-                ylabel="probability of the predicted class")
-    for ax in axes:
-        ax.legend(fontsize=9)
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
-    save_figure(fig, out_dir / "deletion_insertion.png")
+        scores[name][0].append(deletion_auc(model, image, maps[name][index], step=8))
+        scores[name][1].append(insertion_auc(model, image, maps[name][index], step=8))
+print(f"mean over {len(images)} test digits (deletion: lower is better, insertion: higher is better)")
+print(f"{'method':<10}{'deletion AUC':>14}{'insertion AUC':>15}")
+for name, (deletion, insertion) in scores.items():
+    print(f"{name:<10}{np.mean(deletion):>14.3f}{np.mean(insertion):>15.3f}")
 
-    # %% [markdown]
-    # ## 2. The sanity check: destroy the model, layer by layer, from the top
-    # %%
-    checked = images[:3 if quick else 8]
-    fig, ax = plt.subplots(figsize=(8, 4.3))
-    for name in ("saliency", "Grad-CAM", "LIME"):
-        results = randomisation_check(model, methods[name], checked)
-        layers = [layer for layer, _ in results]
-        correlations = [float(np.mean(values)) for _, values in results]
-        print(f"{name:<9} Spearman with the original map as layers are re-initialised from the top: "
-              + ", ".join(f"{layer} {value:.2f}" for layer, value in zip(layers, correlations)))
-        ax.plot(range(len(layers)), correlations, "o-", label=name)
-    ax.set_xticks(range(len(layers)), [f"…{layer}" for layer in layers], rotation=20)
-    ax.axhline(0, color="gray", linewidth=0.8)
-    ax.set(title="Cascading randomisation (Adebayo et al. 2018)", xlabel="re-initialised down to layer",
-           ylabel="Spearman correlation with original", ylim=(-0.3, 1.05))
-    ax.legend()
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.3))
+for name in methods:
+    fractions, deleted = deletion_curve(model, images[0], maps[name][0], step=8)
+    _, inserted = insertion_curve(model, images[0], maps[name][0], step=8)
+    style = ":" if name == "random" else "-"
+    axes[0].plot(fractions, deleted, style, label=f"{name} (AUC {scores[name][0][0]:.2f})")
+    axes[1].plot(fractions, inserted, style, label=f"{name} (AUC {scores[name][1][0]:.2f})")
+axes[0].set(title="Deletion: most important pixels set to 0 first", xlabel="fraction of pixels deleted",
+            ylabel="probability of the predicted class")
+axes[1].set(title="Insertion: most important pixels put back first", xlabel="fraction of pixels inserted",
+            ylabel="probability of the predicted class")
+for ax in axes:
+    ax.legend(fontsize=9)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    save_figure(fig, out_dir / "sanity_check.png")
-
-    best_deletion = min((np.mean(d), name) for name, (d, _) in scores.items())[1]
-    best_insertion = max((np.mean(i), name) for name, (_, i) in scores.items())[1]
-    random_deletion, random_insertion = (np.mean(v) for v in scores["random"])
-    beaten = [name for name, (d, i) in scores.items()
-              if name != "random" and np.mean(d) < random_deletion and np.mean(i) > random_insertion]
-    print(f"\nWhat we saw: on these digits {best_deletion} gives the fastest deletion and {best_insertion} the "
-          f"fastest insertion; {', '.join(beaten) or 'no method'} beat{'s' if len(beaten) == 1 else ''} the random "
-          "ranking on both; and as the weights are destroyed the maps drift away from the originals, so they "
-          "depend on what the model learned.")
+fig.tight_layout()
+save_figure(fig, settings.out_dir / "deletion_insertion.png")
 
 
-if __name__ == "__main__":
-    from lessons.runner import main
+# %% [markdown]
+# ## 2. The sanity check: destroy the model, layer by layer, from the top
+# %%
+checked = images[:3 if settings.quick else 8]
+fig, ax = plt.subplots(figsize=(8, 4.3))
+for name in ("saliency", "Grad-CAM", "LIME"):
+    results = randomisation_check(model, methods[name], checked)
+    layers = [layer for layer, _ in results]
+    correlations = [float(np.mean(values)) for _, values in results]
+    print(f"{name:<9} Spearman with the original map as layers are re-initialised from the top: "
+          + ", ".join(f"{layer} {value:.2f}" for layer, value in zip(layers, correlations)))
+    ax.plot(range(len(layers)), correlations, "o-", label=name)
+ax.set_xticks(range(len(layers)), [f"…{layer}" for layer in layers], rotation=20)
+ax.axhline(0, color="gray", linewidth=0.8)
+ax.set(title="Cascading randomisation (Adebayo et al. 2018)", xlabel="re-initialised down to layer",
+       ylabel="Spearman correlation with original", ylim=(-0.3, 1.05))
+ax.legend()
+ax.grid(alpha=0.3)
+fig.tight_layout()
+save_figure(fig, settings.out_dir / "sanity_check.png")
 
-    raise SystemExit(main(["evaluating_explanations", *__import__("sys").argv[1:]]))
+best_deletion = min((np.mean(d), name) for name, (d, _) in scores.items())[1]
+best_insertion = max((np.mean(i), name) for name, (_, i) in scores.items())[1]
+random_deletion, random_insertion = (np.mean(v) for v in scores["random"])
+beaten = [name for name, (d, i) in scores.items()
+          if name != "random" and np.mean(d) < random_deletion and np.mean(i) > random_insertion]
+print(f"\nWhat we saw: on these digits {best_deletion} gives the fastest deletion and {best_insertion} the "
+      f"fastest insertion; {', '.join(beaten) or 'no method'} beat{'s' if len(beaten) == 1 else ''} the random "
+      "ranking on both; and as the weights are destroyed the maps drift away from the originals, so they "
+      "depend on what the model learned.")

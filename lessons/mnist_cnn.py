@@ -1,37 +1,36 @@
-"""Workshop 2: a CNN (LeNet-5) learns to read handwritten digits.
-
-Slide section "Workshop 2: CNN on MNIST". LeNet-5 (LeCun et al. 1998) stacks two blocks of
-convolution → ReLU → max-pooling and three dense layers. Trained with Adam on the 4,000 training
-digits that ship with minidl (random shifts of ±1 pixel as data augmentation, a cosine learning
-rate), it is scored on the 1,000 held-out digits it never saw. Then we open it up: the confusion
-matrix says which digits it mixes up, the first layer's 5×5 filters are edge and stroke
-detectors, and the feature maps of one digit show the hierarchy — simple strokes in the first
-layer, combinations of them in the second.
-
-Run it:  python -m lessons mnist_cnn      (--quick: 600 digits, 1 epoch)
-         MINIDL_MNIST=full python -m lessons mnist_cnn   (the full 60,000/10,000, 4 epochs; the
-         files are read from $MINIDL_DATA/mnist, or downloaded there when a network is there)
-"""
 # %% [markdown]
 # # Workshop 2: CNN on MNIST
+#
+# Slide section "Workshop 2: CNN on MNIST". LeNet-5 (LeCun et al. 1998) stacks two blocks of
+# convolution → ReLU → max-pooling and three dense layers. Trained with Adam on the 4,000 training
+# digits that ship with minidl (random shifts of ±1 pixel as data augmentation, a cosine learning
+# rate), it is scored on the 1,000 held-out digits it never saw. Then we open it up: the confusion
+# matrix says which digits it mixes up, the first layer's 5×5 filters are edge and stroke
+# detectors, and the feature maps of one digit show the hierarchy — simple strokes in the first
+# layer, combinations of them in the second.
+#
+# Run it as a notebook, cell by cell, or as a script: `python -m lessons mnist_cnn`
+# (`--quick` for a short run).
+
 # %%
-from __future__ import annotations
-
 import time
-from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl
 from lessons.figures import save_figure
+from lessons.settings import lesson_settings
 from lessons.trained_models import mnist_splits, trained_mnist_lenet
 from lessons.training import predict
+from lessons.verdicts import QUICK_RUN_NOTE, classifier_verdict
 from minidl import nn
 from minidl.metrics import accuracy, confusion_matrix
 from minidl.models import LeNet5
 from minidl.viz import annotated_matrix, image_grid
 
-SLIDE = "Workshop 2: CNN (LeNet-5) on MNIST"
+settings = lesson_settings("mnist_cnn")
+
 WEIGHTS_FILE = "lenet5_mnist.npz"
 
 
@@ -49,93 +48,95 @@ def feature_maps(model: LeNet5, image: np.ndarray) -> dict[str, np.ndarray]:
     return captured
 
 
-def run(out_dir: Path, quick: bool = False) -> None:
-    import matplotlib.pyplot as plt
-
-    # %% [markdown]
-    # ## 1. The data: 28×28 grey digits, 4,000 to learn from and 1,000 to test on
-    # %%
-    (train_x, train_y), (test_x, test_y) = mnist_splits(quick)
-    print(f"training digits {train_x.shape}, test digits {test_x.shape}, pixel values in [0, 1]")
-    save_figure(image_grid(train_x[:20, 0], columns=10, titles=[str(d) for d in train_y[:20]],
-                           suptitle="Training digits and their labels"), out_dir / "digits.png")
-
-    # %% [markdown]
-    # ## 2. The model: LeNet-5
-    # %%
-    nn.summary(LeNet5(), (1, 1, 28, 28))
-
-    # %% [markdown]
-    # ## 3. Training: mini-batches of 64, Adam, shifted digits, a cosine learning rate
-    # The loop is lessons.training.train_classifier: for each batch, forward, loss, backward, step.
-    # %%
-    start = time.perf_counter()
-    model, history = trained_mnist_lenet(quick)
-    epochs = len(history.loss)
-    seconds = time.perf_counter() - start
-    logits = predict(model, test_x)
-    predicted = logits.argmax(axis=1)
-    test_accuracy = accuracy(predicted, test_y)
-    print(f"\nTest accuracy on the {len(test_y)} held-out digits: {test_accuracy:.1%} "
-          f"({epochs} epoch(s), {seconds:.0f} s of training)")
-    minidl.save(model.state_dict(), out_dir / WEIGHTS_FILE)
-    print(f"weights saved to {out_dir / WEIGHTS_FILE}")
-
-    epochs_axis = np.arange(1, epochs + 1)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
-    left.plot(epochs_axis, history.loss, "o-")
-    left.set(title="Training loss (cross-entropy)", xlabel="epoch", ylabel="mean loss per batch")
-    right.plot(epochs_axis, history.train_accuracy, "o-", label="training batches")
-    right.plot(epochs_axis, history.test_accuracy, "s-", label="held-out test digits")
-    right.set(title="Accuracy", xlabel="epoch", ylabel="fraction correct")
-    right.legend()
-    for ax in (left, right):
-        ax.grid(alpha=0.3)
-    save_figure(fig, out_dir / "training_curves.png")
-
-    # %% [markdown]
-    # ## 4. Where does it go wrong? The confusion matrix and the digits it missed
-    # %%
-    counts = confusion_matrix(predicted, test_y, num_classes=10)
-    fig, ax = plt.subplots(figsize=(6.5, 6))
-    annotated_matrix(ax, counts, f"Confusion matrix, test accuracy {test_accuracy:.1%}",
-                     xlabel="predicted digit", ylabel="true digit")
-    save_figure(fig, out_dir / "confusion_matrix.png")
-    off_diagonal = counts - np.diag(np.diag(counts))
-    worst = np.unravel_index(off_diagonal.argmax(), counts.shape)
-    print(f"most frequent confusion: true {worst[0]} read as {worst[1]} ({off_diagonal[worst]} times)")
-    missed = np.flatnonzero(predicted != test_y)[:16]
-    if missed.size:
-        save_figure(image_grid(test_x[missed, 0], columns=8,
-                               titles=[f"{test_y[i]} read as {predicted[i]}" for i in missed],
-                               suptitle="Misclassified test digits (truth read as prediction)"),
-                    out_dir / "misclassified.png")
-
-    # %% [markdown]
-    # ## 5. Inside the network: filters and the hierarchy of features
-    # The six 5×5 filters of the first layer are small stroke and edge detectors; the feature
-    # maps show where in one digit each of them fires, and the second layer combining them.
-    # %%
-    filters = model.features[0].weight.data[:, 0]
-    save_figure(image_grid(filters, columns=6, titles=[f"filter {k}" for k in range(6)], symmetric=True,
-                           cell_inches=1.6, suptitle="Layer 1: the learned 5×5 filters (red +, blue −)"),
-                out_dir / "conv1_filters.png")
-    digit = test_x[0]
-    maps = feature_maps(model, digit)
-    save_figure(image_grid(np.concatenate([digit, maps["conv1 + ReLU"]]), columns=7,
-                           titles=["input"] + [f"map {k}" for k in range(6)], cmap="magma",
-                           cell_inches=1.6, suptitle="Layer 1 feature maps: where each filter fires"),
-                out_dir / "feature_maps_conv1.png")
-    save_figure(image_grid(maps["conv2 + ReLU"], columns=8, titles=[f"map {k}" for k in range(16)], cmap="magma",
-                           suptitle="Layer 2 feature maps (10×10): combinations of layer-1 strokes"),
-                out_dir / "feature_maps_conv2.png")
-
-    print(f"\nWhat we saw: LeNet-5 reaches {test_accuracy:.1%} on digits it never saw after {epochs} epoch(s); "
-          "its mistakes gather on look-alike pairs; its first layer learned stroke detectors, and deeper "
-          "maps respond to combinations of strokes — the hierarchy of visual features.")
+# %% [markdown]
+# ## 1. The data: 28×28 grey digits, 4,000 to learn from and 1,000 to test on
+# %%
+(train_x, train_y), (test_x, test_y) = mnist_splits(settings.quick)
+print(f"training digits {train_x.shape}, test digits {test_x.shape}, pixel values in [0, 1]")
+save_figure(image_grid(train_x[:20, 0], columns=10, titles=[str(d) for d in train_y[:20]],
+                       suptitle="Training digits and their labels"), settings.out_dir / "digits.png")
 
 
-if __name__ == "__main__":
-    from lessons.runner import main
+# %% [markdown]
+# ## 2. The model: LeNet-5
+# %%
+nn.summary(LeNet5(), (1, 1, 28, 28))
 
-    raise SystemExit(main(["mnist_cnn", *__import__("sys").argv[1:]]))
+
+# %% [markdown]
+# ## 3. Training: mini-batches of 64, Adam, shifted digits, a cosine learning rate
+# The loop is lessons.training.train_classifier: for each batch, forward, loss, backward, step.
+# %%
+start = time.perf_counter()
+model, history = trained_mnist_lenet(settings.quick)
+epochs = len(history.loss)
+seconds = time.perf_counter() - start
+logits = predict(model, test_x)
+predicted = logits.argmax(axis=1)
+test_accuracy = accuracy(predicted, test_y)
+print(f"\nTest accuracy on the {len(test_y)} held-out digits: {test_accuracy:.1%} "
+      f"({epochs} epoch(s), {seconds:.0f} s of training)")
+minidl.save(model.state_dict(), settings.out_dir / WEIGHTS_FILE)
+print(f"weights saved to {settings.out_dir / WEIGHTS_FILE}")
+
+epochs_axis = np.arange(1, epochs + 1)
+fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+left.plot(epochs_axis, history.loss, "o-")
+left.set(title="Training loss (cross-entropy)", xlabel="epoch", ylabel="mean loss per batch")
+right.plot(epochs_axis, history.train_accuracy, "o-", label="training batches")
+right.plot(epochs_axis, history.test_accuracy, "s-", label="held-out test digits")
+right.set(title="Accuracy", xlabel="epoch", ylabel="fraction correct")
+right.legend()
+for ax in (left, right):
+    ax.grid(alpha=0.3)
+save_figure(fig, settings.out_dir / "training_curves.png")
+
+
+# %% [markdown]
+# ## 4. Where does it go wrong? The confusion matrix and the digits it missed
+# %%
+counts = confusion_matrix(predicted, test_y, num_classes=10)
+fig, ax = plt.subplots(figsize=(6.5, 6))
+annotated_matrix(ax, counts, f"Confusion matrix, test accuracy {test_accuracy:.1%}",
+                 xlabel="predicted digit", ylabel="true digit")
+save_figure(fig, settings.out_dir / "confusion_matrix.png")
+off_diagonal = counts - np.diag(np.diag(counts))
+worst = np.unravel_index(off_diagonal.argmax(), counts.shape)
+print(f"most frequent confusion: true {worst[0]} read as {worst[1]} ({off_diagonal[worst]} times)")
+missed = np.flatnonzero(predicted != test_y)[:16]
+if missed.size:
+    save_figure(image_grid(test_x[missed, 0], columns=8,
+                           titles=[f"{test_y[i]} read as {predicted[i]}" for i in missed],
+                           suptitle="Misclassified test digits (truth read as prediction)"),
+                settings.out_dir / "misclassified.png")
+
+
+# %% [markdown]
+# ## 5. Inside the network: filters and the hierarchy of features
+# The six 5×5 filters of the first layer, drawn red for positive and blue for negative weights;
+# the feature maps show where in one digit each of them fires, and the second layer combining them.
+# %%
+filters = model.features[0].weight.data[:, 0]
+save_figure(image_grid(filters, columns=6, titles=[f"filter {k}" for k in range(6)], symmetric=True,
+                       cell_inches=1.6, suptitle="Layer 1: the learned 5×5 filters (red +, blue −)"),
+            settings.out_dir / "conv1_filters.png")
+digit = test_x[0]
+maps = feature_maps(model, digit)
+save_figure(image_grid(np.concatenate([digit, maps["conv1 + ReLU"]]), columns=7,
+                       titles=["input"] + [f"map {k}" for k in range(6)], cmap="magma",
+                       cell_inches=1.6, suptitle="Layer 1 feature maps: where each filter fires"),
+            settings.out_dir / "feature_maps_conv1.png")
+save_figure(image_grid(maps["conv2 + ReLU"], columns=8, titles=[f"map {k}" for k in range(16)], cmap="magma",
+                       suptitle="Layer 2 feature maps (10×10): combinations of layer-1 strokes"),
+            settings.out_dir / "feature_maps_conv2.png")
+
+
+
+# %% [markdown]
+# ## What we saw
+# %%
+print(f"What we saw: after {epochs} epoch(s) on {len(train_y)} digits, LeNet-5 meets the {len(test_y)} digits it "
+      f"never saw, and {classifier_verdict(test_accuracy, num_classes=10)}; its most frequent mistake reads a "
+      f"{worst[0]} as a {worst[1]} ({off_diagonal[worst]} times). Compare the filters and feature maps above with "
+      "the slide's: strokes in the first layer, combinations of them in the second."
+      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))

@@ -3,18 +3,19 @@ full batches for regression — and what goes with them: predictions in evaluati
 learning rate, random shifts as data augmentation. Each lesson still shows its own model and data."""
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Callable, NamedTuple
 
 import numpy as np
-from tqdm import tqdm
 
 import minidl
 import minidl.functional as F
 from minidl.datasets import DataLoader
 from minidl.metrics import accuracy
 from minidl.nn import Module
-from minidl.optim import Optimizer
+from minidl.optim import Adam, Optimizer
+from minidl.progress import progress
 
 
 class History(NamedTuple):
@@ -63,19 +64,18 @@ def train_classifier(model: Module, optimizer: Optimizer, train: tuple[np.ndarra
             optimizer.settings["lr"] = learning_rate(epoch)
         model.train()
         losses, hits = [], []
-        # disable=None: a live bar in a terminal, silence in logs and captured output.
-        with tqdm(loader, desc=f"epoch {epoch + 1}/{epochs}", leave=False, unit="batch", disable=None) as bar:
-            for images, labels in bar:
-                if augment is not None:
-                    images = minidl.tensor(augment(images.data, rng))
-                logits = model(images)
-                loss = F.cross_entropy(logits, labels)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                losses.append(loss.item())
-                hits.append(accuracy(logits.data, labels.data))
-                bar.set_postfix(loss=f"{losses[-1]:.3f}")
+        bar = progress(loader, f"epoch {epoch + 1}/{epochs}", unit="batches")
+        for images, labels in bar:
+            if augment is not None:
+                images = minidl.tensor(augment(images.data, rng))
+            logits = model(images)
+            loss = F.cross_entropy(logits, labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+            hits.append(accuracy(logits.data, labels.data))
+            bar.set_postfix(loss=f"{losses[-1]:.3f}")
         history.loss.append(float(np.mean(losses)))
         history.train_accuracy.append(float(np.mean(hits)))
         if test is not None:
@@ -103,15 +103,38 @@ def train_regressor(model: Module, optimizer: Optimizer, x: np.ndarray, y: np.nd
     (when a validation set is given) the validation loss per step. `learning_rate(step)` sets α."""
     inputs, targets = minidl.tensor(x), minidl.tensor(y)
     train_losses, validation_losses = [], []
-    with tqdm(range(steps), desc=desc, leave=False, unit="step", disable=None) as bar:
-        for step in bar:
-            if learning_rate is not None:
-                optimizer.settings["lr"] = learning_rate(step)
-            loss = F.mse_loss(model(inputs), targets)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            train_losses.append(loss.item())
-            if validation is not None:
-                validation_losses.append(float(np.mean((predict(model, validation[0]) - validation[1]) ** 2)))
+    bar = progress(range(steps), desc, unit="steps")
+    for step in bar:
+        if learning_rate is not None:
+            optimizer.settings["lr"] = learning_rate(step)
+        loss = F.mse_loss(model(inputs), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        train_losses.append(loss.item())
+        bar.set_postfix(loss=f"{train_losses[-1]:.4f}")
+        if validation is not None:
+            validation_losses.append(float(np.mean((predict(model, validation[0]) - validation[1]) ** 2)))
     return train_losses, validation_losses
+
+
+def train_segmenter(model: Module, images: np.ndarray, masks: np.ndarray, steps: int,
+                    desc: str = "training") -> list[float]:
+    """Segmentation training for the U-Net workshop: Adam (α = 3·10⁻³) on BCE-with-logits plus the
+    soft Dice loss, batches of 16 phantoms, `steps` steps over as many epochs as it takes. Images
+    (N, C, H, W), masks (N, H, W) of 0/1; returns the loss of every step."""
+    optimizer = Adam(model.parameters(), lr=3e-3)
+    loader = DataLoader(images, masks[:, None].astype(np.float32), batch_size=16, shuffle=True, seed=0)
+    batches = itertools.islice(itertools.chain.from_iterable(itertools.repeat(loader)), steps)
+    losses: list[float] = []
+    model.train()
+    bar = progress(batches, desc, total=steps, unit="steps")
+    for batch, target in bar:
+        logits = model(batch)
+        loss = F.binary_cross_entropy_with_logits(logits, target) + F.dice_loss(logits, target.data)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        bar.set_postfix(loss=f"{losses[-1]:.3f}")
+    return losses

@@ -1,6 +1,8 @@
 """The benchmark suite runs and records its results (how fast is its own business, never a test's)."""
 import json
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +19,22 @@ def test_quick_benchmark_run_writes_json_and_markdown(tmp_path, capsys):
     assert all(seconds > 0 for row in record["rows"] for seconds in row["seconds"].values())
     assert "| benchmark |" in (tmp_path / "results.md").read_text()
     assert "LeNet-5 training epoch" in capsys.readouterr().out
+
+
+def test_a_quick_run_writes_nowhere_in_the_repository(capsys):
+    repository = Path(__file__).resolve().parent.parent
+    if not (repository / ".git").exists():
+        pytest.fail("this test needs the git checkout the tests run from")
+    before = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=repository, capture_output=True,
+                            text=True, check=True).stdout
+    assert main(["engine", "--quick"]) == 0
+    assert "results not saved (a --quick run saves only with --out DIR)" in capsys.readouterr().out
+    after = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=repository, capture_output=True,
+                           text=True, check=True).stdout
+    assert after == before
+    with pytest.raises(SystemExit) as exit_:
+        main(["engine", "--quick", "--readme"])
+    assert exit_.value.code == 2
 
 
 def test_unknown_suite_is_refused():

@@ -1,8 +1,17 @@
-"""Every lesson runs in --quick mode and leaves its figures in its output folder."""
+"""Every lesson runs in --quick mode, through the runner, as a script and as a Jupyter notebook, and
+leaves its figures in its output folder; a quick run never replaces what a full run saved."""
+import os
+import subprocess
+import sys
+
+import nbclient
+import nbformat
 import numpy as np
 import pytest
 
-from lessons import LESSONS
+import minidl
+from minidl.models import LeNet5
+from lessons import LESSONS, lesson_file
 from lessons.runner import main
 from data_files import idx_bytes, write_full_mnist, write_sign_language_folder
 
@@ -15,14 +24,80 @@ def test_lesson_runs_quick_and_saves_figures(lesson, tmp_path, capsys):
     figures = list((tmp_path / lesson.name).glob("*.png"))
     assert figures, f"lesson {lesson.name} saved no figure"
     assert all(f.stat().st_size > 5_000 for f in figures)
-    assert "What we saw" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "What we saw" in out and f"lesson {lesson.name}: quick run" in out
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.name for lesson in LESSONS])
+def test_lesson_runs_as_a_notebook_in_a_jupyter_kernel(lesson, tmp_path, monkeypatch):
+    """The percent script converted by jupytext and executed cell by cell by nbclient in a real
+    IPython kernel: every cell runs, figures show inline and are saved, the lesson concludes."""
+    assert main([lesson.name, "--notebooks", str(tmp_path / "notebooks")]) == 0
+    notebook = nbformat.read(tmp_path / "notebooks" / f"{lesson.name}.ipynb", as_version=4)
+    monkeypatch.setenv("MINIDL_LESSON_QUICK", "1")
+    monkeypatch.setenv("MINIDL_LESSON_OUT", str(tmp_path / "out"))
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert len(code_cells) >= 3 and all(cell.execution_count for cell in code_cells)
+    outputs = [output for cell in code_cells for output in cell.outputs]
+    assert any(output.output_type == "display_data" and "image/png" in output.data for output in outputs)
+    assert "What we saw" in "".join(output.get("text", "") for output in outputs)
+    assert list((tmp_path / "out" / lesson.name).glob("*.png"))
+
+
+def test_a_lesson_file_runs_as_a_plain_script(tmp_path):
+    result = subprocess.run([sys.executable, str(lesson_file(LESSONS[0])), "--quick", "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                            env={**os.environ, "MPLBACKEND": "Agg"})
+    assert result.returncode == 0, result.stderr
+    assert "What we saw" in result.stdout and "quick run" in result.stdout
+    assert (tmp_path / LESSONS[0].name / "logic_gates.png").exists()
+
+
+def test_a_quick_run_never_replaces_what_a_full_run_saved(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    full_weights = tmp_path / "minidl-output" / "lessons" / "mnist_cnn" / "lenet5_mnist.npz"
+    full_weights.parent.mkdir(parents=True)
+    minidl.save({"marker": np.arange(3.0)}, full_weights)
+    before = full_weights.read_bytes()
+    assert main(["mnist_cnn", "--quick"]) == 0
+    assert full_weights.read_bytes() == before
+    quick_weights = tmp_path / "minidl-output" / "lessons-quick" / "mnist_cnn" / "lenet5_mnist.npz"
+    assert set(minidl.load(quick_weights)) == {name for name, _ in LeNet5().named_parameters()}
+    out = capsys.readouterr().out
+    assert "quick run, too short" in out and "lessons-quick" in out
+
+
+def test_saved_models_get_the_file_mode_of_figures(tmp_path):
+    assert main(["mnist_cnn", "--quick", "--out", str(tmp_path)]) == 0
+    folder = tmp_path / "mnist_cnn"
+    modes = {path.suffix: path.stat().st_mode & 0o777 for path in folder.iterdir()}
+    assert modes[".npz"] == modes[".png"]
+
+
+def test_notebooks_for_the_whole_track(tmp_path, capsys):
+    assert main(["--notebooks", str(tmp_path)]) == 0
+    assert sorted(path.stem for path in tmp_path.glob("*.ipynb")) == sorted(lesson.name for lesson in LESSONS)
 
 
 def test_list_and_unknown_lesson(capsys):
     assert main(["--list"]) == 0
     assert "backprop" in capsys.readouterr().out
-    assert main(["no-such-lesson"]) == 2
-    assert "unknown lesson(s): no-such-lesson" in capsys.readouterr().err
+    assert main(["mnist-cnn"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown lesson 'mnist-cnn'; did you mean 'mnist_cnn'?" in err
+    assert main(["no-such-thing"]) == 2
+    assert "unknown lesson 'no-such-thing'\nthe lessons are: neuron" in capsys.readouterr().err
+
+
+def test_every_lesson_is_a_flat_percent_script():
+    for lesson in LESSONS:
+        text = lesson_file(lesson).read_text(encoding="utf-8")
+        assert text.startswith("# %% [markdown]\n# # "), lesson.name
+        assert "def run(" not in text and "\n    # %%" not in text, lesson.name
+        assert f'lesson_settings("{lesson.name}")' in text, lesson.name
 
 
 def test_sign_language_reads_the_csv_files_it_is_pointed_to(tmp_path, monkeypatch, capsys):
@@ -78,11 +153,11 @@ def test_corrupt_mnist_files_or_a_bad_setting_exit_with_a_message(tmp_path, monk
 
 
 def test_ctrl_c_stops_the_track_with_a_message(tmp_path, monkeypatch, capsys):
-    import lessons.neuron
+    import lessons.runner
 
-    def interrupted(out_dir, quick):
+    def interrupted(path, run_name):
         raise KeyboardInterrupt
-    monkeypatch.setattr(lessons.neuron, "run", interrupted)
+    monkeypatch.setattr(lessons.runner.runpy, "run_path", interrupted)
     assert main(["--all", "--quick", "--out", str(tmp_path)]) == 130
     err = capsys.readouterr().err
     assert "interrupted during lesson neuron" in err and str(tmp_path) in err

@@ -76,12 +76,11 @@ def test_inception_module_concatenates_its_branches():
 def test_a_small_unet_learns_the_phantoms():
     """The workshop's acceptance: base 8, depth 2, Adam on 240 phantoms of 32×32, 300 steps →
     Dice ≥ 0.85 on held-out phantoms (0.949 when this test was written)."""
-    from lessons.unet_segmentation import train_unet
-    from lessons.training import predict
+    from lessons.training import predict, train_segmenter
     train_x, train_y = make_phantoms(240, 32, seed=0)
     test_x, test_y = make_phantoms(60, 32, seed=1)
     minidl.manual_seed(0)
     model = UNet(base_channels=8, depth=2)
-    train_unet(model, train_x, train_y, 300, "test")
+    train_segmenter(model, train_x, train_y, 300)
     predicted = predict(model, test_x)[:, 0] > 0
     assert np.mean([dice(p, t) for p, t in zip(predicted, test_y)]) >= 0.85

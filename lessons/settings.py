@@ -1,0 +1,62 @@
+"""What a lesson needs to know before its first cell: quick or full run, and where its figures go.
+
+A lesson runs three ways and reads its settings the same way in each:
+
+    python -m lessons NAME [--quick] [--out DIR]    the runner sets the environment variables below
+    python lessons/NAME.py [--quick] [--out DIR]    the lesson reads its own command line
+    a notebook (Jupyter, VS Code, Colab)            the environment variables, or the defaults
+
+MINIDL_LESSON_QUICK=1 asks for the quick run (small data, few epochs: it checks that everything
+works, its numbers show little); MINIDL_LESSON_OUT sets the output root. A quick run writes below
+its own root, `minidl-output/lessons-quick`, so it never replaces what a full run saved in
+`minidl-output/lessons`.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+QUICK_VARIABLE, OUT_VARIABLE = "MINIDL_LESSON_QUICK", "MINIDL_LESSON_OUT"
+FULL_ROOT, QUICK_ROOT = Path("minidl-output") / "lessons", Path("minidl-output") / "lessons-quick"
+
+
+class LessonSettings(NamedTuple):
+    name: str
+    quick: bool
+    out_dir: Path  # this lesson's own folder below the output root
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (Jupyter, VS Code, Colab): figures are then shown inline."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def default_root(quick: bool) -> Path:
+    return QUICK_ROOT if quick else FULL_ROOT
+
+
+def lesson_settings(name: str) -> LessonSettings:
+    """The settings of lesson `name`, its output folder created.
+
+    From the command line when the lesson file is run as a script, else from MINIDL_LESSON_QUICK
+    and MINIDL_LESSON_OUT; the output root defaults to the quick or the full run's own folder.
+    """
+    quick_text = os.environ.get(QUICK_VARIABLE, "0").strip().lower()
+    if quick_text not in ("0", "1", "true", "false", ""):
+        raise ValueError(f"{QUICK_VARIABLE} must be 1 (quick run) or 0 (full run), got {quick_text!r}")
+    quick, root = quick_text in ("1", "true"), os.environ.get(OUT_VARIABLE) or None
+    if not in_notebook() and Path(sys.argv[0]).stem == name:
+        parser = argparse.ArgumentParser(prog=f"python lessons/{name}.py", description=f"Run the lesson {name}.")
+        parser.add_argument("--quick", action="store_true", help="small, fast run (checks that it works)")
+        parser.add_argument("--out", help="output root (default: minidl-output/lessons, or lessons-quick)")
+        args = parser.parse_args(sys.argv[1:])
+        quick, root = quick or args.quick, args.out or root
+    out_dir = Path(root or default_root(quick)) / name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    print(f"lesson {name}: {'quick' if quick else 'full'} run, figures and files in {out_dir}")
+    return LessonSettings(name, quick, out_dir)
