@@ -1,0 +1,37 @@
+"""The XAI lessons' verdicts (shapley, concepts) follow their numbers: each threshold from both sides."""
+import pytest
+
+from lessons.verdicts import concept_verdict, control_concept_verdict, convergence_verdict, filter_removal_verdict
+
+pytestmark = pytest.mark.lessons
+
+
+def test_convergence_verdict():
+    assert "fell at every step, from 0.5 at 10 coalitions to 0.05 at 1000" in \
+        convergence_verdict([10, 100, 1000], [0.5, 0.2, 0.05], 1e-13)
+    assert "did not fall at every step" in convergence_verdict([10, 100, 1000], [0.5, 0.6, 0.05], 1e-13)
+    assert "equals the exact values" in convergence_verdict([10, 100], [0.5, 0.2], 1e-11)
+    assert "something is wrong" in convergence_verdict([10, 100], [0.5, 0.2], 1e-9)
+
+
+@pytest.mark.parametrize("full, top, random, words", [
+    (0.98, 0.40, 0.95, "a few filters carry the model"),
+    (0.98, 0.50, 0.95, "the gap is not the dramatic one"),
+    (0.98, 0.40, 0.78, "the gap is not the dramatic one"),
+    (0.98, 0.96, 0.95, "did not single out"),
+])
+def test_filter_removal_verdict(full, top, random, words):
+    assert words in filter_removal_verdict(full, top, random, removed=3)
+
+
+def test_concept_verdict():
+    assert "'snow' is significant (TCAV score 0.90, p = 0.001): moving towards it raises" in \
+        concept_verdict("snow", 0.9, 0.001)
+    assert "lowers" in concept_verdict("grass", 0.1, 0.001)
+    assert "'grass' is not significant" in concept_verdict("grass", 0.1, 0.05)
+
+
+def test_control_concept_verdict():
+    assert "scores near zero (R² 0.02, Br -0.05)" in control_concept_verdict("random", 0.02, -0.05)
+    assert "does NOT score near zero" in control_concept_verdict("random", 0.15, 0.0)
+    assert "does NOT score near zero" in control_concept_verdict("random", 0.0, -0.12)
