@@ -29,7 +29,7 @@ import numpy as np
 from lessons.figures import save_figure
 from lessons.settings import lesson_settings
 from lessons.trained_models import trained_husky_wolf_lenet
-from lessons.verdicts import concept_verdict, control_concept_verdict
+from lessons.verdicts import QUICK_RUN_NOTE, concept_verdict, control_concept_verdict, relevance_verdict
 from minidl.datasets import load_mnist, make_husky_wolf, make_shapes
 from minidl.xai import activations, bidirectional_relevance, concept_sensitivities, regression_concept_vector, tcav
 
@@ -127,12 +127,13 @@ for index, (name, result) in enumerate(results.items()):
     ax.text(index, 1.04, f"p = {result.p_value:.2g}", ha="center", fontsize=8)
 ax.set_xticks(range(len(results)), list(results), fontsize=9)
 ax.set(ylabel="TCAV score (share of wolves)", ylim=(-0.05, 1.12), title="TCAV for 'wolf': one dot per CAV")
-ax.legend(fontsize=8, loc="lower right")
+ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "tcav.png")
 
 control_r2, _, control_br = rows["random number (control)"]
 print("\nWhat we saw: regression concept vectors: "
-      + "; ".join(f"'{name}' R² {r2:.2f}, Br {br:.2f}" for name, (r2, _, br) in list(rows.items())[:2])
+      + "; ".join(relevance_verdict(name, r2, br, "wolf log-odds") for name, (r2, _, br) in list(rows.items())[:2])
       + f"; {control_concept_verdict('random number', control_r2, control_br)}. TCAV: "
-      + "; ".join(concept_verdict(name, result.score, result.p_value) for name, result in results.items()) + ".")
+      + "; ".join(concept_verdict(name, result.score, result.p_value) for name, result in results.items()) + "."
+      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))

@@ -23,7 +23,7 @@ from lessons.figures import save_figure
 from lessons.settings import lesson_settings
 from lessons.trained_models import trained_mnist_lenet
 from lessons.training import predict
-from lessons.verdicts import convergence_verdict, filter_removal_verdict
+from lessons.verdicts import QUICK_RUN_NOTE, convergence_verdict, filter_removal_verdict
 from minidl.datasets import load_mnist
 from minidl.xai import KernelShapExplainer, NeuronShapley, shapley_values
 
@@ -114,19 +114,23 @@ print(f"accuracy with all 16 filters {result.full_performance:.1%}, with none {r
       f"{result.evaluations} evaluations of the data set")
 print("values (accuracy points): " + ", ".join(f"{k}: {result.values[k]:+.3f}" for k in ranking))
 
-removed = 3
-kept = np.ones(16, bool)
-kept[ranking[:removed]] = False
-without_top = neurons.performance(kept)
 rng = np.random.default_rng(0)
-random_accuracies = []
-for _ in range(20):
+
+
+def without(filters: np.ndarray) -> float:
     kept = np.ones(16, bool)
-    kept[rng.choice(16, removed, replace=False)] = False
-    random_accuracies.append(neurons.performance(kept))
-without_random = float(np.mean(random_accuracies))
-print(f"without the {removed} top filters: {without_top:.1%}; without {removed} random filters: "
-      f"{without_random:.1%} on average (from {min(random_accuracies):.1%} to {max(random_accuracies):.1%}, 20 draws)")
+    kept[filters] = False
+    return neurons.performance(kept)
+
+
+counts = range(0, 9)
+top_curve = [without(ranking[:k]) for k in counts]
+random_curves = np.array([[without(rng.choice(16, k, replace=False)) for k in counts] for _ in range(20)])
+removed = 3
+without_top, without_random = top_curve[removed], float(random_curves[:, removed].mean())
+print(f"{'filters removed':>15}  {'top by value':>12}  {'random (mean of 20)':>19}")
+for k in counts:
+    print(f"{k:>15}  {top_curve[k]:>12.1%}  {random_curves[:, k].mean():>19.1%}")
 
 fig, axes = plt.subplots(1, 2, figsize=(13, 3.8), gridspec_kw={"width_ratios": [2, 1]})
 axes[0].bar(range(16), result.values[ranking], yerr=result.standard_errors[ranking], color="tab:blue", capsize=2)
@@ -134,13 +138,17 @@ axes[0].set_xticks(range(16), [str(k) for k in ranking])
 axes[0].set(xlabel="filter of features.3 (sorted by value)", ylabel="Shapley value (accuracy)",
             title=f"Neuron Shapley, {result.permutations} permutations (± standard error)")
 axes[0].axhline(0, color="gray", linewidth=0.8)
-axes[1].bar([0, 1, 2], [result.full_performance, without_top, without_random],
-            yerr=[0, 0, np.std(random_accuracies)], color=["gray", "tab:red", "tab:green"], capsize=3)
-axes[1].set_xticks([0, 1, 2], ["all filters", f"without top {removed}", f"without {removed} random"])
-axes[1].set(ylabel="test accuracy", ylim=(0, 1), title="Removing filters")
+axes[1].plot(counts, top_curve, "o-", color="tab:red", label="highest values first")
+mean, spread = random_curves.mean(axis=0), random_curves.std(axis=0)
+axes[1].plot(counts, mean, "o-", color="tab:green", label="random (mean ± sd of 20)")
+axes[1].fill_between(counts, mean - spread, mean + spread, color="tab:green", alpha=0.2)
+axes[1].axhline(result.empty_performance, color="gray", linestyle=":", label="no filter at all")
+axes[1].set(xlabel="filters removed", ylabel="test accuracy", ylim=(0, 1), title="Removing filters")
+axes[1].legend(fontsize=8)
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "neuron_shapley.png")
 
 print("\nWhat we saw: the exact values add up to the change of the logit; Kernel SHAP: "
       f"{convergence_verdict(budgets, errors, enumerated_error)}; Neuron Shapley: "
-      f"{filter_removal_verdict(result.full_performance, without_top, without_random, removed)}.")
+      f"{filter_removal_verdict(result.full_performance, without_top, without_random, removed)}."
+      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))

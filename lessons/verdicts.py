@@ -65,3 +65,14 @@ def control_concept_verdict(name: str, r2: float, br: float, near_zero: float = 
         return f"the control concept '{name}' scores near zero (R² {r2:.2f}, Br {br:.2f}), as a random measure should"
     return (f"the control concept '{name}' does NOT score near zero (R² {r2:.2f}, Br {br:.2f}): with this little data "
             "the regression finds structure in noise, so the other scores deserve doubt too")
+
+
+def relevance_verdict(name: str, r2: float, br: float, score: str, near_zero: float = 0.1) -> str:
+    """What a regression concept vector says about one concept measure: not encoded by the layer
+    (held-out R² below near_zero), encoded but not followed by the score (|Br| below near_zero), or
+    followed upwards or downwards."""
+    if r2 < near_zero:
+        return f"the layer does not encode '{name}' (held-out R² {r2:.2f})"
+    if abs(br) < near_zero:
+        return f"the layer encodes '{name}' (R² {r2:.2f}) but the {score} does not follow it (Br {br:.2f})"
+    return f"the {score} {'rises' if br > 0 else 'falls'} along '{name}' (R² {r2:.2f}, Br {br:.2f})"

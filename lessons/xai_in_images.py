@@ -25,9 +25,10 @@ from lessons.figures import save_figure
 from lessons.settings import lesson_settings
 from lessons.trained_models import trained_mnist_lenet
 from lessons.training import predict
+from lessons.verdicts import QUICK_RUN_NOTE, relevance_verdict
 from minidl.datasets import load_mnist
-from minidl.xai import (KernelShapExplainer, activations, concept_sensitivities, deletion_auc, insertion_auc,
-                        integrated_gradients, regression_concept_vector, saliency, smoothgrad)
+from minidl.xai import (KernelShapExplainer, activations, bidirectional_relevance, concept_sensitivities, deletion_auc,
+                        insertion_auc, integrated_gradients, regression_concept_vector, saliency, smoothgrad)
 
 settings = lesson_settings("xai_in_images")
 
@@ -78,8 +79,10 @@ concept_images = test_x[200:350] if settings.quick else test_x[200:700]
 ink = concept_images.mean(axis=(1, 2, 3)).astype(np.float64)
 rcv = regression_concept_vector(activations(model, CONCEPT_LAYER, concept_images), ink, alpha=1.0, seed=0)
 ink_sensitivity = concept_sensitivities(model, CONCEPT_LAYER, images, rcv.vector, target=predicted)
+ink_relevance = bidirectional_relevance(rcv.r2, ink_sensitivity)
 print(f"'ink' regression concept vector at {CONCEPT_LAYER}: held-out R² {rcv.r2:.2f}; sensitivity S of the "
-      f"predicted class: {np.mean(ink_sensitivity > 0):.0%} of the {count} digits positive, mean {ink_sensitivity.mean():+.3f}")
+      f"predicted class: positive for {np.mean(ink_sensitivity > 0):.0%} of the {count} digits, mean "
+      f"{ink_sensitivity.mean():+.3f}, Br {ink_relevance:.2f}")
 
 shown = min(count, 4)
 columns = ["input", *maps, "concept"]
@@ -138,15 +141,15 @@ best_deletion = min(mean_areas, key=lambda name: mean_areas[name][0])
 best_insertion = max(mean_areas, key=lambda name: mean_areas[name][1])
 floor = mean_areas["random"]
 beaten = [name for name, (d, i) in mean_areas.items() if name != "random" and d < floor[0] and i > floor[1]]
-positive = np.mean(ink_sensitivity > 0)
 against = {name: float(np.clip(maps[name], None, 0).sum() / np.abs(maps[name]).sum())
            for name in ("Integrated Gradients", "Kernel SHAP")}
-print(f"\nWhat we saw: on these {count} digits {best_deletion} gives the fastest deletion and {best_insertion} "
-      f"the fastest insertion; {', '.join(beaten) or 'no method'} beat{'s' if len(beaten) == 1 else ''} the random "
+fastest = (f"{best_deletion} gives both the fastest deletion and the fastest insertion" if best_deletion == best_insertion
+           else f"{best_deletion} gives the fastest deletion and {best_insertion} the fastest insertion")
+print(f"\nWhat we saw: on these {count} digits {fastest}; {', '.join(beaten) or 'no method'} beat{'s' if len(beaten) == 1 else ''} the random "
       "ranking on both. "
       + ("The signed maps also show evidence against the class, which |gradient| maps cannot (share of the "
          "attribution that is negative: " + ", ".join(f"{name} {-share:.0%}" for name, share in against.items()) + ")."
          if min(against.values()) < 0 else "The signed maps show no evidence against the class on these digits.")
-      + f" The concept column answers another question: the layer encodes 'ink' with "
-      f"held-out R² {rcv.r2:.2f}, and more ink {'raises' if positive > 0.5 else 'lowers'} the predicted class's "
-      f"score for {max(positive, 1 - positive):.0%} of the digits.")
+      + " The concept column answers another question, not where but what: "
+      + relevance_verdict("ink", rcv.r2, ink_relevance, "predicted class's score") + "."
+      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))

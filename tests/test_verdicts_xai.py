@@ -1,7 +1,8 @@
 """The XAI lessons' verdicts (shapley, concepts) follow their numbers: each threshold from both sides."""
 import pytest
 
-from lessons.verdicts import concept_verdict, control_concept_verdict, convergence_verdict, filter_removal_verdict
+from lessons.verdicts import (concept_verdict, control_concept_verdict, convergence_verdict, filter_removal_verdict,
+                             relevance_verdict)
 
 pytestmark = pytest.mark.lessons
 
@@ -35,3 +36,11 @@ def test_control_concept_verdict():
     assert "scores near zero (R² 0.02, Br -0.05)" in control_concept_verdict("random", 0.02, -0.05)
     assert "does NOT score near zero" in control_concept_verdict("random", 0.15, 0.0)
     assert "does NOT score near zero" in control_concept_verdict("random", 0.0, -0.12)
+
+
+def test_relevance_verdict():
+    assert "does not encode 'size' (held-out R² 0.05)" in relevance_verdict("size", 0.05, 3.0, "score")
+    assert "encodes 'size' (R² 0.50) but the score does not follow it (Br 0.05)" in \
+        relevance_verdict("size", 0.5, 0.05, "score")
+    assert "the score rises along 'size' (R² 0.50, Br 0.40)" in relevance_verdict("size", 0.5, 0.4, "score")
+    assert "the score falls along 'size'" in relevance_verdict("size", 0.5, -0.4, "score")
