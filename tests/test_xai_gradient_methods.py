@@ -180,3 +180,25 @@ def test_runner_up_contrast_and_bad_contrasts():
             saliency(model, x, contrast=contrast)
         for word in words:
             assert word in str(caught.value)
+
+
+def test_runner_up_contrast_equals_a_log_odds_wrapper_on_two_classes():
+    """A two-class model wrapped to output (y₀ − y₁, y₁ − y₀), as the lessons once did, gives the
+    same Grad-CAM, saliency and Integrated Gradients as contrast="runner_up" on the bare model."""
+    class LogOdds(nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, x):
+            logits = self.model(x)
+            odds = logits[:, 1:2] - logits[:, 0:1]
+            return minidl.concatenate([-odds, odds], axis=1)
+
+    model = small_cnn(4, 1, 2)
+    wrapped = LogOdds(model)
+    x = np.random.default_rng(4).normal(size=(3, 1, 4, 4))
+    np.testing.assert_allclose(GradCAM(model, "0")(x, contrast="runner_up"), GradCAM(wrapped, "model.0")(x), atol=1e-12)
+    np.testing.assert_allclose(saliency(model, x, contrast="runner_up"), saliency(wrapped, x), atol=1e-12)
+    np.testing.assert_allclose(integrated_gradients(model, x, contrast="runner_up", steps=8),
+                               integrated_gradients(wrapped, x, steps=8), atol=1e-12)
