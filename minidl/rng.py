@@ -22,3 +22,9 @@ def manual_seed(seed: int) -> np.random.Generator:
 def default_generator() -> np.random.Generator:
     """The global generator (reseeded by `manual_seed`)."""
     return _generator
+
+
+def generator_for(seed: int | None) -> np.random.Generator:
+    """A generator of its own for an explicit seed, so that a call repeats whatever ran before it;
+    the global generator (reseeded by `manual_seed`) when seed is None."""
+    return _generator if seed is None else np.random.default_rng(seed)

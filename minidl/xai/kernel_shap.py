@@ -28,6 +28,7 @@ from math import comb
 
 import numpy as np
 
+from minidl.rng import generator_for
 from minidl.xai.perturbation import PredictFn, check_image_and_segments, hidden_image, pick_target, predict_coalitions
 from minidl.xai.shapley import ShapleyExplanation, all_coalitions
 
@@ -74,12 +75,13 @@ class KernelShapExplainer:
                 segments: np.ndarray | None = None, hide_color: float | None = None, num_samples: int = 1000,
                 seed: int | None = None, batch_size: int = 100) -> ShapleyExplanation:
         """Estimated Shapley values of the superpixels of image (C, H, W) for predict_fn's score of
-        target (None: the top class of the intact image), from num_samples coalitions."""
+        target (None: the top class of the intact image), from num_samples coalitions; seed None
+        draws from minidl's global generator (minidl.manual_seed)."""
         image, segments = check_image_and_segments("KernelSHAP", image, cell_size, segments)
         if not isinstance(num_samples, (int, np.integer)) or num_samples < 2:
             raise ValueError(f"KernelSHAP: need num_samples >= 2, got {num_samples!r}")
         count = int(segments.max()) + 1
-        sampled, weights = self.perturb(count, num_samples, np.random.default_rng(seed))
+        sampled, weights = self.perturb(count, num_samples, generator_for(seed))
         coalitions = np.concatenate([np.ones((1, count), np.int64), np.zeros((1, count), np.int64), sampled])
         predictions = predict_coalitions("KernelSHAP", image, hidden_image(image, segments, hide_color), segments,
                                          coalitions, predict_fn, batch_size)

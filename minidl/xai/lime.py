@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from minidl.rng import generator_for
 from minidl.xai.perturbation import (PredictFn, check_image_and_segments, hidden_image, pick_target,
                                      predict_coalitions, superpixel_mask)
 
@@ -101,11 +102,11 @@ class LimeImageExplainer:
                 segments: np.ndarray | None = None, hide_color: float | None = None, num_samples: int = 1000,
                 batch_size: int = 100, seed: int | None = None) -> LimeExplanation:
         """Explain predict_fn's score for target on image (C, H, W); predict_fn maps images
-        (n, C, H, W) to scores (n, classes)."""
+        (n, C, H, W) to scores (n, classes). seed None draws from minidl's global generator."""
         image, segments = check_image_and_segments("LIME", image, cell_size, segments)
         if num_samples < 2:
             raise ValueError(f"LIME: need num_samples >= 2, got {num_samples}")
-        samples = self.perturb(int(segments.max()) + 1, num_samples, np.random.default_rng(seed))
+        samples = self.perturb(int(segments.max()) + 1, num_samples, generator_for(seed))
         predictions = predict_coalitions("LIME", image, hidden_image(image, segments, hide_color), segments, samples,
                                          predict_fn, batch_size)
         target = pick_target("LIME", predictions[0], target)

@@ -21,12 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm import tqdm
 
 import minidl
 import minidl.functional as F
 from minidl.nn import Module
-from minidl.rng import default_generator
+from minidl.progress import progress
+from minidl.rng import generator_for
 from minidl.shapes import positive_int
 from minidl.tensor import Tensor
 from minidl.xai.gradients import find_layer
@@ -113,13 +113,13 @@ class NeuronShapley:
         permutations = positive_int("NeuronShapley", "permutations", permutations)
         if not tolerance >= 0:
             raise ValueError(f"NeuronShapley: tolerance must be >= 0, got {tolerance}")
-        rng = default_generator() if seed is None else np.random.default_rng(seed)
+        rng = generator_for(seed)
         count = self.num_filters
         full = self.full_performance
         empty = self.performance(np.zeros(count, bool))
         contributions = np.zeros((permutations, count))
         evaluations = 1
-        for p in tqdm(range(permutations), desc="Neuron Shapley permutations", leave=False, disable=None):
+        for p in progress(range(permutations), "Neuron Shapley", unit="permutation"):
             kept, previous = np.ones(count, bool), full
             for filter_index in rng.permutation(count):
                 if abs(previous - empty) < tolerance:

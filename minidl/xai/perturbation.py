@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from tqdm import tqdm
 
+from minidl.progress import progress
 from minidl.xai.targets import IMAGE_AXES, check_finite
 
 PredictFn = Callable[[np.ndarray], np.ndarray]
@@ -74,22 +74,20 @@ def predict_coalitions(op: str, image: np.ndarray, hidden: np.ndarray, segments:
     if batch_size < 1:
         raise ValueError(f"{op}: batch_size must be at least 1, got {batch_size}")
     predictions = []
-    with tqdm(total=len(coalitions), desc=f"{op} coalitions", unit="image", leave=False, disable=None) as bar:
-        for start in range(0, len(coalitions), batch_size):
-            batch = perturb(image, hidden, segments, coalitions[start:start + batch_size])
-            out = predict_fn(batch)
-            out = np.asarray(getattr(out, "data", out))
-            if out.ndim != 2 or out.shape[0] != len(batch):
-                raise ValueError(f"{op}: predict_fn must return scores (batch, classes); for a batch of "
-                                 f"{len(batch)} images it returned shape {out.shape}")
-            bad = np.argwhere(~np.isfinite(out))
-            if len(bad):
-                row, column = bad[0]
-                visible = np.flatnonzero(coalitions[start + row]).tolist()
-                raise ValueError(f"{op}: predict_fn returned {out[row, column]} for class {column} of coalition "
-                                 f"{start + row} (visible superpixels {visible}); explanations need finite scores")
-            predictions.append(out.astype(np.float64))
-            bar.update(len(batch))
+    for start in progress(range(0, len(coalitions), batch_size), f"{op} coalitions", unit="batch"):
+        batch = perturb(image, hidden, segments, coalitions[start:start + batch_size])
+        out = predict_fn(batch)
+        out = np.asarray(getattr(out, "data", out))
+        if out.ndim != 2 or out.shape[0] != len(batch):
+            raise ValueError(f"{op}: predict_fn must return scores (batch, classes); for a batch of "
+                             f"{len(batch)} images it returned shape {out.shape}")
+        bad = np.argwhere(~np.isfinite(out))
+        if len(bad):
+            row, column = bad[0]
+            visible = np.flatnonzero(coalitions[start + row]).tolist()
+            raise ValueError(f"{op}: predict_fn returned {out[row, column]} for class {column} of coalition "
+                             f"{start + row} (visible superpixels {visible}); explanations need finite scores")
+        predictions.append(out.astype(np.float64))
     return np.concatenate(predictions)
 
 

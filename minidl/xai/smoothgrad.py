@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.nn import Module
-from minidl.rng import default_generator
+from minidl.rng import generator_for
 from minidl.shapes import positive_int
 from minidl.xai.gradients import explained_classes, input_gradients
 from minidl.xai.targets import Contrast, Target, check_images
@@ -28,7 +28,7 @@ def smoothgrad(model: Module, images: np.ndarray, target: Target = None, noise: 
     samples = positive_int(op, "samples", samples)
     if not (isinstance(noise, (int, float)) and 0 <= noise < np.inf):
         raise ValueError(f"{op}: noise must be a finite number >= 0 (a fraction of the image's range), got {noise!r}")
-    rng = default_generator() if seed is None else np.random.default_rng(seed)
+    rng = generator_for(seed)
     targets, contrasts = explained_classes(op, model, images, target, contrast)
     ranges = images.max(axis=(1, 2, 3)) - images.min(axis=(1, 2, 3))
     smoothed = np.empty(images.shape, dtype=np.float64)
