@@ -29,6 +29,7 @@ import numpy as np
 from lessons.figures import save_figure
 from lessons.settings import lesson_settings
 from lessons.trained_models import trained_husky_wolf_lenet
+from lessons.training import predict
 from lessons.verdicts import QUICK_RUN_NOTE, concept_verdict, control_concept_verdict, relevance_verdict
 from minidl.datasets import load_mnist, make_husky_wolf, make_shapes
 from minidl.xai import activations, bidirectional_relevance, concept_sensitivities, regression_concept_vector, tcav
@@ -62,6 +63,14 @@ print(f"{'concept':<26}{'held-out R²':>12}{'mean S':>10}{'std S':>10}{'Br':>8}"
 for name, (r2, s, br) in rows.items():
     print(f"{name:<26}{r2:>12.2f}{s.mean():>10.3f}{s.std():>10.3f}{br:>8.2f}")
 
+# S is a derivative at each image: a local answer. The global one for the background: how much
+# higher is the wolf log-odds on snow than on grass, over the same images?
+odds = predict(model, images) @ np.array([-1.0, 1.0])  # y_wolf − y_husky
+snowy = background > 0.5
+snow_effect = float(odds[snowy].mean() - odds[~snowy].mean())
+print(f"globally: the wolf log-odds is {snow_effect:+.2f} higher on snow than on grass (mean over "
+      f"{snowy.sum()} snowy and {(~snowy).sum()} grassy images)")
+
 fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
 names = list(rows)
 axes[0].bar(range(3), [max(rows[k][0], 0) for k in names], color=["tab:orange", "tab:blue", "gray"])
@@ -71,7 +80,6 @@ axes[1].axhline(0, color="black", linewidth=0.8)
 axes[1].set(title="Does the wolf log-odds follow it? Br = R² · μ(S)/σ(S)")
 for ax in axes[:2]:
     ax.set_xticks(range(3), [k.replace(" (", "\n(") for k in names], fontsize=8)
-snowy = background > 0.5
 for subset, colour, label in ((snowy, "tab:orange", "snow"), (~snowy, "tab:green", "grass")):
     axes[2].scatter(measures["animal size (pixels)"][subset], rows["background brightness"][1][subset], s=8,
                     color=colour, label=f"{label} background")
@@ -134,6 +142,13 @@ save_figure(fig, settings.out_dir / "tcav.png")
 control_r2, _, control_br = rows["random number (control)"]
 print("\nWhat we saw: regression concept vectors: "
       + "; ".join(relevance_verdict(name, r2, br, "wolf log-odds") for name, (r2, _, br) in list(rows.items())[:2])
-      + f"; {control_concept_verdict('random number', control_r2, control_br)}. TCAV: "
+      + f"; {control_concept_verdict('random number', control_r2, control_br)}. "
+      + ("The background's Br is 0, so there is no local direction to compare with the global effect"
+         if rows["background brightness"][2] == 0 else
+         "The local derivative and the global effect of the background agree in sign"
+         if np.sign(rows["background brightness"][2]) == np.sign(snow_effect) else
+         "The local derivative and the global effect of the background disagree in sign: a concept "
+         "sensitivity describes the model at each image, not what a whole change of background does")
+      + f" (global effect of snow {snow_effect:+.2f} on the log-odds). TCAV: "
       + "; ".join(concept_verdict(name, result.score, result.p_value) for name, result in results.items()) + "."
       + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))

@@ -62,7 +62,9 @@ class KernelShapExplainer:
     @staticmethod
     def fit(coalitions: np.ndarray, scores: np.ndarray, weights: np.ndarray, base_value: float,
             full_value: float) -> np.ndarray:
-        """φ (K,) of the weighted least squares with Σφ = full_value − base_value enforced exactly."""
+        """φ (K,) of the weighted least squares with Σφ = full_value − base_value enforced exactly.
+        With fewer distinct coalitions than superpixels the problem is underdetermined and lstsq
+        returns its minimum-norm solution."""
         delta = full_value - base_value
         last = coalitions[:, -1].astype(np.float64)
         X = coalitions[:, :-1] - last[:, None]
