@@ -56,6 +56,16 @@ def logistic_regression(X: np.ndarray, y: np.ndarray, l2: float = 0.01,
     return theta[:d], float(theta[d])
 
 
+def unit_vector(vector: np.ndarray) -> np.ndarray | None:
+    """vector / |vector|, scaled by its largest entry first so that tiny entries do not underflow
+    when squared; None for the zero vector (it has no direction)."""
+    largest = np.abs(vector).max()
+    if largest == 0:
+        return None
+    scaled = vector / largest
+    return scaled / np.linalg.norm(scaled)
+
+
 def concept_activation_vector(concept_activations: np.ndarray, random_activations: np.ndarray, l2: float = 0.01,
                               seed: int = 0) -> ConceptActivationVector:
     """The CAV of activations (n_c, D) of concept examples against (n_r, D) of random examples: a
@@ -79,12 +89,12 @@ def concept_activation_vector(concept_activations: np.ndarray, random_activation
     scale[scale == 0] = 1.0  # a unit that never changes carries no direction
     w, b = logistic_regression((X[~test] - mean) / scale, y[~test], l2)
     accuracy = float(np.mean((((X[test] - mean) / scale) @ w + b > 0) == (y[test] == 1)))
-    raw = w / scale  # the same boundary in unstandardised activations: (x − μ)/s · w = x · (w/s) − const
-    norm = np.linalg.norm(raw)
-    if norm == 0:
+    # the same boundary in unstandardised activations: (x − μ)/s · w = x · (w/s) − const
+    vector = unit_vector(w / scale)
+    if vector is None:
         raise ValueError("concept_activation_vector: the classifier found no direction (all weights 0); are the "
                          "concept and random activations identical?")
-    return ConceptActivationVector(raw / norm, accuracy)
+    return ConceptActivationVector(vector, accuracy)
 
 
 def activations(model: Module, layer: Module | str, images: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from minidl.xai.concepts import unit_vector
 from minidl.xai.lime import weighted_ridge
 from minidl.xai.targets import check_finite
 
@@ -53,11 +54,11 @@ def regression_concept_vector(activations: np.ndarray, measures: np.ndarray, alp
     order = np.random.default_rng(seed).permutation(len(X))
     test, train = order[: len(X) // 3], order[len(X) // 3:]
     coef, intercept = weighted_ridge(X[train], y[train], np.ones(len(train)), alpha)
-    norm = np.linalg.norm(coef)
-    if norm == 0:
+    vector = unit_vector(coef)
+    if vector is None:
         raise ValueError("regression_concept_vector: the regression found no direction (all coefficients 0); "
                          "is the concept measure constant?")
-    return RegressionConceptVector(coef / norm, _r2(y[test], X[test] @ coef + intercept),
+    return RegressionConceptVector(vector, _r2(y[test], X[test] @ coef + intercept),
                                    _r2(y[train], X[train] @ coef + intercept), coef, intercept)
 
 
