@@ -79,16 +79,16 @@ def test_up_convolution_by_hand():
 @given(data=st.data(), size=pairs(1, 4), scale=st.integers(1, 3), mode=st.sampled_from(["nearest", "bilinear"]))
 def test_upsample_gradcheck(data, size, scale, mode):
     x = leaf(data.draw(values((2, 2) + size)))
-    out = F.interpolate(x, scale, mode)
+    out = F.interpolate(x, scale_factor=scale, mode=mode)
     assert out.shape == (2, 2, size[0] * scale, size[1] * scale)
-    assert minidl.gradcheck(lambda t: F.interpolate(t, scale, mode), [x])
+    assert minidl.gradcheck(lambda t: F.interpolate(t, scale_factor=scale, mode=mode), [x])
 
 
 def test_upsample_by_hand():
     x = minidl.tensor(np.array([[[[0.0, 4.0]]]]))
-    np.testing.assert_array_equal(F.interpolate(x, 2, "nearest").data[0, 0], [[0, 0, 4, 4], [0, 0, 4, 4]])
+    np.testing.assert_array_equal(F.interpolate(x, scale_factor=2, mode="nearest").data[0, 0], [[0, 0, 4, 4], [0, 0, 4, 4]])
     # half-pixel centres: 0, 1/4, 3/4, 1 of the way
-    np.testing.assert_allclose(F.interpolate(x, 2, "bilinear").data[0, 0], [[0, 1, 3, 4], [0, 1, 3, 4]])
+    np.testing.assert_allclose(F.interpolate(x, scale_factor=2, mode="bilinear").data[0, 0], [[0, 1, 3, 4], [0, 1, 3, 4]])
 
 
 @given(data=st.data(), n=st.integers(2, 3), c=st.integers(1, 3), size=pairs(1, 3), affine=st.booleans())
@@ -158,8 +158,8 @@ def test_dice_loss_by_hand():
      ValueError, ["(2, out_channels, kh, kw)"]),
     (lambda: F.conv_transpose2d(minidl.tensor(np.ones((1, 1, 3, 3))), minidl.tensor(np.ones((1, 1, 2, 2))),
                                 stride=2, output_padding=2), ValueError, ["output_padding", "smaller than the stride"]),
-    (lambda: F.interpolate(minidl.tensor(np.ones((1, 1, 2, 2))), 2, "bicubic"), ValueError, ["'nearest' or 'bilinear'"]),
-    (lambda: nn.Upsample(0), ValueError, ["scale_factor", "positive"]),
+    (lambda: F.interpolate(minidl.tensor(np.ones((1, 1, 2, 2))), scale_factor=2, mode="bicubic"), ValueError, ["'nearest' or 'bilinear'"]),
+    (lambda: nn.Upsample(scale_factor=0)(minidl.tensor(np.ones((1, 1, 2, 2)))), ValueError, ["scale_factor", "positive"]),
     (lambda: nn.BatchNorm2d(3)(minidl.tensor(np.ones((2, 4, 2, 2)))), ValueError, ["(N, 3, H, W)", "(2, 4, 2, 2)"]),
     (lambda: nn.BatchNorm2d(1)(minidl.tensor(np.ones((1, 1, 1, 1)))), ValueError, ["more than one value"]),
     (lambda: nn.AdaptiveAvgPool2d(2), ValueError, ["only output_size 1"]),

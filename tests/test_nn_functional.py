@@ -155,9 +155,9 @@ def test_cross_entropy_and_nll(data, n, c, extra, reduction):
     log_p = logits.data - np.log(np.exp(logits.data).sum(axis=1, keepdims=True))
     expected = -np.take_along_axis(log_p, target[:, None], axis=1)[:, 0]
     expected = {"mean": expected.mean(), "sum": expected.sum(), "none": expected}[reduction]
-    np.testing.assert_allclose(F.cross_entropy(logits, target, reduction).data, expected, rtol=1e-12, atol=1e-12)
-    assert minidl.gradcheck(lambda z: F.cross_entropy(z, target, reduction), [logits])
-    assert minidl.gradcheck(lambda z: F.nll_loss(F.log_softmax(z, axis=1), target, reduction), [logits])
+    np.testing.assert_allclose(F.cross_entropy(logits, target, reduction=reduction).data, expected, rtol=1e-12, atol=1e-12)
+    assert minidl.gradcheck(lambda z: F.cross_entropy(z, target, reduction=reduction), [logits])
+    assert minidl.gradcheck(lambda z: F.nll_loss(F.log_softmax(z, axis=1), target, reduction=reduction), [logits])
 
 
 @given(data=st.data(), shape=shapes, reduction=st.sampled_from(["mean", "sum", "none"]))
