@@ -471,7 +471,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
     target = target if target.dtype == input.dtype else Tensor(target.data.astype(input.dtype))
     if pos_weight is not None:
         pos_weight = np.asarray(pos_weight.data if isinstance(pos_weight, Tensor) else pos_weight, dtype=input.dtype)
-        if broadcast_shape("binary_cross_entropy_with_logits", pos_weight.shape, input.shape) != input.shape:
+        if broadcast_shape("binary_cross_entropy_with_logits (pos_weight)", pos_weight.shape, input.shape) != input.shape:
             raise ValueError(f"binary_cross_entropy_with_logits: pos_weight of shape {pos_weight.shape} must "
                              f"broadcast to the input's shape {input.shape}")
     loss = BinaryCrossEntropyWithLogits.apply(input, target, pos_weight=pos_weight)
@@ -517,7 +517,7 @@ def _class_targets(op: str, log_probs: Tensor, target: Any, weight: Any, ignore_
 def _nll(log_probs: Tensor, targets: _ClassTargets, reduction: str) -> Tensor:
     # Move the class axis last and flatten, so one integer-array index picks each sample's class.
     order = (0,) + tuple(range(2, log_probs.ndim)) + (1,)
-    flat = log_probs.transpose(*order).reshape(-1, log_probs.shape[1])
+    flat = log_probs.transpose(*order).reshape(targets.indices.size, log_probs.shape[1])
     picked = flat[np.arange(flat.shape[0]), targets.indices.reshape(-1)].reshape(targets.indices.shape)
     return _weighted_reduce("nll_loss", -picked * targets.weights, targets.weights.sum(), reduction)
 

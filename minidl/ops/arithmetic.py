@@ -131,12 +131,12 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         a, b = ctx.saved
-        return _split_between(grad, a, b)
+        return _route(grad, a, b, a > b)
 
 
 class Minimum(Function):
     """f(a, b) = min(a, b) entry by entry;  the gradient goes to the smaller entry, split in halves
-    on a tie (as Maximum, with the roles of a and b exchanged)."""
+    on a tie, as for Maximum."""
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -146,12 +146,13 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         a, b = ctx.saved
-        grad_b, grad_a = _split_between(grad, b, a)
-        return grad_a, grad_b
+        return _route(grad, a, b, a < b)
 
 
-def _split_between(grad: np.ndarray, winner: np.ndarray, loser: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The gradient of max(winner, loser): all of it to the larger entry, half each on a tie."""
-    share = np.where(winner == loser, 0.5, 1.0).astype(grad.dtype)
-    return (keep_nan(grad * share * (winner >= loser), winner),
-            keep_nan(grad * share * (loser >= winner), loser))
+def _route(grad: np.ndarray, a: np.ndarray, b: np.ndarray, a_wins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The gradient of an entry-wise choice between a and b: all of it to a where `a_wins`, to b
+    where neither a wins nor they tie, half to each on a tie."""
+    tie = a == b
+    half = 0.5 * grad
+    return (keep_nan(np.where(tie, half, grad * a_wins), a),
+            keep_nan(np.where(tie, half, grad * ~(a_wins | tie)), b))
