@@ -175,7 +175,7 @@ class Tensor:
     def _binary(self, function: type[autograd.Function], op: str, other: Any, reflected: bool = False) -> Tensor:
         other = self._lift(other)
         a, b = (other, self) if reflected else (self, other)
-        if a.dtype is not b.dtype:
+        if a.data.dtype is not b.data.dtype:
             a, b = _promote(a, b)
         try:
             return function.apply(a, b)
