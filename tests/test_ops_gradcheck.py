@@ -173,7 +173,7 @@ def test_shape_ops(data, shape):
     }
     for name, (fn, expected) in cases.items():
         np.testing.assert_array_equal(fn(x).data, expected, err_msg=name)
-        assert minidl.gradcheck(lambda t: fn(t) * weights(expected), [x]), name
+        assert minidl.gradcheck(lambda t, fn=fn, expected=expected: fn(t) * weights(expected), [x]), name
 
 
 @given(data=st.data(), shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=4))

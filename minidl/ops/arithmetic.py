@@ -123,36 +123,23 @@ class Maximum(Function):
     """f(a, b) = max(a, b) entry by entry;  df/da = 1 where a > b, df/db = 1 where b > a, and a tie
     shares the gradient in halves (as PyTorch). A NaN entry gets a NaN gradient (see keep_nan)."""
 
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    choose, a_wins = staticmethod(np.maximum), staticmethod(np.greater)
+
+    @classmethod
+    def forward(cls, ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
+        return cls.choose(a, b)
 
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    @classmethod
+    def backward(cls, ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         a, b = ctx.saved
-        return _route(grad, a, b, a > b)
+        tie, a_wins = a == b, cls.a_wins(a, b)
+        half = 0.5 * grad
+        return (keep_nan(np.where(tie, half, grad * a_wins), a),
+                keep_nan(np.where(tie, half, grad * ~(a_wins | tie)), b))
 
 
-class Minimum(Function):
-    """f(a, b) = min(a, b) entry by entry;  the gradient goes to the smaller entry, split in halves
-    on a tie, as for Maximum."""
+class Minimum(Maximum):
+    """f(a, b) = min(a, b) entry by entry;  the gradient goes to the smaller entry, in halves on a tie."""
 
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
-
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        a, b = ctx.saved
-        return _route(grad, a, b, a < b)
-
-
-def _route(grad: np.ndarray, a: np.ndarray, b: np.ndarray, a_wins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The gradient of an entry-wise choice between a and b: all of it to a where `a_wins`, to b
-    where neither a wins nor they tie, half to each on a tie."""
-    tie = a == b
-    half = 0.5 * grad
-    return (keep_nan(np.where(tie, half, grad * a_wins), a),
-            keep_nan(np.where(tie, half, grad * ~(a_wins | tie)), b))
+    choose, a_wins = staticmethod(np.minimum), staticmethod(np.less)

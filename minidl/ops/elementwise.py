@@ -26,61 +26,44 @@ def keep_nan(derivative: np.ndarray, a: np.ndarray) -> np.ndarray:
 
 
 class Exp(Function):
-    """f(a) = eᵃ;  f'(a) = eᵃ = f(a)."""
+    """f(a) = eᵃ;  f'(a) = eᵃ = f(a). Exp2 is the same with base 2: f(a) = 2ᵃ, f'(a) = ln 2 · 2ᵃ."""
 
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
-        out = np.exp(a)
+    power, log_base = staticmethod(np.exp), 1.0
+
+    @classmethod
+    def forward(cls, ctx: Context, a: np.ndarray) -> np.ndarray:
+        out = cls.power(a)
         ctx.save_for_backward(out)
         return out
 
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+    @classmethod
+    def backward(cls, ctx: Context, grad: np.ndarray) -> np.ndarray:
         (out,) = ctx.saved
-        return grad * out
+        return grad * out * cls.log_base
 
 
-class Exp2(Function):
-    """f(a) = 2ᵃ;  f'(a) = ln 2 · 2ᵃ."""
-
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
-        out = np.exp2(a)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
-        (out,) = ctx.saved
-        return grad * out * math.log(2)
+class Exp2(Exp):
+    power, log_base = staticmethod(np.exp2), math.log(2)
 
 
 class Log(Function):
-    """f(a) = ln a;  f'(a) = 1/a."""
+    """f(a) = ln a;  f'(a) = 1/a. Log2 is the same with base 2: f(a) = log₂ a, f'(a) = 1 / (a ln 2)."""
 
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+    logarithm, log_base = staticmethod(np.log), 1.0
+
+    @classmethod
+    def forward(cls, ctx: Context, a: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(a)
-        return np.log(a)
+        return cls.logarithm(a)
 
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+    @classmethod
+    def backward(cls, ctx: Context, grad: np.ndarray) -> np.ndarray:
         (a,) = ctx.saved
-        return grad / a
+        return grad / (a * cls.log_base)
 
 
-class Log2(Function):
-    """f(a) = log₂ a = ln a / ln 2;  f'(a) = 1 / (a ln 2)."""
-
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
-        ctx.save_for_backward(a)
-        return np.log2(a)
-
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
-        (a,) = ctx.saved
-        return grad / (a * math.log(2))
+class Log2(Log):
+    logarithm, log_base = staticmethod(np.log2), math.log(2)
 
 
 class Sqrt(Function):

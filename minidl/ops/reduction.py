@@ -13,6 +13,7 @@ reduced into it gets a NaN gradient (as torch.amax, PyTorch's twin of `Tensor.ma
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 
@@ -61,7 +62,7 @@ class Mean(Function):
 
 
 def _extreme_entry_gradient(a: np.ndarray, out: np.ndarray, grad: np.ndarray, axes: tuple[int, ...],
-                            keepdims: bool, pick: np.ufunc) -> np.ndarray:
+                            keepdims: bool, pick: Callable[..., np.ndarray]) -> np.ndarray:
     """grad sent to the entry `pick` (np.argmax or np.argmin) chooses in each reduction, 0 elsewhere;
     NaN to every entry of a reduction whose result is NaN."""
     kept = tuple(axis for axis in range(a.ndim) if axis not in axes)
@@ -86,31 +87,24 @@ class Max(Function):
     (PyTorch's amax shares it evenly among the ties instead; its max(dim) picks one, as here.)
     """
 
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
-        out = np.max(a, axis=axes, keepdims=keepdims)
+    extreme, pick = staticmethod(np.max), staticmethod(np.argmax)
+
+    @classmethod
+    def forward(cls, ctx: Context, a: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
+        out = cls.extreme(a, axis=axes, keepdims=keepdims)
         ctx.save_for_backward(a, out, axes, keepdims)
         return out
 
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+    @classmethod
+    def backward(cls, ctx: Context, grad: np.ndarray) -> np.ndarray:
         a, out, axes, keepdims = ctx.saved
-        return _extreme_entry_gradient(a, out, grad, axes, keepdims, np.argmax)
+        return _extreme_entry_gradient(a, out, grad, axes, keepdims, cls.pick)
 
 
-class Min(Function):
-    """f(a) = min a over `axes`;  df/da_i = 1 for the first minimal entry per reduction (tie rule of Max)."""
+class Min(Max):
+    """f(a) = min a over `axes`;  df/da_i = 1 for the first minimal entry per reduction (Max's tie rule)."""
 
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
-        out = np.min(a, axis=axes, keepdims=keepdims)
-        ctx.save_for_backward(a, out, axes, keepdims)
-        return out
-
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
-        a, out, axes, keepdims = ctx.saved
-        return _extreme_entry_gradient(a, out, grad, axes, keepdims, np.argmin)
+    extreme, pick = staticmethod(np.min), staticmethod(np.argmin)
 
 
 class Prod(Function):

@@ -1,8 +1,8 @@
 """Primitives that move entries without changing them: reshape, transpose, concatenate, stack,
 broadcast_to (expand), tile (repeat) and flip.
 
-Their backward passes move the gradient back the same way, so they are exact inverses of the
-forward rearrangement.
+Their backward passes move the gradient back the same way; where the forward pass copied an
+entry (broadcast_to, tile), the copies' gradients are added up.
 """
 from __future__ import annotations
 
