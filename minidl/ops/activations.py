@@ -166,7 +166,11 @@ class ELUFunction(Function):
         return keep_nan(grad * np.where(positive, 1, out + alpha), z)
 
 
-_erf = np.vectorize(math.erf, otypes=[np.float64])
+def _erf(a: np.ndarray) -> np.ndarray:
+    """erf entry by entry through math.erf (NumPy has no vectorised erf), in float64."""
+    return np.fromiter(map(math.erf, a.ravel().tolist()), dtype=np.float64, count=a.size).reshape(a.shape)
+
+
 SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 GELU_TANH_CUBIC = 0.044715
 
