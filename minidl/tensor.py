@@ -520,8 +520,11 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: the last axis of "
                          f"the first ({inner_a}) must equal the {'only' if b.ndim == 1 else 'second-to-last'} "
                          f"axis of the second ({inner_b})")
-    broadcast_shape("matmul (batch axes)", a.shape[:-2], b.shape[:-2])
-    return MatMul.apply(a, b)
+    try:
+        return MatMul.apply(a, b)
+    except ValueError:
+        broadcast_shape("matmul (batch axes)", a.shape[:-2], b.shape[:-2])
+        raise
 
 
 def _as_tensors(op: str, tensors: Sequence[Any]) -> list[Tensor]:
@@ -583,6 +586,9 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     if cond.dtype != np.bool_:
         raise TypeError(f"where: cond must be boolean, got dtype {cond.dtype}")
     a = _first_operand(a, b)
-    b = a._lift(b)
-    broadcast_shape("where", cond.shape, a.shape, b.shape)
-    return Where.apply(a, b, cond=cond)
+    a, b = _promote(a, a._lift(b))
+    try:
+        return Where.apply(a, b, cond=cond)
+    except ValueError:
+        broadcast_shape("where", cond.shape, a.shape, b.shape)
+        raise

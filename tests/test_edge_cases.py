@@ -35,6 +35,16 @@ def test_mean_over_nothing_is_nan_and_sum_is_zero_without_warnings():
     np.testing.assert_array_equal(total.data, [0, 0, 0])
     assert x.grad.shape == (3, 0)
     assert x.logsumexp(axis=1).data.tolist() == [-np.inf] * 3
+    empty_product = x.prod(axis=1)
+    empty_product.sum().backward()
+    assert empty_product.data.tolist() == [1.0] * 3
+
+
+def test_prod_gradient_with_zeros_by_hand():
+    x = leaf([[2.0, 0.0, 3.0, 0.0], [2.0, 0.0, 3.0, 4.0], [2.0, 1.0, 3.0, 4.0]])
+    x.prod(axis=1).sum().backward()
+    # two zeros: every product of the others holds a zero; one zero: only it sees 2·3·4
+    np.testing.assert_array_equal(x.grad, [[0, 0, 0, 0], [0, 24, 0, 0], [12, 24, 8, 6]])
 
 
 def test_max_over_an_empty_axis_is_refused_with_the_shape():

@@ -61,18 +61,24 @@ class Mean(Function):
         return np.broadcast_to(_expand_reduced(grad, axes, keepdims) / count, shape)
 
 
+def _reduced_axes_last(a: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """`a` with the reduced axes moved to the end and flattened into one, so that each reduction is
+    a row; and the function that puts an array of that layout back into a's layout."""
+    kept = tuple(axis for axis in range(a.ndim) if axis not in axes)
+    order = kept + axes
+    moved = a.transpose(order)
+    flat = moved.reshape(moved.shape[: len(kept)] + (_count(a.shape, axes),))
+    return flat, lambda rows: rows.reshape(moved.shape).transpose(np.argsort(order))
+
+
 def _extreme_entry_gradient(a: np.ndarray, out: np.ndarray, grad: np.ndarray, axes: tuple[int, ...],
                             keepdims: bool, pick: Callable[..., np.ndarray]) -> np.ndarray:
     """grad sent to the entry `pick` (np.argmax or np.argmin) chooses in each reduction, 0 elsewhere;
     NaN to every entry of a reduction whose result is NaN."""
-    kept = tuple(axis for axis in range(a.ndim) if axis not in axes)
-    order = kept + axes
-    # Move the reduced axes to the end and flatten them, so one argmax finds the winner.
-    moved = a.transpose(order)
-    flat = moved.reshape(moved.shape[: len(kept)] + (_count(a.shape, axes),))
+    flat, restore = _reduced_axes_last(a, axes)
     winner = np.zeros(flat.shape, dtype=bool)
     np.put_along_axis(winner, pick(flat, axis=-1)[..., np.newaxis], True, axis=-1)
-    winner = winner.reshape(moved.shape).transpose(np.argsort(order))
+    winner = restore(winner)
     out, grad = _expand_reduced(out, axes, keepdims), _expand_reduced(grad, axes, keepdims)
     routed = grad * winner
     return np.where(np.isnan(out), np.nan, routed) if np.isnan(out).any() else routed
@@ -108,11 +114,11 @@ class Min(Max):
 
 
 class Prod(Function):
-    """f(a) = Π a over `axes`;  df/da_i = Π_{j≠i} a_j.
+    """f(a) = Π a over `axes`;  df/da_i = Π_{j≠i} a_j, the product of the others.
 
-    Not f/a_i, which divides by zero: with no zero in the reduction df/da_i = f/a_i; with exactly
-    one zero, at a_k = 0, only df/da_k = Π_{j≠k} a_j survives (the product of the others), and
-    every other entry gets 0; with two zeros or more every partial derivative is 0.
+    Not f/a_i, which divides by zero when a_i = 0 (and loses precision for tiny a_i): the product of
+    the others is the product of the entries before i times that of the entries after i, two
+    running products along the flattened reduction, exact with any number of zeros.
     """
 
     @staticmethod
@@ -123,13 +129,11 @@ class Prod(Function):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         a, axes, keepdims = ctx.saved
-        is_zero = a == 0
-        zeros = is_zero.sum(axis=axes, keepdims=True)
-        product_of_nonzero = np.prod(np.where(is_zero, 1, a), axis=axes, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            others = np.where(zeros == 0, product_of_nonzero / np.where(is_zero, 1, a),
-                              np.where(is_zero & (zeros == 1), product_of_nonzero, 0))
-        return _expand_reduced(grad, axes, keepdims) * others
+        flat, restore = _reduced_axes_last(a, axes)
+        before, after = np.ones_like(flat), np.ones_like(flat)
+        before[..., 1:] = np.cumprod(flat[..., :-1], axis=-1)
+        after[..., :-1] = np.flip(np.cumprod(np.flip(flat[..., 1:], -1), axis=-1), -1)
+        return _expand_reduced(grad, axes, keepdims) * restore(before * after)
 
 
 class Var(Function):
