@@ -213,7 +213,11 @@ class Tensor:
     def __pow__(self, exponent: Any) -> Tensor:
         """x ** p for a number p (Pow), or entry by entry for a tensor or array p (Power)."""
         if isinstance(exponent, (bool, int, float, np.number)):
-            base = self._floating() if isinstance(exponent, (float, np.floating)) else self
+            exponent = exponent.item() if isinstance(exponent, np.number) else exponent  # a Python number keeps the dtype
+            base = self._floating() if isinstance(exponent, float) else self
+            if base.dtype.kind != "f" and exponent < 0:
+                raise ValueError(f"pow: an integer tensor to the negative power {exponent} is not an integer; "
+                                 "use a float exponent or convert the tensor to float")
             return Pow.apply(base, exponent=exponent)
         return self._binary(Power, "pow", exponent)
 

@@ -36,6 +36,7 @@ def t(*shape, requires_grad=True):
     (lambda: t(2, 3).item(), ValueError, ["item", "(2, 3)"]),
     (lambda: minidl.manual_seed(-1), ValueError, ["manual_seed", "-1"]),
     (lambda: minidl.maximum(t(2, 3), t(4)), ValueError, ["maximum", "(2, 3)", "(4,)"]),
+    (lambda: minidl.tensor([1, 2]) ** -1, ValueError, ["pow", "integer tensor", "-1"]),
     (lambda: t(3).clip(), ValueError, ["clip", "min and max"]),
     (lambda: t(3).clip(2.0, 1.0), ValueError, ["clip", "min = 2.0", "max = 1.0"]),
     (lambda: t(3).clip(t(3)), TypeError, ["clip", "number"]),

@@ -136,3 +136,4 @@ def test_floats_keep_their_dtype_with_python_numbers_and_widen_together():
     x32, x64 = minidl.tensor([1.0, 2.0]), minidl.tensor(np.array([1.0, 2.0]))
     assert (x32 * 2).dtype == np.float32 and (2**x32).dtype == np.float32 and x32.clip(0, 1).dtype == np.float32
     assert (x32 + x64).dtype == np.float64
+    assert (x32 ** np.float64(2.0)).dtype == np.float32  # a NumPy scalar exponent counts as a Python number
