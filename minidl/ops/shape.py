@@ -95,7 +95,7 @@ class Tile(Function):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         sizes, reps, shape = ctx.saved
-        interleaved = tuple(n for pair in zip(reps, sizes) for n in pair)
+        interleaved = tuple(n for pair in zip(reps, sizes, strict=True) for n in pair)
         return grad.reshape(interleaved).sum(axis=tuple(range(0, 2 * len(reps), 2))).reshape(shape)
 
 
