@@ -326,6 +326,13 @@ def interpolate(x: Tensor, size: IntPair | None = None, scale_factor: float | tu
     return Tensor(rows.astype(x.dtype)) @ x @ Tensor(columns.T.astype(x.dtype))
 
 
+def _moments(x: Tensor, axes: tuple[int, ...]) -> tuple[Tensor, Tensor, Tensor]:
+    """The mean μ over `axes`, x − μ and the biased variance mean((x − μ)²), the reduced axes kept."""
+    mean = x.mean(axis=axes, keepdims=True)
+    centred = x - mean
+    return mean, centred, (centred * centred).mean(axis=axes, keepdims=True)
+
+
 def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
                bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
                eps: float = 1e-5) -> Tensor:
@@ -342,9 +349,7 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
         count = x.size // x.shape[1]
         if count < 2:
             raise ValueError(f"batch_norm: training needs more than one value per channel, got input of shape {x.shape}")
-        mean = x.mean(axis=axes, keepdims=True)
-        centred = x - mean
-        variance = (centred * centred).mean(axis=axes, keepdims=True)
+        mean, centred, variance = _moments(x, axes)
         if running_mean is not None:
             running_mean.data = ((1 - momentum) * running_mean.data + momentum * mean.data.ravel()).astype(
                 running_mean.dtype)
@@ -378,10 +383,8 @@ def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor 
     for name, param in (("weight", weight), ("bias", bias)):
         if param is not None and param.shape != normalized:
             raise ValueError(f"layer_norm: {name} of shape {param.shape} must have the shape {normalized}")
-    axes = tuple(range(x.ndim - len(normalized), x.ndim))
-    mean = x.mean(axis=axes, keepdims=True)
-    centred = x - mean
-    out = centred / ((centred * centred).mean(axis=axes, keepdims=True) + eps).sqrt()
+    _, centred, variance = _moments(x, tuple(range(x.ndim - len(normalized), x.ndim)))
+    out = centred / (variance + eps).sqrt()
     if weight is not None:
         out = out * weight
     if bias is not None:
