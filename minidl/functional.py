@@ -517,12 +517,15 @@ def _class_targets(op: str, log_probs: Tensor, target: Any, weight: Any, ignore_
     return _ClassTargets(indices, ~ignored, weights.astype(log_probs.dtype), weight)
 
 
-def _nll(log_probs: Tensor, targets: _ClassTargets, reduction: str) -> Tensor:
+def _nll(op: str, log_probs: Tensor, targets: _ClassTargets, reduction: str) -> Tensor:
+    """−weight[yₙ]·log_probs[n, yₙ] per target, reduced (see nll_loss)."""
     # Move the class axis last and flatten, so one integer-array index picks each sample's class.
     order = (0,) + tuple(range(2, log_probs.ndim)) + (1,)
     flat = log_probs.transpose(*order).reshape(targets.indices.size, log_probs.shape[1])
     picked = flat[np.arange(flat.shape[0]), targets.indices.reshape(-1)].reshape(targets.indices.shape)
-    return _weighted_reduce("nll_loss", -picked * targets.weights, targets.weights.sum(), reduction)
+    every_weight_one = targets.class_weights is None and targets.counted.all()
+    losses = -picked if every_weight_one else -picked * targets.weights
+    return _weighted_reduce(op, losses, targets.weights.sum(), reduction)
 
 
 def _weighted_reduce(op: str, loss: Tensor, total_weight: float, reduction: str) -> Tensor:
@@ -539,7 +542,7 @@ def nll_loss(log_probs: Tensor, target: Any, weight: Any = None, ignore_index: i
     (N, C, d₁, …) and class indices y (N,) or (N, d₁, …); targets equal to ignore_index count for
     nothing. 'mean' divides by Σₙ weight[yₙ] over the counted targets, as PyTorch."""
     log_probs = _as_tensor(log_probs)
-    return _nll(log_probs, _class_targets("nll_loss", log_probs, target, weight, ignore_index), reduction)
+    return _nll("nll_loss", log_probs, _class_targets("nll_loss", log_probs, target, weight, ignore_index), reduction)
 
 
 def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
@@ -555,7 +558,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
         raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], got {label_smoothing}")
     targets = _class_targets("cross_entropy", input, target, weight, ignore_index)
     log_probs = log_softmax(input, axis=1)
-    nll = _nll(log_probs, targets, reduction)
+    nll = _nll("cross_entropy", log_probs, targets, reduction)
     if label_smoothing == 0:
         return nll
     if targets.class_weights is not None:
