@@ -501,7 +501,8 @@ def _class_targets(op: str, log_probs: Tensor, target: Any, weight: Any, ignore_
         raise TypeError(f"{op}: target must hold integer class indices, got dtype {target.dtype}")
     classes = log_probs.shape[1]
     ignored = target == ignore_index
-    used = target[~ignored]
+    any_ignored = bool(ignored.any())
+    used = target[~ignored] if any_ignored else target
     if used.size and (used.min() < 0 or used.max() >= classes):
         raise ValueError(f"{op}: class indices must lie in [0, {classes - 1}] (or be ignore_index = {ignore_index}), "
                          f"got values in [{used.min()}, {used.max()}]")
@@ -512,7 +513,7 @@ def _class_targets(op: str, log_probs: Tensor, target: Any, weight: Any, ignore_
         weight = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=log_probs.dtype)
         if weight.shape != (classes,):
             raise ValueError(f"{op}: weight of shape {weight.shape} must have one entry per class, ({classes},)")
-    indices = np.where(ignored, 0, target)
+    indices = np.where(ignored, 0, target) if any_ignored else target
     weights = (weight[indices] if weight is not None else np.ones(target.shape, dtype=log_probs.dtype)) * ~ignored
     return _ClassTargets(indices, ~ignored, weights.astype(log_probs.dtype), weight)
 
@@ -523,9 +524,9 @@ def _nll(op: str, log_probs: Tensor, targets: _ClassTargets, reduction: str) -> 
     order = (0,) + tuple(range(2, log_probs.ndim)) + (1,)
     flat = log_probs.transpose(*order).reshape(targets.indices.size, log_probs.shape[1])
     picked = flat[np.arange(flat.shape[0]), targets.indices.reshape(-1)].reshape(targets.indices.shape)
-    every_weight_one = targets.class_weights is None and targets.counted.all()
-    losses = -picked if every_weight_one else -picked * targets.weights
-    return _weighted_reduce(op, losses, targets.weights.sum(), reduction)
+    if targets.class_weights is None and targets.counted.all():  # every target counts once: the plain mean
+        return _reduce(op, -picked, reduction)
+    return _weighted_reduce(op, -picked * targets.weights, targets.weights.sum(), reduction)
 
 
 def _weighted_reduce(op: str, loss: Tensor, total_weight: float, reduction: str) -> Tensor:

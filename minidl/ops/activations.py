@@ -277,8 +277,9 @@ class LogSoftmaxFunction(Function):
     @staticmethod
     def forward(ctx: Context, z: np.ndarray, *, axis: int) -> np.ndarray:
         shifted = z - _max_along(z, axis)
-        with np.errstate(divide="ignore"):  # log 0 of an empty axis, whose result is empty anyway
-            out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        total = np.exp(shifted).sum(axis=axis, keepdims=True)
+        # An empty axis sums to 0 and has an empty result: no log 0 to take.
+        out = shifted - (np.log(total) if z.shape[axis] else total)
         ctx.save_for_backward(out, axis)
         return out
 
