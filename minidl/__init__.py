@@ -7,9 +7,9 @@ from minidl.autograd import no_grad
 from minidl.gradcheck import GradcheckError, gradcheck
 from minidl.io import load, save
 from minidl.rng import manual_seed
-from minidl.tensor import Tensor, concatenate, stack, tensor, where
+from minidl.tensor import Tensor, concatenate, maximum, minimum, stack, tensor, where
 
 __version__ = "0.1.0"
 
-__all__ = ["GradcheckError", "Tensor", "concatenate", "gradcheck", "load", "manual_seed", "no_grad", "save",
-           "stack", "tensor", "where"]
+__all__ = ["GradcheckError", "Tensor", "concatenate", "gradcheck", "load", "manual_seed", "maximum", "minimum",
+           "no_grad", "save", "stack", "tensor", "where"]

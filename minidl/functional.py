@@ -6,19 +6,23 @@ Names and defaults follow torch.nn.functional.
 """
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
+from minidl.autograd import Function
 from minidl.kernels.geometry import conv_output_size
-from minidl.kernels.interpolation import bilinear_matrix
-from minidl.ops.activations import LogSoftmax, PiecewiseLinear, Sign, Softmax, Softplus, Step
+from minidl.kernels.interpolation import bilinear_matrix, nearest_indices, nearest_matrix
+from minidl.ops.activations import (ELUFunction, GELUFunction, HardtanhFunction, LeakyReLUFunction,
+                                    LogSigmoidFunction, LogSoftmaxFunction, PiecewiseLinearFunction, SignFunction,
+                                    SiLUFunction, SoftmaxFunction, SoftplusFunction, SoftsignFunction, StepFunction)
 from minidl.ops.convolution import Conv2d, ConvTranspose2d
 from minidl.ops.losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from minidl.ops.padding import Pad2d
 from minidl.ops.pooling import AvgPool2d, MaxPool2d
 from minidl.rng import default_generator
-from minidl.shapes import int_pair, normalize_axis, positive_int
+from minidl.shapes import broadcast_shape, int_pair, normalize_axis, positive_int
 from minidl.tensor import Tensor
 
 IntPair = int | tuple[int, int]
@@ -29,14 +33,19 @@ def _as_tensor(x: Any) -> Tensor:
 
 
 # ----- activations: the slide's table ----------------------------------------------------------
+# (f and f' of each are in the docstrings of minidl.ops.activations; integer input becomes float32)
+def _as_floating(z: Any) -> Tensor:
+    return _as_tensor(z)._floating()
+
+
 def step(z: Tensor) -> Tensor:
     """Heaviside step, step(0) = 0.5; its derivative is 0 almost everywhere."""
-    return Step.apply(_as_tensor(z))
+    return StepFunction.apply(_as_floating(z))
 
 
 def sign(z: Tensor) -> Tensor:
     """sign(z) ∈ {−1, 0, 1}; derivative 0 almost everywhere."""
-    return Sign.apply(_as_tensor(z))
+    return SignFunction.apply(_as_tensor(z))
 
 
 def identity(z: Tensor) -> Tensor:
@@ -46,7 +55,7 @@ def identity(z: Tensor) -> Tensor:
 
 def piecewise_linear(z: Tensor) -> Tensor:
     """1 for z ≥ ½, z + ½ in between, 0 for z ≤ −½."""
-    return PiecewiseLinear.apply(_as_tensor(z))
+    return PiecewiseLinearFunction.apply(_as_floating(z))
 
 
 def sigmoid(z: Tensor) -> Tensor:
@@ -65,17 +74,85 @@ def relu(z: Tensor) -> Tensor:
 
 def softplus(z: Tensor) -> Tensor:
     """ln(1 + eᶻ), a smooth ReLU whose derivative is σ(z)."""
-    return Softplus.apply(_as_tensor(z))
+    return SoftplusFunction.apply(_as_floating(z))
+
+
+# ----- activations of later architectures (PyTorch's names and defaults) -----------------------
+def leaky_relu(z: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """z for z > 0, negative_slope·z otherwise."""
+    return LeakyReLUFunction.apply(_as_floating(z), slope=float(negative_slope))
+
+
+def elu(z: Tensor, alpha: float = 1.0) -> Tensor:
+    """z for z > 0, alpha·(eᶻ − 1) otherwise."""
+    return ELUFunction.apply(_as_floating(z), alpha=float(alpha))
+
+
+def gelu(z: Tensor, approximate: str = "none") -> Tensor:
+    """z·Φ(z) with Φ the standard normal CDF (exact, through erf); approximate='tanh' is the tanh
+    formula of Hendrycks & Gimpel, as PyTorch's option of the same name."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELUFunction.apply(_as_floating(z), approximate=approximate)
+
+
+def silu(z: Tensor) -> Tensor:
+    """z·σ(z) (swish)."""
+    return SiLUFunction.apply(_as_floating(z))
+
+
+def hardtanh(z: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """z clipped to [min_val, max_val]; derivative 1 strictly inside, 0 outside and at the bounds."""
+    if not min_val < max_val:
+        raise ValueError(f"hardtanh: min_val = {min_val} must be smaller than max_val = {max_val}")
+    return HardtanhFunction.apply(_as_floating(z), low=float(min_val), high=float(max_val))
+
+
+def logsigmoid(z: Tensor) -> Tensor:
+    """log σ(z), stable for any |z| (−softplus(−z))."""
+    return LogSigmoidFunction.apply(_as_floating(z))
+
+
+def softsign(z: Tensor) -> Tensor:
+    """z / (1 + |z|)."""
+    return SoftsignFunction.apply(_as_floating(z))
+
+
+# ----- normalized along an axis ------------------------------------------------------------------
+def _along_axis(op: str, function: type[Function], z: Any, axis: int) -> Tensor:
+    """Apply softmax or log_softmax along `axis`; a 0-d tensor is treated as one entry along axis 0 or −1."""
+    z = _as_floating(z)
+    if z.ndim == 0:
+        normalize_axis(op, axis, 1)
+        return function.apply(z.reshape(1), axis=0).reshape(())
+    return function.apply(z, axis=normalize_axis(op, axis, z.ndim))
 
 
 def softmax(z: Tensor, axis: int = -1) -> Tensor:
-    z = _as_tensor(z)
-    return Softmax.apply(z, axis=normalize_axis("softmax", axis, z.ndim))
+    """e^{zᵢ} / Σⱼ e^{zⱼ} along `axis`; an empty axis gives an empty result, as in PyTorch."""
+    return _along_axis("softmax", SoftmaxFunction, z, axis)
 
 
 def log_softmax(z: Tensor, axis: int = -1) -> Tensor:
-    z = _as_tensor(z)
-    return LogSoftmax.apply(z, axis=normalize_axis("log_softmax", axis, z.ndim))
+    """zᵢ − log Σⱼ e^{zⱼ} along `axis`, stable for any |z|."""
+    return _along_axis("log_softmax", LogSoftmaxFunction, z, axis)
+
+
+def one_hot(indices: Any, num_classes: int = -1) -> Tensor:
+    """Class indices of any shape (...) as int64 one-hot vectors (..., num_classes), as PyTorch's
+    one_hot; num_classes = −1 takes the largest index + 1. Not differentiable (indices are integers)."""
+    indices = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: indices must be integers, got dtype {indices.dtype}")
+    if num_classes == -1:
+        if indices.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes")
+        num_classes = int(indices.max()) + 1
+    num_classes = positive_int("one_hot", "num_classes", num_classes)
+    if indices.size and (indices.min() < 0 or indices.max() >= num_classes):
+        raise ValueError(f"one_hot: indices must lie in [0, {num_classes - 1}], got values in "
+                         f"[{indices.min()}, {indices.max()}]")
+    return Tensor((indices[..., np.newaxis] == np.arange(num_classes)).astype(np.int64))
 
 
 # ----- layers' maths -----------------------------------------------------------------------------
@@ -204,39 +281,75 @@ def adaptive_avg_pool2d(x: Tensor, output_size: IntPair = 1) -> Tensor:
     return x.mean(axis=(2, 3), keepdims=True)
 
 
-def interpolate(x: Tensor, scale_factor: int, mode: str = "nearest") -> Tensor:
-    """Enlarge (N, C, H, W) by an integer scale_factor: 'nearest' repeats each pixel, 'bilinear'
-    interpolates with half-pixel centres (align_corners=False), both as PyTorch's interpolate."""
+def _scale_pair(value: float | Sequence[float]) -> tuple[float, float]:
+    pair = (value, value) if isinstance(value, (int, float, np.number)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, float, np.number)) and v > 0 for v in pair):
+        raise ValueError(f"interpolate: scale_factor must be a positive number or a pair of them, got {value!r}")
+    return float(pair[0]), float(pair[1])
+
+
+def interpolate(x: Tensor, size: IntPair | None = None, scale_factor: float | tuple[float, float] | None = None,
+                mode: str = "nearest", align_corners: bool | None = None) -> Tensor:
+    """Resize images (N, C, H, W) to `size` (OH, OW) or by `scale_factor` (OH = ⌊H·scale⌋), as PyTorch's
+    interpolate: 'nearest' copies the pixel at ⌊d·r⌋, 'bilinear' interpolates with half-pixel
+    centres (align_corners=False, the default) or with the corner pixels aligned (True). The
+    matrices and r are explained in minidl.kernels.interpolation. Output (N, C, OH, OW)."""
     x = _as_tensor(x)
     _check_image_batch("interpolate", x)
-    scale = positive_int("interpolate", "scale_factor", scale_factor)
+    if mode not in ("nearest", "bilinear"):
+        raise ValueError(f"interpolate: mode must be 'nearest' or 'bilinear', got {mode!r}")
+    if mode == "nearest" and align_corners is not None:
+        raise ValueError("interpolate: align_corners applies to mode='bilinear' only")
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"interpolate: give exactly one of size and scale_factor, got size={size!r}, "
+                         f"scale_factor={scale_factor!r}")
     n, c, h, w = x.shape
+    if size is not None:
+        out_h, out_w = int_pair("interpolate", "size", size, 1)
+        scale_h = scale_w = None
+    else:
+        scale_h, scale_w = _scale_pair(scale_factor)
+        out_h, out_w = math.floor(h * scale_h), math.floor(w * scale_w)
+        if min(out_h, out_w) < 1:
+            raise ValueError(f"interpolate: scale_factor {scale_factor!r} leaves no pixel of an input of shape {x.shape}")
     if mode == "nearest":
-        block = Tensor(np.ones((1, 1, 1, scale, 1, scale), dtype=x.dtype))
-        return (x.reshape(n, c, h, 1, w, 1) * block).reshape(n, c, h * scale, w * scale)
-    if mode == "bilinear":
-        rows = Tensor(bilinear_matrix(h, h * scale).astype(x.dtype))
-        columns = Tensor(bilinear_matrix(w, w * scale).T.astype(x.dtype))
-        return rows @ x @ columns
-    raise ValueError(f"interpolate: mode must be 'nearest' or 'bilinear', got {mode!r}")
+        row_source, column_source = nearest_indices(h, out_h, scale_h), nearest_indices(w, out_w, scale_w)
+        if out_h % h == 0 and out_w % w == 0 and np.array_equal(row_source, np.arange(out_h) // (out_h // h)) \
+                and np.array_equal(column_source, np.arange(out_w) // (out_w // w)):
+            # Each pixel repeated as a block: a broadcast, no matrix product.
+            blocks = x.reshape(n, c, h, 1, w, 1).broadcast_to((n, c, h, out_h // h, w, out_w // w))
+            return blocks.reshape(n, c, out_h, out_w)
+        rows, columns = nearest_matrix(h, out_h, scale_h), nearest_matrix(w, out_w, scale_w)
+    else:
+        rows = bilinear_matrix(h, out_h, bool(align_corners), scale_h)
+        columns = bilinear_matrix(w, out_w, bool(align_corners), scale_w)
+    return Tensor(rows.astype(x.dtype)) @ x @ Tensor(columns.T.astype(x.dtype))
+
+
+def _moments(x: Tensor, axes: tuple[int, ...]) -> tuple[Tensor, Tensor, Tensor]:
+    """The mean μ over `axes`, x − μ and the biased variance mean((x − μ)²), the reduced axes kept."""
+    mean = x.mean(axis=axes, keepdims=True)
+    centred = x - mean
+    return mean, centred, (centred * centred).mean(axis=axes, keepdims=True)
 
 
 def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
                bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
                eps: float = 1e-5) -> Tensor:
-    """Batch normalisation over (N, H, W) per channel (Ioffe & Szegedy 2015), as PyTorch:
-    training uses the batch's mean and biased variance and updates the running estimates in place,
-    r ← (1 − momentum)·r + momentum·batch (with the unbiased variance); evaluation uses them."""
-    x = _as_tensor(x)
-    _check_image_batch("batch_norm", x)
-    shape = (1, x.shape[1], 1, 1)
+    """Batch normalisation per channel (Ioffe & Szegedy 2015) of x (N, C), (N, C, L) or (N, C, H, W),
+    over every axis but the channels', as PyTorch: training uses the batch's mean and biased
+    variance and updates the running estimates in place, r ← (1 − momentum)·r + momentum·batch
+    (with the unbiased variance); evaluation uses them."""
+    x = _as_tensor(x)._floating()
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected input (N, C, ...) with a channel axis, got shape {x.shape}")
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     if training:
-        count = x.shape[0] * x.shape[2] * x.shape[3]
+        count = x.size // x.shape[1]
         if count < 2:
             raise ValueError(f"batch_norm: training needs more than one value per channel, got input of shape {x.shape}")
-        mean = x.mean(axis=(0, 2, 3), keepdims=True)
-        centred = x - mean
-        variance = (centred * centred).mean(axis=(0, 2, 3), keepdims=True)
+        mean, centred, variance = _moments(x, axes)
         if running_mean is not None:
             running_mean.data = ((1 - momentum) * running_mean.data + momentum * mean.data.ravel()).astype(
                 running_mean.dtype)
@@ -253,6 +366,29 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
         out = out * weight.reshape(*shape)
     if bias is not None:
         out = out + bias.reshape(*shape)
+    return out
+
+
+def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Layer normalisation (Ba, Kiros & Hinton 2016) over the last axes, those of `normalized_shape`:
+    y = (x − μ) / √(σ² + eps) · weight + bias, with μ and the biased σ² of each sample's entries
+    there, in training and evaluation alike (no running statistics). weight and bias have the
+    shape normalized_shape."""
+    x = _as_tensor(x)._floating()
+    normalized = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    if not normalized or x.shape[x.ndim - len(normalized):] != normalized or len(normalized) > x.ndim:
+        raise ValueError(f"layer_norm: the last axes of the input of shape {x.shape} must be "
+                         f"normalized_shape = {normalized}")
+    for name, param in (("weight", weight), ("bias", bias)):
+        if param is not None and param.shape != normalized:
+            raise ValueError(f"layer_norm: {name} of shape {param.shape} must have the shape {normalized}")
+    _, centred, variance = _moments(x, tuple(range(x.ndim - len(normalized), x.ndim)))
+    out = centred / (variance + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
     return out
 
 
@@ -328,44 +464,109 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") ->
     return _reduce("binary_cross_entropy", BinaryCrossEntropy.apply(input, target), reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Binary classification on logits z: BCE of σ(z), computed stably for any |z|."""
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean",
+                                     pos_weight: Any = None) -> Tensor:
+    """Binary classification on logits z: BCE of σ(z), computed stably for any |z|. pos_weight
+    (broadcast against the input, e.g. one weight per class (C,) for (N, C)) multiplies the loss of
+    the positive targets, as PyTorch's: ℓ = −[pos_weight·y·log σ(z) + (1 − y)·log(1 − σ(z))]."""
     input, target = _as_tensor(input), _as_tensor(target)
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
     target = target if target.dtype == input.dtype else Tensor(target.data.astype(input.dtype))
-    return _reduce("binary_cross_entropy_with_logits", BinaryCrossEntropyWithLogits.apply(input, target), reduction)
+    if pos_weight is not None:
+        pos_weight = np.asarray(pos_weight.data if isinstance(pos_weight, Tensor) else pos_weight, dtype=input.dtype)
+        if broadcast_shape("binary_cross_entropy_with_logits (pos_weight)", pos_weight.shape, input.shape) != input.shape:
+            raise ValueError(f"binary_cross_entropy_with_logits: pos_weight of shape {pos_weight.shape} must "
+                             f"broadcast to the input's shape {input.shape}")
+    loss = BinaryCrossEntropyWithLogits.apply(input, target, pos_weight=pos_weight)
+    return _reduce("binary_cross_entropy_with_logits", loss, reduction)
 
 
-def nll_loss(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood: ℓₙ = −log_probs[n, targetₙ] for log-probabilities (N, C) or
-    (N, C, d₁, …) and class indices (N,) or (N, d₁, …)."""
-    log_probs = _as_tensor(log_probs)
+class _ClassTargets(NamedTuple):
+    indices: np.ndarray            # (N, d1, ...) class indices, ignored ones replaced by 0
+    counted: np.ndarray            # (N, d1, ...) False where the target is ignore_index
+    weights: np.ndarray            # (N, d1, ...) weight[class] of each target, 0 where ignored
+    class_weights: np.ndarray | None  # (C,) or None
+
+
+def _class_targets(op: str, log_probs: Tensor, target: Any, weight: Any, ignore_index: int) -> _ClassTargets:
+    """The checked class indices of scores (N, C, ...) and the weight each target counts with."""
     target = np.asarray(target.data if isinstance(target, Tensor) else target)
     if log_probs.ndim < 2:
-        raise ValueError(f"nll_loss: input must be (N, C) or (N, C, d1, ...), got shape {log_probs.shape}")
+        raise ValueError(f"{op}: input must be (N, C) or (N, C, d1, ...), got shape {log_probs.shape}")
     expected = (log_probs.shape[0],) + log_probs.shape[2:]
     if target.shape != expected:
-        raise ValueError(f"nll_loss: target of shape {target.shape} must be {expected} for input of shape "
+        raise ValueError(f"{op}: target of shape {target.shape} must be {expected} for input of shape "
                          f"{log_probs.shape} (one class index per sample)")
     if target.dtype.kind not in "iu":
-        raise TypeError(f"nll_loss: target must hold integer class indices, got dtype {target.dtype}")
+        raise TypeError(f"{op}: target must hold integer class indices, got dtype {target.dtype}")
     classes = log_probs.shape[1]
-    if target.size and (target.min() < 0 or target.max() >= classes):
-        raise ValueError(f"nll_loss: class indices must lie in [0, {classes - 1}], got values in "
-                         f"[{target.min()}, {target.max()}]")
+    ignored = target == ignore_index
+    any_ignored = bool(ignored.any())
+    used = target[~ignored] if any_ignored else target
+    if used.size and (used.min() < 0 or used.max() >= classes):
+        raise ValueError(f"{op}: class indices must lie in [0, {classes - 1}] (or be ignore_index = {ignore_index}), "
+                         f"got values in [{used.min()}, {used.max()}]")
+    if weight is not None:
+        if isinstance(weight, str):
+            raise TypeError(f"{op}: the third argument is the class weights, as in PyTorch; pass reduction={weight!r} "
+                            "by keyword")
+        weight = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=log_probs.dtype)
+        if weight.shape != (classes,):
+            raise ValueError(f"{op}: weight of shape {weight.shape} must have one entry per class, ({classes},)")
+    indices = np.where(ignored, 0, target) if any_ignored else target
+    weights = (weight[indices] if weight is not None else np.ones(target.shape, dtype=log_probs.dtype)) * ~ignored
+    return _ClassTargets(indices, ~ignored, weights.astype(log_probs.dtype), weight)
+
+
+def _nll(op: str, log_probs: Tensor, targets: _ClassTargets, reduction: str) -> Tensor:
+    """−weight[yₙ]·log_probs[n, yₙ] per target, reduced (see nll_loss)."""
     # Move the class axis last and flatten, so one integer-array index picks each sample's class.
     order = (0,) + tuple(range(2, log_probs.ndim)) + (1,)
-    flat = log_probs.transpose(*order).reshape(-1, classes)
-    picked = -flat[np.arange(flat.shape[0]), target.reshape(-1)]
-    return _reduce("nll_loss", picked.reshape(target.shape), reduction)
+    flat = log_probs.transpose(*order).reshape(targets.indices.size, log_probs.shape[1])
+    picked = flat[np.arange(flat.shape[0]), targets.indices.reshape(-1)].reshape(targets.indices.shape)
+    if targets.class_weights is None and targets.counted.all():  # every target counts once: the plain mean
+        return _reduce(op, -picked, reduction)
+    return _weighted_reduce(op, -picked * targets.weights, targets.weights.sum(), reduction)
 
 
-def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Multiclass classification on logits (N, C, …) with class indices: nll_loss(log_softmax(input, 1))."""
-    input = _as_tensor(input)
+def _weighted_reduce(op: str, loss: Tensor, total_weight: float, reduction: str) -> Tensor:
+    """Like _reduce, but 'mean' divides by the summed weight of the targets (PyTorch's weighted mean);
+    with no target counted it is NaN, with a zero gradient, as in PyTorch."""
+    if reduction != "mean":
+        return _reduce(op, loss, reduction)
+    return loss.sum() / total_weight if total_weight else loss.sum() * 0.0 + float("nan")
+
+
+def nll_loss(log_probs: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood: ℓₙ = −weight[yₙ]·log_probs[n, yₙ] for log-probabilities (N, C) or
+    (N, C, d₁, …) and class indices y (N,) or (N, d₁, …); targets equal to ignore_index count for
+    nothing. 'mean' divides by Σₙ weight[yₙ] over the counted targets, as PyTorch."""
+    log_probs = _as_tensor(log_probs)
+    return _nll("nll_loss", log_probs, _class_targets("nll_loss", log_probs, target, weight, ignore_index), reduction)
+
+
+def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Multiclass classification on logits (N, C, …) with class indices: nll_loss(log_softmax(input, 1)),
+    with PyTorch's weight, ignore_index and label_smoothing ε (Szegedy et al. 2016): the target
+    becomes (1 − ε)·one_hot + ε/C, so ℓ = (1 − ε)·nll + (ε/C)·Σ_c −weight[c]·log p_c per counted
+    target, whose 'mean' is divided by the same Σₙ weight[yₙ] as nll_loss's."""
+    input = _as_tensor(input)._floating()
     if input.ndim < 2:
         raise ValueError(f"cross_entropy: input must be logits (N, C) or (N, C, d1, ...), got shape {input.shape}")
-    return nll_loss(log_softmax(input, axis=1), target, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], got {label_smoothing}")
+    targets = _class_targets("cross_entropy", input, target, weight, ignore_index)
+    log_probs = log_softmax(input, axis=1)
+    nll = _nll("cross_entropy", log_probs, targets, reduction)
+    if label_smoothing == 0:
+        return nll
+    if targets.class_weights is not None:
+        log_probs = log_probs * targets.class_weights.reshape((1, -1) + (1,) * (input.ndim - 2))
+    smooth = -log_probs.sum(axis=1) * targets.counted.astype(input.dtype)
+    smooth = _weighted_reduce("cross_entropy", smooth, targets.weights.sum(), reduction)
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / input.shape[1])
 
 
 def dice_loss(input: Tensor, target: Any, eps: float = 1.0) -> Tensor:

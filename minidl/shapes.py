@@ -19,10 +19,17 @@ def normalize_axis(op: str, axis: int, ndim: int) -> int:
 
 
 def normalize_axes(op: str, axis: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
-    """`axis` (None = all axes, an int, or a sequence of ints) as a sorted tuple of distinct axes."""
+    """`axis` (None = all axes, an int, or a sequence of ints) as a sorted tuple of distinct axes.
+
+    A 0-d tensor accepts axis 0 or −1, as in PyTorch, and has no axis to reduce: the result is ().
+    """
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if ndim == 0:
+        for a in axes:
+            normalize_axis(op, a, 1)
+        return ()
     normalized = tuple(normalize_axis(op, a, ndim) for a in axes)
     if len(set(normalized)) != len(normalized):
         raise ValueError(f"{op}: repeated axis in {axis!r}")

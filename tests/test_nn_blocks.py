@@ -79,16 +79,78 @@ def test_up_convolution_by_hand():
 @given(data=st.data(), size=pairs(1, 4), scale=st.integers(1, 3), mode=st.sampled_from(["nearest", "bilinear"]))
 def test_upsample_gradcheck(data, size, scale, mode):
     x = leaf(data.draw(values((2, 2) + size)))
-    out = F.interpolate(x, scale, mode)
+    out = F.interpolate(x, scale_factor=scale, mode=mode)
     assert out.shape == (2, 2, size[0] * scale, size[1] * scale)
-    assert minidl.gradcheck(lambda t: F.interpolate(t, scale, mode), [x])
+    assert minidl.gradcheck(lambda t: F.interpolate(t, scale_factor=scale, mode=mode), [x])
 
 
 def test_upsample_by_hand():
     x = minidl.tensor(np.array([[[[0.0, 4.0]]]]))
-    np.testing.assert_array_equal(F.interpolate(x, 2, "nearest").data[0, 0], [[0, 0, 4, 4], [0, 0, 4, 4]])
+    np.testing.assert_array_equal(F.interpolate(x, scale_factor=2, mode="nearest").data[0, 0], [[0, 0, 4, 4], [0, 0, 4, 4]])
     # half-pixel centres: 0, 1/4, 3/4, 1 of the way
-    np.testing.assert_allclose(F.interpolate(x, 2, "bilinear").data[0, 0], [[0, 1, 3, 4], [0, 1, 3, 4]])
+    np.testing.assert_allclose(F.interpolate(x, scale_factor=2, mode="bilinear").data[0, 0], [[0, 1, 3, 4], [0, 1, 3, 4]])
+
+
+@given(data=st.data(), size=pairs(1, 4), out_size=pairs(1, 6), mode=st.sampled_from(["nearest", "bilinear"]),
+       align_corners=st.booleans(), by_scale=st.booleans(), scale=st.sampled_from([0.5, 1.5, 2.0, 2.5]))
+def test_interpolate_to_any_size_gradcheck(data, size, out_size, mode, align_corners, by_scale, scale):
+    x = leaf(data.draw(values((1, 2) + size)))
+    corners = align_corners if mode == "bilinear" else None
+    if by_scale:
+        assume(min(size) * scale >= 1)
+        resize = lambda t: F.interpolate(t, scale_factor=scale, mode=mode, align_corners=corners)
+        out_size = (int(size[0] * scale), int(size[1] * scale))
+    else:
+        resize = lambda t: F.interpolate(t, size=out_size, mode=mode, align_corners=corners)
+    out = resize(x)
+    assert out.shape == (1, 2) + out_size
+    assert out.data.min() >= x.data.min() - 1e-12 and out.data.max() <= x.data.max() + 1e-12  # convex weights
+    assert minidl.gradcheck(resize, [x])
+
+
+def test_interpolate_by_hand():
+    row = minidl.tensor(np.array([[[[0.0, 4.0, 8.0]]]]))
+    # nearest copies the pixel at ⌊d·n_in/n_out⌋: ratio 3/5 picks 0, 0, 1, 1, 2
+    np.testing.assert_array_equal(F.interpolate(row, size=(1, 5)).data.ravel(), [0, 0, 4, 4, 8])
+    np.testing.assert_array_equal(F.interpolate(row, size=(1, 2)).data.ravel(), [0, 4])
+    pair = minidl.tensor(np.array([[[[0.0, 4.0]]]]))
+    # corners aligned: positions 0, ½, 1 of the input
+    np.testing.assert_allclose(F.interpolate(pair, size=(1, 3), mode="bilinear", align_corners=True).data.ravel(), [0, 2, 4])
+    # half-pixel centres at scale 1.5: positions −1/6 (clamped to 0), ½, 7/6 (past the last pixel)
+    np.testing.assert_allclose(F.interpolate(pair, scale_factor=1.5, mode="bilinear").data.ravel(), [0, 2, 4])
+    assert nn.Upsample(size=(2, 6), mode="bilinear", align_corners=True)(pair).shape == (1, 1, 2, 6)
+
+
+def test_batch_norm_1d_and_layer_norm_by_hand():
+    # one channel holding 1, 3, 5, 7: mean 4, biased variance 5, unbiased 20/3
+    for x in (np.array([1.0, 3.0, 5.0, 7.0]).reshape(4, 1), np.array([1.0, 3.0, 5.0, 7.0]).reshape(2, 1, 2)):
+        layer = nn.BatchNorm1d(1, dtype=np.float64, momentum=0.5)
+        out = layer(minidl.tensor(x)).data.ravel()
+        np.testing.assert_allclose(out, (np.array([1, 3, 5, 7]) - 4) / np.sqrt(5 + 1e-5))
+        np.testing.assert_allclose(layer.running_var.data, [0.5 * 1 + 0.5 * 20 / 3])
+        layer.eval()
+        np.testing.assert_allclose(layer(minidl.tensor(x)).data.ravel(), (x.ravel() - 2) / np.sqrt(0.5 + 10 / 3 + 1e-5))
+    norm = nn.LayerNorm(4, dtype=np.float64)
+    norm.weight.data[:] = [1.0, 2.0, 1.0, 1.0]
+    norm.bias.data[:] = 0.5
+    out = norm(minidl.tensor(np.array([[1.0, 3.0, 5.0, 7.0], [2.0, 2.0, 2.0, 2.0]]))).data
+    np.testing.assert_allclose(out[0], np.array([-3, -2, 1, 3]) / np.sqrt(5 + 1e-5) + 0.5)
+    np.testing.assert_allclose(out[1], [0.5] * 4)  # a constant sample: centred to 0, then the bias
+    assert [name for name, _ in norm.named_parameters()] == ["weight", "bias"]
+
+
+@given(data=st.data(), n=st.integers(2, 3), c=st.integers(1, 3), length=st.integers(1, 3), extra=st.integers(1, 3),
+       affine=st.booleans())
+def test_batch_norm_1d_and_layer_norm_gradcheck(data, n, c, length, extra, affine):
+    x = leaf(data.draw(values((n, c, length))))
+    params = [leaf(data.draw(values((c,), 0.5, 2))), leaf(data.draw(values((c,))))] if affine else []
+    assert minidl.gradcheck(lambda x, *wb: F.batch_norm(x, None, None, *wb, training=True), [x, *params], atol=1e-5)
+    assert minidl.gradcheck(lambda x, *wb: F.batch_norm(x[:, :, 0], None, None, *wb, training=True), [x, *params],
+                            atol=1e-5)
+    y = leaf(data.draw(values((n, length, extra))))
+    params = [leaf(data.draw(values((length, extra), 0.5, 2))), leaf(data.draw(values((length, extra))))] if affine else []
+    assume(np.ptp(y.data[0]) > 0.1)
+    assert minidl.gradcheck(lambda y, *wb: F.layer_norm(y, (length, extra), *wb), [y, *params], atol=1e-5)
 
 
 @given(data=st.data(), n=st.integers(2, 3), c=st.integers(1, 3), size=pairs(1, 3), affine=st.booleans())
@@ -158,11 +220,17 @@ def test_dice_loss_by_hand():
      ValueError, ["(2, out_channels, kh, kw)"]),
     (lambda: F.conv_transpose2d(minidl.tensor(np.ones((1, 1, 3, 3))), minidl.tensor(np.ones((1, 1, 2, 2))),
                                 stride=2, output_padding=2), ValueError, ["output_padding", "smaller than the stride"]),
-    (lambda: F.interpolate(minidl.tensor(np.ones((1, 1, 2, 2))), 2, "bicubic"), ValueError, ["'nearest' or 'bilinear'"]),
-    (lambda: nn.Upsample(0), ValueError, ["scale_factor", "positive"]),
+    (lambda: F.interpolate(minidl.tensor(np.ones((1, 1, 2, 2))), scale_factor=2, mode="bicubic"), ValueError, ["'nearest' or 'bilinear'"]),
+    (lambda: nn.Upsample(scale_factor=0)(minidl.tensor(np.ones((1, 1, 2, 2)))), ValueError, ["scale_factor", "positive"]),
     (lambda: nn.BatchNorm2d(3)(minidl.tensor(np.ones((2, 4, 2, 2)))), ValueError, ["(N, 3, H, W)", "(2, 4, 2, 2)"]),
     (lambda: nn.BatchNorm2d(1)(minidl.tensor(np.ones((1, 1, 1, 1)))), ValueError, ["more than one value"]),
     (lambda: nn.AdaptiveAvgPool2d(2), ValueError, ["only output_size 1"]),
+    (lambda: F.interpolate(minidl.tensor(np.ones((1, 1, 2, 2))), size=3, scale_factor=2), ValueError, ["exactly one"]),
+    (lambda: F.interpolate(minidl.tensor(np.ones((1, 1, 2, 2))), size=3, align_corners=True), ValueError, ["bilinear"]),
+    (lambda: F.interpolate(minidl.tensor(np.ones((1, 1, 2, 2))), scale_factor=0.2), ValueError, ["no pixel"]),
+    (lambda: nn.BatchNorm1d(3)(minidl.tensor(np.ones((2, 4)))), ValueError, ["(N, 3) or (N, 3, L)", "(2, 4)"]),
+    (lambda: nn.BatchNorm1d(3)(minidl.tensor(np.ones((2, 3, 2, 2)))), ValueError, ["(N, 3)", "(2, 3, 2, 2)"]),
+    (lambda: nn.LayerNorm((2, 3))(minidl.tensor(np.ones((4, 3, 2)))), ValueError, ["(4, 3, 2)", "(2, 3)"]),
     (lambda: F.avg_pool2d(minidl.tensor(np.ones((1, 1, 2, 2))), 3), ValueError, ["avg_pool2d", "larger than"]),
     (lambda: F.dice_loss(minidl.tensor(np.ones((1, 1, 2, 2))), np.ones((1, 2, 2))), ValueError, ["(1, 2, 2)", "(1, 1, 2, 2)"]),
     (lambda: F.dice_loss(minidl.tensor(np.ones((1, 1, 2, 2))), np.full((1, 1, 2, 2), 0.5)), ValueError, ["binary"]),

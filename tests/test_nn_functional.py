@@ -9,6 +9,7 @@ from hypothesis.extra import numpy as hnp
 
 import minidl
 import minidl.functional as F
+from minidl import nn
 from minidl.ops import convolution
 from strategies import distinct, leaf, nonzero, positive, shapes, values
 
@@ -137,6 +138,14 @@ ACTIVATIONS = {
     "softmax first axis": (lambda z: F.softmax(z, axis=0), values),
     "log_softmax": (F.log_softmax, values),
     "log_softmax first axis": (lambda z: F.log_softmax(z, axis=0), values),
+    "leaky_relu": (lambda z: F.leaky_relu(z, 0.2), away_from([0.0])),
+    "elu": (lambda z: F.elu(z, 0.7), away_from([0.0])),
+    "gelu": (F.gelu, values),
+    "gelu tanh": (lambda z: F.gelu(z, approximate="tanh"), values),
+    "silu": (F.silu, values),
+    "hardtanh": (lambda z: F.hardtanh(z, -0.5, 1.5), away_from([-0.5, 1.5])),
+    "logsigmoid": (F.logsigmoid, values),
+    "softsign": (F.softsign, away_from([0.0])),
 }
 
 
@@ -155,9 +164,94 @@ def test_cross_entropy_and_nll(data, n, c, extra, reduction):
     log_p = logits.data - np.log(np.exp(logits.data).sum(axis=1, keepdims=True))
     expected = -np.take_along_axis(log_p, target[:, None], axis=1)[:, 0]
     expected = {"mean": expected.mean(), "sum": expected.sum(), "none": expected}[reduction]
-    np.testing.assert_allclose(F.cross_entropy(logits, target, reduction).data, expected, rtol=1e-12, atol=1e-12)
-    assert minidl.gradcheck(lambda z: F.cross_entropy(z, target, reduction), [logits])
-    assert minidl.gradcheck(lambda z: F.nll_loss(F.log_softmax(z, axis=1), target, reduction), [logits])
+    np.testing.assert_allclose(F.cross_entropy(logits, target, reduction=reduction).data, expected, rtol=1e-12, atol=1e-12)
+    assert minidl.gradcheck(lambda z: F.cross_entropy(z, target, reduction=reduction), [logits])
+    assert minidl.gradcheck(lambda z: F.nll_loss(F.log_softmax(z, axis=1), target, reduction=reduction), [logits])
+
+
+def test_later_activations_known_values():
+    z = leaf([-2.0, -1.0, 0.0, 1.0, 3.0])
+    cases = {  # f(z) and f'(z) at z = -2, -1, 0, 1, 3, by hand
+        "leaky_relu": (lambda t: F.leaky_relu(t, 0.1), [-0.2, -0.1, 0, 1, 3], [0.1, 0.1, 0.1, 1, 1]),
+        "elu": (F.elu, np.expm1([-2.0, -1.0, 0.0]).tolist() + [1, 3], np.exp([-2.0, -1.0, 0.0]).tolist() + [1, 1]),
+        "hardtanh": (F.hardtanh, [-1, -1, 0, 1, 1], [0, 0, 1, 0, 0]),
+        "softsign": (F.softsign, [-2 / 3, -0.5, 0, 0.5, 0.75], [1 / 9, 0.25, 1, 0.25, 1 / 16]),
+        # Φ(1) = 0.8413447460685429, φ(1) = 0.24197072451914337
+        "gelu": (F.gelu, None, [None, None, 0.5, 0.8413447460685429 + 0.24197072451914337, None]),
+        "silu": (F.silu, None, [None, None, 0.5, None, None]),
+        "logsigmoid": (F.logsigmoid, None, [None, None, 0.5, None, None]),
+    }
+    for name, (fn, values_, slopes) in cases.items():
+        z.grad = None
+        out = fn(z)
+        out.sum().backward()
+        if values_ is not None:
+            np.testing.assert_allclose(out.data, values_, rtol=1e-12, atol=1e-15, err_msg=name)
+        known = [i for i, v in enumerate(slopes) if v is not None]
+        np.testing.assert_allclose(z.grad[known], np.array(slopes)[known].astype(float), rtol=1e-12, err_msg=name)
+    np.testing.assert_allclose(F.gelu(z).data[[1, 3]], [-0.15865525393145707, 0.8413447460685429], rtol=1e-12)
+    assert F.gelu(minidl.tensor(np.array([1.0])), approximate="tanh").item() == pytest.approx(0.8411919906082768)
+    np.testing.assert_allclose(F.silu(z).data[3], 1 / (1 + np.exp(-1)), rtol=1e-12)
+    np.testing.assert_allclose(F.logsigmoid(minidl.tensor(np.array([-1000.0, 0.0, 1000.0]))).data, [-1000, -np.log(2), 0])
+
+
+def naive_cross_entropy(logits, target, weight, ignore_index, reduction, smoothing):
+    """PyTorch's documented definition, one sample at a time: ℓₙ = −Σ_c w_c q_c log p_c with the
+    smoothed target q = (1 − ε)·one_hot(yₙ) + ε/C; 'mean' divides by Σₙ w_{yₙ} over counted samples."""
+    n, c = logits.shape
+    weight = np.ones(c) if weight is None else weight
+    losses, total = np.zeros(n), 0.0
+    for i in range(n):
+        if target[i] == ignore_index:
+            continue
+        log_p = logits[i] - np.log(np.exp(logits[i]).sum())
+        q = np.full(c, smoothing / c)
+        q[target[i]] += 1 - smoothing
+        losses[i] = -(weight * q * log_p).sum()
+        total += weight[target[i]]
+    return losses.sum() / total if reduction == "mean" else losses.sum() if reduction == "sum" else losses
+
+
+@given(data=st.data(), n=st.integers(1, 5), c=st.integers(1, 4), reduction=st.sampled_from(["mean", "sum", "none"]),
+       weighted=st.booleans(), smoothing=st.sampled_from([0.0, 0.1, 0.5, 1.0]), ignore_index=st.sampled_from([-100, 0]))
+def test_cross_entropy_weight_ignore_index_label_smoothing(data, n, c, reduction, weighted, smoothing, ignore_index):
+    logits = leaf(data.draw(values((n, c))))
+    target = data.draw(hnp.arrays(np.int64, (n,), elements=st.sampled_from(list(range(c)) + [-100])))
+    assume(ignore_index == -100 or np.all(target != -100))  # -100 is a class index only when ignored
+    assume(reduction != "mean" or np.any(target != ignore_index))  # else NaN, tested below
+    weight = data.draw(values((c,), 0.25, 3.0)) if weighted else None
+    loss = lambda z: F.cross_entropy(z, target, weight, ignore_index, reduction, smoothing)
+    expected = naive_cross_entropy(logits.data, target, weight, ignore_index, reduction, smoothing)
+    np.testing.assert_allclose(loss(logits).data, expected, rtol=1e-12, atol=1e-12)
+    assert minidl.gradcheck(loss, [logits])
+    module = nn.CrossEntropyLoss(weight, ignore_index, reduction, smoothing)
+    np.testing.assert_allclose(module(logits, target).data, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_cross_entropy_with_every_target_ignored_is_nan_with_zero_gradient():
+    logits = leaf(np.arange(6.0).reshape(2, 3))
+    loss = F.cross_entropy(logits, np.array([-100, -100]), label_smoothing=0.1)
+    loss.backward()
+    assert np.isnan(loss.item())
+    np.testing.assert_array_equal(logits.grad, np.zeros((2, 3)))  # as PyTorch
+
+
+@given(data=st.data(), n=st.integers(1, 4), c=st.integers(1, 3), reduction=st.sampled_from(["mean", "sum", "none"]))
+def test_binary_cross_entropy_with_logits_pos_weight(data, n, c, reduction):
+    z, y = leaf(data.draw(values((n, c), -8.0, 8.0))), leaf(data.draw(values((n, c), 0.0, 1.0)))
+    pos_weight = data.draw(values((c,), 0.25, 4.0))
+    p = 1 / (1 + np.exp(-z.data))
+    expected = -(pos_weight * y.data * np.log(p) + (1 - y.data) * np.log(1 - p))
+    expected = {"mean": expected.mean(), "sum": expected.sum(), "none": expected}[reduction]
+    loss = lambda z, y: F.binary_cross_entropy_with_logits(z, y, reduction, pos_weight=pos_weight)
+    np.testing.assert_allclose(loss(z, y).data, expected, rtol=1e-10)
+    assert minidl.gradcheck(loss, [z, y])
+    np.testing.assert_allclose(nn.BCEWithLogitsLoss(reduction, pos_weight)(z, y).data, expected, rtol=1e-10)
+
+
+def test_one_hot():
+    np.testing.assert_array_equal(F.one_hot(np.array([[2, 0]]), 4).data, [[[0, 0, 1, 0], [1, 0, 0, 0]]])
+    assert F.one_hot(minidl.tensor([1, 3])).shape == (2, 4) and F.one_hot(np.array([1])).dtype == np.int64
 
 
 @given(data=st.data(), shape=shapes, reduction=st.sampled_from(["mean", "sum", "none"]))

@@ -172,7 +172,7 @@ def test_activation_table_values():
     out = F.relu(with_nan)
     assert np.isnan(out.data[0]) and out.data[1] == 0.0  # NaN stays NaN, as torch.relu
     out.sum().backward()
-    np.testing.assert_array_equal(with_nan.grad, [0.0, 0.0])
+    np.testing.assert_array_equal(with_nan.grad, [np.nan, 0.0])  # minidl's NaN rule: f'(NaN) = NaN
     for module, fn in ((nn.Step(), F.step), (nn.PiecewiseLinear(), F.piecewise_linear), (nn.Softplus(), F.softplus)):
         np.testing.assert_array_equal(module(z).data, fn(z).data)
 
@@ -321,6 +321,17 @@ def test_load_rejects_truncated_corrupt_foreign_and_pickled_files(tmp_path):
     (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0.0, 1.0])), TypeError, ["integer", "float64"]),
     (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, 1, 2])), ValueError, ["(3,)", "(2,)"]),
     (lambda: F.binary_cross_entropy(minidl.tensor([0.5, 1.5]), np.array([0.0, 1.0])), ValueError, ["[0, 1]", "1.5", "with_logits"]),
+    (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, 1]), "sum"), TypeError, ["class weights", "reduction='sum'"]),
+    (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, 1]), np.ones(2)), ValueError, ["weight", "(2,)", "(3,)"]),
+    (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, 1]), label_smoothing=1.5), ValueError, ["label_smoothing", "1.5"]),
+    (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, -1])), ValueError, ["[0, 2]", "ignore_index = -100"]),
+    (lambda: F.binary_cross_entropy_with_logits(minidl.tensor(np.ones((2, 3))), np.ones((2, 3)), pos_weight=np.ones(2)),
+     ValueError, ["pos_weight", "(2,)", "(2, 3)"]),
+    (lambda: F.one_hot(np.array([0.0, 1.0])), TypeError, ["one_hot", "integers", "float64"]),
+    (lambda: F.one_hot(np.array([0, 3]), 3), ValueError, ["one_hot", "[0, 2]", "[0, 3]"]),
+    (lambda: F.gelu(minidl.tensor([1.0]), approximate="erf"), ValueError, ["gelu", "'none' or 'tanh'", "'erf'"]),
+    (lambda: nn.Hardtanh(1.0, -1.0), ValueError, ["Hardtanh", "min_val = 1.0", "max_val = -1.0"]),
+    (lambda: F.layer_norm(minidl.tensor(np.ones((2, 3))), 3, weight=minidl.tensor(np.ones(2))), ValueError, ["weight", "(2,)", "(3,)"]),
     (lambda: F.mse_loss(minidl.tensor(np.ones(3)), np.ones(4)), ValueError, ["(3,)", "(4,)"]),
     (lambda: nn.MSELoss(reduction="avg"), ValueError, ["reduction", "'avg'"]),
     (lambda: optim.SGD([], lr=0.1), ValueError, ["empty"]),

@@ -1,13 +1,10 @@
 """Layers without weights that reshape or regularise: Flatten and Dropout."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from minidl import functional as F
 from minidl.nn.module import Module
-from minidl.shapes import normalize_axis
 from minidl.tensor import Tensor
 
 
@@ -19,11 +16,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x: Tensor) -> Tensor:
-        start = normalize_axis("Flatten", self.start_dim, x.ndim)
-        end = normalize_axis("Flatten", self.end_dim, x.ndim)
-        if start > end:
-            return x
-        return x.reshape(x.shape[:start] + (math.prod(x.shape[start: end + 1]),) + x.shape[end + 1:])
+        return x.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -1,42 +1,69 @@
-"""Element-wise functions of one tensor: exp, log, sqrt, abs, and the activations relu, sigmoid, tanh.
+"""Element-wise functions of one tensor: exp, exp2, log, log2, sqrt, abs, clip, and the roundings
+floor, ceil and round. (The activation functions have their own file, `minidl.ops.activations`.)
 
 Each backward multiplies the incoming gradient by the local derivative f'(a), evaluated from what
 forward saved (often the output itself, which is cheaper than recomputing).
+
+NaN rule (minidl's, for teaching): the derivative at a NaN input is NaN, so a NaN never turns into
+a clean-looking gradient. Smooth functions get this for free (f'(NaN) computes to NaN); functions
+with flat pieces or kinks (abs, clip, the roundings, relu, …) put it back with `keep_nan`.
+PyTorch is not consistent here (its relu passes the gradient at NaN, its abs sends 0).
 """
 from __future__ import annotations
+
+import math
+from typing import Callable
 
 import numpy as np
 
 from minidl.autograd import Context, Function
 
 
-class Exp(Function):
-    """f(a) = eᵃ;  f'(a) = eᵃ = f(a)."""
+def keep_nan(derivative: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """`derivative` with NaN wherever the input `a` is NaN (see the NaN rule above)."""
+    nan = np.isnan(a)
+    return np.where(nan, np.nan, derivative).astype(derivative.dtype, copy=False) if nan.any() else derivative
 
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
-        out = np.exp(a)
+
+class Exp(Function):
+    """f(a) = eᵃ;  f'(a) = eᵃ = f(a). Exp2 is the same with base 2: f(a) = 2ᵃ, f'(a) = ln 2 · 2ᵃ."""
+
+    power, log_base = staticmethod(np.exp), 1.0
+
+    @classmethod
+    def forward(cls, ctx: Context, a: np.ndarray) -> np.ndarray:
+        out = cls.power(a)
         ctx.save_for_backward(out)
         return out
 
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+    @classmethod
+    def backward(cls, ctx: Context, grad: np.ndarray) -> np.ndarray:
         (out,) = ctx.saved
-        return grad * out
+        return grad * out * cls.log_base
+
+
+class Exp2(Exp):
+    power, log_base = staticmethod(np.exp2), math.log(2)
 
 
 class Log(Function):
-    """f(a) = ln a;  f'(a) = 1/a."""
+    """f(a) = ln a;  f'(a) = 1/a. Log2 is the same with base 2: f(a) = log₂ a, f'(a) = 1 / (a ln 2)."""
 
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+    logarithm, log_base = staticmethod(np.log), 1.0
+
+    @classmethod
+    def forward(cls, ctx: Context, a: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(a)
-        return np.log(a)
+        return cls.logarithm(a)
 
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+    @classmethod
+    def backward(cls, ctx: Context, grad: np.ndarray) -> np.ndarray:
         (a,) = ctx.saved
-        return grad / a
+        return grad / (a * cls.log_base)
+
+
+class Log2(Log):
+    logarithm, log_base = staticmethod(np.log2), math.log(2)
 
 
 class Sqrt(Function):
@@ -55,7 +82,7 @@ class Sqrt(Function):
 
 
 class Abs(Function):
-    """f(a) = |a|;  f'(a) = sign(a), taken as 0 at a = 0 (as PyTorch)."""
+    """f(a) = |a|;  f'(a) = sign(a), taken as 0 at a = 0 (as PyTorch), NaN at NaN (np.sign(NaN) = NaN)."""
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
@@ -68,58 +95,36 @@ class Abs(Function):
         return grad * np.sign(a)
 
 
-class ReLU(Function):
-    """f(a) = max(0, a);  f'(a) = 1 for a > 0, else 0 (ReLU'(0) = 0, as PyTorch). A NaN stays NaN,
-    as in PyTorch; np.maximum also runs several times faster than np.where here."""
+class Clip(Function):
+    """f(a) = min(max(a, low), high) (clamp; a missing bound is None);
+    f'(a) = 1 for low ≤ a ≤ high, bounds included as in PyTorch's clamp, else 0."""
 
     @staticmethod
-    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
-        ctx.save_for_backward(a > 0)
-        return np.maximum(a, 0)
-
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
-        (positive,) = ctx.saved
-        return grad * positive
-
-
-def stable_sigmoid(a: np.ndarray) -> np.ndarray:
-    """σ(a) = 1 / (1 + e⁻ᵃ), computed through e^{-|a|} ≤ 1 so that no exponential overflows:
-    σ(a) = 1 / (1 + e^{-|a|}) for a ≥ 0 and e^{-|a|} / (1 + e^{-|a|}) for a < 0."""
-    small = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1 / (1 + small), small / (1 + small)).astype(a.dtype, copy=False)
-
-
-def stable_softplus(a: np.ndarray) -> np.ndarray:
-    """ln(1 + eᵃ) = max(a, 0) + ln(1 + e^{−|a|}): the exponent is never positive, so nothing overflows."""
-    return np.maximum(a, 0) + np.log1p(np.exp(-np.abs(a)))
-
-
-class Sigmoid(Function):
-    """f(a) = σ(a) = 1 / (1 + e⁻ᵃ);  f'(a) = σ(a)(1 − σ(a))."""
-
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
-        out = stable_sigmoid(a)
-        ctx.save_for_backward(out)
-        return out
+    def forward(ctx: Context, a: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
+        inside = np.ones(a.shape, dtype=bool)
+        if low is not None:
+            inside &= a >= low
+        if high is not None:
+            inside &= a <= high
+        ctx.save_for_backward(a, inside)
+        return np.clip(a, low, high).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
-        (out,) = ctx.saved
-        return grad * out * (1 - out)
+        a, inside = ctx.saved
+        return keep_nan(grad * inside, a)
 
 
-class Tanh(Function):
-    """f(a) = tanh a;  f'(a) = 1 − tanh² a."""
+class Rounding(Function):
+    """Floor, ceil and round are flat between their jumps: f'(a) = 0 (NaN at NaN), as PyTorch's
+    zero gradient. `how` is np.floor, np.ceil or np.round (halves to even, as PyTorch)."""
 
     @staticmethod
-    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
-        out = np.tanh(a)
-        ctx.save_for_backward(out)
-        return out
+    def forward(ctx: Context, a: np.ndarray, how: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        ctx.save_for_backward(a)
+        return how(a)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
-        (out,) = ctx.saved
-        return grad * (1 - out * out)
+        (a,) = ctx.saved
+        return keep_nan(np.zeros_like(grad), a)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.autograd import Context, Function
-from minidl.ops.elementwise import stable_sigmoid
+from minidl.ops.activations import stable_sigmoid, stable_softplus
 
 # PyTorch clamps each log term of BCE at −100 (so p = 0 gives a loss of 100, not inf) and
 # divides the gradient by max(p(1 − p), 1e-12).
@@ -40,16 +40,28 @@ class BinaryCrossEntropy(Function):
 
 class BinaryCrossEntropyWithLogits(Function):
     """ℓ(z, y) = −[y·log σ(z) + (1 − y)·log(1 − σ(z))] = max(z, 0) − z·y + log(1 + e^{−|z|});
-    ∂ℓ/∂z = σ(z) − y, ∂ℓ/∂y = −z."""
+    ∂ℓ/∂z = σ(z) − y, ∂ℓ/∂y = −z.
+
+    With `pos_weight` w (a constant that broadcasts against z, one weight per class for (N, C)), the
+    positive term is weighted, ℓ = −[w·y·log σ(z) + (1 − y)·log(1 − σ(z))], which with
+    log σ(z) = −softplus(−z) and softplus(z) = z + softplus(−z) is, as PyTorch computes it,
+    ℓ = (1 − y)·z + L·softplus(−z) with L = 1 + (w − 1)·y;
+    ∂ℓ/∂z = (1 − y) − L·σ(−z), ∂ℓ/∂y = −z + (w − 1)·softplus(−z).
+    """
 
     @staticmethod
-    def forward(ctx: Context, z: np.ndarray, y: np.ndarray) -> np.ndarray:
-        ctx.save_for_backward(z, y)
+    def forward(ctx: Context, z: np.ndarray, y: np.ndarray, pos_weight: np.ndarray | None = None) -> np.ndarray:
+        ctx.save_for_backward(z, y, pos_weight)
+        if pos_weight is not None:
+            return (1 - y) * z + (1 + (pos_weight - 1) * y) * stable_softplus(-z)
         # Not stable_softplus(z) − z·y: taking max(z, 0) − z·y first cancels exactly, so the tiny
         # log term survives (z = 50, y = 1 gives 1.9e-22, not 0).
         return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        z, y = ctx.saved
-        return grad * (stable_sigmoid(z) - y), -grad * z
+        z, y, pos_weight = ctx.saved
+        if pos_weight is None:
+            return grad * (stable_sigmoid(z) - y), -grad * z
+        grad_z = grad * ((1 - y) - (1 + (pos_weight - 1) * y) * stable_sigmoid(-z))
+        return grad_z, grad * ((pos_weight - 1) * stable_softplus(-z) - z)
