@@ -32,7 +32,12 @@ from starlette.websockets import WebSocket
 
 from minidl.studio.convnet import ConvNetLive
 from minidl.studio.draw import LIME_CELL_SIZES, LIME_MAX_SAMPLES, DigitExplainer
-from minidl.studio.playground import ACTIVATIONS, DATASETS, Playground, PlaygroundSettings
+from minidl.studio.playground import (
+    ACTIVATIONS,
+    DATASETS,
+    Playground,
+    PlaygroundSettings,
+)
 from minidl.studio.preprocess import SIZE, mnist_like
 from minidl.studio.sessions import SessionRunner, TrainingSlots
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-import minidl.functional as F
 import minidl
+import minidl.functional as F
 from minidl.studio.convnet import GRADCAM_LAYER, predict_scores
 from minidl.studio.weights import load_trained_lenet
 from minidl.xai import GradCAM, GradCAMPlusPlus, LimeImageExplainer, saliency

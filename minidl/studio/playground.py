@@ -10,6 +10,7 @@ gradient norm that reached the first layer, so the page shows that zero instead 
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,7 +112,7 @@ class Playground:
     def _build(self, settings: PlaygroundSettings) -> nn.Sequential:
         widths = [2, *settings.hidden]
         layers: list[nn.Module] = []
-        for fan_in, fan_out in zip(widths, widths[1:]):
+        for fan_in, fan_out in itertools.pairwise(widths):
             layers += [nn.Linear(fan_in, fan_out), ACTIVATIONS[settings.activation]()]
         layers.append(nn.Linear(widths[-1], 1))  # one logit: log-odds of class 1
         for layer in layers:

@@ -40,8 +40,8 @@ def mnist_like(drawing: np.ndarray) -> np.ndarray:
     total = box.sum()
     centre_row = (np.arange(new_height) @ box.sum(axis=1)) / total
     centre_column = (np.arange(new_width) @ box.sum(axis=0)) / total
-    top = int(round((SIZE - 1) / 2 - centre_row))
-    left = int(round((SIZE - 1) / 2 - centre_column))
+    top = round((SIZE - 1) / 2 - float(centre_row))
+    left = round((SIZE - 1) / 2 - float(centre_column))
     image = np.zeros((SIZE, SIZE))
     # Paste with clipping: a lopsided stroke's centre of mass may push part of its box outside.
     rows_from, columns_from = max(0, -top), max(0, -left)

@@ -16,7 +16,8 @@ import asyncio
 import collections
 import json
 import time
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -60,7 +61,7 @@ class TrainingSlots:
                 changed = self.changed
                 try:
                     await asyncio.wait_for(changed.wait(), timeout=1.0)  # also look at gone() each second
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             self.holders.add(key)
             return True
@@ -165,7 +166,7 @@ class SessionRunner:
         session, a new one after "reset" or new settings."""
         try:
             message = await asyncio.wait_for(self.inbox.get(), timeout) if timeout else self.inbox.get_nowait()
-        except (asyncio.TimeoutError, asyncio.QueueEmpty):
+        except (TimeoutError, asyncio.QueueEmpty):
             return session
         while message is not None:
             session = await self._apply(session, message)

@@ -41,7 +41,8 @@ export function diverging(v) {
 // LIME's coefficients in [-1, 1]: green for, red against, transparent near 0.
 export const forAgainst = (v) => (v >= 0 ? [0, 170, 60, 190 * Math.min(1, v)] : [220, 30, 30, 190 * Math.min(1, -v)]);
 
-// Several series [{points: [[x, y]], colour, label}] on one set of axes; y from 0 to yMax.
+// Several series [{points: [[x, y]], colour, label, dots}] on one set of axes, y from 0 to yMax;
+// dots: true marks every point (a series measured now and then).
 export function lineChart(canvas, series, yMax, yLabel) {
   const context = canvas.getContext("2d");
   const [w, h, left, bottom] = [canvas.width, canvas.height, 40, 20];
@@ -59,7 +60,8 @@ export function lineChart(canvas, series, yMax, yLabel) {
     context.strokeStyle = s.colour; context.beginPath();
     s.points.forEach(([px, py], i) => (i ? context.lineTo(x(px), y(py)) : context.moveTo(x(px), y(py))));
     context.stroke();
-    context.fillStyle = s.colour; context.fillText(s.label, w - 150, 22 + 13 * index);
+    context.fillStyle = s.colour;
+    if (s.dots) s.points.forEach(([px, py]) => context.fillRect(x(px) - 2, y(py) - 2, 4, 4)); context.fillText(s.label, w - 150, 22 + 13 * index);
   });
 }
 

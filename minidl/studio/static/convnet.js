@@ -27,7 +27,9 @@ function showFrame(frame) {
   drawExample(frame);
   const test = curves.test.length ? `, test accuracy ${curves.test.at(-1)[1].toFixed(3)}` : "";
   const loss = curves.loss.length ? `, loss ${curves.loss.at(-1)[1].toFixed(3)}` : "";
-  document.getElementById("stats").textContent = `step ${frame.steps} · epoch ${frame.epochs.toFixed(2)}${loss}${test}`;
+  const stats = document.getElementById("stats");
+  Object.assign(stats.dataset, { steps: frame.steps, points: curves.loss.length });
+  stats.textContent = `step ${frame.steps} · epoch ${frame.epochs.toFixed(2)}${loss}${test}`;
 }
 
 function runningMean(points, window) {
@@ -44,7 +46,7 @@ function drawCurves() {
   ], Math.max(0.5, ...curves.loss.slice(0, 5).map(([, v]) => v)), "cross-entropy");
   lineChart(document.getElementById("accuracy"), [
     { points: runningMean(curves.train, 20), colour: "#1f6fb2", label: "train (20 batches)" },
-    { points: curves.test, colour: "#d9730d", label: "test (200 digits)" },
+    { points: curves.test, colour: "#d9730d", label: "test (200 digits)", dots: true },
   ], 1, "accuracy");
 }
 

@@ -15,7 +15,11 @@ function clearPad() {
   ink.fillRect(0, 0, pad.width, pad.height);
   lastInput = null;
   chosenClass = null;
-  document.getElementById("bars").replaceChildren();
+  const bars = document.getElementById("bars");
+  bars.replaceChildren();
+  delete bars.dataset.top;
+  delete bars.dataset.target;
+  delete document.getElementById("lime").dataset.target;
   document.getElementById("why").textContent = "Why? Draw a digit first.";
   for (const id of ["input", "saliency", "gradcam", "gradcam_plus_plus", "lime"]) {
     const canvas = document.getElementById(id);
@@ -108,7 +112,9 @@ function showBars(probabilities, top, target) {
     value.textContent = `${(100 * p).toFixed(1)}%`;
     return [button, bar, value];
   });
-  document.getElementById("bars").replaceChildren(...rows);
+  const bars = document.getElementById("bars");
+  bars.replaceChildren(...rows);
+  Object.assign(bars.dataset, { top, target }); // what the page shows, for scripts and tests
 }
 
 // The 28×28 input in grey with a map painted over it.
@@ -127,6 +133,7 @@ async function explainWithLime(target) {
   const largest = Math.max(...weights.map(Math.abs)) || 1;
   overlay(document.getElementById("lime"), weights.map((w) => w / largest), forAgainst);
   document.getElementById("lime-ms").textContent = `(${result.milliseconds} ms)`;
+  document.getElementById("lime").dataset.target = result.target;
   document.getElementById("lime-note").textContent =
     `LIME: ${result.num_samples} perturbed images (cells set to black), weighted linear fit R² = ` +
     `${result.score.toFixed(2)}; colours scaled to the largest |coefficient| = ${largest.toPrecision(2)}.`;

@@ -39,7 +39,9 @@ function showFrame(frame) {
     { points: history.map(([s, train]) => [s, train]), colour: "#1f6fb2", label: "train loss" },
     { points: history.map(([s, , test]) => [s, test]), colour: "#d9730d", label: "test loss" },
   ], Math.max(0.8, ...history.map(([, a, b]) => Math.max(a, b))), "cross-entropy");
-  document.getElementById("stats").textContent =
+  const stats = document.getElementById("stats");
+  Object.assign(stats.dataset, { steps: frame.steps, trainLoss: frame.train_loss, frames: Number(stats.dataset.frames || 0) + 1 });
+  stats.textContent =
     `step ${frame.steps} · epoch ${frame.epoch.toFixed(1)} · train loss ${frame.train_loss.toFixed(3)} · ` +
     `test loss ${frame.test_loss.toFixed(3)} · ${playing ? frameTimes.length : 0} frames/s`;
   explainStall(frame);
