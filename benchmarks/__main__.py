@@ -6,11 +6,12 @@ import datetime
 import sys
 from pathlib import Path
 
-from benchmarks import allocator, convolution, engine, kernels, lenet, report, startup, timing, xai
+from benchmarks import allocator, convolution, engine, kernels, lenet, report, startup, studio, timing, xai
 from benchmarks.machine import describe
 from benchmarks.torch_twin import NOT_INSTALLED, import_torch
 
-SUITES = ("engine", "kernels", "convolution", "lenet", "xai", "startup")
+SUITES = ("engine", "kernels", "convolution", "lenet", "xai", "startup", "studio")
+ON_REQUEST = ("studio",)  # a 30-second classroom load test with a server: run only when named
 RESULTS = Path(__file__).resolve().parent / "results"
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -18,18 +19,20 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("suites", nargs="*", choices=[[], *SUITES], default=[],
-                        help=f"which suites to run (default: all of {', '.join(SUITES)})")
+                        help=f"which suites to run (default: all but {', '.join(ON_REQUEST)})")
     parser.add_argument("--repeats", type=int, default=7, help="timed rounds per case; medians are shown")
     parser.add_argument("--quick", action="store_true", help="one round, a small LeNet epoch, no startup suite: "
                                                             "checks that the benchmarks run, not how fast")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for results.json and results.md")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"folder for results.json and results.md (default {RESULTS}; with --quick, none: "
+                             "a quick run writes nothing unless given a folder)")
     parser.add_argument("--no-save", action="store_true", help="print only")
     parser.add_argument("--readme", type=Path, nargs="?", const=README, default=None,
                         help="also put the tables into the README's benchmark block (default: the repository's README.md)")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
-    suites = args.suites or [s for s in SUITES if not (args.quick and s == "startup")]
+    suites = args.suites or [s for s in SUITES if s not in ON_REQUEST and not (args.quick and s == "startup")]
     repeats = 1 if args.quick else args.repeats
     if args.quick:  # checks that everything runs: no rest between candidates needed
         timing.SETTLE_SECONDS = 0.0
@@ -42,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     runners = {"engine": lambda: engine.run(repeats), "kernels": lambda: kernels.run(repeats),
                "convolution": lambda: convolution.run(repeats),
                "lenet": lambda: lenet.run(min(repeats, 5), 512 if args.quick else 4096),  # epochs take seconds
-               "xai": lambda: xai.run(repeats), "startup": lambda: startup.run(repeats)}
+               "xai": lambda: xai.run(repeats), "startup": lambda: startup.run(repeats),
+               "studio": lambda: studio.run(args.quick)}
     rows = []
     for suite in suites:
         print(f"\n== {suite} ==", flush=True)
@@ -52,9 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     if "convolution" in suites:  # the ceiling the convolutions' GEMM GFLOP/s compare with
         machine["numpy_matmul_1024_gflops"] = round(convolution.numpy_matmul_gflops(repeats), 1)
         print(f"\nNumPy's own float32 matmul (1024x1024): {machine['numpy_matmul_1024_gflops']} GFLOP/s")
-    if not args.no_save:
+    out = args.out or (None if args.quick else RESULTS)
+    if out is None and not args.no_save:
+        print("\n--quick: results not saved (give --out DIR to keep them)")
+    if out is not None and not args.no_save:
         stamp = datetime.datetime.now().isoformat(timespec="seconds")
-        for path in report.save(rows, machine, args.out, stamp):
+        for path in report.save(rows, machine, out, stamp):
             print(f"wrote {path}")
         if args.readme:
             print(f"updated {report.update_readme(args.readme, rows, machine, stamp)}")

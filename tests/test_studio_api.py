@@ -24,7 +24,7 @@ from minidl.metrics import accuracy
 from minidl.studio.__main__ import bind, is_loopback
 from minidl.studio.app import MAX_BODY_BYTES, create_app
 from minidl.studio.convnet import predict_scores
-from minidl.studio.playground import Playground, PlaygroundSettings
+from minidl.studio.playground import STEPS_PER_FRAME, Playground, PlaygroundSettings
 from minidl.studio.preprocess import area_resample_matrix, mnist_like
 from minidl.studio.weights import load_trained_lenet
 
@@ -277,10 +277,10 @@ def test_playground_session_plays_steps_and_answers_bad_messages(client):
         websocket.send_json({"type": "settings", "settings": {"dataset": "spirals", "hidden": [8, 8]}})
         assert len(receive_until(websocket, "frame")["neurons"]) == 2
         websocket.send_json({"type": "step"})
-        assert receive_until(websocket, "frame")["steps"] == 5
+        assert receive_until(websocket, "frame")["steps"] == STEPS_PER_FRAME
         websocket.send_json({"type": "play"})
         steps = [receive_until(websocket, "frame")["steps"] for _ in range(3)]
-        assert steps == sorted(steps) and steps[-1] > 5
+        assert steps == sorted(steps) and steps[-1] > STEPS_PER_FRAME
         websocket.send_json({"type": "pause"})
 
 

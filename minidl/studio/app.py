@@ -143,7 +143,7 @@ async def lime(request: Request) -> Response:
     cell_size = payload.get("cell_size", 4)
     if cell_size not in LIME_CELL_SIZES or isinstance(cell_size, bool):
         raise BadInput(f"cell_size must be one of {LIME_CELL_SIZES} (divisors of 28), got {cell_size!r}")
-    num_samples = integer(payload, "num_samples", 300, 10, LIME_MAX_SAMPLES)
+    num_samples = integer(payload, "num_samples", 200, 10, LIME_MAX_SAMPLES)
     seed = integer(payload, "seed", 0, 0, 2 ** 31 - 1)
     result = await run_in_threadpool(request.app.state.explainer.explain_lime, image, target, cell_size,
                                      num_samples, seed)

@@ -2,9 +2,11 @@
 explanations of one class — saliency, Grad-CAM, Grad-CAM++ (from minidl.xai, at the ReLU after
 the last convolution) and LIME on grid superpixels.
 
-One model serves every browser. Explanations hook into the model and switch its parameters'
-requires_grad while they run, so calls are serialised by a lock; each takes milliseconds
-(LIME a few hundred), so a class of 30 queues briefly instead of corrupting each other's maps.
+One model serves every browser's gradient maps. They hook into the model and switch its
+parameters' requires_grad while they run, so these calls are serialised by a lock (each takes a
+few milliseconds). LIME only runs forward passes without a graph, hundreds of images per
+explanation; it uses its own copy of the weights, on which nothing is ever hooked, so several
+LIME requests run at once without holding up the gradient maps.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ LIME_MAX_SAMPLES = 2000
 class DigitExplainer:
     def __init__(self) -> None:
         self.model = load_trained_lenet()
+        self.forward_only_model = load_trained_lenet()
         self.gradcam = GradCAM(self.model, GRADCAM_LAYER)
         self.gradcam_plus_plus = GradCAMPlusPlus(self.model, GRADCAM_LAYER)
         self.lime = LimeImageExplainer()
@@ -40,7 +43,8 @@ class DigitExplainer:
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """(N, 10) softmax of the logits for images (N, 1, 28, 28): LIME's predict_fn."""
-        return F.softmax(minidl.tensor(predict_scores(self.model, images).astype(np.float64)), axis=1).data
+        scores = predict_scores(self.forward_only_model, images).astype(np.float64)
+        return F.softmax(minidl.tensor(scores), axis=1).data
 
     def explain(self, image: np.ndarray, target: int | None) -> dict[str, Any]:
         """Probabilities and the three gradient maps (28, 28) in [0, 1] for `target` (None: the
@@ -61,11 +65,10 @@ class DigitExplainer:
     def explain_lime(self, image: np.ndarray, target: int | None, cell_size: int, num_samples: int,
                      seed: int) -> dict[str, Any]:
         """LIME's coefficient of each superpixel, painted on its pixels (28, 28)."""
-        with self.lock:
-            started = time.perf_counter()
-            explanation = self.lime.explain(image[None].astype(np.float32), self.probabilities, target=target,
-                                            cell_size=cell_size, hide_color=0.0, num_samples=num_samples,
-                                            batch_size=num_samples, seed=seed)
-            elapsed = time.perf_counter() - started
+        started = time.perf_counter()
+        explanation = self.lime.explain(image[None].astype(np.float32), self.probabilities, target=target,
+                                        cell_size=cell_size, hide_color=0.0, num_samples=num_samples,
+                                        batch_size=num_samples, seed=seed)
+        elapsed = time.perf_counter() - started
         return {"weights": explanation.coef[explanation.segments], "target": explanation.target,
                 "score": explanation.score, "milliseconds": 1000 * elapsed}

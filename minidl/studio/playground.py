@@ -30,7 +30,7 @@ ACTIVATIONS = {"step": nn.Step, "sign": nn.Sign, "identity": nn.Identity, "piece
 GRID = 40            # the plane is sampled on GRID × GRID points for the boundary and the neurons
 POINTS = 300         # samples of the data set before the train/test split
 MAX_LAYERS, MAX_WIDTH = 6, 8
-STEPS_PER_FRAME = 5  # gradient steps between two frames while playing
+STEPS_PER_FRAME = 8  # gradient steps between two frames while playing
 
 
 @dataclass

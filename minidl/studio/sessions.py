@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 MAX_MESSAGE_CHARS = 16_384
-FRAME_SECONDS = 1 / 25  # frames while playing: at most 25 per second, leaving the CPU to others
+FRAME_SECONDS = 1 / 15  # frames while playing: at most 15 per second, leaving the CPU to the others
 CLOSE_TOO_BIG, CLOSE_NORMAL = 1009, 1000
 
 
