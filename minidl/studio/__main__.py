@@ -14,7 +14,8 @@ import threading
 import time
 import webbrowser
 
-INSTALL_HINT = "minidl studio needs Starlette and uvicorn: pip install 'minidl[studio]' (or: pip install starlette uvicorn)"
+INSTALL_HINT = ("minidl studio needs Starlette, uvicorn and websockets: pip install 'minidl[studio]' "
+                "(or: pip install starlette uvicorn websockets)")
 
 
 def bind(host: str, port: int) -> tuple[socket.socket, bool]:
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         import uvicorn
+        import websockets  # noqa: F401  (uvicorn's WebSocket protocol: without it live training cannot connect)
 
         from minidl.studio.app import create_app
     except ImportError:
