@@ -122,7 +122,6 @@ def test_draw_a_one_a_zero_and_explanations_that_follow_the_clicked_class(server
                           "return c.toDataURL(); }")
     before = {name: canvas_pixels(page, name) for name in OVERLAYS}
     assert all(image != blank for image in before.values()), "an explanation overlay stayed empty"
-    save_screenshot(page, "draw")
 
     page.click("#bars button[data-digit='7']")
     page.wait_for_selector("#lime[data-target='7']", timeout=10_000)
@@ -137,6 +136,7 @@ def test_draw_a_one_a_zero_and_explanations_that_follow_the_clicked_class(server
               for i in range(42)]
     stroke(page, circle)
     assert drawn_top_class(page) == 0
+    save_screenshot(page, "draw")
 
 
 def test_playground_play_lowers_the_loss_and_moves_the_boundary(server_url, page):

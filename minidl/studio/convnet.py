@@ -97,7 +97,7 @@ def predict_scores(model: LeNet5, images: np.ndarray, batch_size: int = 500) -> 
 
 
 STEPS_PER_FRAME = 3
-EVALUATE_EVERY = 60  # steps between two estimates of the test accuracy
+EVALUATE_EVERY = 30  # steps between two estimates of the test accuracy
 
 
 class ConvNetLive:

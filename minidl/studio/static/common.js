@@ -41,28 +41,33 @@ export function diverging(v) {
 // LIME's coefficients in [-1, 1]: green for, red against, transparent near 0.
 export const forAgainst = (v) => (v >= 0 ? [0, 170, 60, 190 * Math.min(1, v)] : [220, 30, 30, 190 * Math.min(1, -v)]);
 
-// Several series [{points: [[x, y]], colour, label, dots}] on one set of axes, y from 0 to yMax;
-// dots: true marks every point (a series measured now and then).
-export function lineChart(canvas, series, yMax, yLabel) {
+// Several series [{points: [[x, y]], colour, label, dots}] on one set of axes, y from 0 to yMax,
+// the title and the legend above the plot; dots: true marks every point (a series measured now
+// and then).
+export function lineChart(canvas, series, yMax, title) {
   const context = canvas.getContext("2d");
-  const [w, h, left, bottom] = [canvas.width, canvas.height, 40, 20];
+  const [w, h, left, top, bottom] = [canvas.width, canvas.height, 40, 22, 20];
   context.clearRect(0, 0, w, h);
   const xMax = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p[0])));
   const x = (v) => left + (v / xMax) * (w - left - 8);
-  const y = (v) => h - bottom - (Math.min(v, yMax) / yMax) * (h - bottom - 8);
+  const y = (v) => h - bottom - (Math.min(v, yMax) / yMax) * (h - bottom - top);
   context.strokeStyle = "#999"; context.fillStyle = "#555"; context.font = "11px sans-serif";
-  context.strokeRect(left, 8, w - left - 8, h - bottom - 8);
-  context.fillText(yMax.toFixed(yMax < 2 ? 1 : 0), 4, 14);
+  context.strokeRect(left, top, w - left - 8, h - bottom - top);
+  context.fillText(yMax.toFixed(yMax < 2 ? 1 : 0), 4, top + 8);
   context.fillText("0", 28, h - bottom);
   context.fillText(`${xMax} steps`, w - 70, h - 5);
-  context.fillText(yLabel, left + 4, 20);
-  series.forEach((s, index) => {
-    context.strokeStyle = s.colour; context.beginPath();
+  context.fillText(title, 4, 12);
+  let legendX = left + context.measureText(title).width + 12;
+  for (const s of series) {
+    context.strokeStyle = context.fillStyle = s.colour;
+    context.beginPath();
     s.points.forEach(([px, py], i) => (i ? context.lineTo(x(px), y(py)) : context.moveTo(x(px), y(py))));
     context.stroke();
-    context.fillStyle = s.colour;
-    if (s.dots) s.points.forEach(([px, py]) => context.fillRect(x(px) - 2, y(py) - 2, 4, 4)); context.fillText(s.label, w - 150, 22 + 13 * index);
-  });
+    if (s.dots) s.points.forEach(([px, py]) => context.fillRect(x(px) - 2, y(py) - 2, 4, 4));
+    context.fillRect(legendX, 6, 12, 3);
+    context.fillText(s.label, legendX + 16, 12);
+    legendX += context.measureText(s.label).width + 30;
+  }
 }
 
 // A live-training connection: handlers[type](message) for each message from the server; a

@@ -65,16 +65,17 @@ function drawBoundary(frame) {
 function drawNeurons(layers) {
   const container = document.getElementById("neurons");
   if (container.children.length !== layers.length ||
-      [...container.children].some((c, i) => c.children.length !== layers[i].length)) {
-    container.replaceChildren(...layers.map((layer) => {
+      [...container.children].some((c, i) => c.children.length !== layers[i].length + 1)) {
+    container.replaceChildren(...layers.map((layer, l) => {
       const column = document.createElement("div");
       column.className = "layer";
-      column.replaceChildren(...layer.map(() => Object.assign(document.createElement("canvas"), { width: 56, height: 56 })));
+      const heading = Object.assign(document.createElement("span"), { textContent: `layer ${l + 1}`, className: "caption" });
+      column.replaceChildren(heading, ...layer.map(() => Object.assign(document.createElement("canvas"), { width: 56, height: 56 })));
       return column;
     }));
   }
   layers.forEach((layer, l) => layer.forEach((neuron, n) => {
-    paintMap(container.children[l].children[n], decodeBytes(neuron.bytes), points.grid, points.grid,
+    paintMap(container.children[l].children[n + 1], decodeBytes(neuron.bytes), points.grid, points.grid,
              fromByte((v) => diverging(2 * v - 1)), true);
   }));
 }
