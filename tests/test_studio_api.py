@@ -20,10 +20,10 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from minidl.datasets import load_mnist, make_blobs
+from minidl.inference import predict
 from minidl.metrics import accuracy
 from minidl.studio.__main__ import bind, is_loopback
 from minidl.studio.app import MAX_BODY_BYTES, create_app
-from minidl.studio.convnet import predict_scores
 from minidl.studio.playground import STEPS_PER_FRAME, Playground, PlaygroundSettings
 from minidl.studio.preprocess import area_resample_matrix, mnist_like
 from minidl.studio.weights import load_trained_lenet
@@ -78,7 +78,7 @@ def test_mnist_like_refuses_an_empty_drawing():
 
 def test_shipped_lenet_classifies_the_held_out_digits():
     images, labels = load_mnist("test")
-    assert accuracy(predict_scores(load_trained_lenet(), images), labels) >= 0.97
+    assert accuracy(predict(load_trained_lenet(), images), labels) >= 0.97
 
 
 def test_make_blobs_puts_the_two_classes_around_opposite_centres():

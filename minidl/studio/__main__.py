@@ -14,8 +14,8 @@ import threading
 import time
 import webbrowser
 
-INSTALL_HINT = ("minidl studio needs Starlette, uvicorn and websockets: pip install 'minidl[studio]' "
-                "(or: pip install starlette uvicorn websockets)")
+INSTALL_HINT = ("minidl studio needs Starlette, uvicorn, websockets and threadpoolctl: pip install 'minidl[studio]' "
+                "(or: pip install starlette uvicorn websockets threadpoolctl)")
 
 
 def bind(host: str, port: int) -> tuple[socket.socket, bool]:
@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import uvicorn
         import websockets  # noqa: F401  (uvicorn's WebSocket protocol: without it live training cannot connect)
+        from threadpoolctl import threadpool_limits
 
         from minidl.studio.app import create_app
     except ImportError:
@@ -73,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"minidl studio: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 1
     port = sock.getsockname()[1]
+    # The server answers many requests at once, each on its own thread: one BLAS thread per call
+    # lets them share the cores, where every call asking OpenBLAS for all cores makes them queue.
+    threadpool_limits(limits=1)
     app = create_app(max_sessions=args.sessions, idle_seconds=args.idle)
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     url = f"http://{shown_host}:{port}/"
@@ -85,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"minidl studio ready in {time.perf_counter() - started:.1f} s at {url}  (Ctrl-C stops it)", flush=True)
     if args.open:
         threading.Timer(0.5, webbrowser.open, [url]).start()
-    config = uvicorn.Config(app, log_level="warning", ws_max_size=65_536, timeout_graceful_shutdown=2)
+    # Keep-alive longer than a student's pause between strokes: uvicorn's default of 5 s closes
+    # idle connections just as browsers reuse them, and a request sent on a closing one fails.
+    config = uvicorn.Config(app, log_level="warning", ws_max_size=65_536, timeout_keep_alive=75,
+                            timeout_graceful_shutdown=2)
     uvicorn.Server(config).run(sockets=[sock])
     return 0
 

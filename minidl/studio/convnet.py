@@ -11,6 +11,7 @@ import numpy as np
 import minidl
 import minidl.functional as F
 from minidl.datasets import load_mnist
+from minidl.inference import predict
 from minidl.metrics import accuracy
 from minidl.models import LeNet5
 from minidl.nn import Conv2d, Linear
@@ -63,7 +64,7 @@ class LeNetTrainer:
 
     def test_accuracy(self, count: int | None = EVALUATION_SIZE) -> float:
         images, labels = self.test_images[:count], self.test_labels[:count]
-        return accuracy(predict_scores(self.model, images), labels)
+        return accuracy(predict(self.model, images), labels)
 
     def snapshot(self, example: int = 0) -> dict[str, np.ndarray]:
         """What the page draws of the model now, for test digit `example`:
@@ -78,22 +79,10 @@ class LeNetTrainer:
         finally:
             for hook in hooks:
                 hook.remove()
-        probabilities = np.exp(cam.scores[0] - cam.scores[0].max())
+        probabilities = F.softmax(minidl.tensor(cam.scores[0].astype(np.float64)), axis=0).data
         return {"filters": self.model.features[0].weight.data[:, 0].copy(), "conv1": captured[1],
-                "conv2": captured[4], "gradcam": cam.cam[0], "probabilities": probabilities / probabilities.sum(),
+                "conv2": captured[4], "gradcam": cam.cam[0], "probabilities": probabilities,
                 "image": image[0, 0], "label": int(self.test_labels[example])}
-
-
-def predict_scores(model: LeNet5, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
-    """Logits (N, 10) in evaluation mode without a graph; the model's mode is restored."""
-    was_training = model.training
-    model.eval()
-    try:
-        with minidl.no_grad():
-            return np.concatenate([model(minidl.tensor(images[i:i + batch_size])).data
-                                   for i in range(0, len(images), batch_size)])
-    finally:
-        model.train(was_training)
 
 
 STEPS_PER_FRAME = 3

@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 
-import minidl
-import minidl.functional as F
-from minidl.studio.convnet import GRADCAM_LAYER, predict_scores
+from minidl.inference import probabilities
+from minidl.studio.convnet import GRADCAM_LAYER
 from minidl.studio.weights import load_trained_lenet
 from minidl.xai import GradCAM, GradCAMPlusPlus, LimeImageExplainer, saliency
 
@@ -42,9 +41,8 @@ class DigitExplainer:
         self.explain(image, None)
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
-        """(N, 10) softmax of the logits for images (N, 1, 28, 28): LIME's predict_fn."""
-        scores = predict_scores(self.forward_only_model, images).astype(np.float64)
-        return F.softmax(minidl.tensor(scores), axis=1).data
+        """(N, 10) class probabilities for images (N, 1, 28, 28): LIME's predict_fn."""
+        return probabilities(self.forward_only_model, images)
 
     def explain(self, image: np.ndarray, target: int | None) -> dict[str, Any]:
         """Probabilities and the three gradient maps (28, 28) in [0, 1] for `target` (None: the
