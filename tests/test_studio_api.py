@@ -12,6 +12,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("starlette", reason="the studio extra is not installed: pip install -e '.[studio]'")
 pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx: pip install -e '.[dev]'")
@@ -230,6 +232,19 @@ def test_bad_predict_requests_get_a_400_that_says_why(client, body, message):
     assert re.search(message, response.json()["error"]), response.json()
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(height=st.integers(28, 64), width=st.integers(28, 64), ink=st.floats(0.0, 1.0), fraction=st.floats(0.0, 0.2),
+       seed=st.integers(0, 1000))
+def test_any_drawing_gets_an_answer_or_a_400_never_a_server_error(client, height, width, ink, fraction, seed):
+    drawing = np.where(np.random.default_rng(seed).random((height, width)) < fraction, ink, 0.0)
+    response = client.post("/api/predict", json={"drawing": drawing.tolist()})
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 200:
+        assert abs(sum(response.json()["probabilities"]) - 1) < 1e-3
+    else:
+        assert "empty" in response.json()["error"]
+
+
 @pytest.mark.parametrize("extra, message", [({"cell_size": 5}, "cell_size"), ({"cell_size": True}, "cell_size"),
                                             ({"num_samples": 5}, "num_samples"), ({"num_samples": 10 ** 6}, "num_samples"),
                                             ({"seed": -1}, "seed"), ({"target": -1}, "target")])
@@ -270,6 +285,10 @@ def test_playground_session_plays_steps_and_answers_bad_messages(client):
         assert receive_until(websocket, "frame")["steps"] == 0
         websocket.send_text("not json")
         assert "bad message" in receive_until(websocket, "error")["message"]
+        websocket.send_bytes(b"\x00\x01")
+        assert "binary" in receive_until(websocket, "error")["message"]
+        websocket.send_text('["play"]')
+        assert "JSON object" in receive_until(websocket, "error")["message"]
         websocket.send_json({"type": "dance"})
         assert "unknown message type" in receive_until(websocket, "error")["message"]
         websocket.send_json({"type": "settings", "settings": {"activation": "gelu"}})

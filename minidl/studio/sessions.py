@@ -114,8 +114,14 @@ class SessionRunner:
         """Parse every message from the browser into the inbox; None marks the end."""
         try:
             while True:
-                text = await self.websocket.receive_text()
+                event = await self.websocket.receive()
+                if event["type"] == "websocket.disconnect":
+                    break
                 self.last_message = time.monotonic()
+                text = event.get("text")
+                if text is None:
+                    await self._send({"type": "error", "message": "binary messages are not understood; send JSON text"})
+                    continue
                 if len(text) > MAX_MESSAGE_CHARS:
                     await self._close(CLOSE_TOO_BIG, f"message of {len(text)} characters; the limit is "
                                                      f"{MAX_MESSAGE_CHARS}")
@@ -128,8 +134,8 @@ class SessionRunner:
                     await self._send({"type": "error", "message": f"bad message: {error}"})
                     continue
                 await self.inbox.put(message)
-        except (WebSocketDisconnect, RuntimeError, KeyError):
-            pass  # a disconnect, or a binary frame (receive_text's KeyError): either way the end
+        except (WebSocketDisconnect, RuntimeError):
+            pass  # the connection broke while a message was on its way
         finally:
             self.disconnected = True
             await self.inbox.put(None)
