@@ -205,7 +205,8 @@ def post_raw(client, path: str, body: bytes):
 
 
 BAD_BODIES = [
-    (b"{", "not valid JSON"), (b"\xff\xfe", "not valid JSON"), (b"[1, 2]", "JSON object"), (b"{}", "either"),
+    (b"{", "not valid JSON"), (b"\xff\xfe", "not valid JSON"), (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    (b'{"image": ' + b"[" * 900 + b"]" * 900 + b"}", "rows of one length"), (b"[1, 2]", "JSON object"), (b"{}", "either"),
     (json.dumps({"image": [[0.5] * 28] * 28, "drawing": [[0.5] * 28] * 28}).encode(), "either"),
     (json.dumps({"image": [[0.5] * 27] * 28}).encode(), "28×28"),
     (json.dumps({"image": [[0.5] * 28] * 27 + [[0.5] * 3]}).encode(), "rows of one length"),
@@ -289,6 +290,8 @@ def test_playground_session_plays_steps_and_answers_bad_messages(client):
         assert "binary" in receive_until(websocket, "error")["message"]
         websocket.send_text('["play"]')
         assert "JSON object" in receive_until(websocket, "error")["message"]
+        websocket.send_text("[" * 5000 + "]" * 5000)
+        assert "bad message" in receive_until(websocket, "error")["message"]
         websocket.send_json({"type": "dance"})
         assert "unknown message type" in receive_until(websocket, "error")["message"]
         websocket.send_json({"type": "settings", "settings": {"activation": "gelu"}})

@@ -73,6 +73,8 @@ async def read_json(request: Request) -> dict[str, Any]:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise BadInput(f"the body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise BadInput("the body's JSON is nested too deeply") from None
     if not isinstance(payload, dict):
         raise BadInput(f"the body must be a JSON object, got {type(payload).__name__}")
     return payload

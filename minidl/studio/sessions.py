@@ -130,7 +130,7 @@ class SessionRunner:
                     message = json.loads(text)
                     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
                         raise ValueError('expected a JSON object with a "type" string')
-                except ValueError as error:
+                except (ValueError, RecursionError) as error:  # RecursionError: JSON nested too deeply
                     await self._send({"type": "error", "message": f"bad message: {error}"})
                     continue
                 await self.inbox.put(message)
