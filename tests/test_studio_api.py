@@ -247,10 +247,11 @@ def test_any_drawing_gets_an_answer_or_a_400_never_a_server_error(client, height
 
 
 @pytest.mark.parametrize("extra, message", [({"cell_size": 5}, "cell_size"), ({"cell_size": True}, "cell_size"),
+                                            ({"cell_size": 4.0}, "cell_size"), ({"image": [[0.0] * 28] * 28}, "blank"),
                                             ({"num_samples": 5}, "num_samples"), ({"num_samples": 10 ** 6}, "num_samples"),
                                             ({"seed": -1}, "seed"), ({"target": -1}, "target")])
 def test_bad_lime_requests_get_a_400(client, extra, message):
-    response = client.post("/api/lime", json={"image": [[0.5] * 28] * 28, **extra})
+    response = client.post("/api/lime", json={"image": [[0.5] * 28] * 28} | extra)
     assert response.status_code == 400 and message in response.json()["error"]
     assert client.post("/api/lime", json={}).status_code == 400
 
@@ -376,3 +377,12 @@ def test_without_the_web_dependencies_the_command_says_how_to_install_them():
     done = subprocess.run([sys.executable, "-c", blocked], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 1 and "pip install 'minidl[studio]'" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_value_error_from_minidl_itself_is_a_400_with_its_message(client, monkeypatch):
+    def refuse(*args):
+        raise ValueError("explain: segments must be labelled 0..K-1")
+
+    monkeypatch.setattr(client.app.state.explainer, "explain_lime", refuse)
+    response = client.post("/api/lime", json={"image": mnist_like(vertical_stroke()).tolist()})
+    assert response.status_code == 400 and response.json() == {"error": "explain: segments must be labelled 0..K-1"}

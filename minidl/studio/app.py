@@ -142,8 +142,10 @@ async def lime(request: Request) -> Response:
         raise BadInput('send "image": the 28×28 input that /api/predict returned')
     image = grey_array(payload, "image", (SIZE, SIZE))
     target = integer(payload, "target", None, 0, 9)
+    if not image.any():
+        raise BadInput("the image is blank: there is nothing to explain")
     cell_size = payload.get("cell_size", 4)
-    if cell_size not in LIME_CELL_SIZES or isinstance(cell_size, bool):
+    if type(cell_size) is not int or cell_size not in LIME_CELL_SIZES:
         raise BadInput(f"cell_size must be one of {LIME_CELL_SIZES} (divisors of 28), got {cell_size!r}")
     num_samples = integer(payload, "num_samples", 200, 10, LIME_MAX_SAMPLES)
     seed = integer(payload, "seed", 0, 0, 2 ** 31 - 1)
@@ -185,6 +187,12 @@ async def bad_input(request: Request, error: BadInput) -> Response:
     return JSONResponse({"error": str(error)}, status_code=error.status)
 
 
+async def refused_by_minidl(request: Request, error: ValueError) -> Response:
+    """minidl's own checks raise ValueError at its public boundary; whatever input got past the
+    checks here is still refused with that message, as a 400 and not a server error."""
+    return JSONResponse({"error": str(error)}, status_code=400)
+
+
 async def http_error(request: Request, error: HTTPException) -> Response:
     return JSONResponse({"error": f"{request.method} {request.url.path}: {error.detail}"},
                         status_code=error.status_code, headers=getattr(error, "headers", None))
@@ -201,7 +209,8 @@ def create_app(max_sessions: int = 4, idle_seconds: float = 120.0) -> Starlette:
               Route("/api/lime", lime, methods=["POST"]),
               WebSocketRoute("/ws/playground", live(make_playground)), WebSocketRoute("/ws/convnet", live(ConvNetLive)),
               Mount("/static", StaticFiles(directory=STATIC), name="static")]
-    app = Starlette(routes=routes, exception_handlers={BadInput: bad_input, HTTPException: http_error})
+    app = Starlette(routes=routes, exception_handlers={BadInput: bad_input, ValueError: refused_by_minidl,
+                                                        HTTPException: http_error})
     app.state.explainer = DigitExplainer()
     app.state.explainer.warm_up()
     app.state.slots = TrainingSlots(max_sessions)
