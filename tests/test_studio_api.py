@@ -187,6 +187,7 @@ def test_a_drawn_ring_is_a_zero(client):
 def test_another_target_gives_other_maps(client):
     image = mnist_like(vertical_stroke()).tolist()
     top = client.post("/api/predict", json={"image": image}).json()
+    assert client.post("/api/predict", json={"image": image, "target": None}).json()["target"] == top["top"]
     other = client.post("/api/predict", json={"image": image, "target": 7}).json()
     assert other["target"] == 7 and other["top"] == 1
     for name in top["maps"]:
@@ -319,6 +320,11 @@ def test_convnet_session_trains_and_sends_its_pictures(client):
         assert len(frame["filters"]) == 6 and len(frame["conv1"]) == 6 and len(frame["conv2"]) == 16
         websocket.send_json({"type": "settings", "settings": {"learning_rate": 5}})
         assert "learning_rate" in receive_until(websocket, "error")["message"]
+        websocket.send_json({"type": "settings", "settings": {"example": 200}})
+        assert "example" in receive_until(websocket, "error")["message"]
+        websocket.send_json({"type": "settings", "settings": {"example": 7}})
+        frame = receive_until(websocket, "frame")
+        assert frame["steps"] == 0 and frame["label"] == int(load_mnist("test")[1][7])
 
 
 def test_an_oversized_message_closes_the_stream_with_a_reason(client):

@@ -30,6 +30,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
+from minidl.studio.checks import check_integer
 from minidl.studio.convnet import ConvNetLive
 from minidl.studio.draw import LIME_CELL_SIZES, LIME_MAX_SAMPLES, DigitExplainer
 from minidl.studio.playground import (
@@ -103,12 +104,8 @@ def grey_array(payload: dict[str, Any], key: str, shape: tuple[int, int] | None)
 
 
 def integer(payload: dict[str, Any], key: str, default: int | None, low: int, high: int) -> int | None:
-    value = payload.get(key, default)
-    if value is None and default is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise BadInput(f"{key} must be an integer in [{low}, {high}], got {value!r}")
-    return value
+    """payload[key] checked (a ValueError is a 400), or default when the key is absent or null."""
+    return default if payload.get(key) is None else check_integer(key, payload[key], low, high)
 
 
 def rounded(values: np.ndarray, digits: int = 3) -> list:

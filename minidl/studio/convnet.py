@@ -17,6 +17,7 @@ from minidl.models import LeNet5
 from minidl.nn import Conv2d, Linear
 from minidl.nn.init import default_layer_init_
 from minidl.optim import Adam
+from minidl.studio.checks import check_integer, check_number
 from minidl.studio.encoding import encode_signed, encode_unit
 from minidl.xai import GradCAM
 
@@ -96,13 +97,8 @@ class ConvNetLive:
         unknown = set(settings) - {"learning_rate", "example"}
         if unknown:
             raise ValueError(f"unknown setting(s) {sorted(unknown)}; known: ['example', 'learning_rate']")
-        learning_rate = settings.get("learning_rate", 2e-3)
-        example = settings.get("example", 0)
-        if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) \
-                or not 1e-5 <= learning_rate <= 0.1:
-            raise ValueError(f"learning_rate must be a number in [1e-05, 0.1], got {learning_rate!r}")
-        if isinstance(example, bool) or not isinstance(example, int) or not 0 <= example < EVALUATION_SIZE:
-            raise ValueError(f"example must be an integer in [0, {EVALUATION_SIZE - 1}], got {example!r}")
+        learning_rate = check_number("learning_rate", settings.get("learning_rate", 2e-3), 1e-5, 0.1)
+        example = check_integer("example", settings.get("example", 0), 0, EVALUATION_SIZE - 1)
         self.trainer = LeNetTrainer(learning_rate=learning_rate)
         self.example = example
         self.new_points: list[dict[str, float]] = []

@@ -22,6 +22,7 @@ from minidl import nn
 from minidl.datasets import make_blobs, make_circles, make_spirals, make_xor
 from minidl.nn.init import default_layer_init_
 from minidl.optim import SGD
+from minidl.studio.checks import check_choice, check_integer, check_number
 from minidl.studio.encoding import encode_signed, encode_unit
 
 DATASETS = {"xor": make_xor, "circles": make_circles, "spirals": make_spirals, "blobs": make_blobs}
@@ -59,33 +60,18 @@ class PlaygroundSettings:
         return settings
 
     def check(self) -> None:
-        _choice("dataset", self.dataset, DATASETS)
-        _choice("activation", self.activation, ACTIVATIONS)
-        _number("noise", self.noise, 0.0, 1.0)
-        _number("train_fraction", self.train_fraction, 0.1, 0.9)
-        _number("learning_rate", self.learning_rate, 1e-5, 10.0)
-        _number("l2", self.l2, 0.0, 1.0)
-        _integer("batch_size", self.batch_size, 1, POINTS)
-        _integer("seed", self.seed, 0, 2 ** 31 - 1)
+        check_choice("dataset", self.dataset, DATASETS)
+        check_choice("activation", self.activation, ACTIVATIONS)
+        check_number("noise", self.noise, 0.0, 1.0)
+        check_number("train_fraction", self.train_fraction, 0.1, 0.9)
+        check_number("learning_rate", self.learning_rate, 1e-5, 10.0)
+        check_number("l2", self.l2, 0.0, 1.0)
+        check_integer("batch_size", self.batch_size, 1, POINTS)
+        check_integer("seed", self.seed, 0, 2 ** 31 - 1)
         if not isinstance(self.hidden, list) or len(self.hidden) > MAX_LAYERS:
             raise ValueError(f"hidden must be a list of at most {MAX_LAYERS} layer widths, got {self.hidden!r}")
         for width in self.hidden:
-            _integer("each hidden width", width, 1, MAX_WIDTH)
-
-
-def _choice(name: str, value: Any, allowed: dict) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
-
-
-def _number(name: str, value: Any, low: float, high: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        raise ValueError(f"{name} must be a number in [{low:g}, {high:g}], got {value!r}")
-
-
-def _integer(name: str, value: Any, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+            check_integer("each hidden width", width, 1, MAX_WIDTH)
 
 
 class Playground:

@@ -81,6 +81,8 @@ function setPlaying(value) {
 
 document.getElementById("start").onclick = () => setPlaying(!playing);
 document.getElementById("reset").onclick = () => {
-  connection.send({ type: "settings", settings: { learning_rate: Number(document.getElementById("learning-rate").value) } });
+  connection.send({ type: "settings", settings: { learning_rate: Number(document.getElementById("learning-rate").value),
+                                                  example: Number(document.getElementById("example-index").value) } });
 };
 document.getElementById("learning-rate").onchange = document.getElementById("reset").onclick;
+document.getElementById("example-index").onchange = document.getElementById("reset").onclick;
