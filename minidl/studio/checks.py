@@ -3,7 +3,8 @@ ValueError naming the value, what it was and what is allowed, which the app answ
 JSON's true and false are not numbers here, though Python counts bool as int."""
 from __future__ import annotations
 
-from typing import Any, Collection
+from collections.abc import Collection
+from typing import Any
 
 
 def check_choice(name: str, value: Any, allowed: Collection[str]) -> str:
