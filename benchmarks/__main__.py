@@ -6,11 +6,12 @@ import datetime
 import sys
 from pathlib import Path
 
-from benchmarks import allocator, convolution, engine, kernels, lenet, report, startup, timing, xai
+from benchmarks import allocator, convolution, engine, kernels, lenet, report, startup, studio, timing, xai
 from benchmarks.machine import describe
 from benchmarks.torch_twin import NOT_INSTALLED, import_torch
 
-SUITES = ("engine", "kernels", "convolution", "lenet", "xai", "startup")
+SUITES = ("engine", "kernels", "convolution", "lenet", "xai", "startup", "studio")
+ON_REQUEST = ("studio",)  # a 30-second classroom load test with a server: run only when named
 RESULTS = Path(__file__).resolve().parent / "results"
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -18,7 +19,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("suites", nargs="*", choices=[[], *SUITES], default=[],
-                        help=f"which suites to run (default: all of {', '.join(SUITES)})")
+                        help=f"which suites to run (default: all but {', '.join(ON_REQUEST)})")
     parser.add_argument("--repeats", type=int, default=7, help="timed rounds per case; medians are shown")
     parser.add_argument("--quick", action="store_true", help="one round, a small LeNet epoch, no startup suite: "
                                                             "checks that the benchmarks run, not how fast")
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick and args.readme is not None and args.readme.resolve() == README:
         parser.error("a --quick run's one-round numbers never go into the repository's README")
     out = args.out if args.out is not None or args.quick else RESULTS
-    suites = args.suites or [s for s in SUITES if not (args.quick and s == "startup")]
+    suites = args.suites or [s for s in SUITES if s not in ON_REQUEST and not (args.quick and s == "startup")]
     repeats = 1 if args.quick else args.repeats
     if args.quick:  # checks that everything runs: no rest between candidates needed
         timing.SETTLE_SECONDS = 0.0
@@ -47,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     runners = {"engine": lambda: engine.run(repeats), "kernels": lambda: kernels.run(repeats),
                "convolution": lambda: convolution.run(repeats),
                "lenet": lambda: lenet.run(min(repeats, 5), 512 if args.quick else 4096),  # epochs take seconds
-               "xai": lambda: xai.run(repeats), "startup": lambda: startup.run(repeats)}
+               "xai": lambda: xai.run(repeats), "startup": lambda: startup.run(repeats),
+               "studio": lambda: studio.run(args.quick)}
     rows = []
     for suite in suites:
         print(f"\n== {suite} ==", flush=True)

@@ -1,5 +1,5 @@
 """The training loops the lessons share — mini-batches with a progress bar for classifiers,
-full batches for regression — and what goes with them: predictions in evaluation mode, a cosine
+full batches for regression — and what goes with them: predictions in evaluation mode (from minidl.inference), a cosine
 learning rate, random shifts as data augmentation. Each lesson still shows its own model and data."""
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import numpy as np
 import minidl
 import minidl.functional as F
 from minidl.datasets import DataLoader
+from minidl.inference import predict, probabilities  # noqa: F401  (the lessons import them from here too)
 from minidl.metrics import accuracy
 from minidl.nn import Module
 from minidl.optim import Adam, Optimizer
@@ -28,23 +29,6 @@ def cosine_learning_rate(base: float, total: int) -> Callable[[int], float]:
     """α_e = base · ½(1 + cos(π e / total)) for epoch (or step) e: large steps first, small ones to
     settle at the end (Loshchilov & Hutter 2017, without restarts)."""
     return lambda e: base * 0.5 * (1 + math.cos(math.pi * e / total))
-
-
-def predict(model: Module, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
-    """Model outputs for images, in evaluation mode and without a graph; the mode is restored."""
-    was_training = model.training
-    model.eval()
-    try:
-        with minidl.no_grad():
-            return np.concatenate([model(minidl.tensor(images[i:i + batch_size])).data
-                                   for i in range(0, len(images), batch_size)])
-    finally:
-        model.train(was_training)
-
-
-def probabilities(model: Module, images: np.ndarray) -> np.ndarray:
-    """Softmax of the model's outputs: the predict_fn LIME asks for."""
-    return F.softmax(minidl.tensor(predict(model, images).astype(np.float64)), axis=1).data
 
 
 def train_classifier(model: Module, optimizer: Optimizer, train: tuple[np.ndarray, np.ndarray], epochs: int,

@@ -12,6 +12,7 @@ gradient in the broadcast shape of their output and never reduce it themselves.
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
@@ -19,23 +20,29 @@ import numpy as np
 if TYPE_CHECKING:
     from minidl.tensor import Tensor
 
-_grad_enabled = True
+class _GradMode(threading.local):
+    """Per thread, as in PyTorch: a server that predicts under no_grad in one thread while it
+    trains in another must not switch off the other thread's graph."""
+    enabled = True
+
+
+_grad_mode = _GradMode()
 
 
 def is_grad_enabled() -> bool:
-    """True unless inside a `no_grad()` block."""
-    return _grad_enabled
+    """True unless inside a `no_grad()` block (of this thread)."""
+    return _grad_mode.enabled
 
 
 @contextlib.contextmanager
 def no_grad() -> Iterator[None]:
-    """Context manager in which operations record no graph (evaluation, optimizer steps)."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+    """Context manager in which operations record no graph (evaluation, optimizer steps); it
+    applies to the current thread only."""
+    previous, _grad_mode.enabled = _grad_mode.enabled, False
     try:
         yield
     finally:
-        _grad_enabled = previous
+        _grad_mode.enabled = previous
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -99,7 +106,7 @@ class Function:
         from minidl.tensor import Tensor
 
         needs_input_grad = tuple(t.requires_grad for t in inputs)
-        record = _grad_enabled and any(needs_input_grad)
+        record = _grad_mode.enabled and any(needs_input_grad)
         ctx = Context(needs_input_grad)
         data = cls.forward(ctx, *(t.data for t in inputs), **params)
         out = Tensor._from_array(data, requires_grad=record)

@@ -1,4 +1,6 @@
 """The backward sweep: known gradients, accumulation, no_grad, retain_grad and very deep graphs."""
+import threading
+
 import numpy as np
 import pytest
 
@@ -82,6 +84,26 @@ def test_no_grad_restores_state_after_exception():
         with minidl.no_grad():
             1 / 0
     assert minidl.autograd.is_grad_enabled()
+
+
+def test_no_grad_applies_to_its_own_thread_only():
+    inside, outside = threading.Event(), threading.Event()
+    seen = {}
+
+    def evaluate():
+        with minidl.no_grad():
+            inside.set()
+            outside.wait(5)
+            seen["other thread"] = minidl.autograd.is_grad_enabled()
+
+    worker = threading.Thread(target=evaluate)
+    worker.start()
+    inside.wait(5)
+    x = minidl.tensor([1.0], requires_grad=True)
+    seen["this thread"] = (x * 2).requires_grad
+    outside.set()
+    worker.join()
+    assert seen == {"other thread": False, "this thread": True}
 
 
 def test_retain_grad_keeps_intermediate_gradient():

@@ -6,10 +6,10 @@ from minidl.datasets.loader import DataLoader
 from minidl.datasets.mnist import load_mnist
 from minidl.datasets.phantoms import make_phantoms
 from minidl.datasets.sign_mnist import LETTERS, load_sign_mnist
-from minidl.datasets.synthetic import (HUSKY_WOLF_CLASSES, REGRESSION_FUNCTIONS, SHAPE_NAMES, make_circles,
+from minidl.datasets.synthetic import (HUSKY_WOLF_CLASSES, REGRESSION_FUNCTIONS, SHAPE_NAMES, make_blobs, make_circles,
                                        make_husky_wolf, make_regression_1d, make_shapes, make_spirals, make_xor,
                                        shape_mask)
 
 __all__ = ["DataLoader", "DatasetError", "DatasetNotFoundError", "HUSKY_WOLF_CLASSES", "LETTERS",
-           "REGRESSION_FUNCTIONS", "SHAPE_NAMES", "load_mnist", "load_sign_mnist", "make_circles", "make_husky_wolf",
+           "REGRESSION_FUNCTIONS", "SHAPE_NAMES", "load_mnist", "load_sign_mnist", "make_blobs", "make_circles", "make_husky_wolf",
            "make_phantoms", "make_regression_1d", "make_shapes", "make_spirals", "make_xor", "read_idx", "shape_mask"]

@@ -1,5 +1,5 @@
 """Generated data sets, deterministic for a given seed: 1-D regression curves for the MLP
-workshop, XOR / two spirals / two circles for classifiers, and images of simple shapes."""
+workshop, XOR / two spirals / two circles / two Gaussian blobs for classifiers, and images of simple shapes."""
 from __future__ import annotations
 
 from typing import Callable
@@ -79,6 +79,21 @@ def make_circles(n: int = 200, noise: float = 0.05, factor: float = 0.5,
     angle = rng.uniform(0, 2 * np.pi, n)
     radius = np.where(labels == 1, factor, 1.0)
     points = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1) + noise * rng.standard_normal((n, 2))
+    return points.astype(np.float32), labels.astype(np.int64)
+
+
+def make_blobs(n: int = 200, noise: float = 0.35, distance: float = 1.0,
+               seed: int | None = 0) -> tuple[Array, Array]:
+    """Two round Gaussian clouds of standard deviation `noise`, each `distance` from the origin on
+    the diagonal: label 0 around −(d, d)/√2, label 1 around (d, d)/√2. With noise small against
+    the distance a straight line separates them (TensorFlow Playground's "Gaussian" set)."""
+    _check("make_blobs", n, noise)
+    if not distance > 0:
+        raise ValueError(f"make_blobs: distance must be positive, got {distance!r}")
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    centres = np.where(labels[:, None] == 1, 1.0, -1.0) * distance / np.sqrt(2)
+    points = centres + noise * rng.standard_normal((n, 2))
     return points.astype(np.float32), labels.astype(np.int64)
 
 

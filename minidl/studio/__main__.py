@@ -1,0 +1,101 @@
+"""python -m minidl.studio [--host 127.0.0.1] [--port 8000] [--open]: serve the studio's pages.
+
+The port falls back to a free one when it is taken. --host 0.0.0.0 serves a classroom: anyone on
+the network can then reach the studio, and the command says so.
+"""
+from __future__ import annotations
+
+import argparse
+import errno
+import ipaddress
+import socket
+import sys
+import threading
+import time
+import webbrowser
+
+INSTALL_HINT = ("minidl studio needs Starlette, uvicorn, websockets and threadpoolctl: pip install 'minidl[studio]' "
+                "(or: pip install starlette uvicorn websockets threadpoolctl)")
+
+
+def bind(host: str, port: int) -> tuple[socket.socket, bool]:
+    """A listening socket on host:port, or on a free port when that one is taken; and whether
+    the fallback was used."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for candidate in (port, 0):
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, candidate))
+        except OSError as error:
+            sock.close()
+            if error.errno != errno.EADDRINUSE or candidate == 0:
+                raise
+            continue
+        sock.listen(128)
+        return sock, candidate != port
+    raise AssertionError("unreachable: port 0 always binds or raises")
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m minidl.studio", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000; a free one if it is taken)")
+    parser.add_argument("--open", action="store_true", help="open the studio in the web browser")
+    parser.add_argument("--sessions", type=int, default=4, help="training sessions at once (default 4); more wait")
+    parser.add_argument("--idle", type=float, default=120.0, help="seconds without a message before a training "
+                                                                  "session is freed (default 120)")
+    args = parser.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port must be in 0..65535, got {args.port}")
+    if args.sessions < 1 or not args.idle > 0:
+        parser.error("--sessions must be at least 1 and --idle positive")
+    started = time.perf_counter()
+    try:
+        import uvicorn
+        import websockets  # noqa: F401  (uvicorn's WebSocket protocol: without it live training cannot connect)
+        from threadpoolctl import threadpool_limits
+
+        from minidl.studio.app import create_app
+    except ImportError:
+        print(INSTALL_HINT, file=sys.stderr)
+        return 1
+    try:
+        sock, moved = bind(args.host, args.port)
+    except OSError as error:
+        print(f"minidl studio: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
+    port = sock.getsockname()[1]
+    # The server answers many requests at once, each on its own thread: one BLAS thread per call
+    # lets them share the cores, where every call asking OpenBLAS for all cores makes them queue.
+    threadpool_limits(limits=1)
+    app = create_app(max_sessions=args.sessions, idle_seconds=args.idle)
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    url = f"http://{shown_host}:{port}/"
+    if moved:
+        print(f"port {args.port} is in use; using the free port {port}")
+    if not is_loopback(args.host):
+        print(f"WARNING: serving on {args.host}: anyone who can reach this computer over the network can use the "
+              f"studio (and its CPU). Use it for a classroom on a trusted network; students open "
+              f"http://<this computer's address>:{port}/")
+    print(f"minidl studio ready in {time.perf_counter() - started:.1f} s at {url}  (Ctrl-C stops it)", flush=True)
+    if args.open:
+        threading.Timer(0.5, webbrowser.open, [url]).start()
+    # Keep-alive longer than a student's pause between strokes: uvicorn's default of 5 s closes
+    # idle connections just as browsers reuse them, and a request sent on a closing one fails.
+    config = uvicorn.Config(app, log_level="warning", ws_max_size=65_536, timeout_keep_alive=75,
+                            timeout_graceful_shutdown=2)
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""The studio's ASGI application (Starlette): three static pages, a JSON API and two WebSockets.
+
+    GET  /  /draw  /playground  /convnet      the pages (static HTML, CSS and JS modules)
+    GET  /static/<file>                       only files shipped in minidl/studio/static
+    GET  /api/info                            classes, activations, data sets, limits, sessions
+    POST /api/predict   {"image": 28×28 in [0, 1]} or {"drawing": H×W ink in [0, 1]}, "target"?
+                        → the 28×28 input, probabilities, saliency / Grad-CAM / Grad-CAM++ maps
+    POST /api/lime      {"image": 28×28, "target"?, "cell_size"?, "num_samples"?, "seed"?}
+    WS   /ws/playground  /ws/convnet          live training (see minidl.studio.sessions)
+
+Bad input gets a 4xx with a JSON {"error": "..."} saying what was wrong; bodies over
+MAX_BODY_BYTES are refused while they arrive; nothing is unpickled.
+
+    curl -s localhost:8000/api/predict -d "{\"image\": $(python -c 'print([[0]*28]*10+[[0]*13+[1,1]+[0]*13]*10+[[0]*28]*8)')}"
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
+
+from minidl.studio.checks import check_integer
+from minidl.studio.convnet import ConvNetLive
+from minidl.studio.draw import LIME_CELL_SIZES, LIME_MAX_SAMPLES, DigitExplainer
+from minidl.studio.playground import (
+    ACTIVATIONS,
+    DATASETS,
+    Playground,
+    PlaygroundSettings,
+)
+from minidl.studio.preprocess import SIZE, mnist_like
+from minidl.studio.sessions import SessionRunner, TrainingSlots
+
+STATIC = Path(__file__).with_name("static")
+PAGES = {"draw": "draw.html", "playground": "playground.html", "convnet": "convnet.html"}
+MAX_BODY_BYTES = 1_000_000
+MAX_DRAWING_SIDE = 560
+
+
+class BadInput(ValueError):
+    """A request the API refuses with status 400 (or the given one) and the message."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    """The body as a JSON object, read up to MAX_BODY_BYTES (a larger body is refused with 413
+    as soon as it is seen, whatever its Content-Length claimed)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BadInput(f"body of {declared} bytes; the limit is {MAX_BODY_BYTES}", 413)
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                raise BadInput(f"body over {MAX_BODY_BYTES} bytes", 413)
+    except ClientDisconnect:
+        raise BadInput("the client disconnected before the body was complete") from None
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadInput(f"the body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise BadInput("the body's JSON is nested too deeply") from None
+    if not isinstance(payload, dict):
+        raise BadInput(f"the body must be a JSON object, got {type(payload).__name__}")
+    return payload
+
+
+def grey_array(payload: dict[str, Any], key: str, shape: tuple[int, int] | None) -> np.ndarray:
+    """payload[key] as a finite float64 array of values in [0, 1]: of `shape`, or (H, W) with
+    sides 28..MAX_DRAWING_SIDE when shape is None."""
+    expected = f"{shape[0]}×{shape[1]}" if shape else f"H×W with sides {SIZE}..{MAX_DRAWING_SIDE}"
+    if not isinstance(payload[key], list):
+        raise BadInput(f"{key} must be a list of rows ({expected}) of numbers, got {type(payload[key]).__name__}")
+    try:
+        values = np.array(payload[key], dtype=np.float64)
+    except (ValueError, TypeError):
+        raise BadInput(f"{key} must be a list of rows ({expected}) of numbers, all rows of one length") from None
+    wrong = values.shape != shape if shape else (values.ndim != 2 or not all(SIZE <= s <= MAX_DRAWING_SIDE
+                                                                             for s in values.shape))
+    if wrong:
+        raise BadInput(f"{key} must be {expected}, got shape {values.shape}")
+    if not np.isfinite(values).all():
+        raise BadInput(f"{key} holds {int((~np.isfinite(values)).sum())} NaN or infinite value(s)")
+    if values.min() < 0 or values.max() > 1:
+        raise BadInput(f"{key} values must lie in [0, 1] (ink 1, background 0), got "
+                       f"[{values.min():g}, {values.max():g}]")
+    return values
+
+
+def integer(payload: dict[str, Any], key: str, default: int | None, low: int, high: int) -> int | None:
+    """payload[key] checked (a ValueError is a 400), or default when the key is absent or null."""
+    return default if payload.get(key) is None else check_integer(key, payload[key], low, high)
+
+
+def rounded(values: np.ndarray, digits: int = 3) -> list:
+    return np.round(values.astype(np.float64), digits).tolist()
+
+
+async def predict(request: Request) -> Response:
+    payload = await read_json(request)
+    if ("image" in payload) == ("drawing" in payload):
+        raise BadInput('send either "image" (28×28, already like MNIST) or "drawing" (any H×W, prepared here)')
+    if "image" in payload:
+        image = grey_array(payload, "image", (SIZE, SIZE))
+    else:
+        try:
+            image = mnist_like(grey_array(payload, "drawing", None))
+        except ValueError as error:
+            raise BadInput(str(error)) from None
+    target = integer(payload, "target", None, 0, 9)
+    if not image.any():
+        raise BadInput("the image is blank: there is nothing to classify or explain")
+    result = await run_in_threadpool(request.app.state.explainer.explain, image, target)
+    return JSONResponse({"input": rounded(image), "probabilities": rounded(result["probabilities"], 5),
+                         "top": result["top"], "target": result["target"],
+                         "maps": {name: rounded(m) for name, m in result["maps"].items()},
+                         "milliseconds": round(result["milliseconds"], 1)})
+
+
+async def lime(request: Request) -> Response:
+    payload = await read_json(request)
+    if "image" not in payload:
+        raise BadInput('send "image": the 28×28 input that /api/predict returned')
+    image = grey_array(payload, "image", (SIZE, SIZE))
+    target = integer(payload, "target", None, 0, 9)
+    if not image.any():
+        raise BadInput("the image is blank: there is nothing to explain")
+    cell_size = payload.get("cell_size", 4)
+    if type(cell_size) is not int or cell_size not in LIME_CELL_SIZES:
+        raise BadInput(f"cell_size must be one of {LIME_CELL_SIZES} (divisors of 28), got {cell_size!r}")
+    num_samples = integer(payload, "num_samples", 200, 10, LIME_MAX_SAMPLES)
+    seed = integer(payload, "seed", 0, 0, 2 ** 31 - 1)
+    result = await run_in_threadpool(request.app.state.explainer.explain_lime, image, target, cell_size,
+                                     num_samples, seed)
+    return JSONResponse({"weights": rounded(result["weights"], 5), "target": result["target"],
+                         "cell_size": cell_size, "num_samples": num_samples, "score": round(result["score"], 4),
+                         "milliseconds": round(result["milliseconds"], 1)})
+
+
+async def info(request: Request) -> Response:
+    return JSONResponse({"classes": list(range(10)), "activations": list(ACTIVATIONS), "datasets": list(DATASETS),
+                         "lime_cell_sizes": list(LIME_CELL_SIZES), "lime_max_samples": LIME_MAX_SAMPLES,
+                         "max_body_bytes": MAX_BODY_BYTES, "sessions": request.app.state.slots.status()})
+
+
+def page(name: str):
+    async def serve(request: Request) -> Response:
+        return FileResponse(STATIC / PAGES[name], media_type="text/html")
+    return serve
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/draw")
+
+
+def live(make_session):
+    async def endpoint(websocket: WebSocket) -> None:
+        state = websocket.app.state
+        await SessionRunner(websocket, state.slots, make_session, state.idle_seconds).run()
+    return endpoint
+
+
+def make_playground(settings: dict[str, Any]) -> Playground:
+    return Playground(PlaygroundSettings.from_json(settings))
+
+
+async def bad_input(request: Request, error: BadInput) -> Response:
+    return JSONResponse({"error": str(error)}, status_code=error.status)
+
+
+async def refused_by_minidl(request: Request, error: ValueError) -> Response:
+    """minidl's own checks raise ValueError at its public boundary; whatever input got past the
+    checks here is still refused with that message, as a 400 and not a server error."""
+    return JSONResponse({"error": str(error)}, status_code=400)
+
+
+async def http_error(request: Request, error: HTTPException) -> Response:
+    return JSONResponse({"error": f"{request.method} {request.url.path}: {error.detail}"},
+                        status_code=error.status_code, headers=getattr(error, "headers", None))
+
+
+def create_app(max_sessions: int = 4, idle_seconds: float = 120.0) -> Starlette:
+    """The application with its own model and `max_sessions` training slots; a browser that sends
+    nothing for idle_seconds loses its slot."""
+    if max_sessions < 1 or not math.isfinite(idle_seconds) or idle_seconds <= 0:
+        raise ValueError(f"create_app: need max_sessions >= 1 and a positive idle time, got {max_sessions}, "
+                         f"{idle_seconds}")
+    routes = [Route("/", home), *(Route(f"/{name}", page(name)) for name in PAGES),
+              Route("/api/info", info), Route("/api/predict", predict, methods=["POST"]),
+              Route("/api/lime", lime, methods=["POST"]),
+              WebSocketRoute("/ws/playground", live(make_playground)), WebSocketRoute("/ws/convnet", live(ConvNetLive)),
+              Mount("/static", StaticFiles(directory=STATIC), name="static")]
+    app = Starlette(routes=routes, exception_handlers={BadInput: bad_input, ValueError: refused_by_minidl,
+                                                        HTTPException: http_error})
+    app.state.explainer = DigitExplainer()
+    app.state.explainer.warm_up()
+    app.state.slots = TrainingSlots(max_sessions)
+    app.state.idle_seconds = idle_seconds
+    return app

@@ -1,0 +1,151 @@
+// The Draw page: a pad for mouse, touch and pen; after each stroke the server prepares the
+// drawing like MNIST, classifies it and explains one class four ways.
+import { forAgainst, grey, heat, paintMap, postJson, setStatus } from "/static/common.js";
+
+const pad = document.getElementById("pad");
+const ink = pad.getContext("2d");
+const SENT_SIDE = 140; // the drawing is sent at half size: enough for a 20-pixel box
+let lastInput = null;  // the 28×28 input the server prepared
+let chosenClass = null; // null: explain the top class
+let shownClass = null;  // the class the maps on the page explain
+let drawing = false;
+
+function clearPad() {
+  ink.fillStyle = "#000";
+  ink.fillRect(0, 0, pad.width, pad.height);
+  lastInput = null;
+  chosenClass = null;
+  const bars = document.getElementById("bars");
+  bars.replaceChildren();
+  delete bars.dataset.top;
+  delete bars.dataset.target;
+  delete document.getElementById("lime").dataset.target;
+  document.getElementById("why").textContent = "Why? Draw a digit first.";
+  for (const id of ["input", "saliency", "gradcam", "gradcam_plus_plus", "lime"]) {
+    const canvas = document.getElementById(id);
+    canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+  }
+  setStatus("");
+}
+
+function position(event) {
+  const box = pad.getBoundingClientRect();
+  return [(event.clientX - box.left) * (pad.width / box.width), (event.clientY - box.top) * (pad.height / box.height)];
+}
+
+function startStroke(event) {
+  drawing = true;
+  pad.setPointerCapture(event.pointerId);
+  ink.strokeStyle = "#fff";
+  ink.lineWidth = 18;
+  ink.lineCap = ink.lineJoin = "round";
+  ink.beginPath();
+  ink.moveTo(...position(event));
+  ink.lineTo(...position(event));
+  ink.stroke();
+}
+
+function continueStroke(event) {
+  if (!drawing) return;
+  ink.lineTo(...position(event));
+  ink.stroke();
+}
+
+function endStroke() {
+  if (!drawing) return;
+  drawing = false;
+  chosenClass = null;
+  predict();
+}
+
+// The drawing as rows of ink in [0, 1] at SENT_SIDE × SENT_SIDE (the browser averages pixels).
+function drawingRows() {
+  const small = new OffscreenCanvas(SENT_SIDE, SENT_SIDE);
+  const context = small.getContext("2d");
+  context.imageSmoothingQuality = "high";
+  context.drawImage(pad, 0, 0, SENT_SIDE, SENT_SIDE);
+  const red = context.getImageData(0, 0, SENT_SIDE, SENT_SIDE).data.filter((_, i) => i % 4 === 0);
+  const rows = [];
+  for (let r = 0; r < SENT_SIDE; r++) rows.push(Array.from(red.slice(r * SENT_SIDE, (r + 1) * SENT_SIDE), (v) => v / 255));
+  return rows;
+}
+
+async function predict() {
+  const body = lastInput && chosenClass !== null ? { image: lastInput, target: chosenClass } : { drawing: drawingRows() };
+  try {
+    const result = await postJson("/api/predict", body);
+    lastInput = result.input;
+    shownClass = result.target;
+    showPrediction(result);
+    await explainWithLime(result.target);
+  } catch (error) {
+    setStatus(error.message, "error");
+  }
+}
+
+function showPrediction(result) {
+  setStatus("");
+  paintMap(document.getElementById("input"), result.input.flat(), 28, 28, grey);
+  showBars(result.probabilities, result.top, result.target);
+  const p = (100 * result.probabilities[result.target]).toFixed(1);
+  document.getElementById("why").textContent =
+    `Why "${result.target}"? (p = ${p}%${result.target === result.top ? ", the top class" : ""})`;
+  for (const [name, values] of Object.entries(result.maps)) {
+    overlay(document.getElementById(name), values.flat(), heat);
+    document.getElementById(`${name}-ms`).textContent = "";
+  }
+  document.getElementById("saliency-ms").textContent = `(all three maps: ${result.milliseconds} ms)`;
+}
+
+function showBars(probabilities, top, target) {
+  const rows = probabilities.flatMap((p, digit) => {
+    const button = document.createElement("button");
+    button.textContent = digit;
+    button.className = digit === target ? "chosen" : "";
+    button.title = `explain class ${digit}`;
+    button.dataset.digit = digit;
+    button.onclick = () => { chosenClass = digit; predict(); };
+    const bar = document.createElement("div");
+    bar.className = digit === top ? "bar top" : "bar";
+    bar.style.width = `${Math.max(1, 100 * p)}%`;
+    const value = document.createElement("span");
+    value.textContent = `${(100 * p).toFixed(1)}%`;
+    return [button, bar, value];
+  });
+  const bars = document.getElementById("bars");
+  bars.replaceChildren(...rows);
+  Object.assign(bars.dataset, { top, target }); // what the page shows, for scripts and tests
+}
+
+// The 28×28 input in grey with a map painted over it.
+function overlay(canvas, values, colour) {
+  paintMap(canvas, lastInput.flat(), 28, 28, grey);
+  const layer = new OffscreenCanvas(canvas.width, canvas.height);
+  paintMap(layer, values, 28, 28, colour, true);
+  canvas.getContext("2d").drawImage(layer, 0, 0);
+}
+
+async function explainWithLime(target) {
+  const cellSize = Number(document.getElementById("cell-size").value);
+  const samples = Number(document.getElementById("samples").value);
+  const result = await postJson("/api/lime", { image: lastInput, target, cell_size: cellSize, num_samples: samples });
+  const weights = result.weights.flat();
+  const largest = Math.max(...weights.map(Math.abs)) || 1;
+  overlay(document.getElementById("lime"), weights.map((w) => w / largest), forAgainst);
+  document.getElementById("lime-ms").textContent = `(${result.milliseconds} ms)`;
+  document.getElementById("lime").dataset.target = result.target;
+  document.getElementById("lime-note").textContent =
+    `LIME: ${result.num_samples} perturbed images (cells set to black), weighted linear fit R² = ` +
+    `${result.score.toFixed(2)}; colours scaled to the largest |coefficient| = ${largest.toPrecision(2)}.`;
+}
+
+pad.addEventListener("pointerdown", startStroke);
+pad.addEventListener("pointermove", continueStroke);
+pad.addEventListener("pointerup", endStroke);
+pad.addEventListener("pointercancel", endStroke);
+document.getElementById("clear").onclick = clearPad;
+for (const id of ["cell-size", "samples"]) {
+  document.getElementById(id).onchange = () => lastInput && explainWithLime(shownClass).catch(
+    (error) => setStatus(error.message, "error"));
+}
+clearPad();

@@ -1,0 +1,396 @@
+"""The studio without a browser: the MNIST-style preparation of drawings, the shipped weights, the
+playground's model, every route of the ASGI app (Starlette's TestClient) and every bad input the
+issue lists — malformed JSON, wrong shapes, NaN and inf, oversized bodies, unknown routes, path
+traversal, too many sessions, clients that vanish — each answered with a 4xx or a close message."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+if not os.environ.get("CI"):  # under CI a missing dependency is an error, not a skip
+    pytest.importorskip("starlette", reason="the studio extra is not installed: pip install -e '.[studio]'")
+    pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx: pip install -e '.[dev]'")
+
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from minidl.datasets import load_mnist, make_blobs
+from minidl.inference import predict
+from minidl.metrics import accuracy
+from minidl.studio.__main__ import bind, is_loopback
+from minidl.studio.app import MAX_BODY_BYTES, create_app
+from minidl.studio.playground import STEPS_PER_FRAME, Playground, PlaygroundSettings
+from minidl.studio.preprocess import area_resample_matrix, mnist_like
+from minidl.studio.weights import load_trained_lenet
+
+pytestmark = pytest.mark.studio
+
+
+def vertical_stroke(height: int = 280, width: int = 280) -> np.ndarray:
+    drawing = np.zeros((height, width))
+    drawing[height // 6:5 * height // 6, width // 2 - 8:width // 2 + 8] = 1.0
+    return drawing
+
+
+def ring(size: int = 280) -> np.ndarray:
+    rows, columns = np.mgrid[0:size, 0:size]
+    radius = np.hypot((rows - size / 2) / 1.25, columns - size / 2)
+    return ((radius > size * 0.22) & (radius < size * 0.28)).astype(np.float64)
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(create_app(max_sessions=2, idle_seconds=30)) as test_client:
+        yield test_client
+
+
+# --- preparing a drawing like MNIST ---------------------------------------------------------------
+
+def test_area_resampling_averages_whole_and_partial_pixels():
+    weights = area_resample_matrix(5, 2)  # each output pixel covers 2.5 input pixels
+    np.testing.assert_allclose(weights, [[0.4, 0.4, 0.2, 0, 0], [0, 0, 0.2, 0.4, 0.4]])
+    np.testing.assert_allclose(area_resample_matrix(7, 20).sum(axis=1), 1.0)
+
+
+def test_mnist_like_scales_the_box_to_20_pixels_keeping_aspect_and_centres_the_mass():
+    drawing = np.zeros((300, 300))
+    drawing[10:110, 200:250] = 1.0  # a 100×50 block in a corner
+    image = mnist_like(drawing)
+    rows, columns = np.nonzero(image > 0.5)
+    assert (rows.max() - rows.min() + 1, columns.max() - columns.min() + 1) == (20, 10)
+    mass_rows, mass_columns = np.nonzero(image)
+    centre = (np.average(mass_rows, weights=image[image > 0]), np.average(mass_columns, weights=image[image > 0]))
+    np.testing.assert_allclose(centre, (13.5, 13.5), atol=0.5)
+    assert image.dtype == np.float32 and image.max() == 1.0
+
+
+def test_mnist_like_refuses_an_empty_drawing():
+    with pytest.raises(ValueError, match="empty"):
+        mnist_like(np.zeros((100, 100)))
+
+
+# --- the shipped model and the playground ---------------------------------------------------------
+
+def test_shipped_lenet_classifies_the_held_out_digits():
+    images, labels = load_mnist("test")
+    assert accuracy(predict(load_trained_lenet(), images), labels) >= 0.97
+
+
+def test_make_blobs_puts_the_two_classes_around_opposite_centres():
+    points, labels = make_blobs(400, noise=0.1, distance=1.0, seed=3)
+    np.testing.assert_allclose(points[labels == 1].mean(axis=0), [0.7071, 0.7071], atol=0.03)
+    np.testing.assert_allclose(points[labels == 0].mean(axis=0), [-0.7071, -0.7071], atol=0.03)
+    with pytest.raises(ValueError, match="distance"):
+        make_blobs(distance=0.0)
+
+
+@pytest.mark.parametrize("activation", ["step", "sign"])
+def test_step_and_sign_pass_no_gradient_to_the_first_layer(activation):
+    playground = Playground(PlaygroundSettings(dataset="xor", activation=activation))
+    first = playground.model[0].weight.data.copy()
+    frame = playground.advance(20)
+    assert frame["first_layer_gradient"] == 0.0
+    np.testing.assert_array_equal(playground.model[0].weight.data, first)
+
+
+def test_tanh_network_learns_xor():
+    playground = Playground(PlaygroundSettings(dataset="xor", activation="tanh", hidden=[4], learning_rate=0.3))
+    start = playground.frame()["train_loss"]
+    frame = playground.advance(400)
+    assert frame["first_layer_gradient"] > 0 and frame["train_loss"] < 0.5 * start
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"dataset": "moons"}, "dataset must be one of"), ({"activation": "gelu"}, "activation must be one of"),
+    ({"hidden": [4, 9]}, "hidden width"), ({"hidden": "4,4"}, "hidden must be a list"),
+    ({"learning_rate": float("nan")}, "learning_rate"), ({"batch_size": 2.5}, "batch_size"),
+    ({"noise": True}, "noise"), ({"colour": 1}, "unknown setting"), (["circles"], "JSON object")])
+def test_playground_settings_are_checked(settings, message):
+    with pytest.raises(ValueError, match=message):
+        PlaygroundSettings.from_json(settings)
+
+
+# --- pages and static files -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("path, kind", [("/draw", "text/html"), ("/playground", "text/html"),
+                                        ("/convnet", "text/html"), ("/static/style.css", "text/css"),
+                                        ("/static/common.js", "javascript"), ("/static/draw.js", "javascript"),
+                                        ("/static/playground.js", "javascript"), ("/static/convnet.js", "javascript")])
+def test_pages_and_their_files_are_served(client, path, kind):
+    response = client.get(path)
+    assert response.status_code == 200 and kind in response.headers["content-type"]
+
+
+def test_pages_load_nothing_from_other_machines(client):
+    for page in ("/draw", "/playground", "/convnet"):
+        html = client.get(page).text
+        assert "http://" not in html and "https://" not in html and "//cdn" not in html
+
+
+def test_home_redirects_to_the_draw_page(client):
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code in (302, 307) and response.headers["location"] == "/draw"
+
+
+@pytest.mark.parametrize("path", ["/static/../app.py", "/static/%2e%2e/app.py", "/static/..%2fapp.py",
+                                  "/static/%2e%2e%2f%2e%2e%2fdatasets/mnist.py", "/static//etc/passwd",
+                                  "/static/../../../../etc/passwd", "/static/data/lenet5_mnist.npz",
+                                  "/../minidl/studio/app.py"])
+def test_no_file_outside_the_static_folder_can_be_read(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "import" not in response.text and "root:" not in response.text
+
+
+def test_unknown_routes_and_methods_get_json_errors(client):
+    missing = client.get("/api/nothing")
+    assert missing.status_code == 404 and "/api/nothing" in missing.json()["error"]
+    wrong_method = client.get("/api/predict")
+    assert wrong_method.status_code == 405 and "error" in wrong_method.json()
+
+
+def test_info_lists_what_the_pages_offer(client):
+    info = client.get("/api/info").json()
+    assert info["activations"] == ["step", "sign", "identity", "piecewise_linear", "sigmoid", "tanh", "relu",
+                                   "softplus"]
+    assert info["datasets"] == ["xor", "circles", "spirals", "blobs"]
+    assert info["sessions"] == {"capacity": 2, "active": 0, "waiting": 0}
+
+
+# --- predictions and explanations -----------------------------------------------------------------
+
+def test_a_drawn_vertical_stroke_is_a_one_with_three_maps(client):
+    response = client.post("/api/predict", json={"drawing": vertical_stroke().tolist()})
+    assert response.status_code == 200
+    result = response.json()
+    np.testing.assert_allclose(result["input"], mnist_like(vertical_stroke()), atol=1e-3)
+    assert result["top"] == result["target"] == 1
+    assert abs(sum(result["probabilities"]) - 1) < 1e-3
+    for name in ("saliency", "gradcam", "gradcam_plus_plus"):
+        values = np.array(result["maps"][name])
+        assert values.shape == (28, 28) and values.min() >= 0 and 0.5 < values.max() <= 1.0
+
+
+def test_a_drawn_ring_is_a_zero(client):
+    assert client.post("/api/predict", json={"drawing": ring().tolist()}).json()["top"] == 0
+
+
+def test_another_target_gives_other_maps(client):
+    image = mnist_like(vertical_stroke()).tolist()
+    top = client.post("/api/predict", json={"image": image}).json()
+    assert client.post("/api/predict", json={"image": image, "target": None}).json()["target"] == top["top"]
+    other = client.post("/api/predict", json={"image": image, "target": 7}).json()
+    assert other["target"] == 7 and other["top"] == 1
+    for name in top["maps"]:
+        assert not np.allclose(top["maps"][name], other["maps"][name]), name
+
+
+def test_lime_explains_the_chosen_class_with_the_chosen_cells(client):
+    image = mnist_like(vertical_stroke()).tolist()
+    result = client.post("/api/lime", json={"image": image, "target": 1, "cell_size": 7, "num_samples": 100}).json()
+    weights = np.array(result["weights"])
+    assert weights.shape == (28, 28) and result["target"] == 1 and result["num_samples"] == 100
+    assert len(np.unique(weights)) <= 16  # 4×4 cells of 7×7 pixels
+    assert weights[14, 14] > 0  # the cell holding the stroke speaks for "1"
+
+
+def post_raw(client, path: str, body: bytes):
+    return client.post(path, content=body, headers={"content-type": "application/json"})
+
+
+BAD_BODIES = [
+    (b"{", "not valid JSON"), (b"\xff\xfe", "not valid JSON"), (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    (b'{"image": ' + b"[" * 900 + b"]" * 900 + b"}", "rows of one length"), (b"[1, 2]", "JSON object"), (b"{}", "either"),
+    (json.dumps({"image": [[0.5] * 28] * 28, "drawing": [[0.5] * 28] * 28}).encode(), "either"),
+    (json.dumps({"image": [[0.5] * 27] * 28}).encode(), "28×28"),
+    (json.dumps({"image": [[0.5] * 28] * 27 + [[0.5] * 3]}).encode(), "rows of one length"),
+    (json.dumps({"image": [["a"] * 28] * 28}).encode(), "numbers"),
+    (json.dumps({"image": "zeros"}).encode(), "list of rows"),
+    (b'{"image": [' + b",".join([b"[" + b",".join([b"NaN"] * 28) + b"]"] * 28) + b"]}", "NaN or infinite"),
+    (b'{"image": [' + b",".join([b"[" + b",".join([b"1e999"] * 28) + b"]"] * 28) + b"]}", "NaN or infinite"),
+    (json.dumps({"image": [[2.0] * 28] * 28}).encode(), "in \\[0, 1\\]"),
+    (json.dumps({"image": [[-0.5] * 28] * 28}).encode(), "in \\[0, 1\\]"),
+    (json.dumps({"image": [[0.0] * 28] * 28}).encode(), "blank"),
+    (json.dumps({"drawing": [[0.0] * 100] * 100}).encode(), "empty"),
+    (json.dumps({"drawing": [[1.0] * 10] * 10}).encode(), "sides 28..560"),
+    (json.dumps({"drawing": [[1.0] * 600] * 30}).encode(), "sides 28..560"),
+    (json.dumps({"image": [[0.5] * 28] * 28, "target": 10}).encode(), "target"),
+    (json.dumps({"image": [[0.5] * 28] * 28, "target": True}).encode(), "target"),
+    (json.dumps({"image": [[0.5] * 28] * 28, "target": "3"}).encode(), "target"),
+]
+
+
+@pytest.mark.parametrize("body, message", BAD_BODIES)
+def test_bad_predict_requests_get_a_400_that_says_why(client, body, message):
+    response = post_raw(client, "/api/predict", body)
+    assert response.status_code == 400
+    assert re.search(message, response.json()["error"]), response.json()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(height=st.integers(28, 64), width=st.integers(28, 64), ink=st.floats(0.0, 1.0), fraction=st.floats(0.0, 0.2),
+       seed=st.integers(0, 1000))
+def test_any_drawing_gets_an_answer_or_a_400_never_a_server_error(client, height, width, ink, fraction, seed):
+    drawing = np.where(np.random.default_rng(seed).random((height, width)) < fraction, ink, 0.0)
+    response = client.post("/api/predict", json={"drawing": drawing.tolist()})
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 200:
+        assert abs(sum(response.json()["probabilities"]) - 1) < 1e-3
+    else:
+        assert "empty" in response.json()["error"]
+
+
+@pytest.mark.parametrize("extra, message", [({"cell_size": 5}, "cell_size"), ({"cell_size": True}, "cell_size"),
+                                            ({"cell_size": 4.0}, "cell_size"), ({"image": [[0.0] * 28] * 28}, "blank"),
+                                            ({"num_samples": 5}, "num_samples"), ({"num_samples": 10 ** 6}, "num_samples"),
+                                            ({"seed": -1}, "seed"), ({"target": -1}, "target")])
+def test_bad_lime_requests_get_a_400(client, extra, message):
+    response = client.post("/api/lime", json={"image": [[0.5] * 28] * 28} | extra)
+    assert response.status_code == 400 and message in response.json()["error"]
+    assert client.post("/api/lime", json={}).status_code == 400
+
+
+def test_oversized_bodies_are_refused_with_413(client):
+    big = b'{"image": "' + b"x" * (MAX_BODY_BYTES + 10) + b'"}'
+    assert post_raw(client, "/api/predict", big).status_code == 413
+
+    def chunks():  # no Content-Length: the limit is enforced while reading
+        for _ in range(MAX_BODY_BYTES // 100_000 + 2):
+            yield b" " * 100_000
+
+    response = client.post("/api/predict", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "over" in response.json()["error"]
+    assert client.get("/api/info").status_code == 200  # the server lives on
+
+
+# --- live training over WebSockets ----------------------------------------------------------------
+
+def receive_until(websocket, kind: str, limit: int = 50) -> dict:
+    for _ in range(limit):
+        message = websocket.receive_json()
+        if message["type"] == kind:
+            return message
+    raise AssertionError(f"no {kind!r} message in {limit}")
+
+
+def test_playground_session_plays_steps_and_answers_bad_messages(client):
+    with client.websocket_connect("/ws/playground") as websocket:
+        assert websocket.receive_json()["type"] == "ready"
+        data = websocket.receive_json()
+        assert data["type"] == "data" and len(data["train"]) + len(data["test"]) == 300
+        assert receive_until(websocket, "frame")["steps"] == 0
+        websocket.send_text("not json")
+        assert "bad message" in receive_until(websocket, "error")["message"]
+        websocket.send_bytes(b"\x00\x01")
+        assert "binary" in receive_until(websocket, "error")["message"]
+        websocket.send_text('["play"]')
+        assert "JSON object" in receive_until(websocket, "error")["message"]
+        websocket.send_text("[" * 5000 + "]" * 5000)
+        assert "bad message" in receive_until(websocket, "error")["message"]
+        websocket.send_json({"type": "dance"})
+        assert "unknown message type" in receive_until(websocket, "error")["message"]
+        websocket.send_json({"type": "settings", "settings": {"activation": "gelu"}})
+        assert "settings not applied" in receive_until(websocket, "error")["message"]
+        websocket.send_json({"type": "settings", "settings": {"dataset": "spirals", "hidden": [8, 8]}})
+        assert len(receive_until(websocket, "frame")["neurons"]) == 2
+        websocket.send_json({"type": "step"})
+        assert receive_until(websocket, "frame")["steps"] == STEPS_PER_FRAME
+        websocket.send_json({"type": "play"})
+        steps = [receive_until(websocket, "frame")["steps"] for _ in range(3)]
+        assert steps == sorted(steps) and steps[-1] > STEPS_PER_FRAME
+        websocket.send_json({"type": "pause"})
+
+
+def test_convnet_session_trains_and_sends_its_pictures(client):
+    with client.websocket_connect("/ws/convnet") as websocket:
+        receive_until(websocket, "ready")
+        assert receive_until(websocket, "frame")["steps"] == 0
+        websocket.send_json({"type": "step"})
+        frame = receive_until(websocket, "frame")
+        assert frame["steps"] == 3 and len(frame["points"]) == 3
+        assert len(frame["filters"]) == 6 and len(frame["conv1"]) == 6 and len(frame["conv2"]) == 16
+        websocket.send_json({"type": "settings", "settings": {"learning_rate": 5}})
+        assert "learning_rate" in receive_until(websocket, "error")["message"]
+        websocket.send_json({"type": "settings", "settings": {"example": 200}})
+        assert "example" in receive_until(websocket, "error")["message"]
+        websocket.send_json({"type": "settings", "settings": {"example": 7}})
+        frame = receive_until(websocket, "frame")
+        assert frame["steps"] == 0 and frame["label"] == int(load_mnist("test")[1][7])
+
+
+def test_an_oversized_message_closes_the_stream_with_a_reason(client):
+    with client.websocket_connect("/ws/playground") as websocket:
+        receive_until(websocket, "frame")
+        websocket.send_text("x" * 20_000)
+        assert "limit" in receive_until(websocket, "closed")["reason"]
+        with pytest.raises(WebSocketDisconnect) as closed:
+            websocket.receive_json()
+        assert closed.value.code == 1009
+    assert client.get("/api/info").json()["sessions"]["active"] == 0
+
+
+def test_sessions_beyond_capacity_wait_with_a_busy_message_and_get_the_freed_slot():
+    with TestClient(create_app(max_sessions=1, idle_seconds=30)) as client:
+        with client.websocket_connect("/ws/playground") as first:
+            receive_until(first, "frame")
+            first.send_json({"type": "play"})  # then vanish mid-stream
+            receive_until(first, "frame")
+            with client.websocket_connect("/ws/playground") as second:
+                busy = second.receive_json()
+                assert busy["type"] == "busy" and busy["waiting"] == 1 and "busy" in busy["message"]
+                assert client.get("/api/predict").status_code == 405  # the API still answers
+                assert client.post("/api/predict", json={"image": mnist_like(vertical_stroke()).tolist()}).json()["top"] == 1
+                first.close()
+                assert receive_until(second, "ready")["active"] == 1
+
+
+def test_an_idle_session_is_closed_and_its_slot_freed():
+    with TestClient(create_app(max_sessions=1, idle_seconds=0.5)) as client:
+        with client.websocket_connect("/ws/playground") as websocket:
+            assert "idle" in receive_until(websocket, "closed")["reason"]
+        assert client.get("/api/info").json()["sessions"] == {"capacity": 1, "active": 0, "waiting": 0}
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+def test_a_taken_port_falls_back_to_a_free_one():
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = taken.getsockname()[1]
+    sock, moved = bind("127.0.0.1", port)
+    try:
+        assert moved and sock.getsockname()[1] != port
+    finally:
+        sock.close()
+        taken.close()
+
+
+def test_only_loopback_hosts_count_as_private():
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+
+
+def test_without_the_web_dependencies_the_command_says_how_to_install_them():
+    blocked = "import sys; sys.modules['uvicorn'] = None; from minidl.studio.__main__ import main; sys.exit(main([]))"
+    done = subprocess.run([sys.executable, "-c", blocked], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1 and "pip install 'minidl[studio]'" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_value_error_from_minidl_itself_is_a_400_with_its_message(client, monkeypatch):
+    def refuse(*args):
+        raise ValueError("explain: segments must be labelled 0..K-1")
+
+    monkeypatch.setattr(client.app.state.explainer, "explain_lime", refuse)
+    response = client.post("/api/lime", json={"image": mnist_like(vertical_stroke()).tolist()})
+    assert response.status_code == 400 and response.json() == {"error": "explain: segments must be labelled 0..K-1"}

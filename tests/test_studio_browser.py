@@ -1,0 +1,177 @@
+"""The studio's three pages in headless Chromium (Playwright, sync API) against a real uvicorn
+server on a free 127.0.0.1 port: drawing a 1 and a 0, the four explanations following a clicked
+class, the playground learning, the ConvNet page training.
+
+Chromium comes from the system (`apt-get install chromium`), launched by path. Under CI (env CI
+set) a missing browser fails the tests; elsewhere they are skipped with the reason. With
+MINIDL_SCREENSHOTS=<folder> the tests save the README's screenshots there.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+if not os.environ.get("CI"):  # under CI a missing dependency is an error, not a skip
+    pytest.importorskip("starlette", reason="the studio extra is not installed: pip install -e '.[studio]'")
+    pytest.importorskip("uvicorn", reason="the studio extra is not installed: pip install -e '.[studio]'")
+
+import uvicorn
+
+from minidl.studio.app import create_app
+
+pytestmark = pytest.mark.studio
+
+CHROMIUM = os.environ.get("MINIDL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOTS = os.environ.get("MINIDL_SCREENSHOTS")
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (under CI the browser tests must run: install chromium and playwright)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    """A uvicorn server in a thread, on a free port, stopped cleanly after the module."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    config = uvicorn.Config(create_app(max_sessions=2, idle_seconds=60), log_level="warning",
+                            timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the studio server did not start within 15 s"
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    thread.join(10)
+    sock.close()
+    assert not thread.is_alive(), "the studio server did not shut down"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright is not installed (pip install -e '.[dev]')")
+    if not Path(CHROMIUM).is_file():
+        _missing(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set MINIDL_CHROMIUM)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def save_screenshot(page, name: str) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+
+
+def stroke(page, points: list[tuple[float, float]]) -> None:
+    """Drag the mouse through points given in the pad's 280×280 coordinates."""
+    box = page.locator("#pad").bounding_box()
+    page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
+    page.mouse.up()
+
+
+def drawn_top_class(page) -> int:
+    page.wait_for_selector("#bars[data-top]", timeout=10_000)
+    page.wait_for_selector("#lime[data-target]", timeout=10_000)
+    return int(page.get_attribute("#bars", "data-top"))
+
+
+def canvas_pixels(page, selector: str) -> str:
+    return page.eval_on_selector(selector, "canvas => canvas.toDataURL()")
+
+
+OVERLAYS = ["#saliency", "#gradcam", "#gradcam_plus_plus", "#lime"]
+
+
+def test_draw_a_one_a_zero_and_explanations_that_follow_the_clicked_class(server_url, page):
+    import math
+    page.goto(f"{server_url}/draw")
+    stroke(page, [(140, 50 + 9 * i) for i in range(21)])
+    assert drawn_top_class(page) == 1
+
+    blank = page.evaluate("() => { const c = document.createElement('canvas'); c.width = c.height = 140; "
+                          "return c.toDataURL(); }")
+    before = {name: canvas_pixels(page, name) for name in OVERLAYS}
+    assert all(image != blank for image in before.values()), "an explanation overlay stayed empty"
+
+    page.click("#bars button[data-digit='7']")
+    page.wait_for_selector("#lime[data-target='7']", timeout=10_000)
+    assert page.get_attribute("#bars", "data-target") == "7"
+    assert "7" in page.text_content("#why")
+    after = {name: canvas_pixels(page, name) for name in OVERLAYS}
+    unchanged = [name for name in OVERLAYS if after[name] == before[name]]
+    assert not unchanged, f"overlays that did not change for class 7: {unchanged}"
+
+    page.click("#clear")
+    circle = [(140 + 75 * math.sin(2 * math.pi * i / 40), 140 - 95 * math.cos(2 * math.pi * i / 40))
+              for i in range(42)]
+    stroke(page, circle)
+    assert drawn_top_class(page) == 0
+    save_screenshot(page, "draw")
+
+
+def test_playground_play_lowers_the_loss_and_moves_the_boundary(server_url, page):
+    page.goto(f"{server_url}/playground")
+    page.wait_for_selector("#stats[data-steps]", timeout=10_000)
+    page.select_option("select[name=dataset]", "xor")
+    page.wait_for_function("document.querySelector('#stats').dataset.steps === '0'", timeout=10_000)
+    first_loss = float(page.get_attribute("#stats", "data-train-loss"))
+    first_boundary = canvas_pixels(page, "#boundary")
+    frames_before = int(page.get_attribute("#stats", "data-frames"))
+    page.click("#play")
+    started = time.monotonic()
+    page.wait_for_function("Number(document.querySelector('#stats').dataset.steps) >= 400", timeout=30_000)
+    elapsed = time.monotonic() - started
+    frames = int(page.get_attribute("#stats", "data-frames")) - frames_before
+    page.click("#play")  # pause
+    print(f"\nplayground: {frames} frames in {elapsed:.1f} s = {frames / elapsed:.1f} frames/s (a loaded machine "
+          "slows this)")
+    last_loss = float(page.get_attribute("#stats", "data-train-loss"))
+    assert last_loss < 0.8 * first_loss, f"train loss went from {first_loss:.3f} to {last_loss:.3f}"
+    assert canvas_pixels(page, "#boundary") != first_boundary
+    save_screenshot(page, "playground")
+
+
+def test_convnet_page_trains_and_its_curve_moves(server_url, page):
+    page.goto(f"{server_url}/convnet")
+    page.wait_for_selector("#stats[data-steps]", timeout=15_000)
+    curve = canvas_pixels(page, "#loss")
+    page.click("#start")
+    page.wait_for_function("Number(document.querySelector('#stats').dataset.steps) >= 90", timeout=60_000)
+    page.click("#start")  # stop
+    assert int(page.get_attribute("#stats", "data-points")) >= 90
+    assert canvas_pixels(page, "#loss") != curve
+    assert "test accuracy" in page.text_content("#stats")
+    save_screenshot(page, "convnet")
