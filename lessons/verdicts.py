@@ -19,3 +19,52 @@ def classifier_verdict(accuracy: float, num_classes: int, good: float = 0.95) ->
     if accuracy >= 2 * chance:
         return f"it learned something ({accuracy:.1%} correct, chance is {chance:.0%}) but is far from reliable"
     return f"it is no better than guessing ({accuracy:.1%} correct, chance is {chance:.0%})"
+
+
+# --- The explanation lessons: blackbox, saliency_maps, gradcam, lime, evaluating_explanations ---
+
+CONCENTRATION = 1.5  # heat share / area share from which a map singles an object out (its inverse: avoids it)
+
+
+def heat_location(share: float, area: float, factor: float = CONCENTRATION) -> str:
+    """"object" when the object's share of the heat is at least `factor` times its share of the
+    image area, "background" when it is at most 1 / factor times it, else "spread"."""
+    if not 0 < area < 1:
+        raise ValueError(f"heat_location: the object's area share must lie in (0, 1), got {area}")
+    ratio = share / area
+    return "object" if ratio >= factor else "background" if ratio <= 1 / factor else "spread"
+
+
+def heat_place(share: float, area: float, thing: str = "the animal", factor: float = CONCENTRATION) -> str:
+    """heat_location in three words, for a title: "on the animal", "on the background", "spread over the image"."""
+    return {"object": f"on {thing}", "background": "on the background",
+            "spread": "spread over the image"}[heat_location(share, area, factor)]
+
+
+def heat_location_verdict(share: float, area: float, thing: str = "the animal",
+                          factor: float = CONCENTRATION) -> str:
+    """Where a map's heat lies, in words, from the share of its mass on `thing` and `thing`'s share
+    of the image; completes "the heat ...". A map spread evenly gives share ≈ area."""
+    where = heat_location(share, area, factor)
+    numbers = f"{share:.0%} of the heat falls on {thing} ({area:.0%} of the image)"
+    if where == "object":
+        return f"concentrates on {thing}: {numbers}"
+    if where == "background":
+        return f"lies away from {thing}, on the background: {numbers}"
+    return f"is spread over the whole image without singling out {thing}: {numbers}"
+
+
+def shortcut_verdict(same_accuracy: float, swapped_accuracy: float, good: float = 0.9) -> str:
+    """What two test accuracies of a two-class model say about a shortcut, on images made like the
+    training ones (same_accuracy) and on images whose backgrounds are swapped; completes "the model
+    ...". Chance is 50 %; far below it, the model names the background instead of the animal."""
+    numbers = f"{same_accuracy:.0%} correct with the training set's backgrounds, {swapped_accuracy:.0%} with them swapped"
+    if same_accuracy < good:
+        return f"has not learned the task, not even with the training set's backgrounds ({numbers})"
+    if swapped_accuracy <= 1 - good:
+        return f"learned the shortcut: {numbers}; it names the background, not the animal"
+    if swapped_accuracy <= 0.5:
+        return f"learned the shortcut: {numbers}, no better than a coin toss"
+    if swapped_accuracy >= good:
+        return f"does not depend on the background: {numbers}"
+    return f"depends partly on the background: {numbers}"

@@ -14,3 +14,66 @@ pytestmark = pytest.mark.lessons
 ])
 def test_classifier_verdict(accuracy, words):
     assert words in classifier_verdict(accuracy, num_classes=10)
+
+
+# --- The explanation lessons: blackbox, saliency_maps, gradcam, lime, evaluating_explanations ---
+
+import numpy as np
+
+from lessons.heat import cam_heat, on_one_scale, share_inside
+from lessons.verdicts import heat_location, heat_location_verdict, heat_place, shortcut_verdict
+
+
+@pytest.mark.parametrize("share, area, where", [
+    (0.47, 0.09, "object"), (0.136, 0.09, "object"), (0.134, 0.09, "spread"),
+    (0.08, 0.09, "spread"), (0.061, 0.09, "spread"), (0.059, 0.09, "background"), (0.0, 0.09, "background"),
+])
+def test_heat_location_on_both_sides_of_each_threshold(share, area, where):
+    assert heat_location(share, area) == where
+
+
+def test_heat_location_verdict_words_follow_the_location():
+    assert heat_location_verdict(0.47, 0.09) == "concentrates on the animal: 47% of the heat falls on the animal (9% of the image)"
+    assert "spread over the whole image" in heat_location_verdict(0.08, 0.09)
+    assert "lies away from the strokes, on the background: 3% of the heat falls on the strokes (9%" in heat_location_verdict(
+        0.03, 0.09, thing="the strokes")
+    assert heat_place(0.47, 0.09) == "on the animal" and heat_place(0.03, 0.09) == "on the background"
+    with pytest.raises(ValueError, match="area share"):
+        heat_location(0.5, 0.0)
+
+
+@pytest.mark.parametrize("same, swapped, words", [
+    (0.89, 0.5, "has not learned the task"),
+    (1.0, 0.0, "learned the shortcut: 100% correct with the training set's backgrounds, 0% with them swapped; it names"),
+    (1.0, 0.11, "no better than a coin toss"),
+    (1.0, 0.5, "no better than a coin toss"),
+    (0.98, 0.51, "depends partly on the background"),
+    (0.98, 0.89, "depends partly on the background"),
+    (0.98, 0.93, "does not depend on the background"),
+])
+def test_shortcut_verdict(same, swapped, words):
+    assert words in shortcut_verdict(same, swapped)
+
+
+def test_share_inside_measures_mass_on_the_mask_against_its_area():
+    masks = np.zeros((2, 4, 4), dtype=bool)
+    masks[:, :2, :2] = True                               # a quarter of the image
+    heat = np.ones((2, 4, 4))
+    heat[1, :2, :2] = 3.0                                 # 12 of 24 units inside
+    shares, areas = share_inside(heat, masks)
+    np.testing.assert_allclose(shares, [0.25, 0.5])
+    np.testing.assert_allclose(areas, [0.25, 0.25])
+    assert share_inside(np.zeros((1, 4, 4)), masks[:1])[0][0] == 0.0
+    with pytest.raises(ValueError, match=">= 0"):
+        share_inside(-heat, masks)
+    with pytest.raises(ValueError, match="one shape"):
+        share_inside(heat[0], masks)
+
+
+def test_one_scale_keeps_a_weak_map_weak():
+    raw = np.stack([np.full((2, 2), 0.1), np.full((2, 2), 0.4)])
+    heat = cam_heat(raw, 4, 4)
+    scaled, top = on_one_scale(heat)
+    assert heat.shape == (2, 4, 4) and top == pytest.approx(0.4)
+    np.testing.assert_allclose(scaled[0], 0.25)
+    np.testing.assert_allclose(scaled[1], 1.0)
