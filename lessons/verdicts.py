@@ -68,3 +68,16 @@ def shortcut_verdict(same_accuracy: float, swapped_accuracy: float, good: float 
     if swapped_accuracy >= good:
         return f"does not depend on the background: {numbers}"
     return f"depends partly on the background: {numbers}"
+
+
+def untrained_comparison(share: float, untrained_share: float, factor: float = CONCENTRATION) -> str:
+    """A trained model's share of heat on an object against an untrained network's (same
+    architecture, random weights): only a clear difference shows something the training put there.
+    Completes "the trained model's share is ..."."""
+    numbers = f"{share:.0%} against {untrained_share:.0%}"
+    if share >= factor * untrained_share:
+        return f"well above an untrained network's ({numbers}): the training put it there"
+    if share * factor <= untrained_share:
+        return f"well below an untrained network's ({numbers})"
+    return (f"about an untrained network's ({numbers}): random weights do as much, so this "
+            "number does not show what the model learned")

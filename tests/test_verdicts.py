@@ -21,7 +21,8 @@ def test_classifier_verdict(accuracy, words):
 import numpy as np
 
 from lessons.heat import cam_heat, on_one_scale, share_inside
-from lessons.verdicts import heat_location, heat_location_verdict, heat_place, shortcut_verdict
+from lessons.verdicts import (heat_location, heat_location_verdict, heat_place, shortcut_verdict,
+                              untrained_comparison)
 
 
 @pytest.mark.parametrize("share, area, where", [
@@ -77,3 +78,14 @@ def test_one_scale_keeps_a_weak_map_weak():
     assert heat.shape == (2, 4, 4) and top == pytest.approx(0.4)
     np.testing.assert_allclose(scaled[0], 0.25)
     np.testing.assert_allclose(scaled[1], 1.0)
+
+
+@pytest.mark.parametrize("share, untrained, words", [
+    (0.41, 0.27, "well above an untrained network's (41% against 27%): the training put it there"),
+    (0.40, 0.27, "about an untrained network's"),
+    (0.32, 0.27, "does not show what the model learned"),
+    (0.19, 0.27, "about an untrained network's"),
+    (0.17, 0.27, "well below"),
+])
+def test_untrained_comparison(share, untrained, words):
+    assert words in untrained_comparison(share, untrained)
