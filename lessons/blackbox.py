@@ -99,10 +99,10 @@ print(f"its probability for its own answer on the swapped images: {np.median(sur
 # Both explain the log-odds y_wolf − y_husky of the predicted class. For Grad-CAM (at the last
 # convolution, after its ReLU): with two classes the network may decide by lowering the other
 # class's score, and the log-odds carries that evidence too. For LIME: the paper explains the
-# class probability, but when a model is as sure as the probabilities above show (0.99999999 and
-# more), hiding a few superpixels moves the probability by less than 10⁻⁶ and a linear model of it
-# has nothing to fit; the log-odds log(p / (1 − p)) keeps those changes visible. LIME hides
-# superpixels with grey, so that hiding snow removes the snow.
+# class probability p, but when p sits as close to 1 as printed above, hiding superpixels either
+# leaves p where it is or flips it once enough are hidden, a step that a linear model follows badly;
+# the log-odds log(p / (1 − p)) changes with every hidden superpixel (the LIME lesson compares the
+# two fits). LIME hides superpixels with grey, so that hiding snow removes the snow.
 #
 # Where does the heat lie? Each map's share of its mass on the animal, against the animal's share
 # of the image: a map blind to what it shows would give about the area share. The Grad-CAM maps of

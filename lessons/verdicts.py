@@ -81,3 +81,18 @@ def untrained_comparison(share: float, untrained_share: float, factor: float = C
         return f"well below an untrained network's ({numbers})"
     return (f"about an untrained network's ({numbers}): random weights do as much, so this "
             "number does not show what the model learned")
+
+
+def stability_verdict(counts: list[int], agreements: list[float], settled: float = 0.9) -> str:
+    """How LIME's answer depends on its random samples: the mean correlation of its weights across
+    seeds (agreements) for growing numbers of samples (counts). It has settled when the seeds agree
+    at `settled` or more with the largest count. Completes "LIME's answer ..."."""
+    if len(counts) != len(agreements) or len(counts) < 2:
+        raise ValueError(f"stability_verdict: need two or more counts with one agreement each, got {counts}, {agreements}")
+    numbers = (f"seeds agree at {agreements[0]:.2f} with {counts[0]} samples and at {agreements[-1]:.2f} "
+               f"with {counts[-1]}")
+    if agreements[-1] >= settled:
+        return f"settles as the samples grow: {numbers}"
+    if agreements[-1] > agreements[0]:
+        return f"grows steadier with more samples but has not settled: {numbers}"
+    return f"does not settle with more samples: {numbers}"

@@ -22,7 +22,7 @@ import numpy as np
 
 from lessons.heat import cam_heat, on_one_scale, share_inside
 from lessons.verdicts import (heat_location, heat_location_verdict, heat_place, shortcut_verdict,
-                              untrained_comparison)
+                              stability_verdict, untrained_comparison)
 
 
 @pytest.mark.parametrize("share, area, where", [
@@ -89,3 +89,18 @@ def test_one_scale_keeps_a_weak_map_weak():
 ])
 def test_untrained_comparison(share, untrained, words):
     assert words in untrained_comparison(share, untrained)
+
+
+@pytest.mark.parametrize("agreements, words", [
+    ([0.39, 0.76, 0.95, 0.986], "settles as the samples grow: seeds agree at 0.39 with 50 samples and at 0.99 with 3000"),
+    ([0.39, 0.76, 0.95, 0.90], "settles"),
+    ([0.39, 0.76, 0.95, 0.89], "grows steadier with more samples but has not settled"),
+    ([0.39, 0.36, 0.30, 0.39], "does not settle"),
+])
+def test_stability_verdict(agreements, words):
+    assert stability_verdict([50, 200, 1000, 3000], agreements).startswith(words)
+
+
+def test_stability_verdict_needs_a_count_per_agreement():
+    with pytest.raises(ValueError, match="one agreement each"):
+        stability_verdict([50, 200], [0.5])
