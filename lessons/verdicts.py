@@ -7,6 +7,8 @@ both sides of the threshold (tests/test_verdicts.py).
 """
 from __future__ import annotations
 
+import numpy as np
+
 QUICK_RUN_NOTE = "this was a quick run, too short to train the model: run the lesson without --quick to see it work"
 
 
@@ -96,3 +98,48 @@ def stability_verdict(counts: list[int], agreements: list[float], settled: float
     if agreements[-1] > agreements[0]:
         return f"grows steadier with more samples but has not settled: {numbers}"
     return f"does not settle with more samples: {numbers}"
+
+
+def clearly_better(values, reference, lower_is_better: bool, z: float = 2.0) -> bool:
+    """Per-image scores of two rankings on the same images: is the mean improvement of `values` over
+    `reference` larger than z standard errors of the paired differences (so not the luck of a few
+    digits)? With fewer than two images nothing is clear."""
+    values, reference = np.asarray(values, dtype=np.float64), np.asarray(reference, dtype=np.float64)
+    gain = reference - values if lower_is_better else values - reference
+    if gain.size < 2:
+        return False
+    return bool(gain.mean() > z * gain.std(ddof=1) / np.sqrt(gain.size))
+
+
+def ranking_verdict(scores: dict[str, list[float]], lower_is_better: bool, baseline: str = "random") -> str:
+    """Which explanation wins a deletion (lower is better) or insertion (higher) test, from the
+    per-image AUCs of each method, and which ones beat the baseline clearly (clearly_better)."""
+    means = {name: float(np.mean(values)) for name, values in scores.items()}
+    order = sorted(means, key=means.get, reverse=not lower_is_better)
+    best, second = order[0], order[1]
+    if clearly_better(scores[best], scores[second], lower_is_better):
+        lead = f"{best} is best (mean AUC {means[best]:.3f}), clearly ahead of {second} ({means[second]:.3f})"
+    else:
+        lead = (f"{best} ({means[best]:.3f}) and {second} ({means[second]:.3f}) come first, too close to tell "
+                "apart over these digits")
+    methods = [name for name in scores if name != baseline]
+    winners = [name for name in methods if clearly_better(scores[name], scores[baseline], lower_is_better)]
+    others = [name for name in methods if name not in winners]
+    beaten = (f"clearly better than the {baseline} ranking: {', '.join(winners) or 'none'}"
+              + (f"; not clearly: {', '.join(others)}" if others else ""))
+    return f"{lead}; {beaten}"
+
+
+CHANGED_BELOW = 0.5  # Spearman correlation with the original map below which a map has changed
+
+
+def randomisation_verdict(correlations: list[float], low: float = CHANGED_BELOW) -> str:
+    """The cascading-randomisation check of one method: Spearman correlations of its maps with the
+    original ones as the layers are re-initialised from the top. It passes when, with every layer
+    re-initialised, the correlation has fallen below `low`. Completes "its maps ..."."""
+    final = correlations[-1]
+    if final < low:
+        return (f"change as the weights are destroyed (Spearman {final:.2f} with the original once every layer is "
+                "re-initialised): they depend on what the model learned")
+    return (f"stay close to the originals even with every layer re-initialised (Spearman {final:.2f}): they show "
+            "the image more than the model")

@@ -21,8 +21,9 @@ def test_classifier_verdict(accuracy, words):
 import numpy as np
 
 from lessons.heat import cam_heat, on_one_scale, share_inside
-from lessons.verdicts import (heat_location, heat_location_verdict, heat_place, shortcut_verdict,
-                              stability_verdict, untrained_comparison)
+from lessons.verdicts import (clearly_better, heat_location, heat_location_verdict, heat_place,
+                              randomisation_verdict, ranking_verdict, shortcut_verdict, stability_verdict,
+                              untrained_comparison)
 
 
 @pytest.mark.parametrize("share, area, where", [
@@ -104,3 +105,30 @@ def test_stability_verdict(agreements, words):
 def test_stability_verdict_needs_a_count_per_agreement():
     with pytest.raises(ValueError, match="one agreement each"):
         stability_verdict([50, 200], [0.5])
+
+
+def test_clearly_better_needs_more_than_the_spread_of_the_images():
+    reference = np.array([0.75, 0.78, 0.74, 0.77])
+    assert clearly_better(reference - 0.1, reference, lower_is_better=True)       # every image 0.1 lower
+    assert not clearly_better(reference - 0.1, reference, lower_is_better=False)  # lower is worse here
+    noisy = reference + np.array([-0.3, 0.3, -0.3, 0.28])                         # mean −0.005, spread 0.3
+    assert not clearly_better(noisy, reference, lower_is_better=True)
+    assert not clearly_better([0.1], [0.9], lower_is_better=True)                  # one image: nothing is clear
+
+
+def test_ranking_verdict_names_the_winner_only_when_it_is_clear():
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.6, 0.9, 30)
+    scores = {"saliency": base - 0.5, "LIME": base - 0.6, "Grad-CAM": base - 0.01 + rng.normal(0, 0.1, 30),
+              "random": base}
+    text = ranking_verdict(scores, lower_is_better=True)
+    assert text.startswith("LIME is best") and "clearly ahead of saliency" in text
+    assert "clearly better than the random ranking: saliency, LIME; not clearly: Grad-CAM" in text
+    scores["saliency"] = scores["LIME"] + rng.normal(0, 0.05, 30)
+    assert "too close to tell apart" in ranking_verdict(scores, lower_is_better=True)
+
+
+@pytest.mark.parametrize("final, words", [(0.27, "change as the weights are destroyed (Spearman 0.27"),
+                                          (0.49, "change as"), (0.5, "stay close to the originals")])
+def test_randomisation_verdict(final, words):
+    assert randomisation_verdict([0.6, 0.4, final], low=0.5).startswith(words)
