@@ -22,9 +22,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lessons.figures import save_figure
-from lessons.heat import cam_heat, on_one_scale, share_inside
+from lessons.heat import cam_heat, lime_heat, on_one_scale, share_inside
 from lessons.settings import lesson_settings
-from lessons.trained_models import HUSKY_WOLF_EPOCHS, TwoClassLogOdds, train_lenet, trained_husky_wolf_lenet
+from lessons.trained_models import (HUSKY_WOLF_EPOCHS, TwoClassLogOdds, swapped_caption, train_lenet,
+                                    trained_husky_wolf_lenet)
 from lessons.training import predict, probabilities
 from lessons.verdicts import QUICK_RUN_NOTE, heat_location_verdict, heat_place, shortcut_verdict
 from minidl.datasets import HUSKY_WOLF_CLASSES, make_husky_wolf
@@ -40,21 +41,11 @@ HIDE_GREY = 0.5    # hidden superpixels turn grey: neither snow nor grass
 LAYER = "model.features.4"  # LeNet-5's last convolution (after its ReLU), inside TwoClassLogOdds
 
 
-def describe(label: int, called: int) -> str:
-    """"wolf on grass, called husky": the swapped test images put wolves on grass, huskies on snow."""
-    return f"{HUSKY_WOLF_CLASSES[label]} on {'grass' if label == 1 else 'snow'}, called {HUSKY_WOLF_CLASSES[called]}"
-
-
 def explain_with_lime(model: Module, images: np.ndarray, num_samples: int) -> list[LimeExplanation]:
     """LIME of the log-odds of each image's predicted class, superpixels hidden with grey."""
     log_odds = TwoClassLogOdds(model)
     return [LimeImageExplainer().explain(image, lambda batch: predict(log_odds, batch), cell_size=CELL,
                                          hide_color=HIDE_GREY, num_samples=num_samples, seed=0) for image in images]
-
-
-def lime_heat(explanations: list[LimeExplanation]) -> np.ndarray:
-    """(N, H, W): each pixel gets its superpixel's positive LIME weight (the evidence for the answer)."""
-    return np.stack([np.maximum(e.coef, 0.0)[e.segments] for e in explanations])
 
 
 # %%
@@ -124,7 +115,7 @@ fig, axes = plt.subplots(3, 4, figsize=(10.5, 8.6), layout="constrained")
 for column in range(4):
     axes[0, column].imshow(shown[column, 0], cmap="gray", vmin=0, vmax=1)
     axes[0, column].set(xticks=[], yticks=[])
-    axes[0, column].set_title(describe(swapped_y[column], predicted[column]), fontsize=9)
+    axes[0, column].set_title(swapped_caption(swapped_y[column], predicted[column]), fontsize=9)
     heat_shown = overlay_heatmap(axes[1, column], shown[column], cams[column],
                                  f"Grad-CAM: {cam_shares[column]:.0%} on the animal")
     lime_overlay(axes[2, column], shown[column], explanations[column].segments,
@@ -165,7 +156,7 @@ fixed_cams, fixed_top = on_one_scale(cam_heat(fixed_result.raw[:4], *shown.shape
 fig, axes = plt.subplots(1, 4, figsize=(10.5, 3.3), layout="constrained")
 for column in range(4):
     heat_shown = overlay_heatmap(axes[column], shown[column], fixed_cams[column],
-                                 f"{describe(swapped_y[column], fixed_result.targets[column])}\n"
+                                 f"{swapped_caption(swapped_y[column], fixed_result.targets[column])}\n"
                                  f"{fixed_cam_shares[column]:.0%} on the animal, peak {fixed_cams[column].max():.2f}")
 fig.colorbar(heat_shown, ax=list(axes), shrink=0.9, label=f"Grad-CAM heat (1 = {fixed_top:.2f} unscaled)")
 fig.suptitle("Model trained on random backgrounds, Grad-CAM of the log-odds on one scale: the heat is "

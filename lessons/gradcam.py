@@ -29,10 +29,10 @@ import numpy as np
 from lessons.figures import save_figure
 from lessons.heat import cam_heat, on_one_scale, share_inside
 from lessons.settings import lesson_settings
-from lessons.trained_models import TwoClassLogOdds, trained_husky_wolf_lenet, trained_mnist_lenet
+from lessons.trained_models import TwoClassLogOdds, swapped_caption, trained_husky_wolf_lenet, trained_mnist_lenet
 from lessons.training import predict
 from lessons.verdicts import QUICK_RUN_NOTE, classifier_verdict, heat_location_verdict, heat_place
-from minidl.datasets import HUSKY_WOLF_CLASSES, load_mnist, make_husky_wolf
+from minidl.datasets import load_mnist, make_husky_wolf
 from minidl.metrics import accuracy
 from minidl.viz import image_grid, overlay_heatmap
 from minidl.xai import GradCAM, GradCAMPlusPlus
@@ -169,8 +169,7 @@ animal_shares = {name: share_inside(cam_heat(r.raw, 28, 28), animal_masks)[0] fo
 animal_area = animal_masks.mean()
 called = animal_results["Grad-CAM"].targets
 fig = compared_maps(animals[:4], animal_masks[:4], {name: r.raw[:4] for name, r in animal_results.items()},
-                    [f"{HUSKY_WOLF_CLASSES[k]} on {'grass' if k == 1 else 'snow'},\ncalled {HUSKY_WOLF_CLASSES[j]}"
-                     for k, j in zip(labels, called)], "the animal",
+                    [swapped_caption(k, j).replace(", ", ",\n") for k, j in zip(labels, called)], "the animal",
                     f"The shortcut model (log-odds) on swapped backgrounds\nover {len(animals)} such images, "
                     + "; ".join(f"{name}: heat {heat_place(shares.mean(), animal_area)}"
                                 for name, shares in animal_shares.items()))

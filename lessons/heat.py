@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl.xai import resize_bilinear
+from minidl.xai import LimeExplanation, resize_bilinear
 
 
 def share_inside(heat: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -37,3 +37,9 @@ def on_one_scale(heat: np.ndarray) -> tuple[np.ndarray, float]:
     and that maximum."""
     top = float(np.max(heat))
     return (heat / top if top > 0 else np.zeros_like(heat)), top
+
+
+def lime_heat(explanations: list[LimeExplanation]) -> np.ndarray:
+    """(N, H, W): each pixel gets its superpixel's positive LIME weight max(β_k, 0), the evidence
+    for the explained class (the share of it on an object is then measured like a heat map's)."""
+    return np.stack([np.maximum(e.coef, 0.0)[e.segments] for e in explanations])

@@ -27,14 +27,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lessons.figures import save_figure
-from lessons.heat import share_inside
+from lessons.heat import lime_heat, share_inside
 from lessons.settings import lesson_settings
-from lessons.trained_models import TwoClassLogOdds, trained_husky_wolf_lenet, trained_mnist_lenet
+from lessons.trained_models import TwoClassLogOdds, swapped_caption, trained_husky_wolf_lenet, trained_mnist_lenet
 from lessons.training import predict, probabilities
 from lessons.verdicts import QUICK_RUN_NOTE, heat_location_verdict, heat_place, stability_verdict
-from minidl.datasets import HUSKY_WOLF_CLASSES, load_mnist, make_husky_wolf
+from minidl.datasets import load_mnist, make_husky_wolf
 from minidl.viz import lime_overlay
-from minidl.xai import LimeExplanation, LimeImageExplainer
+from minidl.xai import LimeImageExplainer
 
 settings = lesson_settings("lime")
 
@@ -48,11 +48,6 @@ def stability(image: np.ndarray, predict_fn, num_samples: int, seeds: range) -> 
     coefs = [explainer.explain(image, predict_fn, cell_size=CELL, hide_color=0.0, num_samples=num_samples,
                                seed=seed).coef for seed in seeds]
     return float(np.mean([np.corrcoef(a, b)[0, 1] for a, b in itertools.combinations(coefs, 2)]))
-
-
-def positive_heat(explanation: LimeExplanation) -> np.ndarray:
-    """(H, W): each pixel gets its superpixel's positive weight β_k (the evidence for the class)."""
-    return np.maximum(explanation.coef, 0.0)[explanation.segments]
 
 
 # %%
@@ -147,12 +142,11 @@ print("over LIME's samples the probability of the answer moves by "
 print("weighted R² of LIME's linear model, explaining the probability: "
       + ", ".join(f"{r:.2f}" for r in fit_probability) + "; explaining the log-odds: "
       + ", ".join(f"{r:.2f}" for r in fit_log_odds))
-animal_shares, animal_areas = share_inside(np.stack([positive_heat(r) for r in results]), animal_masks)
+animal_shares, animal_areas = share_inside(lime_heat(results), animal_masks)
 fig, axes = plt.subplots(1, 4, figsize=(11, 3.7), layout="constrained")
 for ax, animal, label, result, animal_share in zip(axes, animals, labels, results, animal_shares):
     lime_overlay(ax, animal, result.segments, result.mask(num_features=6),
-                 f"{HUSKY_WOLF_CLASSES[label]} on {'grass' if label == 1 else 'snow'}, called "
-                 f"{HUSKY_WOLF_CLASSES[result.target]}\n{animal_share:.0%} of the weight on the animal",
+                 f"{swapped_caption(label, result.target)}\n{animal_share:.0%} of the weight on the animal",
                  value_range=(0, 1))
 fig.suptitle("LIME's top 6 superpixels for the shortcut model's answer (log-odds) on swapped backgrounds:\n"
              f"the positive weight lies {heat_place(animal_shares.mean(), animal_areas.mean())} "
