@@ -121,7 +121,7 @@ for column in range(4):
     lime_overlay(axes[2, column], shown[column], explanations[column].segments,
                  explanations[column].mask(num_features=8), f"LIME top 8: {lime_shares[column]:.0%} on the animal",
                  value_range=(0, 1))
-fig.colorbar(heat_shown, ax=list(axes[1]), shrink=0.9, label=f"Grad-CAM heat (1 = {top:.2f} unscaled)")
+fig.colorbar(heat_shown, ax=list(axes[1]), shrink=0.9, label=f"Grad-CAM heat (1 = {top:.2g} unscaled)")
 axes[0, 0].set_ylabel("swapped test image", fontsize=9)
 axes[1, 0].set_ylabel("Grad-CAM of the log-odds", fontsize=9)
 axes[2, 0].set_ylabel("LIME, 8 strongest for", fontsize=9)
@@ -158,7 +158,7 @@ for column in range(4):
     heat_shown = overlay_heatmap(axes[column], shown[column], fixed_cams[column],
                                  f"{swapped_caption(swapped_y[column], fixed_result.targets[column])}\n"
                                  f"{fixed_cam_shares[column]:.0%} on the animal, peak {fixed_cams[column].max():.2f}")
-fig.colorbar(heat_shown, ax=list(axes), shrink=0.9, label=f"Grad-CAM heat (1 = {fixed_top:.2f} unscaled)")
+fig.colorbar(heat_shown, ax=list(axes), shrink=0.9, label=f"Grad-CAM heat (1 = {fixed_top:.2g} unscaled)")
 fig.suptitle("Model trained on random backgrounds, Grad-CAM of the log-odds on one scale: the heat is "
              f"{heat_place(fixed_cam_shares[:4].mean(), animal_areas[:4].mean())}", fontsize=10)
 save_figure(fig, settings.out_dir / "fixed_model_gradcam.png")
