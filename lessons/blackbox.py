@@ -8,9 +8,10 @@
 #
 # Here the accident is built in: a "wolf" (a grey triangle) always stands on bright snow and a
 # "husky" (a grey circle) on dark grass (minidl.datasets.make_husky_wolf). A LeNet-5 learns it and
-# scores perfectly on test images made the same way — and fails on images where the backgrounds are
-# swapped. Grad-CAM and LIME show that its evidence lies in the background. Trained on images whose
-# background is random, the same network has to look at the animal instead.
+# is tested on images made the same way and on images where the backgrounds are swapped; Grad-CAM
+# and LIME then show where its evidence lies, measured as the share of each map on the animal
+# against the animal's share of the image. Trained on images whose background is random, the same
+# network has no shortcut to take: does it look at the animal instead?
 #
 # Run it as a notebook, cell by cell, or as a script: `python -m lessons blackbox`
 # (`--quick` for a short run).
@@ -21,40 +22,37 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lessons.figures import save_figure
+from lessons.heat import cam_heat, lime_heat, on_one_scale, share_inside
 from lessons.settings import lesson_settings
-from lessons.trained_models import HUSKY_WOLF_EPOCHS, TwoClassLogOdds, train_lenet, trained_husky_wolf_lenet
-from lessons.training import predict
+from lessons.trained_models import (HUSKY_WOLF_EPOCHS, TwoClassLogOdds, swapped_caption, train_lenet,
+                                    trained_husky_wolf_lenet)
+from lessons.training import predict, probabilities
+from lessons.verdicts import QUICK_RUN_NOTE, heat_location_verdict, heat_place, shortcut_verdict
 from minidl.datasets import HUSKY_WOLF_CLASSES, make_husky_wolf
 from minidl.metrics import accuracy
 from minidl.nn import Module
 from minidl.viz import image_grid, lime_overlay, overlay_heatmap
-from minidl.xai import GradCAM, LimeImageExplainer, grid_segments
+from minidl.xai import GradCAM, LimeExplanation, LimeImageExplainer
 
 settings = lesson_settings("blackbox")
 
 CELL = 4           # LIME superpixels of 4×4 pixels
 HIDE_GREY = 0.5    # hidden superpixels turn grey: neither snow nor grass
+LAYER = "model.features.4"  # LeNet-5's last convolution (after its ReLU), inside TwoClassLogOdds
 
 
-def lime_weight_on_animal(model: Module, images: np.ndarray, masks: np.ndarray,
-                          num_samples: int) -> tuple[float, float]:
-    """Mean share of LIME's positive weight on superpixels that touch the animal, and those
-    superpixels' share of all superpixels (what a model blind to the animal would still give)."""
-    segments = grid_segments(*images.shape[2:], CELL)
-    shares, areas = [], []
-    for image, mask in zip(images, masks):
-        explanation = LimeImageExplainer().explain(image, lambda batch: predict(model, batch), cell_size=CELL,
-                                                   hide_color=HIDE_GREY, num_samples=num_samples, seed=0)
-        touches = np.array([mask[segments == k].any() for k in range(segments.max() + 1)])
-        positive = np.maximum(explanation.coef, 0.0)
-        shares.append(positive[touches].sum() / max(positive.sum(), 1e-12))
-        areas.append(touches.mean())
-    return float(np.mean(shares)), float(np.mean(areas))
+def explain_with_lime(model: Module, images: np.ndarray, num_samples: int) -> list[LimeExplanation]:
+    """LIME of the log-odds of each image's predicted class, superpixels hidden with grey."""
+    log_odds = TwoClassLogOdds(model)
+    return [LimeImageExplainer().explain(image, lambda batch: predict(log_odds, batch), cell_size=CELL,
+                                         hide_color=HIDE_GREY, num_samples=num_samples, seed=0) for image in images]
 
 
 # %%
 n_train, n_test = (200, 60) if settings.quick else (2000, 300)
 epochs = 2 if settings.quick else HUSKY_WOLF_EPOCHS
+count = 4 if settings.quick else 20             # swapped test images explained and measured
+lime_samples = 200 if settings.quick else 500
 
 
 # %% [markdown]
@@ -64,78 +62,117 @@ train_x, train_y, _ = make_husky_wolf(n_train, background="confounded", seed=0)
 same_x, same_y, _ = make_husky_wolf(n_test, background="confounded", seed=1)
 swapped_x, swapped_y, swapped_masks = make_husky_wolf(n_test, background="swapped", seed=2)
 print(f"{n_train} training images: every wolf (triangle) on snow, every husky (circle) on grass")
-fig = image_grid(np.concatenate([train_x[:6, 0], swapped_x[:6, 0]]), columns=6,
+fig = image_grid(np.concatenate([train_x[:6, 0], swapped_x[:6, 0]]), columns=6, value_range=(0, 1),
                  titles=[f"train: {HUSKY_WOLF_CLASSES[k]}" for k in train_y[:6]]
                  + [f"swapped: {HUSKY_WOLF_CLASSES[k]}" for k in swapped_y[:6]],
-                 suptitle="Top: training images (wolf on snow, husky on grass). Bottom: backgrounds swapped",
+                 suptitle="Top: training images (wolf on snow, husky on grass). Bottom: backgrounds swapped\n"
+                          "(grey levels as they are: every animal is the same mid grey)",
                  cell_inches=1.7)
 save_figure(fig, settings.out_dir / "husky_wolf_data.png")
 
 
 # %% [markdown]
-# ## 2. A CNN that scores perfectly — on data with the same accident
+# ## 2. A CNN tested on data with the same accident, and with the backgrounds swapped
 # %%
 model = trained_husky_wolf_lenet(settings.quick)  # LeNet-5, 2 outputs, trained on exactly these training images
 same_accuracy = accuracy(predict(model, same_x), same_y)
 swapped_accuracy = accuracy(predict(model, swapped_x), swapped_y)
 print(f"test accuracy, backgrounds as in training: {same_accuracy:.1%}")
 print(f"test accuracy, backgrounds swapped:        {swapped_accuracy:.1%}")
+print(f"so the model {shortcut_verdict(same_accuracy, swapped_accuracy)}")
+sureness = probabilities(model, swapped_x).max(axis=1)
+print(f"its probability for its own answer on the swapped images: {np.median(sureness):.8f} (median), "
+      f"{sureness.min():.8f} (lowest)")
 
 
 # %% [markdown]
 # ## 3. Opening the box: Grad-CAM and LIME on swapped images
-# Grad-CAM explains the log-odds y_wolf − y_husky at the last convolution (after its ReLU):
-# with two classes the network may decide by lowering the other class's score, and the
-# log-odds carries that evidence too. LIME hides superpixels with grey, so that hiding snow
-# removes the snow.
+# Both explain the log-odds y_wolf − y_husky of the predicted class. For Grad-CAM (at the last
+# convolution, after its ReLU): with two classes the network may decide by lowering the other
+# class's score, and the log-odds carries that evidence too. For LIME: the paper explains the
+# class probability p, but when p sits as close to 1 as printed above, hiding superpixels either
+# leaves p where it is or flips it once enough are hidden, a step that a linear model follows badly;
+# the log-odds log(p / (1 − p)) changes with every hidden superpixel (the LIME lesson compares the
+# two fits). LIME hides superpixels with grey, so that hiding snow removes the snow.
+#
+# Where does the heat lie? Each map's share of its mass on the animal, against the animal's share
+# of the image: a map blind to what it shows would give about the area share. The Grad-CAM maps of
+# one row share one scale from 0 (a weak map looks weak).
 # %%
+log_odds = TwoClassLogOdds(model)
+result = GradCAM(log_odds, LAYER).explain(swapped_x[:count])
+cam_shares, animal_areas = share_inside(cam_heat(result.raw, *swapped_x.shape[2:]), swapped_masks[:count])
+explanations = explain_with_lime(model, swapped_x[:count], lime_samples)
+lime_shares, _ = share_inside(lime_heat(explanations), swapped_masks[:count])
+cam_share, lime_share, animal_area = cam_shares.mean(), lime_shares.mean(), animal_areas.mean()
+print(f"on {count} swapped images, Grad-CAM's heat {heat_location_verdict(cam_share, animal_area)}")
+print(f"on the same images, LIME's positive weight {heat_location_verdict(lime_share, animal_area)}")
+
 shown = swapped_x[:4]
-cams = GradCAM(TwoClassLogOdds(model), "model.features.4")(shown)
-predicted = predict(model, shown).argmax(axis=1)
-fig, axes = plt.subplots(3, 4, figsize=(10, 8))
+predicted = result.targets[:4]
+cams, top = on_one_scale(cam_heat(result.raw[:4], *shown.shape[2:]))
+fig, axes = plt.subplots(3, 4, figsize=(10.5, 8.6), layout="constrained")
 for column in range(4):
     axes[0, column].imshow(shown[column, 0], cmap="gray", vmin=0, vmax=1)
-    axes[0, column].set(xticks=[], yticks=[], title=f"a {HUSKY_WOLF_CLASSES[swapped_y[column]]}, "
-                                                    f"called {HUSKY_WOLF_CLASSES[predicted[column]]}")
-    overlay_heatmap(axes[1, column], shown[column], cams[column], "Grad-CAM of the log-odds")
-    explanation = LimeImageExplainer().explain(shown[column], lambda batch: predict(model, batch), cell_size=CELL,
-                                               hide_color=HIDE_GREY, num_samples=300 if settings.quick else 1000,
-                                               seed=0)
-    lime_overlay(axes[2, column], shown[column], explanation.segments, explanation.mask(num_features=8),
-                 "LIME: 8 strongest superpixels")
-fig.suptitle("The shortcut model on swapped backgrounds: its evidence is the background")
-fig.tight_layout()
+    axes[0, column].set(xticks=[], yticks=[])
+    axes[0, column].set_title(swapped_caption(swapped_y[column], predicted[column]), fontsize=9)
+    heat_shown = overlay_heatmap(axes[1, column], shown[column], cams[column],
+                                 f"Grad-CAM: {cam_shares[column]:.0%} on the animal")
+    lime_overlay(axes[2, column], shown[column], explanations[column].segments,
+                 explanations[column].mask(num_features=8), f"LIME top 8: {lime_shares[column]:.0%} on the animal",
+                 value_range=(0, 1))
+fig.colorbar(heat_shown, ax=list(axes[1]), shrink=0.9, label=f"Grad-CAM heat (1 = {top:.2g} unscaled)")
+axes[0, 0].set_ylabel("swapped test image", fontsize=9)
+axes[1, 0].set_ylabel("Grad-CAM of the log-odds", fontsize=9)
+axes[2, 0].set_ylabel("LIME, 8 strongest for", fontsize=9)
+fig.suptitle(f"The shortcut model on swapped backgrounds (the animal covers {animal_areas[:4].mean():.0%} of the "
+             f"image). Grad-CAM: {heat_place(cam_shares[:4].mean(), animal_areas[:4].mean())}; "
+             f"LIME: {heat_place(lime_shares[:4].mean(), animal_areas[:4].mean())}", fontsize=10)
 save_figure(fig, settings.out_dir / "shortcut_explanations.png")
-samples = 200 if settings.quick else 500
-count = 4 if settings.quick else 20
-shortcut_share, animal_area = lime_weight_on_animal(model, swapped_x[:count], swapped_masks[:count], samples)
-print(f"LIME: {shortcut_share:.0%} of the positive weight lies on superpixels touching the animal, "
-      f"which make up {animal_area:.0%} of the superpixels")
 
 
 # %% [markdown]
 # ## 4. Break the accident: train on random backgrounds
+# The same network and recipe, trained on images whose background is drawn by a coin toss. Look at
+# where its Grad-CAM sits now, and on which part of the animal. If LIME disagrees with Grad-CAM here,
+# remember what "hidden" means in this lesson: grey, and the animal itself is grey (0.55), so hiding
+# a superpixel of the animal changes little of it.
 # %%
 random_x, random_y, _ = make_husky_wolf(n_train, background="random", seed=3)
 fixed = train_lenet(random_x, random_y, 2, epochs)
 fixed_same = accuracy(predict(fixed, same_x), same_y)
 fixed_swapped = accuracy(predict(fixed, swapped_x), swapped_y)
-fixed_share, _ = lime_weight_on_animal(fixed, swapped_x[:count], swapped_masks[:count], samples)
-print(f"trained on random backgrounds: {fixed_same:.1%} (as in training) and {fixed_swapped:.1%} (swapped); "
-      f"LIME puts {fixed_share:.0%} of its positive weight on the animal")
-fixed_cams = GradCAM(TwoClassLogOdds(fixed), "model.features.4")(shown)
-fig, axes = plt.subplots(1, 4, figsize=(10, 3))
-fixed_predicted = predict(fixed, shown).argmax(axis=1)
+print(f"trained on random backgrounds: {fixed_same:.1%} (as in training) and {fixed_swapped:.1%} (swapped), "
+      f"so the model {shortcut_verdict(fixed_same, fixed_swapped)}")
+fixed_result = GradCAM(TwoClassLogOdds(fixed), LAYER).explain(swapped_x[:count])
+fixed_cam_shares, _ = share_inside(cam_heat(fixed_result.raw, *swapped_x.shape[2:]), swapped_masks[:count])
+fixed_lime_shares, _ = share_inside(lime_heat(explain_with_lime(fixed, swapped_x[:count], lime_samples)),
+                                    swapped_masks[:count])
+fixed_cam_share, fixed_lime_share = fixed_cam_shares.mean(), fixed_lime_shares.mean()
+print(f"its Grad-CAM heat {heat_location_verdict(fixed_cam_share, animal_area)}")
+print(f"its LIME weight {heat_location_verdict(fixed_lime_share, animal_area)}")
+
+fixed_cams, fixed_top = on_one_scale(cam_heat(fixed_result.raw[:4], *shown.shape[2:]))
+fig, axes = plt.subplots(1, 4, figsize=(10.5, 3.3), layout="constrained")
 for column in range(4):
-    overlay_heatmap(axes[column], shown[column], fixed_cams[column],
-                    f"called {HUSKY_WOLF_CLASSES[fixed_predicted[column]]}")
-fig.suptitle("Model trained on random backgrounds, Grad-CAM of the log-odds: a wolf's evidence is its corners;\n"
-             "a husky is the absence of corners, and Grad-CAM (its ReLU keeps only evidence for) shows nothing")
-fig.tight_layout()
+    heat_shown = overlay_heatmap(axes[column], shown[column], fixed_cams[column],
+                                 f"{swapped_caption(swapped_y[column], fixed_result.targets[column])}\n"
+                                 f"{fixed_cam_shares[column]:.0%} on the animal, peak {fixed_cams[column].max():.2f}")
+fig.colorbar(heat_shown, ax=list(axes), shrink=0.9, label=f"Grad-CAM heat (1 = {fixed_top:.2g} unscaled)")
+fig.suptitle("Model trained on random backgrounds, Grad-CAM of the log-odds on one scale: the heat is "
+             f"{heat_place(fixed_cam_shares[:4].mean(), animal_areas[:4].mean())}", fontsize=10)
 save_figure(fig, settings.out_dir / "fixed_model_gradcam.png")
 
-print(f"\nWhat we saw: {same_accuracy:.0%} accuracy on test data with the training set's accident, "
-      f"{swapped_accuracy:.0%} once the backgrounds are swapped; Grad-CAM lights up the snow and grass, and "
-      f"LIME gives the animal {shortcut_share:.0%} of its weight. Accuracy could not tell us; the explanations "
-      "could. Without the accident the same network reaches "
-      f"{fixed_swapped:.0%} on the swapped images.")
+# %%
+fixed_agree = heat_place(fixed_cam_share, animal_area) == heat_place(fixed_lime_share, animal_area)
+if settings.quick:
+    print(f"\nWhat we saw: {QUICK_RUN_NOTE}. Its numbers: the model {shortcut_verdict(same_accuracy, swapped_accuracy)}; "
+          f"Grad-CAM's heat {heat_location_verdict(cam_share, animal_area)}.")
+else:
+    print(f"\nWhat we saw: the shortcut model {shortcut_verdict(same_accuracy, swapped_accuracy)}. "
+          f"On the swapped images Grad-CAM's heat {heat_location_verdict(cam_share, animal_area)}; "
+          f"LIME's weight {heat_location_verdict(lime_share, animal_area)}. "
+          f"Trained without the accident, the same network {shortcut_verdict(fixed_same, fixed_swapped)}; its "
+          f"Grad-CAM heat {heat_location_verdict(fixed_cam_share, animal_area)}, and LIME "
+          + ("agrees" if fixed_agree else "(whose grey hiding barely changes the grey animal) disagrees")
+          + f": its weight {heat_location_verdict(fixed_lime_share, animal_area)}.")

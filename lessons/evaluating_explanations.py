@@ -24,8 +24,11 @@ from tqdm import tqdm
 from lessons.figures import save_figure
 from lessons.settings import lesson_settings
 from lessons.trained_models import trained_mnist_lenet
-from lessons.training import probabilities
+from lessons.training import predict, probabilities
+from lessons.verdicts import (CHANGED_BELOW, QUICK_RUN_NOTE, classifier_verdict, randomisation_verdict,
+                              ranking_verdict)
 from minidl.datasets import load_mnist
+from minidl.metrics import accuracy
 from minidl.nn import Module
 from minidl.xai import (GradCAM, LimeImageExplainer, deletion_auc, deletion_curve, insertion_auc, insertion_curve,
                         randomisation_check, saliency)
@@ -49,7 +52,9 @@ def explainers(num_samples: int) -> dict:
 
 # %%
 model, _ = trained_mnist_lenet(settings.quick)
-test_x, _ = load_mnist("test")
+test_x, test_y = load_mnist("test")
+print(f"the LeNet-5 of workshop 2 on the {len(test_y)} test digits: "
+      f"{classifier_verdict(accuracy(predict(model, test_x), test_y), num_classes=10)}")
 images = test_x[:4 if settings.quick else 30]
 methods = explainers(200 if settings.quick else 1000)
 maps = {name: explain(model, images) for name, explain in methods.items()}
@@ -57,6 +62,8 @@ maps = {name: explain(model, images) for name, explain in methods.items()}
 
 # %% [markdown]
 # ## 1. Deletion and insertion
+# A method "wins" only if its lead is larger than the spread of the differences over the digits
+# (two standard errors of the paired differences): with few digits, nothing may be clear.
 # %%
 scores = {name: ([], []) for name in methods}
 for index, image in enumerate(tqdm(images, desc="deletion/insertion", leave=False, disable=None)):
@@ -67,6 +74,10 @@ print(f"mean over {len(images)} test digits (deletion: lower is better, insertio
 print(f"{'method':<10}{'deletion AUC':>14}{'insertion AUC':>15}")
 for name, (deletion, insertion) in scores.items():
     print(f"{name:<10}{np.mean(deletion):>14.3f}{np.mean(insertion):>15.3f}")
+deletion_verdict = ranking_verdict({name: d for name, (d, _) in scores.items()}, lower_is_better=True)
+insertion_verdict = ranking_verdict({name: i for name, (_, i) in scores.items()}, lower_is_better=False)
+print(f"deletion: {deletion_verdict}")
+print(f"insertion: {insertion_verdict}")
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.3))
 for name in methods:
@@ -82,6 +93,8 @@ axes[1].set(title="Insertion: most important pixels put back first", xlabel="fra
 for ax in axes:
     ax.legend(fontsize=9)
     ax.grid(alpha=0.3)
+fig.suptitle(f"The curves of one test digit (a {test_y[0]}); the table above gives the mean AUCs over "
+             f"{len(images)} digits")
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "deletion_insertion.png")
 
@@ -91,28 +104,26 @@ save_figure(fig, settings.out_dir / "deletion_insertion.png")
 # %%
 checked = images[:3 if settings.quick else 8]
 fig, ax = plt.subplots(figsize=(8, 4.3))
+sanity = {}
 for name in ("saliency", "Grad-CAM", "LIME"):
     results = randomisation_check(model, methods[name], checked)
     layers = [layer for layer, _ in results]
     correlations = [float(np.mean(values)) for _, values in results]
+    sanity[name] = randomisation_verdict(correlations)
     print(f"{name:<9} Spearman with the original map as layers are re-initialised from the top: "
           + ", ".join(f"{layer} {value:.2f}" for layer, value in zip(layers, correlations)))
     ax.plot(range(len(layers)), correlations, "o-", label=name)
 ax.set_xticks(range(len(layers)), [f"…{layer}" for layer in layers], rotation=20)
 ax.axhline(0, color="gray", linewidth=0.8)
-ax.set(title="Cascading randomisation (Adebayo et al. 2018)", xlabel="re-initialised down to layer",
+ax.axhline(CHANGED_BELOW, color="gray", linestyle=":", label=f"below {CHANGED_BELOW}: the map has changed")
+ax.set(title=f"Cascading randomisation (Adebayo et al. 2018), mean over {len(checked)} digits",
+       xlabel="re-initialised from the output down to layer",
        ylabel="Spearman correlation with original", ylim=(-0.3, 1.05))
 ax.legend()
 ax.grid(alpha=0.3)
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "sanity_check.png")
 
-best_deletion = min((np.mean(d), name) for name, (d, _) in scores.items())[1]
-best_insertion = max((np.mean(i), name) for name, (_, i) in scores.items())[1]
-random_deletion, random_insertion = (np.mean(v) for v in scores["random"])
-beaten = [name for name, (d, i) in scores.items()
-          if name != "random" and np.mean(d) < random_deletion and np.mean(i) > random_insertion]
-print(f"\nWhat we saw: on these digits {best_deletion} gives the fastest deletion and {best_insertion} the "
-      f"fastest insertion; {', '.join(beaten) or 'no method'} beat{'s' if len(beaten) == 1 else ''} the random "
-      "ranking on both; and as the weights are destroyed the maps drift away from the originals, so they "
-      "depend on what the model learned.")
+print(f"\nWhat we saw: deletion — {deletion_verdict}. Insertion — {insertion_verdict}. Cascading randomisation: "
+      + "; ".join(f"{name}'s maps {verdict}" for name, verdict in sanity.items()) + "."
+      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))

@@ -6,7 +6,8 @@
 #
 #   1. cut the image into superpixels (here a grid of 4×4-pixel cells: 49 on a 28×28 digit);
 #   2. draw perturbed images, each superpixel switched on or off at random (off = black here, so
-#      that switching a cell off erases its strokes);
+#      that switching a cell off erases its strokes; switching off a cell that is already black
+#      changes nothing, so such a cell's weight can only be the fit's noise);
 #   3. ask the classifier for the class probability of each;
 #   4. weigh each sample by its closeness to the original (an exponential kernel on the cosine
 #      distance of the on/off vectors) and fit a weighted ridge regression: probability ≈
@@ -26,16 +27,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lessons.figures import save_figure
+from lessons.heat import lime_heat, share_inside
 from lessons.settings import lesson_settings
-from lessons.trained_models import trained_husky_wolf_lenet, trained_mnist_lenet
-from lessons.training import probabilities
-from minidl.datasets import HUSKY_WOLF_CLASSES, load_mnist, make_husky_wolf
+from lessons.trained_models import TwoClassLogOdds, swapped_caption, trained_husky_wolf_lenet, trained_mnist_lenet
+from lessons.training import predict, probabilities
+from lessons.verdicts import QUICK_RUN_NOTE, heat_location_verdict, heat_place, stability_verdict
+from minidl.datasets import load_mnist, make_husky_wolf
 from minidl.viz import lime_overlay
 from minidl.xai import LimeImageExplainer
 
 settings = lesson_settings("lime")
 
 CELL = 4
+STROKE = 0.2  # pixels brighter than this are the digit's strokes
 
 
 def stability(image: np.ndarray, predict_fn, num_samples: int, seeds: range) -> float:
@@ -62,12 +66,16 @@ explanation = LimeImageExplainer().explain(image, predict_fn, cell_size=CELL, hi
 c = explanation.target
 count = explanation.coef.size
 print(f"the digit is a {test_y[4]}; the model says {c} with probability {explanation.predictions[0, c]:.3f}")
+stroked = np.array([(image[0][explanation.segments == k] > STROKE).any() for k in range(count)])
 print(f"{count} superpixels of {CELL}×{CELL} pixels, {num_samples} perturbed samples")
 print(f"local linear model: intercept {explanation.intercept:.3f}, weighted R² {explanation.score:.3f}, "
       f"its prediction for the intact image {explanation.local_pred:.3f} (the model's: "
       f"{explanation.predictions[0, c]:.3f})")
 top = np.argsort(-explanation.coef)[:5]
 print("strongest superpixels: " + ", ".join(f"#{k} β = {explanation.coef[k]:+.3f}" for k in top))
+noise_level = np.abs(explanation.coef[~stroked]).max(initial=0.0)
+print(f"{stroked.sum()} of the {count} superpixels contain strokes; the others, which hiding barely changes, get "
+      f"weights up to |β| = {noise_level:.3f} (the fit's noise), against {np.abs(explanation.coef).max():.3f} overall")
 
 fig, axes = plt.subplots(2, 6, figsize=(15, 5.4))
 lime_overlay(axes[0, 0], image, explanation.segments, np.zeros_like(explanation.segments),
@@ -82,9 +90,9 @@ limit = np.abs(explanation.coef).max()
 shown = axes[1, 3].imshow(coef_map, cmap="RdBu_r", vmin=-limit, vmax=limit)
 axes[1, 3].set_title("step 4: ridge weights β_k", fontsize=9)
 fig.colorbar(shown, ax=axes[1, 3], fraction=0.046)
-lime_overlay(axes[1, 4], image, explanation.segments, explanation.mask(num_features=5), "step 5: top 5 for")
+lime_overlay(axes[1, 4], image, explanation.segments, explanation.mask(num_features=5), f"step 5: the 5 strongest for {c}")
 lime_overlay(axes[1, 5], image, explanation.segments, explanation.mask(num_features=10, positive_only=False),
-             "10 strongest: green for, red against")
+             "the 10 strongest: green for, red against")
 for ax in axes.flat:
     ax.set(xticks=[], yticks=[])
 fig.suptitle(f"LIME on LeNet-5, class {c}: perturbed samples (steps 2–3) and the local linear model")
@@ -102,7 +110,9 @@ for n, value in agreement.items():
     print(f"num_samples {n:5d}: mean correlation of the weights across {len(seeds)} seeds = {value:.3f}")
 fig, ax = plt.subplots(figsize=(6, 4))
 ax.semilogx(list(agreement), list(agreement.values()), "o-")
-ax.set(title="LIME's answer settles as the samples grow", xlabel="num_samples",
+stability = stability_verdict(list(agreement), list(agreement.values()))
+print(f"LIME's answer {stability}")
+ax.set(title=f"LIME's answer {stability.split(':')[0]}", xlabel="num_samples",
        ylabel=f"mean correlation of β across {len(seeds)} seeds", ylim=(0, 1.02))
 ax.grid(alpha=0.3, which="both")
 save_figure(fig, settings.out_dir / "lime_stability.png")
@@ -110,20 +120,48 @@ save_figure(fig, settings.out_dir / "lime_stability.png")
 
 # %% [markdown]
 # ## On the shortcut model of the Husky-vs-Wolf lesson (off = grey: neither snow nor grass)
+# LIME explains probabilities, as in the paper. But this model is extremely sure of itself (the
+# black-box lesson prints p = 0.99999999): hiding superpixels may leave p where it is, or flip it
+# to 0 once enough of them are hidden, a step that a linear model follows badly. Compare below how
+# well LIME's linear model fits the probability p and the log-odds log(p / (1 − p)) = y_wolf − y_husky;
+# the figure shows the log-odds explanation.
 # %%
 shortcut = trained_husky_wolf_lenet(settings.quick)
-animals, labels, _ = make_husky_wolf(4, background="swapped", seed=2)
-fig, axes = plt.subplots(1, 4, figsize=(11, 3.2))
-for ax, animal, label in zip(axes, animals, labels):
-    result = LimeImageExplainer().explain(animal, lambda batch: probabilities(shortcut, batch), cell_size=CELL,
-                                          hide_color=0.5, num_samples=num_samples, seed=0)
+animals, labels, animal_masks = (a[:4] for a in make_husky_wolf(300, background="swapped", seed=2))
+as_probabilities = [LimeImageExplainer().explain(animal, lambda batch: probabilities(shortcut, batch),
+                                                 cell_size=CELL, hide_color=0.5, num_samples=num_samples, seed=0)
+                    for animal in animals]
+moved = [np.ptp(e.predictions[:, e.target]) for e in as_probabilities]
+log_odds = TwoClassLogOdds(shortcut)
+results = [LimeImageExplainer().explain(animal, lambda batch: predict(log_odds, batch), cell_size=CELL,
+                                        hide_color=0.5, num_samples=num_samples, seed=0) for animal in animals]
+fit_probability = [e.score for e in as_probabilities]
+fit_log_odds = [e.score for e in results]
+print("over LIME's samples the probability of the answer moves by "
+      + ", ".join(f"{m:.2g}" for m in moved) + " on these images")
+print("weighted R² of LIME's linear model, explaining the probability: "
+      + ", ".join(f"{r:.2f}" for r in fit_probability) + "; explaining the log-odds: "
+      + ", ".join(f"{r:.2f}" for r in fit_log_odds))
+animal_shares, animal_areas = share_inside(lime_heat(results), animal_masks)
+fig, axes = plt.subplots(1, 4, figsize=(11, 3.7), layout="constrained")
+for ax, animal, label, result, animal_share in zip(axes, animals, labels, results, animal_shares):
     lime_overlay(ax, animal, result.segments, result.mask(num_features=6),
-                 f"a {HUSKY_WOLF_CLASSES[label]}, called {HUSKY_WOLF_CLASSES[result.target]}")
-fig.suptitle("LIME's top 6 superpixels for the shortcut model's answer")
-fig.tight_layout()
+                 f"{swapped_caption(label, result.target)}\n{animal_share:.0%} of the weight on the animal",
+                 value_range=(0, 1))
+fig.suptitle("LIME's top 6 superpixels for the shortcut model's answer (log-odds) on swapped backgrounds:\n"
+             f"the positive weight lies {heat_place(animal_shares.mean(), animal_areas.mean())} "
+             f"(the animal covers {animal_areas.mean():.0%} of these images)")
 save_figure(fig, settings.out_dir / "lime_husky_wolf.png")
+print(f"on these {len(animals)} swapped images LIME's positive weight "
+      f"{heat_location_verdict(animal_shares.mean(), animal_areas.mean())}")
 
-print(f"\nWhat we saw: a linear model of {count} on/off superpixels fits the classifier near this digit with "
-      f"R² {explanation.score:.2f}; its largest weights sit on the strokes that make the {c}; with "
-      f"{counts[0]} samples different seeds agree at {agreement[counts[0]]:.2f}, with {counts[-1]} at "
-      f"{agreement[counts[-1]]:.2f}.")
+# %%
+called = (f"calls this {test_y[4]} a {c}" if c != test_y[4] else f"calls this {test_y[4]} correctly")
+print(f"\nWhat we saw: the model {called} (p = {explanation.predictions[0, c]:.2f}); a linear model of {count} "
+      f"on/off superpixels fits it near this digit with R² {explanation.score:.2f}; superpixels without strokes, which "
+      f"hiding barely changes, get up to |β| = {noise_level:.3f} from the fit's noise, the strongest "
+      f"({', '.join(f'#{k}' for k in top[:3])}) up to {explanation.coef[top[0]]:.3f}: compare those with what makes "
+      f"a {c} a {c}. LIME's answer {stability}. On the "
+      f"shortcut model, whose log-odds it fits with R² {np.median(fit_log_odds):.2f} (its probability with "
+      f"{np.median(fit_probability):.2f}, medians), its weight {heat_location_verdict(animal_shares.mean(), animal_areas.mean())}."
+      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))

@@ -4,8 +4,10 @@
 # Slide section "Post-hoc explanations: saliency maps". Simonyan, Vedaldi & Zisserman (2013) asked
 # the trained network itself: if a pixel changed a little, how much would the class score y_c
 # change? The answer is the gradient ∂y_c/∂x, one backward pass; its magnitude |∂y_c/∂x| is the
-# saliency map. On the LeNet-5 of workshop 2 the maps concentrate on and around the strokes, and
-# the map for a different class shows where the digit would have to change to become that class.
+# saliency map. We measure how much of each map falls on the digit's strokes, and compare with
+# the same measure on an untrained LeNet-5: a map that looks the same without training cannot show
+# what the network learned. The map for a different class shows where the digit would have to
+# change to become that class.
 #
 # Run it as a notebook, cell by cell, or as a script: `python -m lessons saliency_maps`
 # (`--quick` for a short run).
@@ -15,62 +17,88 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
+import minidl
 from lessons.figures import save_figure
+from lessons.heat import share_inside
 from lessons.settings import lesson_settings
 from lessons.trained_models import trained_mnist_lenet
 from lessons.training import predict
+from lessons.verdicts import QUICK_RUN_NOTE, classifier_verdict, heat_location_verdict, untrained_comparison
 from minidl.datasets import load_mnist
+from minidl.metrics import accuracy
+from minidl.models import LeNet5
 from minidl.xai import saliency
 
 settings = lesson_settings("saliency_maps")
 
+STROKE = 0.2  # pixels brighter than this are the digit's strokes
+
 # %%
 model, _ = trained_mnist_lenet(settings.quick)
 test_x, test_y = load_mnist("test")
+print(f"the LeNet-5 of workshop 2 on the {len(test_y)} test digits: "
+      f"{classifier_verdict(accuracy(predict(model, test_x), test_y), num_classes=10)}")
 chosen = np.array([np.flatnonzero(test_y == digit)[0] for digit in range(10)])
 images = test_x[chosen]
 
 
 # %% [markdown]
 # ## 1. One backward pass per image: |∂y_c/∂x| for the predicted class
+# All ten maps share one colour scale. Does the heat sit on the strokes, around them, or anywhere?
 # %%
 predicted = predict(model, images).argmax(axis=1)
 maps = saliency(model, images)
-on_stroke = [(m * (img[0] > 0.2)).sum() / m.sum() for m, img in zip(maps, images)]
-stroke_area = np.mean([np.mean(img[0] > 0.2) for img in images])
-print(f"share of the saliency on the stroke pixels (the {stroke_area:.0%} of pixels brighter than 0.2): "
-      f"{np.mean(on_stroke):.0%} on average")
+measured = test_x[:200]
+strokes = measured[:, 0] > STROKE
+shares, areas = share_inside(saliency(model, measured), strokes)
+minidl.manual_seed(0)
+untrained_shares, _ = share_inside(saliency(LeNet5(), measured), strokes)
+share, stroke_area, untrained_share = shares.mean(), areas.mean(), untrained_shares.mean()
+print(f"on the first {len(measured)} test digits the saliency {heat_location_verdict(share, stroke_area, 'the strokes')}")
+print(f"an untrained LeNet-5 (random weights, seed 0) puts {untrained_share:.0%} of its saliency on the strokes; "
+      f"the trained model's share is {untrained_comparison(share, untrained_share)}")
 
-fig, axes = plt.subplots(2, 10, figsize=(16, 3.8))
+image_shares, _ = share_inside(maps, images[:, 0] > STROKE)
+fig, axes = plt.subplots(2, 10, figsize=(17, 4.0), layout="constrained")
 for column in range(10):
-    axes[0, column].imshow(images[column, 0], cmap="gray")
+    axes[0, column].imshow(images[column, 0], cmap="gray", vmin=0, vmax=1)
     axes[0, column].set_title(f"{test_y[chosen[column]]} → {predicted[column]}", fontsize=9)
-    axes[1, column].imshow(maps[column], cmap="hot")
+    shown = axes[1, column].imshow(maps[column], cmap="hot", vmin=0, vmax=maps.max())
+    axes[1, column].set_title(f"{image_shares[column]:.0%} on strokes", fontsize=8)
     for ax in axes[:, column]:
         ax.set(xticks=[], yticks=[])
 axes[0, 0].set_ylabel("digit (true → predicted)", fontsize=8)
 axes[1, 0].set_ylabel("|∂y_c/∂x|", fontsize=8)
-fig.suptitle("Saliency maps of LeNet-5 for its predicted class")
-fig.tight_layout()
+fig.colorbar(shown, ax=list(axes[1]), shrink=0.9, label="|∂y_c/∂x|, one scale")
+fig.suptitle("Saliency maps of LeNet-5 for its predicted class; panel titles: share of the map on the strokes "
+             f"(they cover {(images[:, 0] > STROKE).mean():.0%} of these images)")
 save_figure(fig, settings.out_dir / "saliency_maps.png")
 
 
 # %% [markdown]
 # ## 2. The same image, explained for every class
+# One colour scale for all ten: which class scores would change most, and where?
 # %%
 image = images[[3]].repeat(10, axis=0)
 per_class = saliency(model, image, target=list(range(10)))
-fig, axes = plt.subplots(1, 11, figsize=(17, 2.2))
-axes[0].imshow(image[0, 0], cmap="gray")
-axes[0].set_title("input", fontsize=9)
+fig, axes = plt.subplots(1, 11, figsize=(18, 2.3), layout="constrained")
+axes[0].imshow(image[0, 0], cmap="gray", vmin=0, vmax=1)
+axes[0].set_title(f"input (called {predicted[3]})", fontsize=9)
 for digit in range(10):
-    axes[digit + 1].imshow(per_class[digit], cmap="hot")
-    axes[digit + 1].set_title(f"class {digit}", fontsize=9)
+    shown = axes[digit + 1].imshow(per_class[digit], cmap="hot", vmin=0, vmax=per_class.max())
+    axes[digit + 1].set_title(f"class {digit}: max {per_class[digit].max():.2f}", fontsize=8)
 for ax in axes:
     ax.set(xticks=[], yticks=[])
-fig.suptitle("Saliency of one '3' for each class score: where would the image have to change?", y=1.05)
+fig.colorbar(shown, ax=list(axes[1:]), shrink=0.9, label="|∂y_c/∂x|")
+fig.suptitle(f"Saliency of one '{test_y[chosen[3]]}' for each class score, one scale: "
+             "where would the image have to change?")
 save_figure(fig, settings.out_dir / "saliency_per_class.png")
+strongest = int(per_class.max(axis=(1, 2)).argmax())
+print(f"for this '{test_y[chosen[3]]}' the class score most sensitive to a single pixel is class {strongest} "
+      f"(max |∂y/∂x| {per_class[strongest].max():.2f})")
 
-print(f"\nWhat we saw: one backward pass gives a map per image; {np.mean(on_stroke):.0%} of its mass lies on "
-      f"the stroke pixels, which cover {stroke_area:.0%} of the image; the maps are noisy and pixel-level, "
-      "which Grad-CAM and LIME will trade for coarser, region-level answers.")
+# %%
+print(f"\nWhat we saw: one backward pass gives a pixel-level map per image; its heat "
+      f"{heat_location_verdict(share, stroke_area, 'the strokes')}, a share {untrained_comparison(share, untrained_share)}. "
+      "Grad-CAM and LIME trade the pixel level for coarser, region-level answers."
+      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))

@@ -9,7 +9,7 @@ import numpy as np
 
 import minidl
 from lessons.training import History, cosine_learning_rate, random_shifts, train_classifier
-from minidl.datasets import DatasetError, load_mnist, make_husky_wolf
+from minidl.datasets import HUSKY_WOLF_CLASSES, DatasetError, load_mnist, make_husky_wolf
 from minidl.datasets.download import cache_dir
 from minidl.models import LeNet5
 from minidl.nn import Module
@@ -92,3 +92,9 @@ def trained_husky_wolf_lenet(quick: bool = False) -> LeNet5:
     background gives the class away (2,000 images, seed 0; --quick: 200, 2 epochs)."""
     images, labels, _ = make_husky_wolf(200 if quick else 2000, background="confounded", seed=0)
     return train_lenet(images, labels, 2, 2 if quick else HUSKY_WOLF_EPOCHS)
+
+
+def swapped_caption(label: int, called: int) -> str:
+    """"wolf on grass, called husky": a swapped-background test image (wolves on grass, huskies on
+    snow) and the class a model gave it."""
+    return f"{HUSKY_WOLF_CLASSES[label]} on {'grass' if label == 1 else 'snow'}, called {HUSKY_WOLF_CLASSES[called]}"

@@ -7,6 +7,8 @@ both sides of the threshold (tests/test_verdicts.py).
 """
 from __future__ import annotations
 
+import numpy as np
+
 QUICK_RUN_NOTE = "this was a quick run, too short to train the model: run the lesson without --quick to see it work"
 
 
@@ -76,3 +78,125 @@ def relevance_verdict(name: str, r2: float, br: float, score: str, near_zero: fl
     if abs(br) < near_zero:
         return f"the layer encodes '{name}' (R² {r2:.2f}) but the {score} does not follow it (Br {br:.2f})"
     return f"the {score} {'rises' if br > 0 else 'falls'} along '{name}' (R² {r2:.2f}, Br {br:.2f})"
+
+
+# --- The explanation lessons: blackbox, saliency_maps, gradcam, lime, evaluating_explanations ---
+
+CONCENTRATION = 1.5  # heat share / area share from which a map singles an object out (its inverse: avoids it)
+
+
+def heat_location(share: float, area: float, factor: float = CONCENTRATION) -> str:
+    """"object" when the object's share of the heat is at least `factor` times its share of the
+    image area, "background" when it is at most 1 / factor times it, else "spread"."""
+    if not 0 < area < 1:
+        raise ValueError(f"heat_location: the object's area share must lie in (0, 1), got {area}")
+    ratio = share / area
+    return "object" if ratio >= factor else "background" if ratio <= 1 / factor else "spread"
+
+
+def heat_place(share: float, area: float, thing: str = "the animal", factor: float = CONCENTRATION) -> str:
+    """heat_location in three words, for a title: "on the animal", "on the background", "spread over the image"."""
+    return {"object": f"on {thing}", "background": "on the background",
+            "spread": "spread over the image"}[heat_location(share, area, factor)]
+
+
+def heat_location_verdict(share: float, area: float, thing: str = "the animal",
+                          factor: float = CONCENTRATION) -> str:
+    """Where a map's heat lies, in words, from the share of its mass on `thing` and `thing`'s share
+    of the image; completes "the heat ...". A map spread evenly gives share ≈ area."""
+    where = heat_location(share, area, factor)
+    numbers = f"{share:.0%} of the heat falls on {thing} ({area:.0%} of the image)"
+    if where == "object":
+        return f"concentrates on {thing}: {numbers}"
+    if where == "background":
+        return f"lies away from {thing}, on the background: {numbers}"
+    return f"is spread over the whole image without singling out {thing}: {numbers}"
+
+
+def shortcut_verdict(same_accuracy: float, swapped_accuracy: float, good: float = 0.9) -> str:
+    """What two test accuracies of a two-class model say about a shortcut, on images made like the
+    training ones (same_accuracy) and on images whose backgrounds are swapped; completes "the model
+    ...". Chance is 50 %; far below it, the model names the background instead of the animal."""
+    numbers = f"{same_accuracy:.0%} correct with the training set's backgrounds, {swapped_accuracy:.0%} with them swapped"
+    if same_accuracy < good:
+        return f"has not learned the task, not even with the training set's backgrounds ({numbers})"
+    if swapped_accuracy <= 1 - good:
+        return f"learned the shortcut: {numbers}; it names the background, not the animal"
+    if swapped_accuracy <= 0.5:
+        return f"learned the shortcut: {numbers}, no better than a coin toss"
+    if swapped_accuracy >= good:
+        return f"does not depend on the background: {numbers}"
+    return f"depends partly on the background: {numbers}"
+
+
+def untrained_comparison(share: float, untrained_share: float, factor: float = CONCENTRATION) -> str:
+    """A trained model's share of heat on an object against an untrained network's (same
+    architecture, random weights): only a clear difference shows something the training put there.
+    Completes "the trained model's share is ..."."""
+    numbers = f"{share:.0%} against {untrained_share:.0%}"
+    if share >= factor * untrained_share:
+        return f"well above an untrained network's ({numbers}): the training put it there"
+    if share * factor <= untrained_share:
+        return f"well below an untrained network's ({numbers})"
+    return (f"about an untrained network's ({numbers}): random weights do as much, so this "
+            "number does not show what the model learned")
+
+
+def stability_verdict(counts: list[int], agreements: list[float], settled: float = 0.9) -> str:
+    """How LIME's answer depends on its random samples: the mean correlation of its weights across
+    seeds (agreements) for growing numbers of samples (counts). It has settled when the seeds agree
+    at `settled` or more with the largest count. Completes "LIME's answer ..."."""
+    if len(counts) != len(agreements) or len(counts) < 2:
+        raise ValueError(f"stability_verdict: need two or more counts with one agreement each, got {counts}, {agreements}")
+    numbers = (f"seeds agree at {agreements[0]:.2f} with {counts[0]} samples and at {agreements[-1]:.2f} "
+               f"with {counts[-1]}")
+    if agreements[-1] >= settled:
+        return f"settles as the samples grow: {numbers}"
+    if agreements[-1] > agreements[0]:
+        return f"grows steadier with more samples but has not settled: {numbers}"
+    return f"does not settle with more samples: {numbers}"
+
+
+def clearly_better(values, reference, lower_is_better: bool, z: float = 2.0) -> bool:
+    """Per-image scores of two rankings on the same images: is the mean improvement of `values` over
+    `reference` larger than z standard errors of the paired differences (so not the luck of a few
+    digits)? With fewer than two images nothing is clear."""
+    values, reference = np.asarray(values, dtype=np.float64), np.asarray(reference, dtype=np.float64)
+    gain = reference - values if lower_is_better else values - reference
+    if gain.size < 2:
+        return False
+    return bool(gain.mean() > z * gain.std(ddof=1) / np.sqrt(gain.size))
+
+
+def ranking_verdict(scores: dict[str, list[float]], lower_is_better: bool, baseline: str = "random") -> str:
+    """Which explanation wins a deletion (lower is better) or insertion (higher) test, from the
+    per-image AUCs of each method, and which ones beat the baseline clearly (clearly_better)."""
+    means = {name: float(np.mean(values)) for name, values in scores.items()}
+    order = sorted(means, key=means.get, reverse=not lower_is_better)
+    best, second = order[0], order[1]
+    if clearly_better(scores[best], scores[second], lower_is_better):
+        lead = f"{best} is best (mean AUC {means[best]:.3f}), clearly ahead of {second} ({means[second]:.3f})"
+    else:
+        lead = (f"{best} ({means[best]:.3f}) and {second} ({means[second]:.3f}) come first, too close to tell "
+                "apart over these digits")
+    methods = [name for name in scores if name != baseline]
+    winners = [name for name in methods if clearly_better(scores[name], scores[baseline], lower_is_better)]
+    others = [name for name in methods if name not in winners]
+    beaten = (f"clearly better than the {baseline} ranking: {', '.join(winners) or 'none'}"
+              + (f"; not clearly: {', '.join(others)}" if others else ""))
+    return f"{lead}; {beaten}"
+
+
+CHANGED_BELOW = 0.5  # Spearman correlation with the original map below which a map has changed
+
+
+def randomisation_verdict(correlations: list[float], low: float = CHANGED_BELOW) -> str:
+    """The cascading-randomisation check of one method: Spearman correlations of its maps with the
+    original ones as the layers are re-initialised from the top. It passes when, with every layer
+    re-initialised, the correlation has fallen below `low`. Completes "its maps ..."."""
+    final = correlations[-1]
+    if final < low:
+        return (f"change as the weights are destroyed (Spearman {final:.2f} with the original once every layer is "
+                "re-initialised): they depend on what the model learned")
+    return (f"stay close to the originals even with every layer re-initialised (Spearman {final:.2f}): they show "
+            "the image more than the model")

@@ -29,34 +29,40 @@ def annotated_matrix(ax, values: np.ndarray, title: str, fmt: str = "{:g}", cmap
 
 
 def image_grid(images: np.ndarray, columns: int, titles: list[str] | None = None, suptitle: str | None = None,
-               cmap: str = "gray", cell_inches: float = 1.3, symmetric: bool = False):
+               cmap: str = "gray", cell_inches: float = 1.3, symmetric: bool = False,
+               value_range: tuple[float, float] | None = None, colorbar: bool = False):
     """A figure with one small image per panel, `columns` per row; images (K, H, W).
 
-    symmetric=True centres the colour scale on 0 (for filters and signed maps: red positive,
-    blue negative), with one scale shared by all panels so they can be compared.
+    Each panel is scaled to its own range, unless symmetric=True, which centres one colour scale
+    shared by all panels on 0 (for filters and signed maps: red positive, blue negative), or
+    value_range=(low, high), one scale for all panels (e.g. (0, 1) for images whose grey levels
+    are compared). colorbar=True draws that shared scale beside the grid.
     """
     import matplotlib.pyplot as plt
 
     images = np.asarray(images)
     if images.ndim != 3:
         raise ValueError(f"image_grid: expected images of shape (K, H, W), got {images.shape}")
+    if colorbar and not (symmetric or value_range):
+        raise ValueError("image_grid: colorbar=True needs one scale for all panels: symmetric=True or a value_range")
     rows = -(-len(images) // columns)
     # Each row a little taller than its images, so that panel titles never run into the row above.
     fig, axes = plt.subplots(rows, columns, figsize=(columns * cell_inches, rows * (cell_inches + 0.3) + 0.5),
                              squeeze=False)
     limit = float(np.abs(images).max()) or 1.0
+    scale = ({"cmap": "RdBu_r", "vmin": -limit, "vmax": limit} if symmetric
+             else {"cmap": cmap, "vmin": value_range[0], "vmax": value_range[1]} if value_range else {"cmap": cmap})
     for index, ax in enumerate(axes.flat):
         ax.axis("off")
         if index < len(images):
-            if symmetric:
-                ax.imshow(images[index], cmap="RdBu_r", vmin=-limit, vmax=limit)
-            else:
-                ax.imshow(images[index], cmap=cmap)
+            shown = ax.imshow(images[index], **scale)
             if titles is not None:
                 ax.set_title(titles[index], fontsize=9)
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
+    if colorbar:
+        fig.colorbar(shown, ax=axes.ravel().tolist(), shrink=0.8, pad=0.02)
     return fig
 
 
@@ -85,15 +91,18 @@ def superpixel_boundaries(segments: np.ndarray) -> np.ndarray:
     return edges
 
 
-def lime_overlay(ax, image: np.ndarray, segments: np.ndarray, mask: np.ndarray, title: str | None = None) -> None:
+def lime_overlay(ax, image: np.ndarray, segments: np.ndarray, mask: np.ndarray, title: str | None = None,
+                 value_range: tuple[float, float] | None = None) -> None:
     """The image in grey, superpixels that support the class tinted green (mask 1), those against
     it red (mask −1), thin yellow superpixel boundaries. Small images are enlarged (nearest
-    neighbour) first, so that a boundary is thin beside a superpixel."""
+    neighbour) first, so that a boundary is thin beside a superpixel. The grey levels are
+    stretched to the image's own range, or to value_range=(low, high) when given."""
     grey = _grey(image).astype(np.float64)
     scale = max(1, 224 // max(grey.shape))
     enlarge = lambda a: np.kron(a, np.ones((scale, scale), dtype=a.dtype))  # noqa: E731
     grey, segments, mask = enlarge(grey), enlarge(np.asarray(segments)), enlarge(np.asarray(mask))
-    grey = (grey - grey.min()) / (np.ptp(grey) or 1.0)
+    low, high = value_range if value_range else (grey.min(), grey.max())
+    grey = np.clip((grey - low) / ((high - low) or 1.0), 0.0, 1.0)
     rgb = np.repeat(grey[..., None], 3, axis=2) * 0.8
     rgb[mask == 1] = 0.45 * rgb[mask == 1] + 0.55 * np.array([0.1, 0.85, 0.1])
     rgb[mask == -1] = 0.45 * rgb[mask == -1] + 0.55 * np.array([0.9, 0.1, 0.1])
@@ -105,9 +114,11 @@ def lime_overlay(ax, image: np.ndarray, segments: np.ndarray, mask: np.ndarray, 
 
 
 def explanation_grid(images: np.ndarray, maps: dict[str, np.ndarray], image_titles: list[str] | None = None,
-                     suptitle: str | None = None, cell_inches: float = 1.7):
+                     suptitle: str | None = None, cell_inches: float = 1.7,
+                     map_titles: dict[str, list[str]] | None = None):
     """A figure with one column per image: the image on top, then one row per method with its
-    heat map (N, H, W) over the image; the methods' names label the rows."""
+    heat map (N, H, W) in [0, 1] over the image; the methods' names label the rows. map_titles
+    gives a method's panels their own titles (e.g. each panel's scale, or a measured share)."""
     import matplotlib.pyplot as plt
 
     rows = 1 + len(maps)
@@ -118,8 +129,9 @@ def explanation_grid(images: np.ndarray, maps: dict[str, np.ndarray], image_titl
         axes[0, column].set(xticks=[], yticks=[])
         if image_titles:
             axes[0, column].set_title(image_titles[column], fontsize=9)
-        for row, heat in enumerate(maps.values(), start=1):
-            overlay_heatmap(axes[row, column], image, heat[column])
+        for row, (name, heat) in enumerate(maps.items(), start=1):
+            overlay_heatmap(axes[row, column], image, heat[column],
+                            map_titles[name][column] if map_titles and name in map_titles else None)
     axes[0, 0].set_ylabel("image", fontsize=9)
     for row, name in enumerate(maps, start=1):
         axes[row, 0].set_ylabel(name, fontsize=9)

@@ -1,0 +1,47 @@
+"""The figure helpers draw compared panels on the scale they are asked for."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from minidl.viz import explanation_grid, image_grid, lime_overlay  # noqa: E402
+
+
+def test_image_grid_scales_each_panel_alone_unless_given_one_range():
+    images = np.stack([np.full((3, 3), 0.2), np.full((3, 3), 0.8)])
+    images[:, 0, 0] = 0.5
+    own = [ax.images[0].get_clim() for ax in image_grid(images, columns=2).axes]
+    assert own == [(0.2, 0.5), (0.5, 0.8)]
+    fig = image_grid(images, columns=2, value_range=(0, 1), colorbar=True)
+    assert [ax.images[0].get_clim() for ax in fig.axes[:2]] == [(0, 1), (0, 1)]
+    assert len(fig.axes) == 3  # the two panels and the colour bar
+    plt.close("all")
+
+
+def test_image_grid_refuses_a_colour_bar_for_panels_on_their_own_scales():
+    with pytest.raises(ValueError, match="one scale"):
+        image_grid(np.zeros((2, 3, 3)), columns=2, colorbar=True)
+
+
+def test_lime_overlay_keeps_grey_levels_within_the_given_range():
+    image = np.full((1, 4, 4), 0.5)
+    image[0, 0, 0] = 0.6
+    fig, (own, fixed) = plt.subplots(1, 2)
+    segments, mask = np.zeros((4, 4), dtype=np.int64), np.zeros((4, 4), dtype=np.int64)
+    lime_overlay(own, image, segments, mask)
+    lime_overlay(fixed, image, segments, mask, value_range=(0, 1))
+    # Stretched to its own range a mid grey of 0.5 turns black; on (0, 1) it stays 0.5 (times 0.8 for the tints).
+    assert own.images[0].get_array()[-1, -1, 0] == pytest.approx(0.0)
+    assert fixed.images[0].get_array()[-1, -1, 0] == pytest.approx(0.4)
+    plt.close(fig)
+
+
+def test_explanation_grid_titles_each_map_panel():
+    images = np.zeros((2, 1, 4, 4))
+    fig = explanation_grid(images, {"A": np.zeros((2, 4, 4)), "B": np.ones((2, 4, 4))},
+                           map_titles={"B": ["first", "second"]})
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["", "", "", "", "first", "second"]
+    plt.close(fig)
