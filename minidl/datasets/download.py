@@ -25,14 +25,6 @@ def cache_dir() -> Path:
     return Path(os.environ.get(ENVIRONMENT_VARIABLE) or Path.home() / ".cache" / "minidl").expanduser()
 
 
-def md5_of(path: Path) -> str:
-    digest = hashlib.md5()  # the published MNIST sums are MD5; this checks integrity, not authenticity
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def download(mirrors: list[str], target: Path, md5: str, timeout: float = 30.0) -> Path:
     """Fetch target.name from the first mirror that answers, verify its MD5, then move it into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -42,7 +34,7 @@ def download(mirrors: list[str], target: Path, md5: str, timeout: float = 30.0) 
         try:
             with urllib.request.urlopen(url, timeout=timeout) as response:
                 size = int(response.headers.get("Content-Length") or 0) or None
-                digest = hashlib.md5()
+                digest = hashlib.md5()  # the published MNIST sums are MD5: integrity, not authenticity
 
                 def copy(file) -> None:
                     with tqdm(total=size, unit="B", unit_scale=True, desc=target.name, leave=False) as bar:
