@@ -9,7 +9,7 @@ from hypothesis.extra import numpy as hnp
 
 import minidl
 import minidl.functional as F
-from minidl.ops import convolution
+from minidl.kernels import chunked_im2col
 from strategies import distinct, leaf, nonzero, positive, shapes, values
 
 pytestmark = pytest.mark.nn
@@ -69,9 +69,9 @@ def test_conv2d_in_chunks_of_images_matches_naive_loop_and_gradcheck(data, n, im
     w, b = leaf(data.draw(values((3, 2) + kernel))), leaf(data.draw(values((3,))))
     out_h, out_w = ((size[a] + 2 * padding[a] - kernel[a]) // stride[a] + 1 for a in (0, 1))
     cols_bytes_per_image = out_h * out_w * 2 * kernel[0] * kernel[1] * 8
-    with mock.patch.multiple(convolution, WHOLE_BATCH_COLS_BYTES=0,
+    with mock.patch.multiple(chunked_im2col, WHOLE_BATCH_COLS_BYTES=0,
                              CHUNK_COLS_BYTES=images_per_chunk * cols_bytes_per_image):
-        assert len(convolution.image_chunks(n, cols_bytes_per_image)) == -(-n // images_per_chunk)
+        assert len(chunked_im2col.image_chunks(n, cols_bytes_per_image)) == -(-n // images_per_chunk)
         out = F.conv2d(x, w, b, stride, padding)
         np.testing.assert_allclose(out.data, naive_conv2d(x.data, w.data, b.data, stride, padding, (1, 1)),
                                    rtol=1e-10, atol=1e-10)
@@ -79,11 +79,11 @@ def test_conv2d_in_chunks_of_images_matches_naive_loop_and_gradcheck(data, n, im
 
 
 def test_image_chunks_cover_the_batch_in_order():
-    assert convolution.image_chunks(64, 1000) == [slice(0, 64)]  # 64 kB of cols: one piece
-    big = convolution.CHUNK_COLS_BYTES // 3  # three images per chunk
-    chunks = convolution.image_chunks(10, big)
+    assert chunked_im2col.image_chunks(64, 1000) == [slice(0, 64)]  # 64 kB of cols: one piece
+    big = chunked_im2col.CHUNK_COLS_BYTES // 3  # three images per chunk
+    chunks = chunked_im2col.image_chunks(10, big)
     assert chunks == [slice(0, 3), slice(3, 6), slice(6, 9), slice(9, 10)]
-    assert convolution.image_chunks(2, 10 * convolution.WHOLE_BATCH_COLS_BYTES) == [slice(0, 1), slice(1, 2)]
+    assert chunked_im2col.image_chunks(2, 10 * chunked_im2col.WHOLE_BATCH_COLS_BYTES) == [slice(0, 1), slice(1, 2)]
 
 
 @given(data=st.data(), size=pairs(1, 7), kernel=pairs(1, 3), stride=st.one_of(st.none(), pairs(1, 3)),
