@@ -33,7 +33,7 @@ def both_backends(fn):
 
 @st.composite
 def conv_case(draw):
-    window = Window(draw(pairs(1, 4)), draw(pairs(1, 3)), draw(pairs(0, 2)), draw(pairs(1, 3)))
+    window = Window(draw(pairs(1, 4)), draw(pairs(1, 3)), draw(pairs(0, 2)), draw(pairs(1, 3)), draw(st.booleans()))
     shape = (draw(st.integers(1, 3)), draw(st.integers(1, 3))) + draw(pairs(1, 9))
     assume(min(window.output_size(*shape[2:])) >= 1)
     dtype = draw(dtypes)
@@ -75,7 +75,8 @@ def test_col2im_is_the_adjoint_of_im2col(case, data):
 def pool_case(draw, elements=st.floats(-4, 4, width=32)):
     kernel = draw(pairs(1, 4))
     window = Window(kernel, draw(pairs(1, 3)), draw(st.tuples(st.integers(0, kernel[0] // 2),
-                                                              st.integers(0, kernel[1] // 2))))
+                                                              st.integers(0, kernel[1] // 2))),
+                    ceil_mode=draw(st.booleans()))
     shape = (draw(st.integers(1, 3)), draw(st.integers(1, 3))) + draw(pairs(1, 9))
     assume(min(window.output_size(*shape[2:])) >= 1)
     x = draw(hnp.arrays(draw(dtypes), shape, elements=elements))

@@ -1,5 +1,5 @@
 """Layers' maths, activations and losses: gradcheck in float64 under hypothesis, and conv/pool
-against naive loops written here (the definitions, one output pixel at a time)."""
+against the naive loops of naive_loops.py (the definitions, one output pixel at a time)."""
 from unittest import mock
 
 import numpy as np
@@ -10,35 +10,10 @@ from hypothesis.extra import numpy as hnp
 import minidl
 import minidl.functional as F
 from minidl.kernels import chunked_im2col
+from naive_loops import naive_conv2d, naive_max_pool2d
 from strategies import distinct, leaf, nonzero, positive, shapes, values
 
 pytestmark = pytest.mark.nn
-
-
-def naive_conv2d(x, w, b, stride, padding, dilation):
-    """out[n,o,y,x] = b[o] + Σ_{c,i,j} w[o,c,i,j] · x_pad[n, c, y·s + i·d, x·s + j·d]."""
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    n, _, hp, wp = xp.shape
-    o, _, kh, kw = w.shape
-    oh, ow = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
-    out = np.zeros((n, o, oh, ow))
-    for y in range(oh):
-        for x_ in range(ow):
-            field = xp[:, :, y * sh: y * sh + dh * (kh - 1) + 1: dh, x_ * sw: x_ * sw + dw * (kw - 1) + 1: dw]
-            out[:, :, y, x_] = np.einsum("ncij,ocij->no", field, w) + (0 if b is None else b)
-    return out
-
-
-def naive_max_pool2d(x, kernel, stride, padding):
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
-    oh, ow = (xp.shape[2] - kh) // sh + 1, (xp.shape[3] - kw) // sw + 1
-    out = np.empty(x.shape[:2] + (oh, ow))
-    for y in range(oh):
-        for x_ in range(ow):
-            out[:, :, y, x_] = xp[:, :, y * sh: y * sh + kh, x_ * sw: x_ * sw + kw].max(axis=(2, 3))
-    return out
 
 
 pairs = lambda low, high: st.tuples(st.integers(low, high), st.integers(low, high))

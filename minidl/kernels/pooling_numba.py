@@ -92,5 +92,6 @@ def max_pool_backward(grad: np.ndarray, winner: np.ndarray, x_shape: tuple[int, 
     """∂L/∂x (x_shape) from ∂L/∂out (N, C, OH, OW): each output's gradient added at its winner."""
     planes = x_shape[0] * x_shape[1]
     grad_x = np.zeros((planes, x_shape[2] * x_shape[3]), dtype=grad.dtype)
-    _max_pool_backward_into(grad.reshape(planes, -1), winner.reshape(planes, -1), grad_x)
+    outputs = grad.shape[2] * grad.shape[3]
+    _max_pool_backward_into(grad.reshape(planes, outputs), winner.reshape(planes, outputs), grad_x)
     return grad_x.reshape(x_shape)

@@ -41,8 +41,9 @@ def max_pool_backward(grad: np.ndarray, winner: np.ndarray, x_shape: tuple[int, 
     n, c, h, w = x_shape
     planes = n * c
     grad_x = np.zeros((planes, h * w), dtype=grad.dtype)
-    winner = winner.reshape(planes, -1)
+    outputs = grad.shape[2] * grad.shape[3]
+    winner = winner.reshape(planes, outputs)
     plane = np.broadcast_to(np.arange(planes)[:, None], winner.shape)
     won = winner >= 0
-    np.add.at(grad_x, (plane[won], winner[won]), grad.reshape(planes, -1)[won])
+    np.add.at(grad_x, (plane[won], winner[won]), grad.reshape(planes, outputs)[won])
     return grad_x.reshape(x_shape)

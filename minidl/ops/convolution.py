@@ -29,15 +29,16 @@ class Convolution2d(Function):
         window = Window(weight.shape[2:], stride, padding, dilation)
         out_h, out_w = window.output_size(*x.shape[2:])
         grouped_weight = weight.reshape(groups, out_channels // groups, -1)  # W_g: (G, O/G, C/G·kh·kw)
+        group_out, group_taps = grouped_weight.shape[1:]
         fields = ChunkedIm2col(x, window)
         dtype = np.result_type(x, weight, *(() if bias is None else (bias,)))
         out = np.empty((n, out_channels, out_h * out_w), dtype=dtype)
         for images in fields.pieces:
             cols = fields.cols(images)
-            by_group = cols.reshape(len(cols), groups, -1).transpose(1, 0, 2)  # cols_g: (G, images·OH·OW, C/G·kh·kw)
+            by_group = cols.reshape(-1, groups, group_taps).transpose(1, 0, 2)  # cols_g: (G, images·OH·OW, C/G·kh·kw)
             rows = np.matmul(by_group, grouped_weight.transpose(0, 2, 1))  # (G, images·OH·OW, O/G)
             # One pass writes the NCHW result and adds the bias: rows (g, n, oh·ow, o) → out (n, g·O/G + o, oh·ow).
-            by_channel = rows.reshape(groups, -1, out_h * out_w, out_channels // groups).transpose(1, 0, 3, 2)
+            by_channel = rows.reshape(groups, -1, out_h * out_w, group_out).transpose(1, 0, 3, 2)
             target = out[images].reshape(by_channel.shape)
             if bias is None:
                 target[...] = by_channel
@@ -55,7 +56,8 @@ class Convolution2d(Function):
         # (OH·OW, C/G·kh·kw): both products are batches over images and groups that hand dout to BLAS as
         # it lies (transposed for dcols). Contiguous, so that matmul reaches BLAS: a broadcast gradient,
         # e.g. of a sum, has zero strides.
-        grad_maps = np.ascontiguousarray(grad.reshape(x.shape[0], groups, group_out, -1))
+        n, _, out_h, out_w = grad.shape
+        grad_maps = np.ascontiguousarray(grad.reshape(n, groups, group_out, out_h * out_w))
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         grad_x_pieces = []
         grad_w = np.zeros(grouped_weight.shape, dtype=np.result_type(grad, x)) if need_w else None
@@ -66,7 +68,7 @@ class Convolution2d(Function):
                 grad_cols = grad_cols.transpose(0, 2, 1, 3).reshape(-1, groups * group_taps)
                 grad_x_pieces.append(col2im(grad_cols, x[images].shape, window))
             if need_w:
-                cols = fields.cols(images).reshape(len(dout), -1, groups, group_taps).transpose(0, 2, 1, 3)
+                cols = fields.cols(images).reshape(-1, out_h * out_w, groups, group_taps).transpose(0, 2, 1, 3)
                 grad_w += np.matmul(dout, cols).sum(axis=0)
         grad_x = None if not need_x else grad_x_pieces[0] if len(grad_x_pieces) == 1 else np.concatenate(grad_x_pieces)
         grad_b = grad_maps.sum(axis=(0, 3)).ravel() if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2] else None
