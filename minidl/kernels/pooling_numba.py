@@ -4,6 +4,9 @@ Only minidl.kernels.dispatch calls these, with C-contiguous float arrays of the 
 """
 from __future__ import annotations
 
+import functools
+from typing import Callable
+
 import numba
 import numpy as np
 
@@ -34,25 +37,32 @@ def window_argmax(planes: np.ndarray, plane: int, top: int, left: int, kh: int, 
     return best, best_tap
 
 
-@numba.njit(cache=True)
-def _max_pool_forward_into(x_pad: np.ndarray, out: np.ndarray, winner: np.ndarray, kh: int, kw: int,
-                           sh: int, sw: int, top: int, left: int, height: int, width: int) -> None:
-    """out = window_argmax's maximum of each window of the −∞-framed planes x_pad (planes, H', W') whose
-    input starts at row `top`, column `left` and is height×width; winner = flat index y·width + x of the
-    winning input pixel, −1 if the winner is a frame cell."""
-    for plane in range(x_pad.shape[0]):
-        for oy in range(out.shape[1]):
-            for ox in range(out.shape[2]):
-                best, tap = window_argmax(x_pad, plane, oy * sh, ox * sw, kh, kw)
-                y, x = oy * sh + tap // kw - top, ox * sw + tap % kw - left
-                out[plane, oy, ox] = best
-                winner[plane, oy, ox] = y * width + x if 0 <= y < height and 0 <= x < width else -1
+@functools.lru_cache(maxsize=None)
+def max_pool_kernel(kh: int, kw: int, sh: int, sw: int) -> Callable[..., None]:
+    """The max-pool forward for kh×kw windows moved by (sh, sw), with these compiled in as constants (one
+    kernel per window, made on first use and cached on disk), so that numba unrolls the window loop."""
+
+    @numba.njit(cache=True)
+    def max_pool_forward_into(x_pad: np.ndarray, out: np.ndarray, winner: np.ndarray,
+                              top: int, left: int, height: int, width: int) -> None:
+        """out = window_argmax's maximum of each window of the −∞-framed planes x_pad (planes, H', W')
+        whose input starts at row `top`, column `left` and is height×width; winner = flat index
+        y·width + x of the winning input pixel, −1 if the winner is a frame cell."""
+        for plane in range(x_pad.shape[0]):
+            for oy in range(out.shape[1]):
+                for ox in range(out.shape[2]):
+                    best, tap = window_argmax(x_pad, plane, oy * sh, ox * sw, kh, kw)
+                    y, x = oy * sh + tap // kw - top, ox * sw + tap % kw - left
+                    out[plane, oy, ox] = best
+                    winner[plane, oy, ox] = y * width + x if 0 <= y < height and 0 <= x < width else -1
+
+    return max_pool_forward_into
 
 
 @numba.njit(cache=True)
 def _max_pool_2x2_into(x: np.ndarray, out: np.ndarray, winner: np.ndarray) -> None:
-    """The common case — 2×2 windows, stride 2, no frame — with the window size known when compiling,
-    so that numba unrolls the window loop."""
+    """The common case — 2×2 windows, stride 2, no frame — without the frame's bookkeeping: the
+    benchmarks show it pays over max_pool_kernel(2, 2, 2, 2) (README, section on speed)."""
     width = x.shape[2]
     for plane in range(x.shape[0]):
         for oy in range(out.shape[1]):
@@ -82,9 +92,8 @@ def max_pool_forward(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndar
     else:
         frame = window.frame(h, w)
         x_pad = pad_spatial(x, frame, value=-np.inf)
-        (kh, kw), (sh, sw) = window.kernel, window.stride
-        _max_pool_forward_into(x_pad.reshape(n * c, *x_pad.shape[2:]), out, winner, kh, kw, sh, sw,
-                               frame[0], frame[2], h, w)
+        kernel = max_pool_kernel(*window.kernel, *window.stride)
+        kernel(x_pad.reshape(n * c, *x_pad.shape[2:]), out, winner, frame[0], frame[2], h, w)
     return out.reshape(n, c, out_h, out_w), winner.reshape(n, c, out_h, out_w)
 
 
