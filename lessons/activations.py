@@ -50,7 +50,8 @@ def run(out_dir: Path, quick: bool = False) -> None:
     # ## 1. The table at a few points
     # %%
     points = np.array([-1.0, -0.5, 0.0, 0.25, 1.0])
-    print(f"{'activation':<20}" + "".join(f"{f'f({p:g})':>10}" for p in points) + "".join(f"{f'df({p:g})':>10}" for p in points))
+    print(f"{'activation':<20}" + "".join(f"{f'f({p:g})':>10}" for p in points)
+          + "".join(f"{f'df({p:g})':>10}" for p in points))
     for name, fn in TABLE.items():
         values, slopes = value_and_derivative(fn, points)
         print(f"{name:<20}" + "".join(f"{v:10.4f}" for v in values) + "".join(f"{s:10.4f}" for s in slopes))

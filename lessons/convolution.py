@@ -83,7 +83,8 @@ def run(out_dir: Path, quick: bool = False) -> None:
     filters = rng.integers(-1, 2, (2, 3, 3, 3)).astype(np.float32)
     biases = np.array([1.0, 0.0], dtype=np.float32)
     out = F.conv2d(minidl.tensor(volume), minidl.tensor(filters), minidl.tensor(biases), stride=2, padding=1)
-    print(f"\ninput 5x5x3 (padded to 7x7x3), filters W0, W1 of 3x3x3, stride 2 -> output {out.shape[2]}x{out.shape[3]}x2")
+    print("\ninput 5x5x3 (padded to 7x7x3), filters W0, W1 of 3x3x3, stride 2 -> "
+          f"output {out.shape[2]}x{out.shape[3]}x2")
     for o in range(2):
         print(f"output channel {o} (bias {biases[o]:g}):\n{out.data[0, o].astype(int)}")
 

@@ -178,8 +178,8 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
     dilation = int_pair("conv_transpose2d", "dilation", dilation, 1)
     _check_image_batch("conv_transpose2d", x)
     if weight.ndim != 4 or weight.shape[0] != x.shape[1]:
-        raise ValueError(f"conv_transpose2d: weight of shape {weight.shape} must be ({x.shape[1]}, out_channels, kh, kw) "
-                         f"for an input of shape {x.shape}")
+        raise ValueError(f"conv_transpose2d: weight of shape {weight.shape} must be "
+                         f"({x.shape[1]}, out_channels, kh, kw) for an input of shape {x.shape}")
     if bias is not None and bias.shape != (weight.shape[1],):
         raise ValueError(f"conv_transpose2d: bias of shape {bias.shape} must be ({weight.shape[1]},)")
     for axis in (0, 1):
@@ -249,7 +249,8 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     if training:
         count = x.shape[0] * x.shape[2] * x.shape[3]
         if count < 2:
-            raise ValueError(f"batch_norm: training needs more than one value per channel, got input of shape {x.shape}")
+            raise ValueError("batch_norm: training needs more than one value per channel, "
+                             f"got input of shape {x.shape}")
         mean = x.mean(axis=(0, 2, 3), keepdims=True)
         centred = x - mean
         variance = (centred * centred).mean(axis=(0, 2, 3), keepdims=True)
@@ -323,7 +324,8 @@ def _reduce(op: str, loss: Tensor, reduction: str) -> Tensor:
 
 def _check_same_shape(op: str, input: Tensor, target: Tensor) -> None:
     if input.shape != target.shape:
-        raise ValueError(f"{op}: input of shape {input.shape} and target of shape {target.shape} must have the same shape")
+        raise ValueError(f"{op}: input of shape {input.shape} and target of shape {target.shape} "
+                         "must have the same shape")
 
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:

@@ -81,7 +81,8 @@ def test_pooling_options_by_hand():
     x = minidl.tensor(np.arange(25.0).reshape(1, 1, 5, 5))
     # 5 pixels, windows of 2 at stride 2: floor keeps 2 windows, ceil adds a third over the last pixel alone.
     assert F.max_pool2d(x, 2).shape == (1, 1, 2, 2)
-    np.testing.assert_array_equal(F.max_pool2d(x, 2, ceil_mode=True).data[0, 0], [[6, 8, 9], [16, 18, 19], [21, 23, 24]])
+    np.testing.assert_array_equal(F.max_pool2d(x, 2, ceil_mode=True).data[0, 0],
+                                  [[6, 8, 9], [16, 18, 19], [21, 23, 24]])
     np.testing.assert_array_equal(F.avg_pool2d(x, 2, ceil_mode=True).data[0, 0, 2], [20.5, 22.5, 24])
     # Padding 1 with a 3×3 window: the corner window holds 4 pixels of 9 taps.
     corner = (0 + 1 + 5 + 6) / 4

@@ -16,7 +16,7 @@ from hypothesis.extra import numpy as hnp
 from minidl.kernels import (Window, col2im, im2col, kernel_backend, max_pool_backward, max_pool_forward,
                             set_kernel_backend, use_kernels)
 
-pytestmark = pytest.mark.nn
+pytestmark = pytest.mark.kernels
 
 pairs = lambda low, high: st.tuples(st.integers(low, high), st.integers(low, high))
 dtypes = st.sampled_from([np.float32, np.float64])
@@ -117,11 +117,13 @@ def test_kernels_accept_non_contiguous_input_and_never_change_it():
 
 @pytest.mark.parametrize("call, error, words", [
     (lambda: im2col(np.ones((2, 3, 4)), Window((2, 2), (1, 1))), TypeError, ["im2col", "4 axes", "(2, 3, 4)"]),
-    (lambda: im2col(np.ones((1, 1, 4, 4), np.int32), Window((2, 2), (1, 1))), TypeError, ["float32 or float64", "int32"]),
+    (lambda: im2col(np.ones((1, 1, 4, 4), np.int32), Window((2, 2), (1, 1))), TypeError,
+     ["float32 or float64", "int32"]),
     (lambda: im2col([[[[1.0]]]], Window((1, 1), (1, 1))), TypeError, ["im2col", "list"]),
     (lambda: col2im(np.ones((9, 5)), (1, 1, 4, 4), Window((2, 2), (1, 1))), ValueError, ["(9, 5)", "expected (9, 4)"]),
     (lambda: col2im(np.ones(9), (1, 1, 4, 4), Window((2, 2), (1, 1))), TypeError, ["col2im", "2 axes", "(9,)"]),
-    (lambda: max_pool_forward(np.ones((1, 4, 4)), Window((2, 2), (2, 2))), TypeError, ["max_pool_forward", "(1, 4, 4)"]),
+    (lambda: max_pool_forward(np.ones((1, 4, 4)), Window((2, 2), (2, 2))), TypeError,
+     ["max_pool_forward", "(1, 4, 4)"]),
     (lambda: max_pool_backward(np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), np.int32), (1, 1, 4, 4)), TypeError,
      ["int64", "int32"]),
     (lambda: max_pool_backward(np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 3), np.int64), (1, 1, 4, 4)), ValueError,

@@ -116,7 +116,8 @@ def test_multiply_adds_count_by_hand():
     assert nn.multiply_adds(lenet_like(), (5, 1, 4, 4)) == 5 * (288 + 24)
     from minidl.models import LeNet5
     # LeNet-5 as built here, layer by layer: 416,520 multiply-adds (0.42 M) per 28×28 digit.
-    assert nn.multiply_adds(LeNet5(), (1, 1, 28, 28)) == 6 * 28 * 28 * 25 + 16 * 10 * 10 * 150 + 400 * 120 + 120 * 84 + 84 * 10
+    expected = 6 * 28 * 28 * 25 + 16 * 10 * 10 * 150 + 400 * 120 + 120 * 84 + 84 * 10
+    assert nn.multiply_adds(LeNet5(), (1, 1, 28, 28)) == expected
 
 
 # ----- initialisation --------------------------------------------------------------------------
@@ -293,7 +294,8 @@ def test_load_rejects_truncated_corrupt_foreign_and_pickled_files(tmp_path):
     (tmp_path / "truncated.npz").write_bytes(data[: len(data) // 2])
     (tmp_path / "garbage.npz").write_bytes(b"not a zip file at all")
     np.savez(tmp_path / "foreign.npz", w=np.ones(2))
-    np.savez(tmp_path / "pickled.npz", **{"__minidl_manifest__": np.array('{"format": "minidl-state-1", "tree": {"__array__": "evil"}}'),
+    manifest = '{"format": "minidl-state-1", "tree": {"__array__": "evil"}}'
+    np.savez(tmp_path / "pickled.npz", **{"__minidl_manifest__": np.array(manifest),
                                            "evil": np.array([{"a": 1}], dtype=object)})
     for name, words in (("truncated", "truncated or corrupted"), ("garbage", "truncated or corrupted"),
                         ("foreign", "not one written by minidl.save"), ("pickled", "cannot be read safely")):
@@ -321,7 +323,8 @@ def test_load_rejects_truncated_corrupt_foreign_and_pickled_files(tmp_path):
     (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, 3])), ValueError, ["[0, 2]", "[0, 3]"]),
     (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0.0, 1.0])), TypeError, ["integer", "float64"]),
     (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, 1, 2])), ValueError, ["(3,)", "(2,)"]),
-    (lambda: F.binary_cross_entropy(minidl.tensor([0.5, 1.5]), np.array([0.0, 1.0])), ValueError, ["[0, 1]", "1.5", "with_logits"]),
+    (lambda: F.binary_cross_entropy(minidl.tensor([0.5, 1.5]), np.array([0.0, 1.0])), ValueError,
+     ["[0, 1]", "1.5", "with_logits"]),
     (lambda: F.mse_loss(minidl.tensor(np.ones(3)), np.ones(4)), ValueError, ["(3,)", "(4,)"]),
     (lambda: nn.MSELoss(reduction="avg"), ValueError, ["reduction", "'avg'"]),
     (lambda: optim.SGD([], lr=0.1), ValueError, ["empty"]),

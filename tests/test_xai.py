@@ -11,7 +11,7 @@ from minidl.xai import (GradCAM, GradCAMPlusPlus, LimeImageExplainer, deletion_c
                         insertion_curve, randomisation_check, resize_bilinear, saliency, spearman, weighted_ridge)
 from minidl.xai.evaluation import auc, gaussian_blur
 
-pytestmark = pytest.mark.nn
+pytestmark = pytest.mark.xai
 
 
 def set_weights(layer, weight, bias=None):

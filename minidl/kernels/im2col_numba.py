@@ -56,7 +56,7 @@ class RowKernels(NamedTuple):
     scatter_add: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def row_kernels(taps: int, spacing: int) -> RowKernels:
     """The gather and scatter-add for kernel rows of `taps` taps `spacing` apart (kw and dw)."""
 

@@ -37,7 +37,7 @@ def window_argmax(planes: np.ndarray, plane: int, top: int, left: int, kh: int, 
     return best, best_tap
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def max_pool_kernel(kh: int, kw: int, sh: int, sw: int) -> Callable[..., None]:
     """The max-pool forward for kh×kw windows moved by (sh, sw), with these compiled in as constants (one
     kernel per window, made on first use and cached on disk), so that numba unrolls the window loop."""

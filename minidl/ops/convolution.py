@@ -71,7 +71,8 @@ class Convolution2d(Function):
                 cols = fields.cols(images).reshape(-1, out_h * out_w, groups, group_taps).transpose(0, 2, 1, 3)
                 grad_w += np.matmul(dout, cols).sum(axis=0)
         grad_x = None if not need_x else grad_x_pieces[0] if len(grad_x_pieces) == 1 else np.concatenate(grad_x_pieces)
-        grad_b = grad_maps.sum(axis=(0, 3)).ravel() if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2] else None
+        need_b = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
+        grad_b = grad_maps.sum(axis=(0, 3)).ravel() if need_b else None
         return grad_x, None if grad_w is None else grad_w.reshape(weight_shape), grad_b
 
 
