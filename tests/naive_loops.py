@@ -33,33 +33,34 @@ def pooled_size(size, kernel, stride, padding, ceil_mode):
     return out - 1 if ceil_mode and (out - 1) * stride >= size + padding else out
 
 
+def pooling_windows(shape, kernel, stride, padding, ceil_mode):
+    """(y, x, top, left) for every output pixel of pooling an input of `shape`: the window's first row
+    and column in input coordinates (negative inside the padding)."""
+    h, w = shape[2:]
+    oh, ow = (pooled_size(size, k, s, p, ceil_mode) for size, k, s, p in zip((h, w), kernel, stride, padding))
+    return [(y, x, y * stride[0] - padding[0], x * stride[1] - padding[1]) for y in range(oh) for x in range(ow)]
+
+
 def naive_max_pool2d(x, kernel, stride, padding, ceil_mode=False):
     """out[n,c,y,x] = max of the input pixels in rows y·s − p … y·s − p + k − 1 (likewise columns)."""
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    h, w = x.shape[2:]
-    oh, ow = pooled_size(h, kh, sh, ph, ceil_mode), pooled_size(w, kw, sw, pw, ceil_mode)
-    out = np.empty(x.shape[:2] + (oh, ow))
-    for y in range(oh):
-        for x_ in range(ow):
-            top, left = y * sh - ph, x_ * sw - pw
-            out[:, :, y, x_] = x[:, :, max(top, 0):top + kh, max(left, 0):left + kw].max(axis=(2, 3))
+    windows = pooling_windows(x.shape, kernel, stride, padding, ceil_mode)
+    out = np.empty(x.shape[:2] + (windows[-1][0] + 1, windows[-1][1] + 1))
+    for y, x_, top, left in windows:
+        out[:, :, y, x_] = x[:, :, max(top, 0):top + kernel[0], max(left, 0):left + kernel[1]].max(axis=(2, 3))
     return out
 
 
 def naive_avg_pool2d(x, kernel, stride, padding, ceil_mode=False, count_include_pad=True):
     """Sum of the window's input pixels over its size clipped to the padded input (count_include_pad)
     or to the input itself, as PyTorch's avg_pool2d defines it."""
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    h, w = x.shape[2:]
-    oh, ow = pooled_size(h, kh, sh, ph, ceil_mode), pooled_size(w, kw, sw, pw, ceil_mode)
-    out = np.empty(x.shape[:2] + (oh, ow))
-    for y in range(oh):
-        for x_ in range(ow):
-            top, left = y * sh - ph, x_ * sw - pw
-            bottom, right = min(top + kh, h + ph), min(left + kw, w + pw)
+    (ph, pw), (h, w) = padding, x.shape[2:]
+    windows = pooling_windows(x.shape, kernel, stride, padding, ceil_mode)
+    out = np.empty(x.shape[:2] + (windows[-1][0] + 1, windows[-1][1] + 1))
+    for y, x_, top, left in windows:
+        bottom, right = min(top + kernel[0], h + ph), min(left + kernel[1], w + pw)
+        count = (bottom - top) * (right - left)
+        top, left, bottom, right = max(top, 0), max(left, 0), min(bottom, h), min(right, w)
+        if not count_include_pad:
             count = (bottom - top) * (right - left)
-            top, left, bottom, right = max(top, 0), max(left, 0), min(bottom, h), min(right, w)
-            if not count_include_pad:
-                count = (bottom - top) * (right - left)
-            out[:, :, y, x_] = x[:, :, top:bottom, left:right].sum(axis=(2, 3)) / count
+        out[:, :, y, x_] = x[:, :, top:bottom, left:right].sum(axis=(2, 3)) / count
     return out
