@@ -45,7 +45,3 @@ class Window(NamedTuple):
         bottom = max(ph, (out_h - 1) * sh + dh * (kh - 1) + 1 - height - ph)
         right = max(pw, (out_w - 1) * sw + dw * (kw - 1) + 1 - width - pw)
         return ph, bottom, pw, right
-
-    def scalars(self) -> tuple[int, ...]:
-        """kh, kw, sh, sw, ph, pw, dh, dw: the form the numba kernels take."""
-        return (*self.kernel, *self.stride, *self.padding, *self.dilation)
