@@ -193,7 +193,7 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
                              f"and a kernel of {weight.shape[2:]}")
     inputs = (x, weight) if bias is None else (x, weight, bias)
     return TransposedConvolution2d.apply(*inputs, stride=stride, padding=padding, output_padding=output_padding,
-                                 dilation=dilation)
+                                         dilation=dilation)
 
 
 def avg_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
