@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
                              "saves only where --out says, never into the repository)")
     parser.add_argument("--no-save", action="store_true", help="print only")
     parser.add_argument("--readme", type=Path, nargs="?", const=README, default=None,
-                        help="also put the tables into the README's benchmark block (default: the repository's README.md)")
+                        help="also put the tables into the README's benchmark block "
+                             "(default: the repository's README.md)")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")

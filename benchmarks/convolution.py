@@ -4,6 +4,7 @@ PyTorch on the CPU. Also how close the convolution's GEMM comes to NumPy's best 
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -98,12 +99,13 @@ def run(repeats: int) -> list[dict[str, object]]:
     rows = []
     for case in CASES:
         x = rng.standard_normal((case.batch, case.in_channels, case.size, case.size)).astype(np.float32)
-        w = (rng.standard_normal((case.out_channels, case.in_channels, case.kernel, case.kernel)) * 0.1).astype(np.float32)
+        w_shape = (case.out_channels, case.in_channels, case.kernel, case.kernel)
+        w = (rng.standard_normal(w_shape) * 0.1).astype(np.float32)
         b = rng.standard_normal(case.out_channels).astype(np.float32)
         candidates = {"minidl": _minidl_step("numba", x, w, b, case.padding),
                       "minidl (numpy kernels)": _minidl_step("numpy", x, w, b, case.padding)}
         if case.batch * case.size ** 2 <= 1024:
-            candidates["naive loops"] = lambda: naive_conv2d_forward_backward(x, w, b, case.padding)
+            candidates["naive loops"] = functools.partial(naive_conv2d_forward_backward, x, w, b, case.padding)
         if torch is not None:
             candidates["PyTorch"] = _torch_step(torch, x, w, b, case.padding)
         rows.append({"suite": "convolution", "case": case.name + ", forward+backward",

@@ -63,8 +63,9 @@ def markdown(rows: list[dict], machine: dict, stamp: str) -> str:
              + (f", malloc: {machine['malloc']}" if "malloc" in machine else "")
              + (f"; NumPy's own 1024x1024 float32 matmul: {machine['numpy_matmul_1024_gflops']} GFLOP/s"
                 if "numpy_matmul_1024_gflops" in machine else "")
-             + ". Medians over rounds; in each round every candidate runs once, one after the other, after 0.2 s of rest "
-               "(so that no BLAS threads still spin) and an untimed warm-up, and a sample of a fast case is a loop of calls lasting about 20 ms. "
+             + ". Medians over rounds; in each round every candidate runs once, one after the other, "
+               "after 0.2 s of rest (so that no BLAS threads still spin) and an untimed warm-up, "
+               "and a sample of a fast case is a loop of calls lasting about 20 ms. "
                "A ratio is the median of the rounds' ratios, (low-high) their quartiles.", ""]
     for suite in dict.fromkeys(row["suite"] for row in rows):
         lines += [f"**{suite}**", "", *table_lines([r for r in rows if r["suite"] == suite], markdown=True), ""]

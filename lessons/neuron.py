@@ -27,6 +27,7 @@ INPUTS = np.array(list(itertools.product([0, 1], repeat=2)), dtype=np.float32)  
 # (weights, threshold) of one unit per gate; thresholds halfway between the sums the inputs can
 # reach, so that the line w·x = θ runs clear of the four input points.
 GATES = {"AND": ((1.0, 1.0), 1.5), "OR": ((1.0, 1.0), 0.5), "NAND": ((-1.0, -1.0), -1.5)}
+WEIGHT_GRID = np.arange(-3.0, 3.5, 0.5)  # the weights and thresholds single_unit_exists tries
 
 
 def threshold_unit(x: minidl.Tensor, weights: tuple[float, ...], threshold: float) -> minidl.Tensor:
@@ -35,7 +36,7 @@ def threshold_unit(x: minidl.Tensor, weights: tuple[float, ...], threshold: floa
     return (z >= threshold) * 1.0
 
 
-def single_unit_exists(targets: np.ndarray, values=np.arange(-3.0, 3.5, 0.5)) -> bool:
+def single_unit_exists(targets: np.ndarray, values: np.ndarray = WEIGHT_GRID) -> bool:
     """Does any unit with weights and threshold on this grid reproduce the truth table?"""
     x = minidl.tensor(INPUTS)
     return any(np.array_equal(threshold_unit(x, (w1, w2), theta).data, targets)

@@ -12,15 +12,15 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from minidl.autograd import Function
-from minidl.kernels.geometry import conv_output_size
+from minidl.kernels.geometry import Window
 from minidl.kernels.interpolation import bilinear_matrix, nearest_indices, nearest_matrix
 from minidl.ops.activations import (ELUFunction, GELUFunction, HardtanhFunction, LeakyReLUFunction,
                                     LogSigmoidFunction, LogSoftmaxFunction, PiecewiseLinearFunction, SignFunction,
                                     SiLUFunction, SoftmaxFunction, SoftplusFunction, SoftsignFunction, StepFunction)
-from minidl.ops.convolution import Conv2d, ConvTranspose2d
+from minidl.ops.convolution import Convolution2d, TransposedConvolution2d
 from minidl.ops.losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
-from minidl.ops.padding import Pad2d
-from minidl.ops.pooling import AvgPool2d, MaxPool2d
+from minidl.ops.padding import ConstantPadding2d
+from minidl.ops.pooling import AveragePooling2d, MaxPooling2d
 from minidl.rng import default_generator
 from minidl.shapes import broadcast_shape, int_pair, normalize_axis, positive_int
 from minidl.tensor import Tensor
@@ -161,7 +161,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     x = _as_tensor(x)
     if weight.ndim != 2 or x.ndim < 1 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input of shape {x.shape} needs its last axis equal to in_features = "
-                         f"{weight.shape[-1]} of the weight of shape {weight.shape}")
+                         f"{weight.shape[-1]} of the weight of shape {weight.shape} (out_features, in_features)")
     out = x @ weight.T
     return out if bias is None else out + bias
 
@@ -175,60 +175,70 @@ def _check_image_batch(op: str, x: Tensor) -> None:
                         "convert the array with .astype(np.float32) before making the tensor")
 
 
-def _check_windows_fit(op: str, x: Tensor, kernel: tuple[int, int], stride: tuple[int, int],
-                       padding: tuple[int, int], dilation: tuple[int, int]) -> None:
+def _check_windows_fit(op: str, x: Tensor, window: Window) -> None:
     """Every sliding window (conv kernel or pooling window) must fit in the padded input at least once."""
-    for axis, name in ((0, "height"), (1, "width")):
-        size = x.shape[2 + axis]
-        if conv_output_size(size, kernel[axis], stride[axis], padding[axis], dilation[axis]) < 1:
-            raise ValueError(f"{op}: the kernel (extent {dilation[axis] * (kernel[axis] - 1) + 1} with dilation "
-                             f"{dilation[axis]}) is larger than the padded input {name} "
-                             f"{size + 2 * padding[axis]} (input shape {x.shape}, padding {padding})")
+    for axis, name, out_size in zip((0, 1), ("height", "width"), window.output_size(*x.shape[2:])):
+        if out_size < 1:
+            kernel, padding, dilation = window.kernel[axis], window.padding, window.dilation[axis]
+            raise ValueError(f"{op}: the kernel (extent {dilation * (kernel - 1) + 1} with dilation {dilation}) "
+                             f"is larger than the padded input {name} {x.shape[2 + axis] + 2 * padding[axis]} "
+                             f"(input shape {x.shape}, padding {padding})")
 
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
-           padding: IntPair = 0, dilation: IntPair = 1) -> Tensor:
-    """2-D cross-correlation of x (N, C, H, W) with weight (O, C, kh, kw), plus bias (O,).
+           padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation of x (N, C, H, W) with weight (O, C/groups, kh, kw), plus bias (O,).
 
     Output (N, O, OH, OW) with OH = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1.
+    groups splits the channels into that many independent convolutions: output channels
+    g·O/groups … (g+1)·O/groups − 1 see only input channels g·C/groups … (g+1)·C/groups − 1;
+    groups = C is a depthwise convolution (one filter per channel, as in MobileNet's depthwise
+    separable convolutions, Howard et al. 2017).
     """
     x = _as_tensor(x)
     stride = int_pair("conv2d", "stride", stride, 1)
     padding = int_pair("conv2d", "padding", padding, 0)
     dilation = int_pair("conv2d", "dilation", dilation, 1)
+    groups = positive_int("conv2d", "groups", groups)
     _check_image_batch("conv2d", x)
-    if weight.ndim != 4 or weight.shape[1] != x.shape[1]:
-        raise ValueError(f"conv2d: weight of shape {weight.shape} must be (out_channels, {x.shape[1]}, kh, kw) "
-                         f"for an input of shape {x.shape} with {x.shape[1]} channel(s)")
+    if weight.ndim != 4 or weight.shape[0] % groups:
+        raise ValueError(f"conv2d: weight of shape {weight.shape} must be (out_channels, in_channels / groups, kh, kw) "
+                         f"with out_channels divisible by groups = {groups}")
+    if x.shape[1] != weight.shape[1] * groups:
+        raise ValueError(f"conv2d: input of shape {x.shape} has {x.shape[1]} channel(s), but the weight of shape "
+                         f"{weight.shape} with groups = {groups} expects {weight.shape[1] * groups} (N, C, H, W)")
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"conv2d: bias of shape {bias.shape} must be ({weight.shape[0]},)")
-    _check_windows_fit("conv2d", x, weight.shape[2:], stride, padding, dilation)
+    _check_windows_fit("conv2d", x, Window(weight.shape[2:], stride, padding, dilation))
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    return Conv2d.apply(*inputs, stride=stride, padding=padding, dilation=dilation)
+    return Convolution2d.apply(*inputs, stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
-def _pool_window(op: str, x: Tensor, kernel_size: IntPair, stride: IntPair | None,
-                 padding: IntPair) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
-    """(kernel, stride, padding) of a pooling layer as pairs, checked: stride defaults to the kernel,
-    padding may be at most half the kernel (as in PyTorch), and the window must fit."""
+def _pool_window(op: str, x: Tensor, kernel_size: IntPair, stride: IntPair | None, padding: IntPair,
+                 ceil_mode: bool) -> Window:
+    """The window of a pooling layer, checked: stride defaults to the kernel, padding may be at most
+    half the kernel (as in PyTorch), and the window must fit."""
     kernel = int_pair(op, "kernel_size", kernel_size, 1)
     stride = kernel if stride is None else int_pair(op, "stride", stride, 1)
     padding = int_pair(op, "padding", padding, 0)
     _check_image_batch(op, x)
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")
-    _check_windows_fit(op, x, kernel, stride, padding, (1, 1))
-    return kernel, stride, padding
+    window = Window(kernel, stride, padding, ceil_mode=bool(ceil_mode))
+    _check_windows_fit(op, x, window)
+    return window
 
 
-def max_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
+def max_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
+               ceil_mode: bool = False) -> Tensor:
     """Maximum over kernel_size windows of x (N, C, H, W); stride defaults to kernel_size.
 
-    Padding is −∞ (it never wins) and may be at most half the kernel, as in PyTorch.
+    Padding is −∞ (it never wins) and may be at most half the kernel, as in PyTorch. ceil_mode rounds
+    the output size up, OH = ⌈(H + 2·padding − kh) / stride⌉ + 1, so that a last, partial window
+    covers the bottom and right edges (unless it would start in the padding).
     """
     x = _as_tensor(x)
-    kernel, stride, padding = _pool_window("max_pool2d", x, kernel_size, stride, padding)
-    return MaxPool2d.apply(x, kernel=kernel, stride=stride, padding=padding)
+    return MaxPooling2d.apply(x, window=_pool_window("max_pool2d", x, kernel_size, stride, padding, ceil_mode))
 
 
 def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
@@ -245,8 +255,8 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
     dilation = int_pair("conv_transpose2d", "dilation", dilation, 1)
     _check_image_batch("conv_transpose2d", x)
     if weight.ndim != 4 or weight.shape[0] != x.shape[1]:
-        raise ValueError(f"conv_transpose2d: weight of shape {weight.shape} must be ({x.shape[1]}, out_channels, kh, kw) "
-                         f"for an input of shape {x.shape}")
+        raise ValueError(f"conv_transpose2d: weight of shape {weight.shape} must be "
+                         f"({x.shape[1]}, out_channels, kh, kw) for an input of shape {x.shape}")
     if bias is not None and bias.shape != (weight.shape[1],):
         raise ValueError(f"conv_transpose2d: bias of shape {bias.shape} must be ({weight.shape[1]},)")
     for axis in (0, 1):
@@ -259,15 +269,21 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
             raise ValueError(f"conv_transpose2d: padding {padding} leaves no output for an input of shape {x.shape} "
                              f"and a kernel of {weight.shape[2:]}")
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    return ConvTranspose2d.apply(*inputs, stride=stride, padding=padding, output_padding=output_padding,
-                                 dilation=dilation)
+    return TransposedConvolution2d.apply(*inputs, stride=stride, padding=padding, output_padding=output_padding,
+                                         dilation=dilation)
 
 
-def avg_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
-    """Mean over kernel_size windows (zero padding counted, as PyTorch's default); stride defaults to kernel_size."""
+def avg_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+    """Mean over kernel_size windows of x (N, C, H, W); stride defaults to kernel_size.
+
+    The zero padding counts in each window's divisor (count_include_pad=True, PyTorch's default) or
+    not (False: the mean of the window's input pixels only). ceil_mode as in max_pool2d; the part of
+    a last, partial window past the padding never counts.
+    """
     x = _as_tensor(x)
-    kernel, stride, padding = _pool_window("avg_pool2d", x, kernel_size, stride, padding)
-    return AvgPool2d.apply(x, kernel=kernel, stride=stride, padding=padding)
+    window = _pool_window("avg_pool2d", x, kernel_size, stride, padding, ceil_mode)
+    return AveragePooling2d.apply(x, window=window, count_include_pad=bool(count_include_pad))
 
 
 def adaptive_avg_pool2d(x: Tensor, output_size: IntPair = 1) -> Tensor:
@@ -348,7 +364,8 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     if training:
         count = x.size // x.shape[1]
         if count < 2:
-            raise ValueError(f"batch_norm: training needs more than one value per channel, got input of shape {x.shape}")
+            raise ValueError("batch_norm: training needs more than one value per channel, "
+                             f"got input of shape {x.shape}")
         mean, centred, variance = _moments(x, axes)
         if running_mean is not None:
             running_mean.data = ((1 - momentum) * running_mean.data + momentum * mean.data.ravel()).astype(
@@ -392,16 +409,25 @@ def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor 
     return out
 
 
+def pad(x: Tensor, pad: tuple[int, ...], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Constant padding of the last axes, as torch.nn.functional.pad: pad = (left, right) frames the
+    last axis, (left, right, top, bottom) the last two; the new cells hold `value`."""
+    x = _as_tensor(x)
+    sides = tuple(pad) if isinstance(pad, (tuple, list)) else (pad,)
+    if len(sides) not in (2, 4) or not all(isinstance(p, (int, np.integer)) and p >= 0 for p in sides):
+        raise ValueError(f"pad: pad must be (left, right) or (left, right, top, bottom) of non-negative ints, "
+                         f"got {pad!r}")
+    if mode != "constant":
+        raise ValueError(f"pad: only mode 'constant' is supported, got {mode!r}")
+    if x.ndim < 2:
+        raise ValueError(f"pad: needs an input of at least two axes, got shape {x.shape}")
+    left, right, top, bottom = (int(p) for p in sides + (0, 0)[:4 - len(sides)])
+    return ConstantPadding2d.apply(x, frame=(top, bottom, left, right), value=value)
+
+
 def pad2d(x: Tensor, padding: int | tuple[int, int, int, int]) -> Tensor:
     """Zero padding of the last two axes; padding = p or (left, right, top, bottom) as torch's ZeroPad2d."""
-    x = _as_tensor(x)
-    sides = (padding,) * 4 if isinstance(padding, (int, np.integer)) else tuple(padding)
-    if len(sides) != 4 or not all(isinstance(p, (int, np.integer)) and p >= 0 for p in sides):
-        raise ValueError(f"pad2d: padding must be a non-negative int or (left, right, top, bottom), got {padding!r}")
-    if x.ndim < 2:
-        raise ValueError(f"pad2d: needs at least two axes to pad, got shape {x.shape}")
-    left, right, top, bottom = (int(p) for p in sides)
-    return Pad2d.apply(x, frame=(top, bottom, left, right))
+    return pad(x, (padding,) * 4 if isinstance(padding, (int, np.integer)) else padding)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None) -> Tensor:
@@ -434,7 +460,8 @@ def _reduce(op: str, loss: Tensor, reduction: str) -> Tensor:
 
 def _check_same_shape(op: str, input: Tensor, target: Tensor) -> None:
     if input.shape != target.shape:
-        raise ValueError(f"{op}: input of shape {input.shape} and target of shape {target.shape} must have the same shape")
+        raise ValueError(f"{op}: input of shape {input.shape} and target of shape {target.shape} "
+                         "must have the same shape")
 
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:

@@ -24,7 +24,8 @@ def accuracy(predicted: object, target: object) -> float:
 
 def confusion_matrix(predicted: object, target: object, num_classes: int | None = None) -> np.ndarray:
     """counts[t, p] = how many samples of true class t were predicted as p (rows: truth)."""
-    predicted, target = _labels("confusion_matrix", "predicted", predicted), _labels("confusion_matrix", "target", target)
+    predicted = _labels("confusion_matrix", "predicted", predicted)
+    target = _labels("confusion_matrix", "target", target)
     if predicted.shape != target.shape:
         raise ValueError(f"confusion_matrix: {predicted.shape[0]} predictions for {target.shape[0]} targets")
     k = num_classes if num_classes is not None else int(max(predicted.max(initial=-1), target.max(initial=-1))) + 1

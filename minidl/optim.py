@@ -60,7 +60,7 @@ class Optimizer:
         unknown = set(state_dict["settings"]) - set(self.settings)
         if unknown:
             raise ValueError(f"{name}: settings {sorted(unknown)} do not belong to {type(self).__name__}")
-        for key, s in state_dict["state"].items():
+        for key in state_dict["state"]:
             if not 0 <= int(key) < len(self.params):
                 raise ValueError(f"{name}: state for parameter {key}, "
                                  f"but the optimizer has {len(self.params)} parameters")

@@ -82,7 +82,7 @@ def test_no_grad_records_no_graph():
 def test_no_grad_restores_state_after_exception():
     with pytest.raises(ZeroDivisionError):
         with minidl.no_grad():
-            1 / 0
+            _ = 1 / 0
     assert minidl.autograd.is_grad_enabled()
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks.__main__ import main
 
-pytestmark = pytest.mark.lessons
+pytestmark = pytest.mark.benchmarks
 
 
 def test_quick_benchmark_run_writes_json_and_markdown(tmp_path, capsys):

@@ -16,7 +16,7 @@ from hypothesis.extra import numpy as hnp
 from minidl.kernels import (Window, col2im, im2col, kernel_backend, max_pool_backward, max_pool_forward,
                             set_kernel_backend, use_kernels)
 
-pytestmark = pytest.mark.nn
+pytestmark = pytest.mark.kernels
 
 pairs = lambda low, high: st.tuples(st.integers(low, high), st.integers(low, high))
 dtypes = st.sampled_from([np.float32, np.float64])
@@ -33,7 +33,7 @@ def both_backends(fn):
 
 @st.composite
 def conv_case(draw):
-    window = Window(draw(pairs(1, 4)), draw(pairs(1, 3)), draw(pairs(0, 2)), draw(pairs(1, 3)))
+    window = Window(draw(pairs(1, 4)), draw(pairs(1, 3)), draw(pairs(0, 2)), draw(pairs(1, 3)), draw(st.booleans()))
     shape = (draw(st.integers(1, 3)), draw(st.integers(1, 3))) + draw(pairs(1, 9))
     assume(min(window.output_size(*shape[2:])) >= 1)
     dtype = draw(dtypes)
@@ -75,7 +75,8 @@ def test_col2im_is_the_adjoint_of_im2col(case, data):
 def pool_case(draw, elements=st.floats(-4, 4, width=32)):
     kernel = draw(pairs(1, 4))
     window = Window(kernel, draw(pairs(1, 3)), draw(st.tuples(st.integers(0, kernel[0] // 2),
-                                                              st.integers(0, kernel[1] // 2))))
+                                                              st.integers(0, kernel[1] // 2))),
+                    ceil_mode=draw(st.booleans()))
     shape = (draw(st.integers(1, 3)), draw(st.integers(1, 3))) + draw(pairs(1, 9))
     assume(min(window.output_size(*shape[2:])) >= 1)
     x = draw(hnp.arrays(draw(dtypes), shape, elements=elements))
@@ -115,25 +116,25 @@ def test_kernels_accept_non_contiguous_input_and_never_change_it():
 
 
 @pytest.mark.parametrize("call, error, words", [
-    (lambda: im2col(np.ones((2, 3, 4)), Window((2, 2), (1, 1))), ValueError, ["im2col", "4-D", "(2, 3, 4)"]),
-    (lambda: im2col(np.ones((1, 1, 4, 4), np.int32), Window((2, 2), (1, 1))), TypeError, ["float32 or float64", "int32"]),
-    (lambda: im2col(np.ones((1, 1, 2, 2)), Window((3, 3), (1, 1))), ValueError, ["does not fit", "(1, 1, 2, 2)"]),
-    (lambda: im2col(np.ones((1, 1, 4, 4)), Window((2, 2), (0, 1))), ValueError, ["positive"]),
-    (lambda: im2col(np.ones((1, 1, 4, 4)), Window((2, 2), (1, 1), (-1, 0))), ValueError, ["non-negative"]),
+    (lambda: im2col(np.ones((2, 3, 4)), Window((2, 2), (1, 1))), TypeError, ["im2col", "4 axes", "(2, 3, 4)"]),
+    (lambda: im2col(np.ones((1, 1, 4, 4), np.int32), Window((2, 2), (1, 1))), TypeError,
+     ["float32 or float64", "int32"]),
+    (lambda: im2col([[[[1.0]]]], Window((1, 1), (1, 1))), TypeError, ["im2col", "list"]),
     (lambda: col2im(np.ones((9, 5)), (1, 1, 4, 4), Window((2, 2), (1, 1))), ValueError, ["(9, 5)", "expected (9, 4)"]),
-    (lambda: col2im(np.ones((9, 4)), (1, 1, 4), Window((2, 2), (1, 1))), ValueError, ["(N, C, H, W)"]),
-    (lambda: max_pool_forward(np.ones((1, 1, 4, 4)), Window((2, 2), (2, 2), (2, 2))), ValueError, ["at most half"]),
-    (lambda: max_pool_forward(np.ones((1, 1, 4, 4)), Window((2, 2), (2, 2), (0, 0), (2, 2))), ValueError,
-     ["not dilated"]),
-    (lambda: max_pool_backward(np.ones((1, 1, 2, 2)), np.full((1, 1, 2, 2), 16), (1, 1, 4, 4)), ValueError,
-     ["[-1, 16)", "16"]),
-    (lambda: max_pool_backward(np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), np.int32), (1, 1, 4, 4)), ValueError,
-     ["int64"]),
+    (lambda: col2im(np.ones(9), (1, 1, 4, 4), Window((2, 2), (1, 1))), TypeError, ["col2im", "2 axes", "(9,)"]),
+    (lambda: max_pool_forward(np.ones((1, 4, 4)), Window((2, 2), (2, 2))), TypeError,
+     ["max_pool_forward", "(1, 4, 4)"]),
+    (lambda: max_pool_backward(np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), np.int32), (1, 1, 4, 4)), TypeError,
+     ["int64", "int32"]),
+    (lambda: max_pool_backward(np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 3), np.int64), (1, 1, 4, 4)), ValueError,
+     ["(1, 1, 2, 3)", "(1, 1, 2, 2)"]),
     (lambda: max_pool_backward(np.ones((1, 2, 2, 2)), np.zeros((1, 2, 2, 2), np.int64), (1, 1, 4, 4)), ValueError,
-     ["(1, 2, 2, 2)", "(1, 1, 4, 4)"]),
+     ["(1, 2)", "(1, 1)"]),
 ])
 @pytest.mark.parametrize("backend", ["numpy", "numba"])
 def test_kernels_reject_arrays_they_were_not_written_for(backend, call, error, words):
+    """The kernels trust minidl's ops for what the arrays hold (the public functions check the user's
+    input), but a numba kernel must never see an array it was not compiled for."""
     with use_kernels(backend), pytest.raises(error) as caught:
         call()
     for word in words:

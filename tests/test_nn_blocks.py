@@ -26,7 +26,8 @@ def naive_conv_transpose2d(x, w, b, stride, padding, output_padding, dilation):
         for x_ in range(wd):
             for i in range(kh):
                 for j in range(kw):
-                    full[:, :, y * sh + i * dh, x_ * sw + j * dw] += np.einsum("nc,co->no", x[:, :, y, x_], w[:, :, i, j])
+                    full[:, :, y * sh + i * dh, x_ * sw + j * dw] += np.einsum("nc,co->no", x[:, :, y, x_],
+                                                                                w[:, :, i, j])
     out = full[:, :, ph:ph + oh, pw:pw + ow]
     return out + (0 if b is None else b[:, None, None])
 
@@ -73,7 +74,8 @@ def test_up_convolution_by_hand():
     np.testing.assert_array_equal(out[:2, :2], [[1, 10], [100, 1000]])
     np.testing.assert_array_equal(out[2:, 2:], 4 * np.array([[1, 10], [100, 1000]]))
     layer = nn.ConvTranspose2d(3, 5, 2, stride=2)
-    assert layer.weight.shape == (3, 5, 2, 2) and layer(minidl.tensor(np.ones((1, 3, 4, 6), np.float32))).shape == (1, 5, 8, 12)
+    assert layer.weight.shape == (3, 5, 2, 2)
+    assert layer(minidl.tensor(np.ones((1, 3, 4, 6), np.float32))).shape == (1, 5, 8, 12)
 
 
 @given(data=st.data(), size=pairs(1, 4), scale=st.integers(1, 3), mode=st.sampled_from(["nearest", "bilinear"]))
@@ -232,7 +234,8 @@ def test_dice_loss_by_hand():
     (lambda: nn.BatchNorm1d(3)(minidl.tensor(np.ones((2, 3, 2, 2)))), ValueError, ["(N, 3)", "(2, 3, 2, 2)"]),
     (lambda: nn.LayerNorm((2, 3))(minidl.tensor(np.ones((4, 3, 2)))), ValueError, ["(4, 3, 2)", "(2, 3)"]),
     (lambda: F.avg_pool2d(minidl.tensor(np.ones((1, 1, 2, 2))), 3), ValueError, ["avg_pool2d", "larger than"]),
-    (lambda: F.dice_loss(minidl.tensor(np.ones((1, 1, 2, 2))), np.ones((1, 2, 2))), ValueError, ["(1, 2, 2)", "(1, 1, 2, 2)"]),
+    (lambda: F.dice_loss(minidl.tensor(np.ones((1, 1, 2, 2))), np.ones((1, 2, 2))), ValueError,
+     ["(1, 2, 2)", "(1, 1, 2, 2)"]),
     (lambda: F.dice_loss(minidl.tensor(np.ones((1, 1, 2, 2))), np.full((1, 1, 2, 2), 0.5)), ValueError, ["binary"]),
 ])
 def test_bad_input(call, error, words):

@@ -1,5 +1,5 @@
 """Layers' maths, activations and losses: gradcheck in float64 under hypothesis, and conv/pool
-against naive loops written here (the definitions, one output pixel at a time)."""
+against the naive loops of naive_loops.py (the definitions, one output pixel at a time)."""
 from unittest import mock
 
 import numpy as np
@@ -10,36 +10,11 @@ from hypothesis.extra import numpy as hnp
 import minidl
 import minidl.functional as F
 from minidl import nn
-from minidl.ops import convolution
+from minidl.kernels import chunked_im2col
+from naive_loops import naive_conv2d, naive_max_pool2d
 from strategies import distinct, leaf, nonzero, positive, shapes, values
 
 pytestmark = pytest.mark.nn
-
-
-def naive_conv2d(x, w, b, stride, padding, dilation):
-    """out[n,o,y,x] = b[o] + Σ_{c,i,j} w[o,c,i,j] · x_pad[n, c, y·s + i·d, x·s + j·d]."""
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    n, _, hp, wp = xp.shape
-    o, _, kh, kw = w.shape
-    oh, ow = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
-    out = np.zeros((n, o, oh, ow))
-    for y in range(oh):
-        for x_ in range(ow):
-            field = xp[:, :, y * sh: y * sh + dh * (kh - 1) + 1: dh, x_ * sw: x_ * sw + dw * (kw - 1) + 1: dw]
-            out[:, :, y, x_] = np.einsum("ncij,ocij->no", field, w) + (0 if b is None else b)
-    return out
-
-
-def naive_max_pool2d(x, kernel, stride, padding):
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
-    oh, ow = (xp.shape[2] - kh) // sh + 1, (xp.shape[3] - kw) // sw + 1
-    out = np.empty(x.shape[:2] + (oh, ow))
-    for y in range(oh):
-        for x_ in range(ow):
-            out[:, :, y, x_] = xp[:, :, y * sh: y * sh + kh, x_ * sw: x_ * sw + kw].max(axis=(2, 3))
-    return out
 
 
 pairs = lambda low, high: st.tuples(st.integers(low, high), st.integers(low, high))
@@ -70,9 +45,9 @@ def test_conv2d_in_chunks_of_images_matches_naive_loop_and_gradcheck(data, n, im
     w, b = leaf(data.draw(values((3, 2) + kernel))), leaf(data.draw(values((3,))))
     out_h, out_w = ((size[a] + 2 * padding[a] - kernel[a]) // stride[a] + 1 for a in (0, 1))
     cols_bytes_per_image = out_h * out_w * 2 * kernel[0] * kernel[1] * 8
-    with mock.patch.multiple(convolution, WHOLE_BATCH_COLS_BYTES=0,
+    with mock.patch.multiple(chunked_im2col, WHOLE_BATCH_COLS_BYTES=0,
                              CHUNK_COLS_BYTES=images_per_chunk * cols_bytes_per_image):
-        assert len(convolution.image_chunks(n, cols_bytes_per_image)) == -(-n // images_per_chunk)
+        assert len(chunked_im2col.image_chunks(n, cols_bytes_per_image)) == -(-n // images_per_chunk)
         out = F.conv2d(x, w, b, stride, padding)
         np.testing.assert_allclose(out.data, naive_conv2d(x.data, w.data, b.data, stride, padding, (1, 1)),
                                    rtol=1e-10, atol=1e-10)
@@ -80,11 +55,11 @@ def test_conv2d_in_chunks_of_images_matches_naive_loop_and_gradcheck(data, n, im
 
 
 def test_image_chunks_cover_the_batch_in_order():
-    assert convolution.image_chunks(64, 1000) == [slice(0, 64)]  # 64 kB of cols: one piece
-    big = convolution.CHUNK_COLS_BYTES // 3  # three images per chunk
-    chunks = convolution.image_chunks(10, big)
+    assert chunked_im2col.image_chunks(64, 1000) == [slice(0, 64)]  # 64 kB of cols: one piece
+    big = chunked_im2col.CHUNK_COLS_BYTES // 3  # three images per chunk
+    chunks = chunked_im2col.image_chunks(10, big)
     assert chunks == [slice(0, 3), slice(3, 6), slice(6, 9), slice(9, 10)]
-    assert convolution.image_chunks(2, 10 * convolution.WHOLE_BATCH_COLS_BYTES) == [slice(0, 1), slice(1, 2)]
+    assert chunked_im2col.image_chunks(2, 10 * chunked_im2col.WHOLE_BATCH_COLS_BYTES) == [slice(0, 1), slice(1, 2)]
 
 
 @given(data=st.data(), size=pairs(1, 7), kernel=pairs(1, 3), stride=st.one_of(st.none(), pairs(1, 3)),

@@ -116,7 +116,8 @@ def test_multiply_adds_count_by_hand():
     assert nn.multiply_adds(lenet_like(), (5, 1, 4, 4)) == 5 * (288 + 24)
     from minidl.models import LeNet5
     # LeNet-5 as built here, layer by layer: 416,520 multiply-adds (0.42 M) per 28×28 digit.
-    assert nn.multiply_adds(LeNet5(), (1, 1, 28, 28)) == 6 * 28 * 28 * 25 + 16 * 10 * 10 * 150 + 400 * 120 + 120 * 84 + 84 * 10
+    expected = 6 * 28 * 28 * 25 + 16 * 10 * 10 * 150 + 400 * 120 + 120 * 84 + 84 * 10
+    assert nn.multiply_adds(LeNet5(), (1, 1, 28, 28)) == expected
 
 
 # ----- initialisation --------------------------------------------------------------------------
@@ -293,7 +294,8 @@ def test_load_rejects_truncated_corrupt_foreign_and_pickled_files(tmp_path):
     (tmp_path / "truncated.npz").write_bytes(data[: len(data) // 2])
     (tmp_path / "garbage.npz").write_bytes(b"not a zip file at all")
     np.savez(tmp_path / "foreign.npz", w=np.ones(2))
-    np.savez(tmp_path / "pickled.npz", **{"__minidl_manifest__": np.array('{"format": "minidl-state-1", "tree": {"__array__": "evil"}}'),
+    manifest = '{"format": "minidl-state-1", "tree": {"__array__": "evil"}}'
+    np.savez(tmp_path / "pickled.npz", **{"__minidl_manifest__": np.array(manifest),
                                            "evil": np.array([{"a": 1}], dtype=object)})
     for name, words in (("truncated", "truncated or corrupted"), ("garbage", "truncated or corrupted"),
                         ("foreign", "not one written by minidl.save"), ("pickled", "cannot be read safely")):
@@ -303,14 +305,15 @@ def test_load_rejects_truncated_corrupt_foreign_and_pickled_files(tmp_path):
 
 # ----- bad input -------------------------------------------------------------------------------
 @pytest.mark.parametrize("make, error, words", [
-    (lambda: nn.Conv2d(3, 4, 3)(minidl.tensor(np.ones((1, 1, 5, 5)))), ValueError, ["Conv2d(3, 4", "(N, 3, H, W)", "(1, 1, 5, 5)"]),
-    (lambda: nn.Conv2d(1, 4, 3)(minidl.tensor(np.ones((1, 5, 5)))), ValueError, ["(N, 1, H, W)", "(1, 5, 5)"]),
+    (lambda: nn.Conv2d(3, 4, 3)(minidl.tensor(np.ones((1, 1, 5, 5)))), ValueError,
+     ["conv2d", "(1, 1, 5, 5) has 1 channel", "expects 3"]),
+    (lambda: nn.Conv2d(1, 4, 3)(minidl.tensor(np.ones((1, 5, 5)))), ValueError, ["(N, C, H, W)", "(1, 5, 5)"]),
     (lambda: F.conv2d(minidl.tensor(np.ones((1, 1, 2, 2))), minidl.tensor(np.ones((1, 1, 3, 3)))), ValueError,
      ["kernel", "larger than the padded input height 2"]),
     (lambda: nn.Conv2d(1, 0, 3), ValueError, ["out_channels", "positive", "0"]),
     (lambda: nn.Conv2d(1, 2, 3, stride=0), ValueError, ["stride", ">= 1"]),
     (lambda: nn.Linear(-1, 2), ValueError, ["in_features", "-1"]),
-    (lambda: nn.Linear(3, 2)(minidl.tensor(np.ones((4, 5)))), ValueError, ["3 features", "(4, 5)"]),
+    (lambda: nn.Linear(3, 2)(minidl.tensor(np.ones((4, 5)))), ValueError, ["in_features = 3", "(4, 5)"]),
     (lambda: nn.MaxPool2d(3)(minidl.tensor(np.ones((1, 1, 2, 2)))), ValueError, ["max_pool2d", "larger than"]),
     (lambda: nn.MaxPool2d(2, padding=2), None, []),
     (lambda: F.max_pool2d(minidl.tensor(np.ones((1, 1, 6, 6))), 2, padding=2), ValueError, ["at most half"]),

@@ -11,7 +11,7 @@ from minidl.xai import (GradCAM, GradCAMPlusPlus, LimeImageExplainer, deletion_c
                         insertion_curve, randomisation_check, resize_bilinear, saliency, spearman, weighted_ridge)
 from minidl.xai.evaluation import auc, gaussian_blur
 
-pytestmark = pytest.mark.nn
+pytestmark = pytest.mark.xai
 
 
 def set_weights(layer, weight, bias=None):
@@ -94,7 +94,7 @@ def test_gradcam_resizes_to_the_input_and_leaves_the_model_as_it_was():
     model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 3 * 4, 3))
     model.train()
     x = np.random.default_rng(0).random((2, 1, 8, 10)).astype(np.float32)
-    maps = GradCAM(model, model[1]).cam(x, target=1)
+    maps = GradCAM(model, model[1])(x, target=1)
     assert maps.shape == (2, 8, 10) and maps.min() >= 0 and maps.max() <= 1
     assert model.training and all(p.requires_grad and p.grad is None for p in model.parameters())
     assert not model[1]._forward_hooks

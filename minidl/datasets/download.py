@@ -25,12 +25,21 @@ def cache_dir() -> Path:
     return Path(os.environ.get(ENVIRONMENT_VARIABLE) or Path.home() / ".cache" / "minidl").expanduser()
 
 
-def md5_of(path: Path) -> str:
-    digest = hashlib.md5()  # the published MNIST sums are MD5; this checks integrity, not authenticity
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _fetch(url: str, target: Path, md5: str, timeout: float) -> Path:
+    """Stream url into target through a temporary file, refusing it unless its MD5 is md5."""
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        size = int(response.headers.get("Content-Length") or 0) or None
+        digest = hashlib.md5()  # the published MNIST sums are MD5: integrity, not authenticity
+
+        def copy(file) -> None:
+            with tqdm(total=size, unit="B", unit_scale=True, desc=target.name, leave=False) as bar:
+                for block in iter(lambda: response.read(CHUNK), b""):
+                    file.write(block)
+                    digest.update(block)
+                    bar.update(len(block))
+            if digest.hexdigest() != md5:
+                raise DatasetError(f"{url} has MD5 {digest.hexdigest()}, expected {md5}")
+        return write_atomically(target, copy)
 
 
 def download(mirrors: list[str], target: Path, md5: str, timeout: float = 30.0) -> Path:
@@ -40,19 +49,7 @@ def download(mirrors: list[str], target: Path, md5: str, timeout: float = 30.0) 
     for base in mirrors:
         url = base.rstrip("/") + "/" + target.name
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:
-                size = int(response.headers.get("Content-Length") or 0) or None
-                digest = hashlib.md5()
-
-                def copy(file) -> None:
-                    with tqdm(total=size, unit="B", unit_scale=True, desc=target.name, leave=False) as bar:
-                        for block in iter(lambda: response.read(CHUNK), b""):
-                            file.write(block)
-                            digest.update(block)
-                            bar.update(len(block))
-                    if digest.hexdigest() != md5:
-                        raise DatasetError(f"{url} has MD5 {digest.hexdigest()}, expected {md5}")
-                return write_atomically(target, copy)
+            return _fetch(url, target, md5, timeout)
         except (urllib.error.URLError, OSError, DatasetError) as error:
             failures.append(f"{url}: {error}")
     raise DatasetNotFoundError(f"could not download {target.name}:\n  " + "\n  ".join(failures))

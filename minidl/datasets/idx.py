@@ -30,7 +30,8 @@ def read_idx(path: str | Path) -> np.ndarray:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as error:
-            raise DatasetError(f"read_idx: {path} is a damaged gzip file ({error}); delete it and fetch it again") from None
+            raise DatasetError(f"read_idx: {path} is a damaged gzip file ({error}); "
+                               "delete it and fetch it again") from None
     if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in ELEMENT_TYPES:
         raise DatasetError(f"read_idx: {path} is not an IDX file (it starts with {raw[:4].hex() or 'nothing'}; "
                            "expected 0000 then a type byte 08-0e)")

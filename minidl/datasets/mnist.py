@@ -39,7 +39,8 @@ def _read_subset() -> tuple[np.ndarray, np.ndarray]:
         raise DatasetNotFoundError(f"load_mnist: the shipped file {DATA_FILE} is missing; reinstall minidl")
     digest = hashlib.sha256(DATA_FILE.read_bytes()).hexdigest()
     if digest != SHA256:
-        raise DatasetError(f"load_mnist: {DATA_FILE} is corrupted (sha256 {digest}, expected {SHA256}); reinstall minidl")
+        raise DatasetError(f"load_mnist: {DATA_FILE} is corrupted (sha256 {digest}, expected {SHA256}); "
+                           "reinstall minidl")
     with np.load(DATA_FILE, allow_pickle=False) as archive:
         return archive["images"], archive["labels"]
 

@@ -101,7 +101,8 @@ def _check_entries(loss: Callable[[], float], args: list[Any], checked: list[int
             flat[k] = original - eps
             lower = loss()
             flat[k] = original
-            rows.append({"where": f"input {i} (shape {args[i].shape}) at {tuple(int(j) for j in np.unravel_index(k, args[i].shape))}",
+            where = tuple(int(j) for j in np.unravel_index(k, args[i].shape))
+            rows.append({"where": f"input {i} (shape {args[i].shape}) at {where}",
                          "analytic": float(analytic[i].reshape(-1)[k]), "numeric": (upper - lower) / (2 * eps)})
     return rows
 

@@ -21,9 +21,8 @@ def _checked(name: str, where: str) -> str:
     return name
 
 
-_backend: ContextVar[str] = ContextVar(
-    "minidl_kernel_backend",
-    default=_checked(os.environ.get(ENVIRONMENT_VARIABLE, "numba").strip().lower(), ENVIRONMENT_VARIABLE))
+_DEFAULT_BACKEND = _checked(os.environ.get(ENVIRONMENT_VARIABLE, "numba").strip().lower(), ENVIRONMENT_VARIABLE)
+_backend: ContextVar[str] = ContextVar("minidl_kernel_backend", default=_DEFAULT_BACKEND)
 
 
 def kernel_backend() -> str:

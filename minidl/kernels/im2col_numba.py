@@ -13,11 +13,10 @@ kernels avoid building that index matrix, as large as cols itself.)
 
 The run of a kernel row, kw taps dw apart, is compiled into each kernel as a constant (one pair
 of kernels per (kw, dw), made on first use and cached on disk like the rest): numba then unrolls
-the innermost loop, which measured 1.3-1.5× faster than a loop of run-time length over one offset
-per column, on LeNet's and a CIFAR-sized layer.
+the innermost loop, which a loop of run-time length over one offset per column cannot do.
 
 Single-threaded, like all minidl kernels (see minidl/kernels/__init__.py). Only
-minidl.kernels.dispatch calls these, after checking shapes, dtypes and that the window fits.
+minidl.kernels.dispatch calls these, with C-contiguous float arrays of the ranks they take.
 """
 from __future__ import annotations
 
@@ -28,18 +27,20 @@ import numba
 import numpy as np
 
 from minidl.kernels.geometry import Window
-from minidl.kernels.padding import crop_spatial, pad_spatial, symmetric_frame
+from minidl.kernels.padding import crop_spatial, pad_spatial
 
 
 @functools.lru_cache(maxsize=64)
-def window_indices(padded_shape: tuple[int, int, int, int], window: Window) -> tuple[np.ndarray, np.ndarray]:
-    """(corner, row_offset): corner per row of cols in (n, oy, ox) order, row_offset per kernel row in
-    (c, i) order.
+def window_indices(x_shape: tuple[int, int, int, int], window: Window) -> tuple[np.ndarray, np.ndarray]:
+    """(corner, row_offset) in the input x_shape framed by window.frame: corner per row of cols in
+    (n, oy, ox) order, row_offset per kernel row in (c, i) order.
 
     Cached (read-only arrays): a training loop asks for the same few shapes at every step."""
-    n, channels, height, width = padded_shape
+    n, channels, height, width = x_shape
     (kh, _), (sh, sw), (dh, _) = window.kernel, window.stride, window.dilation
-    out_h, out_w = window._replace(padding=(0, 0)).output_size(height, width)  # the shape is padded already
+    out_h, out_w = window.output_size(height, width)
+    top, bottom, left, right = window.frame(height, width)
+    height, width = top + height + bottom, left + width + right
     image, oy, ox = np.meshgrid(np.arange(n), np.arange(out_h), np.arange(out_w), indexing="ij")
     corner = image * channels * height * width + oy * sh * width + ox * sw
     c, i = np.meshgrid(np.arange(channels), np.arange(kh), indexing="ij")
@@ -55,7 +56,7 @@ class RowKernels(NamedTuple):
     scatter_add: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def row_kernels(taps: int, spacing: int) -> RowKernels:
     """The gather and scatter-add for kernel rows of `taps` taps `spacing` apart (kw and dw)."""
 
@@ -84,8 +85,8 @@ def _kernels_for(window: Window) -> RowKernels:
 
 def im2col(x: np.ndarray, window: Window) -> np.ndarray:
     """Receptive fields of x (N, C, H, W), zero-padded, as a matrix (N·OH·OW, C·kh·kw)."""
-    x_pad = np.ascontiguousarray(pad_spatial(x, symmetric_frame(window.padding)))
-    corner, row_offset = window_indices(x_pad.shape, window)
+    x_pad = np.ascontiguousarray(pad_spatial(x, window.frame(*x.shape[2:])))
+    corner, row_offset = window_indices(x.shape, window)
     cols = np.empty((corner.size, row_offset.size * window.kernel[1]), dtype=x.dtype)
     _kernels_for(window).gather(x_pad.ravel(), corner, row_offset, cols)
     return cols
@@ -94,7 +95,7 @@ def im2col(x: np.ndarray, window: Window) -> np.ndarray:
 def col2im(cols: np.ndarray, x_shape: tuple[int, int, int, int], window: Window) -> np.ndarray:
     """The adjoint of im2col: rows of cols (N·OH·OW, C·kh·kw) summed back into shape x_shape."""
     n, c, h, w = x_shape
-    ph, pw = window.padding
-    x_pad = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
-    _kernels_for(window).scatter_add(cols, *window_indices(x_pad.shape, window), x_pad.ravel())
-    return crop_spatial(x_pad, symmetric_frame(window.padding))
+    top, bottom, left, right = frame = window.frame(h, w)
+    x_pad = np.zeros((n, c, top + h + bottom, left + w + right), dtype=cols.dtype)
+    _kernels_for(window).scatter_add(cols, *window_indices(x_shape, window), x_pad.ravel())
+    return crop_spatial(x_pad, frame)

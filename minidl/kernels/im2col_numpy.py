@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.kernels.geometry import Window
-from minidl.kernels.padding import crop_spatial, pad_spatial, symmetric_frame
+from minidl.kernels.padding import crop_spatial, pad_spatial
 
 
 def _tap_slices(i: int, j: int, out_h: int, out_w: int, window: Window) -> tuple[slice, slice]:
@@ -33,7 +33,7 @@ def im2col(x: np.ndarray, window: Window) -> np.ndarray:
     n, c, h, w = x.shape
     kh, kw = window.kernel
     out_h, out_w = window.output_size(h, w)
-    x_pad = pad_spatial(x, symmetric_frame(window.padding))
+    x_pad = pad_spatial(x, window.frame(h, w))
     cols = np.empty((n, out_h, out_w, c, kh, kw), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
@@ -47,11 +47,11 @@ def col2im(cols: np.ndarray, x_shape: tuple[int, int, int, int], window: Window)
     n, c, h, w = x_shape
     kh, kw = window.kernel
     out_h, out_w = window.output_size(h, w)
-    ph, pw = window.padding
+    top, bottom, left, right = frame = window.frame(h, w)
     fields = cols.reshape(n, out_h, out_w, c, kh, kw)
-    x_pad = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    x_pad = np.zeros((n, c, top + h + bottom, left + w + right), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
             rows, columns = _tap_slices(i, j, out_h, out_w, window)
             x_pad[:, :, rows, columns] += fields[:, :, :, :, i, j].transpose(0, 3, 1, 2)
-    return crop_spatial(x_pad, symmetric_frame(window.padding))
+    return crop_spatial(x_pad, frame)

@@ -8,8 +8,7 @@ Frame = tuple[int, int, int, int]  # (top, bottom, left, right)
 
 def pad_spatial(x: np.ndarray, frame: Frame, value: float = 0.0) -> np.ndarray:
     """x with `frame` rows/columns of `value` added around its last two axes (a new C-contiguous
-    array: filled, then x copied in; np.pad does the same with several times the Python overhead,
-    0.15 ms of a LeNet-5 step)."""
+    array: filled, then x copied in, which is what np.pad does with more Python overhead)."""
     if not any(frame):
         return x
     top, bottom, left, right = frame
@@ -24,7 +23,3 @@ def crop_spatial(x: np.ndarray, frame: Frame) -> np.ndarray:
     top, bottom, left, right = frame
     return x[..., top: x.shape[-2] - bottom, left: x.shape[-1] - right]
 
-
-def symmetric_frame(padding: tuple[int, int]) -> Frame:
-    """(ph, pw) padding on both sides, as Conv2d and MaxPool2d take it, as a frame."""
-    return (padding[0], padding[0], padding[1], padding[1])

@@ -13,7 +13,7 @@ import numpy as np
 
 from minidl.kernels.geometry import Window
 from minidl.kernels.im2col_numpy import im2col
-from minidl.kernels.padding import pad_spatial, symmetric_frame
+from minidl.kernels.padding import pad_spatial
 
 
 def max_pool_forward(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndarray]:
@@ -21,14 +21,15 @@ def max_pool_forward(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndar
     n, c, h, w = x.shape
     kh, kw = window.kernel
     out_h, out_w = window.output_size(h, w)
-    x_pad = pad_spatial(x, symmetric_frame(window.padding), value=-np.inf)
-    fields = im2col(x_pad, window._replace(padding=(0, 0))).reshape(n, out_h, out_w, c, kh * kw)
+    top, _, left, _ = frame = window.frame(h, w)
+    x_pad = pad_spatial(x, frame, value=-np.inf)
+    fields = im2col(x_pad, Window(window.kernel, window.stride)).reshape(n, out_h, out_w, c, kh * kw)
     tap = fields.argmax(axis=-1)
     out = np.take_along_axis(fields, tap[..., np.newaxis], axis=-1)[..., 0]
-    # Tap (i, j) of output (oy, ox) reads row oy·sh − ph + i, column ox·sw − pw + j.
-    (sh, sw), (ph, pw) = window.stride, window.padding
-    rows = np.arange(out_h)[:, None, None] * sh - ph + tap // kw
-    columns = np.arange(out_w)[None, :, None] * sw - pw + tap % kw
+    # Tap (i, j) of output (oy, ox) reads row oy·sh − top + i, column ox·sw − left + j.
+    sh, sw = window.stride
+    rows = np.arange(out_h)[:, None, None] * sh - top + tap // kw
+    columns = np.arange(out_w)[None, :, None] * sw - left + tap % kw
     inside = (rows >= 0) & (rows < h) & (columns >= 0) & (columns < w)
     winner = np.where(inside, rows * w + columns, -1)
     return (np.ascontiguousarray(out.transpose(0, 3, 1, 2)),
@@ -40,8 +41,9 @@ def max_pool_backward(grad: np.ndarray, winner: np.ndarray, x_shape: tuple[int, 
     n, c, h, w = x_shape
     planes = n * c
     grad_x = np.zeros((planes, h * w), dtype=grad.dtype)
-    winner = winner.reshape(planes, -1)
+    outputs = grad.shape[2] * grad.shape[3]
+    winner = winner.reshape(planes, outputs)
     plane = np.broadcast_to(np.arange(planes)[:, None], winner.shape)
     won = winner >= 0
-    np.add.at(grad_x, (plane[won], winner[won]), grad.reshape(planes, -1)[won])
+    np.add.at(grad_x, (plane[won], winner[won]), grad.reshape(planes, outputs)[won])
     return grad_x.reshape(x_shape)

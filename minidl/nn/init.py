@@ -29,11 +29,6 @@ def uniform_(tensor: Tensor, low: float, high: float, rng: np.random.Generator |
     return tensor
 
 
-def zeros_(tensor: Tensor) -> Tensor:
-    tensor.data[...] = 0
-    return tensor
-
-
 def kaiming_uniform_(tensor: Tensor, a: float = 0.0, rng: np.random.Generator | None = None) -> Tensor:
     """U(−b, b) with b = gain·√(3 / fan_in), gain = √(2 / (1 + a²)) (leaky-ReLU slope a)."""
     fan_in, _ = fan_in_and_fan_out(tensor.shape)

@@ -22,9 +22,6 @@ class Linear(Module):
         default_layer_init_(self.weight, self.bias, rng)
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim < 1 or x.shape[-1] != self.in_features:
-            raise ValueError(f"{self!r}: expected an input whose last axis has {self.in_features} "
-                             f"features, got shape {x.shape}")
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:

@@ -155,7 +155,8 @@ class Module:
         they are returned as (missing, unexpected). Nothing is changed unless every check passes.
         """
         own = dict(self._named_state())
-        given = {key: np.asarray(value.data if isinstance(value, Tensor) else value) for key, value in state_dict.items()}
+        given = {key: np.asarray(value.data if isinstance(value, Tensor) else value)
+                 for key, value in state_dict.items()}
         missing = [k for k in own if k not in given]
         unexpected = [k for k in given if k not in own]
         wrong_shape = [f"{k}: expected {own[k].shape}, got {given[k].shape}"

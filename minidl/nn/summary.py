@@ -23,7 +23,7 @@ class LayerRecord(NamedTuple):
 
 
 def _multiply_adds(module: Module, inputs: tuple, output: object) -> int:
-    """Each output of a Conv2d sums C·kh·kw products, each output of a Linear in_features of them;
+    """Each output of a Conv2d sums C/groups·kh·kw products, each output of a Linear in_features of them;
     each input pixel of a ConvTranspose2d is multiplied into C_out·kh·kw outputs."""
     if not isinstance(output, Tensor):
         return 0

@@ -1,90 +1,83 @@
 """2-D convolution (cross-correlation, as in PyTorch) through im2col and one matrix product, and
 its adjoint, the transposed convolution, through col2im.
 
-out[n, o, y, x] = b[o] + Σ_{c,i,j} w[o, c, i, j] · x_pad[n, c, y·s + i·d, x·s + j·d]
+out[n, o, y, x] = b[o] + Σ_{c,i,j} w[o, c, i, j] · x_pad[n, g·C/G + c, y·s + i·d, x·s + j·d],  g = o // (O/G)
 
-With cols = im2col(x) of shape (N·OH·OW, C·kh·kw) and W = w.reshape(O, C·kh·kw):
-    forward   out = cols @ Wᵀ + b
-    backward  dW = doutᵀ @ cols,  db = Σ dout,  dcols = dout @ W,  dx = col2im(dcols)
-where dout is the output gradient laid out as cols' rows, (N·OH·OW, O) (computed image by image).
+With G groups, each group g of O/G filters sees only its own C/G input channels (G = C: depthwise).
+With cols = im2col(x) of shape (N·OH·OW, C·kh·kw), whose columns hold the G groups' channels one
+after the other, cols_g its group-g columns and W_g = w[group g's filters].reshape(O/G, C/G·kh·kw):
+    forward   out_g = cols_g @ W_gᵀ + b_g
+    backward  dW_g = dout_gᵀ @ cols_g,  db = Σ dout,  dcols_g = dout_g @ W_g,  dx = col2im(dcols)
+where dout_g is group g's output gradient laid out as cols' rows, (N·OH·OW, O/G).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from minidl.autograd import Context, Function
-from minidl.kernels import Window, col2im, im2col
-
-# cols is K = C·kh·kw times larger than the input. Up to WHOLE_BATCH_COLS_BYTES it is built for the
-# whole batch and kept for the backward pass (LeNet-5 at batch 64: 5 MB and 3.8 MB). Beyond, it is
-# built and used a few images at a time, CHUNK_COLS_BYTES at most, and rebuilt in backward instead of
-# kept: each piece is still in cache when its GEMM reads it. Measured on a (32, 16, 32, 32) input,
-# 3×3 → 32 channels (19 MB of cols), with no page faults: forward 8.4 → 4.8 ms, backward 21.3 →
-# 9.2 ms in chunks of 4 images (4.7 and 9.2 ms in chunks of 8); at LeNet's sizes chunks were slower
-# (conv2's forward 0.63 → 0.72 ms in chunks of 16 images).
-WHOLE_BATCH_COLS_BYTES = 8 << 20
-CHUNK_COLS_BYTES = 3 << 20
+from minidl.kernels import ChunkedIm2col, Window, col2im, im2col
 
 
-def image_chunks(n: int, cols_bytes_per_image: int) -> list[slice]:
-    """The slices of a batch of n images that im2col handles at one time."""
-    if n * cols_bytes_per_image <= WHOLE_BATCH_COLS_BYTES:
-        return [slice(0, n)]
-    size = max(1, CHUNK_COLS_BYTES // cols_bytes_per_image)
-    return [slice(start, min(start + size, n)) for start in range(0, n, size)]
+class Convolution2d(Function):
+    """conv2d's forward and backward; ChunkedIm2col decides whether cols is built whole or by pieces."""
 
-
-class Conv2d(Function):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, *,
-                stride: tuple[int, int], padding: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
-        out_channels, _, kh, kw = weight.shape
-        window = Window((kh, kw), stride, padding, dilation)
-        flat_weight = weight.reshape(out_channels, -1)
-        n, taps = x.shape[0], flat_weight.shape[1]
+                stride: tuple[int, int], padding: tuple[int, int], dilation: tuple[int, int],
+                groups: int) -> np.ndarray:
+        n, out_channels = x.shape[0], weight.shape[0]
+        window = Window(weight.shape[2:], stride, padding, dilation)
         out_h, out_w = window.output_size(*x.shape[2:])
-        chunks = image_chunks(n, out_h * out_w * taps * x.itemsize)
-        out = np.empty((n, out_channels, out_h * out_w), dtype=np.result_type(x, weight, *(() if bias is None else (bias,))))
-        for chunk in chunks:
-            cols = im2col(x[chunk], window)
-            rows = cols @ flat_weight.T  # (images·OH·OW, O)
-            # One pass writes the NCHW result and adds the bias: rows (n, oh, ow, o) → out (n, o, oh, ow).
-            by_channel = rows.reshape(-1, out_h * out_w, out_channels).transpose(0, 2, 1)
+        grouped_weight = weight.reshape(groups, out_channels // groups, -1)  # W_g: (G, O/G, C/G·kh·kw)
+        group_out, group_taps = grouped_weight.shape[1:]
+        fields = ChunkedIm2col(x, window)
+        dtype = np.result_type(x, weight, *(() if bias is None else (bias,)))
+        out = np.empty((n, out_channels, out_h * out_w), dtype=dtype)
+        for images in fields.pieces:
+            cols = fields.cols(images)
+            by_group = cols.reshape(-1, groups, group_taps).transpose(1, 0, 2)  # cols_g: (G, images·OH·OW, C/G·kh·kw)
+            rows = np.matmul(by_group, grouped_weight.transpose(0, 2, 1))  # (G, images·OH·OW, O/G)
+            # One pass writes the NCHW result and adds the bias: rows (g, n, oh·ow, o) → out (n, g·O/G + o, oh·ow).
+            by_channel = rows.reshape(groups, -1, out_h * out_w, group_out).transpose(1, 0, 3, 2)
+            target = out[images].reshape(by_channel.shape)
             if bias is None:
-                out[chunk] = by_channel
+                target[...] = by_channel
             else:
-                np.add(by_channel, bias[:, np.newaxis], out=out[chunk])
-        # Kept: cols when it covers the whole batch, else x, from which backward rebuilds it piece by piece.
-        ctx.save_for_backward(cols if len(chunks) == 1 else None, x, flat_weight, weight.shape, window, chunks)
+                np.add(by_channel, bias.reshape(groups, -1, 1), out=target)
+        ctx.save_for_backward(fields, grouped_weight, weight.shape)
         return out.reshape(n, out_channels, out_h, out_w)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        whole_batch_cols, x, flat_weight, weight_shape, window, chunks = ctx.saved
-        n, out_channels, taps = x.shape[0], weight_shape[0], flat_weight.shape[1]
-        # Per image, dout is (O, OH·OW) as it arrives in NCHW and its rows of cols are (OH·OW, K), so
-        # both products are batches over images that hand dout to BLAS as it lies (transposed for
-        # dcols) instead of copying it to (N·OH·OW, O) first: dW measured 1.3-2× faster at LeNet
-        # and CIFAR sizes, dcols 2× faster at the CIFAR size and 0.06 ms slower at LeNet's conv2.
-        # Contiguous, so that matmul reaches BLAS: a broadcast gradient, e.g. of a sum, has zero strides.
-        grad_maps = np.ascontiguousarray(grad.reshape(n, out_channels, -1))
+        fields, grouped_weight, weight_shape = ctx.saved
+        x, window = fields.x, fields.window
+        groups, group_out, group_taps = grouped_weight.shape
+        # Per image and group, dout is (O/G, OH·OW) as it arrives in NCHW and its rows of cols are
+        # (OH·OW, C/G·kh·kw): both products are batches over images and groups that hand dout to BLAS as
+        # it lies (transposed for dcols). Contiguous, so that matmul reaches BLAS: a broadcast gradient,
+        # e.g. of a sum, has zero strides.
+        n, _, out_h, out_w = grad.shape
+        grad_maps = np.ascontiguousarray(grad.reshape(n, groups, group_out, out_h * out_w))
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        grad_x_pieces, grad_w = [], np.zeros(flat_weight.shape, dtype=np.result_type(grad, x)) if need_w else None
-        for chunk in chunks:
-            dout = grad_maps[chunk]
+        grad_x_pieces = []
+        grad_w = np.zeros(grouped_weight.shape, dtype=np.result_type(grad, x)) if need_w else None
+        for images in fields.pieces:
+            dout = grad_maps[images]  # (images, G, O/G, OH·OW)
             if need_x:
-                grad_cols = np.matmul(dout.transpose(0, 2, 1), flat_weight)  # (images, OH·OW, K)
-                grad_x_pieces.append(col2im(grad_cols.reshape(-1, taps), x[chunk].shape, window))
+                grad_cols = np.matmul(dout.transpose(0, 1, 3, 2), grouped_weight)  # (images, G, OH·OW, C/G·kh·kw)
+                grad_cols = grad_cols.transpose(0, 2, 1, 3).reshape(-1, groups * group_taps)
+                grad_x_pieces.append(col2im(grad_cols, x[images].shape, window))
             if need_w:
-                cols = whole_batch_cols if whole_batch_cols is not None else im2col(x[chunk], window)
-                grad_w += np.matmul(dout, cols.reshape(len(dout), -1, taps)).sum(axis=0)
-        grad_x = None if not need_x else grad_x_pieces[0] if len(chunks) == 1 else np.concatenate(grad_x_pieces)
-        grad_b = grad_maps.sum(axis=(0, 2)) if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2] else None
+                cols = fields.cols(images).reshape(-1, out_h * out_w, groups, group_taps).transpose(0, 2, 1, 3)
+                grad_w += np.matmul(dout, cols).sum(axis=0)
+        grad_x = None if not need_x else grad_x_pieces[0] if len(grad_x_pieces) == 1 else np.concatenate(grad_x_pieces)
+        need_b = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
+        grad_b = grad_maps.sum(axis=(0, 3)).ravel() if need_b else None
         return grad_x, None if grad_w is None else grad_w.reshape(weight_shape), grad_b
 
 
-class ConvTranspose2d(Function):
-    """The adjoint of Conv2d (PyTorch's conv_transpose2d), weight (C_in, C_out, kh, kw).
+class TransposedConvolution2d(Function):
+    """The adjoint of Convolution2d (PyTorch's conv_transpose2d), weight (C_in, C_out, kh, kw).
 
     Every input pixel scatters weight[c_in] · x[n, c_in, y, x] onto a kh×kw patch at (y·s + i·d,
     x·s + j·d) of a full output of F = (H − 1)·s + d·(kh − 1) + 1 rows (and likewise columns); the

@@ -1,5 +1,5 @@
-"""Zero padding of the two spatial axes: f(x) = x framed by zeros; the gradient is the incoming
-gradient with the frame cut off."""
+"""Constant padding of the two spatial axes: f(x) = x framed by `value` (zeros by default); the
+gradient is the incoming gradient with the frame cut off (the frame's cells depend on no input)."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,11 +8,11 @@ from minidl.autograd import Context, Function
 from minidl.kernels.padding import Frame, crop_spatial, pad_spatial
 
 
-class Pad2d(Function):
+class ConstantPadding2d(Function):
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, *, frame: Frame) -> np.ndarray:
+    def forward(ctx: Context, x: np.ndarray, *, frame: Frame, value: float = 0.0) -> np.ndarray:
         ctx.save_for_backward(frame)
-        return pad_spatial(x, frame)
+        return pad_spatial(x, frame, value)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:

@@ -1,7 +1,14 @@
-"""2-D pooling. Max-pooling: out[n, c, y, x] = max of the kh×kw window of x at (y·s − p, x·s − p), with
-−∞ padding (so padding never wins). The gradient flows only to the entry that won each window:
-the first maximal one in row-major window order when several tie (as np.argmax picks).
+"""2-D pooling over kh×kw windows moved by a stride, on an input framed by `padding` (and, with
+ceil_mode, by as many extra rows and columns at the bottom and right as the last window needs).
+
+Max-pooling: out[n, c, y, x] = the maximum of the window, with −∞ in the frame (so it never wins).
+The gradient flows only to the entry that won each window: the first maximal one in row-major
+window order when several tie, and the first NaN if there is one (as np.argmax picks).
 The loops live in minidl.kernels (pooling_numpy.py teaches them, pooling_numba.py runs them).
+
+Average pooling: out = (sum of the window) / count, with zeros in the frame; count is the number of
+taps inside the padded input (count_include_pad=True, PyTorch's default) or inside the input itself
+(False). Each input pixel receives grad / count of every window it belongs to: col2im of that share.
 """
 from __future__ import annotations
 
@@ -11,11 +18,10 @@ from minidl.autograd import Context, Function
 from minidl.kernels import Window, col2im, im2col, max_pool_backward, max_pool_forward
 
 
-class MaxPool2d(Function):
+class MaxPooling2d(Function):
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, *, kernel: tuple[int, int], stride: tuple[int, int],
-                padding: tuple[int, int]) -> np.ndarray:
-        out, winner = max_pool_forward(x, Window(kernel, stride, padding))
+    def forward(ctx: Context, x: np.ndarray, *, window: Window) -> np.ndarray:
+        out, winner = max_pool_forward(x, window)
         ctx.save_for_backward(winner, x.shape)
         return out
 
@@ -25,25 +31,30 @@ class MaxPool2d(Function):
         return max_pool_backward(grad, winner, x_shape)
 
 
-class AvgPool2d(Function):
-    """Average over kh×kw windows, zero padding counted in the average (PyTorch's default,
-    count_include_pad=True): out = mean of each row of im2col(x); each input pixel receives
-    1/(kh·kw) of the gradient of every window it belongs to, which is col2im of that share."""
+def window_counts(size: int, out_size: int, kernel: int, stride: int, padding: int, include_pad: bool) -> np.ndarray:
+    """For each of the out_size windows along one axis, how many of its taps fall inside the input of
+    `size` pixels (or inside the input and its padding, when include_pad)."""
+    start = np.arange(out_size) * stride - padding  # first tap of each window, in input coordinates
+    low, high = (-padding, size + padding) if include_pad else (0, size)
+    return np.minimum(start + kernel, high) - np.maximum(start, low)
 
+
+class AveragePooling2d(Function):
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, *, kernel: tuple[int, int], stride: tuple[int, int],
-                padding: tuple[int, int]) -> np.ndarray:
+    def forward(ctx: Context, x: np.ndarray, *, window: Window, count_include_pad: bool) -> np.ndarray:
         n, c, h, w = x.shape
-        window = Window(kernel, stride, padding)
         out_h, out_w = window.output_size(h, w)
-        taps = kernel[0] * kernel[1]
-        means = im2col(x, window).reshape(n, out_h, out_w, c, taps).mean(axis=4)
-        ctx.save_for_backward(x.shape, window)
-        return np.ascontiguousarray(means.transpose(0, 3, 1, 2))
+        taps = window.kernel[0] * window.kernel[1]
+        counts = np.outer(*(window_counts(size, out_size, k, s, p, count_include_pad) for size, out_size, k, s, p in
+                            zip((h, w), (out_h, out_w), window.kernel, window.stride, window.padding)))
+        sums = im2col(x, window).reshape(n, out_h, out_w, c, taps).sum(axis=4).transpose(0, 3, 1, 2)
+        ctx.save_for_backward(x.shape, window, counts)
+        return np.ascontiguousarray(sums / counts.astype(x.dtype))
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
-        x_shape, window = ctx.saved
+        x_shape, window, counts = ctx.saved
         taps = window.kernel[0] * window.kernel[1]
-        share = np.repeat(grad.transpose(0, 2, 3, 1)[..., np.newaxis] / taps, taps, axis=4)
+        share = (grad / counts.astype(grad.dtype)).transpose(0, 2, 3, 1)  # (N, OH, OW, C)
+        share = np.repeat(share[..., np.newaxis], taps, axis=4)
         return col2im(share.reshape(-1, x_shape[1] * taps), x_shape, window)

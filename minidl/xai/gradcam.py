@@ -68,8 +68,6 @@ class GradCAM:
     def __call__(self, x: np.ndarray, target: Target = None, contrast: Contrast = None) -> np.ndarray:
         return self.explain(x, target, contrast).cam
 
-    cam = __call__
-
 
 class GradCAMPlusPlus(GradCAM):
     """Grad-CAM++: pixel-wise weights a_kij let several instances of a class all count."""
