@@ -19,3 +19,70 @@ def classifier_verdict(accuracy: float, num_classes: int, good: float = 0.95) ->
     if accuracy >= 2 * chance:
         return f"it learned something ({accuracy:.1%} correct, chance is {chance:.0%}) but is far from reliable"
     return f"it is no better than guessing ({accuracy:.1%} correct, chance is {chance:.0%})"
+
+
+# ----- the first half of the track: neuron … unet_segmentation (lessons-a) ----------------------
+def truth_table_verdict(outputs, targets, name: str) -> str:
+    """Whether a network with outputs in [0, 1] computes a Boolean function; its answer for an
+    input is 1 when y > 0.5. outputs, targets: (N,)."""
+    answers = [float(y) > 0.5 for y in outputs]
+    right = sum(answer == bool(t) for answer, t in zip(answers, targets))
+    worst = max(abs(float(y) - float(t)) for y, t in zip(outputs, targets))
+    if right == len(answers):
+        return (f"it computes {name}: all {right} outputs lie on the right side of 0.5, "
+                f"the farthest {worst:.2f} from its target")
+    return f"it does not compute {name} yet: {right} of the {len(answers)} outputs lie on the right side of 0.5"
+
+
+def perceptron_verdict(mistakes: list[int]) -> str:
+    """The perceptron moves its line only after a mistake: once an epoch has none, it has stopped."""
+    if 0 in mistakes:
+        first = mistakes.index(0) + 1
+        return (f"the perceptron makes no mistake from epoch {first} on, and so stops changing: "
+                "it has found a separating line")
+    return (f"the perceptron still makes {mistakes[-1]} mistake(s) in epoch {len(mistakes)}: its line keeps moving "
+            "and has not separated the classes yet")
+
+
+def descent_verdict(losses: list[float], what: str, settled: float = 0.01) -> str:
+    """Whether a loss fell over training, and whether it has settled: its last step changed it by
+    less than `settled` (1 %) of its value."""
+    first, last = losses[0], losses[-1]
+    if last >= first:
+        return f"{what} did not fall ({first:.4g} → {last:.4g})"
+    still_falling = len(losses) > 1 and losses[-2] - last > settled * last
+    return f"{what} fell from {first:.4g} to {last:.4g}" + (
+        " and is still falling" if still_falling else " and has levelled off")
+
+
+def width_verdict(errors: dict[int, float]) -> str:
+    """How the error of a one-hidden-layer fit changes with the number of hidden units, trained
+    with one budget of steps: down all the way, or down to a best width and no better after it."""
+    widths = sorted(errors)
+    best = min(widths, key=errors.get)
+    text = (f"one unit is one smooth step (error {errors[widths[0]]:.2f}); more units bring the curve closer, "
+            f"down to {errors[best]:.3f} with {best}")
+    wider = [w for w in widths if w > best]
+    if not wider:
+        return text + ", the widest network"
+    return (text + "; the wider networks did no better with the same number of training steps ("
+            + ", ".join(f"{w} units: {errors[w]:.3f}" for w in wider)
+            + "): the theorem promises that good weights exist, not that a given number of steps finds them")
+
+
+def regression_fit_verdict(training_mse: float, validation_mse: float, noise_floor: float) -> str:
+    """Underfitting, overfitting or a good fit, read from the two errors against the noise floor σ²
+    (the mean squared error of the true curve itself): underfitting when even the training error
+    is above 2 σ²; overfitting when the training error is below σ²/2, which only fitting the noise
+    can reach, while the validation error is above 2 σ²; a good fit when validation is within 2 σ²."""
+    if training_mse > 2 * noise_floor:
+        return (f"underfits: even on its training points the error {training_mse:.4f} is "
+                f"{training_mse / noise_floor:.0f}× the noise floor {noise_floor:.4f}")
+    if training_mse < noise_floor / 2 and validation_mse > 2 * noise_floor:
+        return (f"overfits: its training error {training_mse:.4f} is below the noise floor {noise_floor:.4f}, "
+                f"which only fitting the noise can reach, while on new points it is {validation_mse:.4f}")
+    if validation_mse <= 2 * noise_floor:
+        return (f"fits well: validation error {validation_mse:.4f}, within 2× of the noise floor "
+                f"{noise_floor:.4f}")
+    return (f"fits only partly: training error {training_mse:.4f}, validation error {validation_mse:.4f}, "
+            f"noise floor {noise_floor:.4f}")

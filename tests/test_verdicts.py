@@ -14,3 +14,60 @@ pytestmark = pytest.mark.lessons
 ])
 def test_classifier_verdict(accuracy, words):
     assert words in classifier_verdict(accuracy, num_classes=10)
+
+
+# ----- the first half of the track: neuron … unet_segmentation (lessons-a) ----------------------
+from lessons.verdicts import (descent_verdict, perceptron_verdict, regression_fit_verdict,
+                              truth_table_verdict, width_verdict)
+
+
+@pytest.mark.parametrize("outputs, words", [
+    ([0.03, 0.97, 0.97, 0.03], "it computes XOR: all 4 outputs lie on the right side of 0.5, the farthest 0.03"),
+    ([0.49, 0.51, 0.51, 0.49], "it computes XOR"),
+    ([0.35, 0.57, 0.58, 0.56], "does not compute XOR yet: 3 of the 4"),
+    ([0.51, 0.51, 0.51, 0.49], "does not compute XOR yet: 3 of the 4"),
+])
+def test_truth_table_verdict(outputs, words):
+    assert words in truth_table_verdict(outputs, [0, 1, 1, 0], "XOR")
+
+
+@pytest.mark.parametrize("mistakes, words", [
+    ([3, 4, 2, 0, 0], "no mistake from epoch 4 on"),
+    ([2, 0], "no mistake from epoch 2 on"),
+    ([3, 2, 1], "still makes 1 mistake(s) in epoch 3"),
+])
+def test_perceptron_verdict(mistakes, words):
+    assert words in perceptron_verdict(mistakes)
+
+
+@pytest.mark.parametrize("losses, words", [
+    ([0.49, 0.28, 0.18], "fell from 0.49 to 0.18 and is still falling"),
+    ([0.19, 0.1196, 0.1195], "fell from 0.19 to 0.1195 and has levelled off"),
+    ([0.2, 0.1, 0.1011, 0.1010], "and has levelled off"),  # last step 0.1 % of the value
+    ([0.2, 0.12, 0.1], "still falling"),  # last step 20 % of the value
+    ([0.2, 0.25], "did not fall (0.2 → 0.25)"),
+])
+def test_descent_verdict(losses, words):
+    assert words in descent_verdict(losses, "E")
+
+
+def test_width_verdict_down_all_the_way_or_to_a_best_width():
+    all_the_way = width_verdict({1: 0.6, 2: 0.24, 4: 0.08, 8: 0.02, 32: 0.01})
+    assert "down to 0.010 with 32, the widest network" in all_the_way and "did no better" not in all_the_way
+    best_in_between = width_verdict({1: 0.6, 2: 0.24, 4: 0.08, 8: 0.022, 32: 0.033})
+    assert "down to 0.022 with 8; the wider networks did no better" in best_in_between
+    assert "(32 units: 0.033)" in best_in_between
+
+
+@pytest.mark.parametrize("training, validation, words", [
+    (0.266, 0.32, "underfits: even on its training points the error 0.2660 is 12×"),
+    (0.046, 0.05, "underfits"),  # training just above 2 σ² = 0.045
+    (0.044, 0.05, "fits only partly"),  # just below it, validation above 2 σ²
+    (0.0449, 0.0449, "fits well: validation error 0.0449"),
+    (0.0193, 0.0414, "fits well"),
+    (0.0193, 0.046, "fits only partly"),
+    (0.011, 0.40, "overfits: its training error 0.0110 is below the noise floor"),
+    (0.012, 0.40, "fits only partly"),
+])
+def test_regression_fit_verdict(training, validation, words):
+    assert words in regression_fit_verdict(training, validation, noise_floor=0.0225)
