@@ -86,3 +86,14 @@ def regression_fit_verdict(training_mse: float, validation_mse: float, noise_flo
                 f"{noise_floor:.4f}")
     return (f"fits only partly: training error {training_mse:.4f}, validation error {validation_mse:.4f}, "
             f"noise floor {noise_floor:.4f}")
+
+
+def silent_channel_verdict(channel: str, fires_on: float, images: int) -> str:
+    """Why a feature map is all zero on one image: a dead channel (zero on every image: its ReLU
+    passes nothing, so no gradient reaches its filter and it cannot learn again), or a pattern
+    this image lacks (the channel fires on a fraction `fires_on` of the images)."""
+    if fires_on == 0:
+        return (f"{channel} is zero on this digit and on all {images} test digits: a dead channel — its ReLU "
+                "passes nothing, so no gradient reaches its filter and it cannot learn again")
+    return (f"{channel} is zero on this digit but fires on {fires_on:.1%} of the {images} test digits: "
+            "this digit lacks the pattern it detects")

@@ -17,7 +17,7 @@ def test_classifier_verdict(accuracy, words):
 
 
 # ----- the first half of the track: neuron … unet_segmentation (lessons-a) ----------------------
-from lessons.verdicts import (descent_verdict, perceptron_verdict, regression_fit_verdict,
+from lessons.verdicts import (descent_verdict, perceptron_verdict, regression_fit_verdict, silent_channel_verdict,
                               truth_table_verdict, width_verdict)
 
 
@@ -71,3 +71,12 @@ def test_width_verdict_down_all_the_way_or_to_a_best_width():
 ])
 def test_regression_fit_verdict(training, validation, words):
     assert words in regression_fit_verdict(training, validation, noise_floor=0.0225)
+
+
+@pytest.mark.parametrize("fires_on, words", [
+    (0.0, "zero on this digit and on all 1000 test digits: a dead channel"),
+    (0.001, "fires on 0.1% of the 1000 test digits: this digit lacks the pattern"),
+    (0.42, "fires on 42.0% of the 1000"),
+])
+def test_silent_channel_verdict(fires_on, words):
+    assert words in silent_channel_verdict("conv2 map 11", fires_on, 1000)
