@@ -97,3 +97,19 @@ def silent_channel_verdict(channel: str, fires_on: float, images: int) -> str:
                 "passes nothing, so no gradient reaches its filter and it cannot learn again")
     return (f"{channel} is zero on this digit but fires on {fires_on:.1%} of the {images} test digits: "
             "this digit lacks the pattern it detects")
+
+
+def accuracy_gain_verdict(cheap: float, costly: float, test_images: int) -> str:
+    """What a costlier model's test accuracy bought over a cheaper one's. A difference counts only
+    when it exceeds twice the standard error of a difference of two accuracies measured on
+    `test_images` images, 2·sqrt(2·p(1 − p)/n) with p their mean (binomial sampling noise)."""
+    p = (cheap + costly) / 2
+    noise = 2 * (2 * p * (1 - p) / test_images) ** 0.5
+    if costly - cheap > noise:
+        return (f"the extra compute bought accuracy: {costly:.1%} against {cheap:.1%}, more than the "
+                f"±{noise:.1%} that {test_images} test images can tell apart")
+    if cheap - costly > noise:
+        return (f"the costlier model scored lower ({costly:.1%} against {cheap:.1%}, beyond the ±{noise:.1%} "
+                f"noise of {test_images} test images): compute alone does not buy accuracy")
+    return (f"the extra compute bought no measurable accuracy: {costly:.1%} against {cheap:.1%} is within the "
+            f"±{noise:.1%} that {test_images} test images can tell apart")

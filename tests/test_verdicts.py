@@ -17,8 +17,8 @@ def test_classifier_verdict(accuracy, words):
 
 
 # ----- the first half of the track: neuron … unet_segmentation (lessons-a) ----------------------
-from lessons.verdicts import (descent_verdict, perceptron_verdict, regression_fit_verdict, silent_channel_verdict,
-                              truth_table_verdict, width_verdict)
+from lessons.verdicts import (accuracy_gain_verdict, descent_verdict, perceptron_verdict, regression_fit_verdict,
+                              silent_channel_verdict, truth_table_verdict, width_verdict)
 
 
 @pytest.mark.parametrize("outputs, words", [
@@ -80,3 +80,14 @@ def test_regression_fit_verdict(training, validation, words):
 ])
 def test_silent_channel_verdict(fires_on, words):
     assert words in silent_channel_verdict("conv2 map 11", fires_on, 1000)
+
+
+@pytest.mark.parametrize("cheap, costly, words", [
+    (0.955, 0.975, "bought accuracy: 97.5% against 95.5%, more than the ±1.6%"),  # 2·sqrt(2·0.965·0.035/1000)
+    (0.965, 0.975, "no measurable accuracy: 97.5% against 96.5% is within the ±1.5%"),
+    (0.975, 0.965, "no measurable accuracy"),
+    (0.975, 0.955, "scored lower (95.5% against 97.5%, beyond the ±1.6%"),
+    (0.13, 0.095, "no measurable accuracy: 9.5% against 13.0% is within the ±6.3% that 200"),
+])
+def test_accuracy_gain_verdict(cheap, costly, words):
+    assert words in accuracy_gain_verdict(cheap, costly, test_images=200 if cheap == 0.13 else 1000)
