@@ -113,3 +113,16 @@ def accuracy_gain_verdict(cheap: float, costly: float, test_images: int) -> str:
                 f"noise of {test_images} test images): compute alone does not buy accuracy")
     return (f"the extra compute bought no measurable accuracy: {costly:.1%} against {cheap:.1%} is within the "
             f"±{noise:.1%} that {test_images} test images can tell apart")
+
+
+def shortcut_verdict(residual_loss: float, plain_loss: float, margin: float = 0.1) -> str:
+    """Whether residual shortcuts made the same deep network train better: a final training loss
+    lower by more than `margin` (10 %) of the other counts, a smaller difference does not."""
+    if residual_loss < (1 - margin) * plain_loss:
+        return (f"with shortcuts the training loss fell to {residual_loss:.3g} against {plain_loss:.3g} without: "
+                "the gradient reaches the early layers through the shortcuts, and the depth trains")
+    if plain_loss < (1 - margin) * residual_loss:
+        return (f"without shortcuts the training loss is lower ({plain_loss:.3g} against {residual_loss:.3g}): "
+                "at this depth and training length the shortcuts did not help")
+    return (f"the training losses with and without shortcuts ({residual_loss:.3g} and {plain_loss:.3g}) are "
+            f"within {margin:.0%} of each other: in a run of this length the shortcuts make no difference")

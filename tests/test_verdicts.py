@@ -18,7 +18,7 @@ def test_classifier_verdict(accuracy, words):
 
 # ----- the first half of the track: neuron … unet_segmentation (lessons-a) ----------------------
 from lessons.verdicts import (accuracy_gain_verdict, descent_verdict, perceptron_verdict, regression_fit_verdict,
-                              silent_channel_verdict, truth_table_verdict, width_verdict)
+                              shortcut_verdict, silent_channel_verdict, truth_table_verdict, width_verdict)
 
 
 @pytest.mark.parametrize("outputs, words", [
@@ -91,3 +91,14 @@ def test_silent_channel_verdict(fires_on, words):
 ])
 def test_accuracy_gain_verdict(cheap, costly, words):
     assert words in accuracy_gain_verdict(cheap, costly, test_images=200 if cheap == 0.13 else 1000)
+
+
+@pytest.mark.parametrize("residual, plain, words", [
+    (0.30, 1.20, "with shortcuts the training loss fell to 0.3 against 1.2 without"),
+    (0.89, 1.00, "with shortcuts"),
+    (0.91, 1.00, "within 10% of each other"),
+    (2.33, 2.30, "within 10% of each other"),
+    (1.00, 0.89, "without shortcuts the training loss is lower (0.89 against 1)"),
+])
+def test_shortcut_verdict(residual, plain, words):
+    assert words in shortcut_verdict(residual, plain)
