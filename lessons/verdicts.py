@@ -126,3 +126,17 @@ def shortcut_verdict(residual_loss: float, plain_loss: float, margin: float = 0.
                 "at this depth and training length the shortcuts did not help")
     return (f"the training losses with and without shortcuts ({residual_loss:.3g} and {plain_loss:.3g}) are "
             f"within {margin:.0%} of each other: in a run of this length the shortcuts make no difference")
+
+
+def detections_verdict(matches, match_iou: float = 0.5) -> str:
+    """How the boxes kept after NMS cover the true objects. matches: (kept boxes, objects) IoU
+    matrix. An object counts as found when a kept box overlaps it at IoU ≥ match_iou; a kept box
+    that finds no object, or one already found, is an extra (a false or duplicate detection)."""
+    found = {int(row.argmax()) for row in matches if row.max() >= match_iou}
+    extra = len(matches) - len(found)
+    objects = matches.shape[1]
+    text = f"{len(matches)} detection(s) that find {len(found)} of the {objects} objects at IoU ≥ {match_iou}"
+    if len(found) == objects and extra == 0:
+        return text + ", one box per object"
+    return text + (f", with {extra} false or duplicate box(es)" if extra else "") + (
+        f"; {objects - len(found)} object(s) missed" if len(found) < objects else "")

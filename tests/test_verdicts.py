@@ -17,8 +17,11 @@ def test_classifier_verdict(accuracy, words):
 
 
 # ----- the first half of the track: neuron … unet_segmentation (lessons-a) ----------------------
-from lessons.verdicts import (accuracy_gain_verdict, descent_verdict, perceptron_verdict, regression_fit_verdict,
-                              shortcut_verdict, silent_channel_verdict, truth_table_verdict, width_verdict)
+import numpy as np
+
+from lessons.verdicts import (accuracy_gain_verdict, descent_verdict, detections_verdict, perceptron_verdict,
+                              regression_fit_verdict, shortcut_verdict, silent_channel_verdict, truth_table_verdict,
+                              width_verdict)
 
 
 @pytest.mark.parametrize("outputs, words", [
@@ -102,3 +105,13 @@ def test_accuracy_gain_verdict(cheap, costly, words):
 ])
 def test_shortcut_verdict(residual, plain, words):
     assert words in shortcut_verdict(residual, plain)
+
+
+def test_detections_verdict():
+    one_each = np.array([[0.86, 0.0, 0.0], [0.0, 0.78, 0.0], [0.0, 0.0, 0.75]])
+    assert "3 detection(s) that find 3 of the 3 objects at IoU ≥ 0.5, one box per object" in detections_verdict(one_each)
+    duplicate = np.array([[0.86, 0.0], [0.6, 0.0], [0.0, 0.51]])
+    assert "find 2 of the 2 objects at IoU ≥ 0.5, with 1 false or duplicate box(es)" in detections_verdict(duplicate)
+    loose = np.array([[0.86, 0.0], [0.0, 0.49]])  # just under the match threshold
+    assert "find 1 of the 2 objects at IoU ≥ 0.5, with 1 false or duplicate box(es); 1 object(s) missed" in \
+        detections_verdict(loose)
