@@ -140,3 +140,53 @@ def detections_verdict(matches, match_iou: float = 0.5) -> str:
         return text + ", one box per object"
     return text + (f", with {extra} false or duplicate box(es)" if extra else "") + (
         f"; {objects - len(found)} object(s) missed" if len(found) < objects else "")
+
+
+def dice_verdict(mean_dice: float, close: float = 0.9, rough: float = 0.7) -> str:
+    """How well predicted masks match the true ones, by their mean Dice coefficient: above `close`
+    (0.9) the outlines agree closely, above `rough` (0.7) the tumours are found with rough outlines."""
+    if mean_dice >= close:
+        return f"Dice {mean_dice:.3f}: its masks follow the tumours' outlines closely"
+    if mean_dice >= rough:
+        return f"Dice {mean_dice:.3f}: it finds the tumours, with rough outlines"
+    return f"Dice {mean_dice:.3f}: its masks are still far from the tumours' outlines"
+
+
+def paired_score_verdict(scores_a, scores_b, name_a: str, name_b: str) -> str:
+    """Which of two models scores higher on the same images (e.g. Dice per image): a difference of
+    the means counts only beyond twice the standard error of the mean per-image difference."""
+    differences = [b - a for a, b in zip(scores_a, scores_b)]
+    n = len(differences)
+    mean = sum(differences) / n
+    spread = (sum((d - mean) ** 2 for d in differences) / max(n - 1, 1)) ** 0.5
+    noise = 2 * spread / n ** 0.5
+    if abs(mean) <= noise:
+        return (f"{name_a} and {name_b} score the same within the noise of {n} images "
+                f"(difference {mean:+.3f}, ±{noise:.3f})")
+    better, worse = (name_b, name_a) if mean > 0 else (name_a, name_b)
+    return f"{better} scores higher than {worse} by {abs(mean):.3f} on average over {n} images (±{noise:.3f})"
+
+
+def attention_verdict(tumour: float, head: float, outside: float, margin: float = 0.1) -> str:
+    """Where an attention gate opens, from its mean α on the tumour, the rest of the head and the
+    background outside it: it singles out the tumour when α there exceeds the rest of the head's by
+    more than `margin`."""
+    text = f"the gate's mean α is {tumour:.2f} on the tumours, {head:.2f} on the rest of the head"
+    if tumour > head + margin:
+        text += ": it opens most where the tumour is"
+    else:
+        text += ": it does not single out the tumour"
+    return text + (f"; outside the head it stays at {outside:.2f}, where the skip features are nearly constant "
+                   "(empty background), so what it lets through there carries little either way")
+
+
+def checkerboard_verdict(block_spread: float, neighbour_step: float) -> str:
+    """Whether an up-sampled map shows the 2×2 checkerboard of a stride-2 up-convolution: the four
+    pixels of a 2×2 block (each set by its own weight of the kernel) differ more, on average
+    (block_spread, max − min in a block), than neighbouring blocks' means do (neighbour_step)."""
+    if block_spread > neighbour_step:
+        return (f"a 2×2 checkerboard: within a 2×2 block α varies by {block_spread:.2f}, more than the "
+                f"{neighbour_step:.2f} between neighbouring blocks — each pixel of a block gets its own weight "
+                "of the stride-2 up-convolution (Odena et al. 2016)")
+    return (f"no 2×2 checkerboard to speak of: within a 2×2 block α varies by {block_spread:.2f}, no more than "
+            f"the {neighbour_step:.2f} between neighbouring blocks")

@@ -19,7 +19,8 @@ def test_classifier_verdict(accuracy, words):
 # ----- the first half of the track: neuron … unet_segmentation (lessons-a) ----------------------
 import numpy as np
 
-from lessons.verdicts import (accuracy_gain_verdict, descent_verdict, detections_verdict, perceptron_verdict,
+from lessons.verdicts import (accuracy_gain_verdict, attention_verdict, checkerboard_verdict, descent_verdict,
+                              detections_verdict, dice_verdict, paired_score_verdict, perceptron_verdict,
                               regression_fit_verdict, shortcut_verdict, silent_channel_verdict, truth_table_verdict,
                               width_verdict)
 
@@ -115,3 +116,37 @@ def test_detections_verdict():
     loose = np.array([[0.86, 0.0], [0.0, 0.49]])  # just under the match threshold
     assert "find 1 of the 2 objects at IoU ≥ 0.5, with 1 false or duplicate box(es); 1 object(s) missed" in \
         detections_verdict(loose)
+
+
+@pytest.mark.parametrize("mean_dice, words", [
+    (0.969, "Dice 0.969: its masks follow the tumours' outlines closely"),
+    (0.899, "Dice 0.899: it finds the tumours, with rough outlines"),
+    (0.70, "rough outlines"),
+    (0.559, "Dice 0.559: its masks are still far from the tumours' outlines"),
+])
+def test_dice_verdict(mean_dice, words):
+    assert words in dice_verdict(mean_dice)
+
+
+def test_paired_score_verdict_counts_a_difference_only_beyond_its_noise():
+    a = [0.70, 0.72, 0.68, 0.71, 0.69, 0.70]
+    assert "B scores higher than A by 0.100" in paired_score_verdict(a, [x + 0.1 for x in a], "A", "B")
+    assert "A scores higher than B by 0.100" in paired_score_verdict([x + 0.1 for x in a], a, "A", "B")
+    noisy = [x + d for x, d in zip(a, [0.3, -0.3, 0.3, -0.25, 0.3, -0.3])]  # mean +0.008, spread ~0.3
+    assert "score the same within the noise of 6 images" in paired_score_verdict(a, noisy, "A", "B")
+
+
+@pytest.mark.parametrize("tumour, head, words", [
+    (0.85, 0.30, "0.85 on the tumours, 0.30 on the rest of the head: it opens most where the tumour is"),
+    (0.45, 0.30, "it opens most where the tumour is"),
+    (0.39, 0.30, "it does not single out the tumour"),
+])
+def test_attention_verdict(tumour, head, words):
+    text = attention_verdict(tumour, head, outside=0.5)
+    assert words in text and "outside the head it stays at 0.50" in text
+
+
+def test_checkerboard_verdict():
+    assert "a 2×2 checkerboard: within a 2×2 block α varies by 0.12, more than the 0.05" in \
+        checkerboard_verdict(0.12, 0.05)
+    assert "no 2×2 checkerboard to speak of" in checkerboard_verdict(0.04, 0.05)
