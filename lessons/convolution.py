@@ -54,7 +54,7 @@ annotated_matrix(axes[0], IMAGE, "image (5×5)")
 annotated_matrix(axes[1], X_KERNEL, "kernel (3×3)", cmap="Oranges")
 annotated_matrix(axes[2], feature_map, "feature map (3×3)", cmap="Greens")
 fig.suptitle("Convolution: slide the kernel, multiply element-wise, sum")
-fig.tight_layout()
+fig.tight_layout(rect=(0, 0, 1, 0.94))  # leave the top strip to the suptitle
 save_figure(fig, settings.out_dir / "convolution_5x5.png")
 plt.close(fig)
 

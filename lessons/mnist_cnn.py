@@ -124,7 +124,8 @@ if missed.size:
 # %%
 filters = model.features[0].weight.data[:, 0]
 save_figure(image_grid(filters, columns=6, titles=[f"filter {k}" for k in range(6)], symmetric=True,
-                       cell_inches=1.6, suptitle="Layer 1: the learned 5×5 filters (red +, blue −)"),
+                       cell_inches=1.6, suptitle="Layer 1: the learned 5×5 filters, one scale for all "
+                                                 f"(red +, blue −, white 0; darkest ±{np.abs(filters).max():.2f})"),
             settings.out_dir / "conv1_filters.png")
 test_maps = feature_maps(model, test_x)
 maps = {layer: layer_maps[0] for layer, layer_maps in test_maps.items()}  # of the first test digit
