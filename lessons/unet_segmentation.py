@@ -114,8 +114,14 @@ save_figure(fig, settings.out_dir / "training_curves.png")
 # %%
 shown = np.argsort([-int(t.sum()) for t in test_y])[[0, 5, 10, 20]]  # from the largest tumour down
 gated = models["Attention U-Net"]
-predict(gated, test_x)  # a forward pass over all held-out phantoms, so the gates hold their maps
+finest_skip = []  # the features the finest gate weighs: the first encoder's output (N, C, H, W)
+hook = gated.encoders[0].register_forward_hook(lambda module, inputs, output: finest_skip.append(output.data))
+try:
+    predict(gated, test_x)  # a forward pass over all held-out phantoms, so the gates hold their maps
+finally:
+    hook.remove()
 attention = gated.attention_maps()[-1].data[:, 0]  # the finest level, at full resolution (N, H, W)
+finest_skip = np.concatenate(finest_skip)
 fig, axes = plt.subplots(4, 4, figsize=(11.5, 11))
 for column, index in enumerate(shown):
     axes[0, column].imshow(test_x[index, 0], cmap="gray")
@@ -139,8 +145,12 @@ save_figure(fig, settings.out_dir / "predicted_masks.png")
 
 tumour, head = test_y.astype(bool), head_masks(test_x)
 spread, neighbour_step = block_variation(attention)
+# How much the skip features vary over the pixels of each region: their std per channel, averaged.
+features_by_pixel = finest_skip.transpose(0, 2, 3, 1)  # (N, H, W, C)
+variation = {region: float(features_by_pixel[where].std(axis=0).mean())
+             for region, where in (("outside", ~head), ("head", head))}
 gate_reading = attention_verdict(float(attention[tumour].mean()), float(attention[head & ~tumour].mean()),
-                                 float(attention[~head].mean()))
+                                 float(attention[~head].mean()), variation["outside"], variation["head"])
 print(f"{gate_reading};\n{checkerboard_verdict(spread, neighbour_step)}")
 
 plain, gated_score = np.mean(scores["U-Net"]), np.mean(scores["Attention U-Net"])

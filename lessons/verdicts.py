@@ -167,17 +167,24 @@ def paired_score_verdict(scores_a, scores_b, name_a: str, name_b: str) -> str:
     return f"{better} scores higher than {worse} by {abs(mean):.3f} on average over {n} images (±{noise:.3f})"
 
 
-def attention_verdict(tumour: float, head: float, outside: float, margin: float = 0.1) -> str:
+def attention_verdict(tumour: float, head: float, outside: float, outside_variation: float,
+                      head_variation: float, margin: float = 0.1) -> str:
     """Where an attention gate opens, from its mean α on the tumour, the rest of the head and the
     background outside it: it singles out the tumour when α there exceeds the rest of the head's by
-    more than `margin`."""
+    more than `margin`. The variations (std of the skip features over the pixels of a region)
+    say whether α outside the head matters: when the features there vary less than a quarter as
+    much as inside, the gate passes an almost constant signal there, whatever α is."""
     text = f"the gate's mean α is {tumour:.2f} on the tumours, {head:.2f} on the rest of the head"
     if tumour > head + margin:
         text += ": it opens most where the tumour is"
     else:
         text += ": it does not single out the tumour"
-    return text + (f"; outside the head it stays at {outside:.2f}, where the skip features are nearly constant "
-                   "(empty background), so what it lets through there carries little either way")
+    text += f"; outside the head it is {outside:.2f}"
+    if outside_variation < head_variation / 4:
+        return text + (f", but the skip features it weighs there are nearly constant (std {outside_variation:.2f} "
+                       f"against {head_variation:.2f} inside the head), so it passes little information either way")
+    return text + (f", and the skip features there vary (std {outside_variation:.2f} against {head_variation:.2f} "
+                   "inside the head): the gate lets background detail through")
 
 
 def checkerboard_verdict(block_spread: float, neighbour_step: float) -> str:

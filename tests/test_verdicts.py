@@ -141,9 +141,17 @@ def test_paired_score_verdict_counts_a_difference_only_beyond_its_noise():
     (0.45, 0.30, "it opens most where the tumour is"),
     (0.39, 0.30, "it does not single out the tumour"),
 ])
-def test_attention_verdict(tumour, head, words):
-    text = attention_verdict(tumour, head, outside=0.5)
-    assert words in text and "outside the head it stays at 0.50" in text
+def test_attention_verdict_on_the_tumour(tumour, head, words):
+    assert words in attention_verdict(tumour, head, outside=0.5, outside_variation=0.01, head_variation=0.2)
+
+
+@pytest.mark.parametrize("outside_variation, words", [
+    (0.01, "outside the head it is 0.58, but the skip features it weighs there are nearly constant (std 0.01"),
+    (0.049, "nearly constant"),  # just under a quarter of 0.2
+    (0.051, "the skip features there vary (std 0.05 against 0.20 inside the head)"),
+])
+def test_attention_verdict_outside_the_head(outside_variation, words):
+    assert words in attention_verdict(0.8, 0.3, outside=0.58, outside_variation=outside_variation, head_variation=0.2)
 
 
 def test_checkerboard_verdict():
