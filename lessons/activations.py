@@ -61,8 +61,10 @@ for name, fn in TABLE.items():
 # %%
 z = np.linspace(-3, 3, 121 if settings.quick else 601)
 fig, axes = plt.subplots(2, 4, figsize=(15, 7), sharex=True)
+largest_slope, slope_at_3 = {}, {}
 for ax, (name, fn) in zip(axes.ravel(), TABLE.items()):
     values, slopes = value_and_derivative(fn, z)
+    largest_slope[name], slope_at_3[name] = float(np.abs(slopes).max()), float(slopes[-1])
     ax.plot(z, values, label="f(z)", linewidth=2)
     ax.plot(z, slopes, label="f'(z) by autograd", linestyle="--")
     ax.axhline(0, color="gray", linewidth=0.5)
@@ -82,12 +84,18 @@ plt.close(fig)
 # The derivative of sigmoid is at most ¼, so a chain of sigmoids shrinks the gradient
 # by at least 4× per layer; ReLU passes a gradient of exactly 1 wherever it is active.
 # %%
+stacked = {}
 for name in ("logistic sigmoid", "tanh", "ReLU"):
     x = minidl.tensor(np.array([0.5]), requires_grad=True)
     y = x
     for _ in range(10):
         y = TABLE[name](y)
     y.sum().backward()
-    print(f"d(10 stacked {name})/dx at x = 0.5: {x.grad[0]:.3e}")
-print("What we saw: each row of the table with its derivative drawn by autograd; step and sign "
-      "pass no gradient, sigmoid and tanh saturate, ReLU keeps a slope of 1 where it is active.")
+    stacked[name] = float(x.grad[0])
+    print(f"d(10 stacked {name})/dx at x = 0.5: {stacked[name]:.3e}")
+flat = [name for name, slope in largest_slope.items() if slope == 0]
+print(f"What we saw: each row of the table with its derivative drawn by autograd; "
+      f"{' and '.join(flat) or 'no function'} pass no gradient anywhere (largest |f'| 0); at z = 3 the slope of "
+      f"sigmoid is {slope_at_3['logistic sigmoid']:.3f} and of tanh {slope_at_3['tanh']:.3f} (saturation), of ReLU "
+      f"{slope_at_3['ReLU']:g}; through ten stacked layers the gradient at 0.5 is {stacked['logistic sigmoid']:.1e} "
+      f"for sigmoid, {stacked['tanh']:.2f} for tanh and {stacked['ReLU']:g} for ReLU.")

@@ -21,6 +21,7 @@ import minidl
 from lessons.figures import save_figure
 from lessons.settings import lesson_settings
 from lessons.training import cosine_learning_rate, predict, train_classifier
+from lessons.verdicts import QUICK_RUN_NOTE, accuracy_gain_verdict
 from minidl import nn
 from minidl.datasets import load_mnist
 from minidl.metrics import accuracy
@@ -79,7 +80,7 @@ for name, r in results.items():
     print(f"{name:<22}{r['parameters']:>12,}{r['multiply_adds']:>17,}{r['train_seconds']:>10.1f}s"
           f"{r['inference_ms_per_image']:>10.3f}{r['test_accuracy']:>11.1%}")
 
-fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
+fig, (left, middle, right) = plt.subplots(1, 3, figsize=(16, 5), gridspec_kw={"width_ratios": [1.6, 1, 1]})
 for (name, r), colour in zip(results.items(), ("tab:blue", "tab:orange")):
     left.scatter(r["multiply_adds"] / 1e6, 100 * r["test_accuracy"], s=r["parameters"] / 400, color=colour,
                  alpha=0.6, edgecolors="black", label=f"{name}: {r['parameters']:,} parameters")
@@ -91,22 +92,21 @@ left.set(title="Accuracy against cost (bubble area ∝ parameters)", xlabel="mil
 left.margins(0.4)
 left.legend(loc="lower right", fontsize=9, markerscale=0.4)
 names = list(results)
-positions = np.arange(len(names))
-right.bar(positions - 0.2, [results[n]["train_seconds"] for n in names], 0.4, label="training time (s)")
-right.bar(positions + 0.2, [results[n]["inference_ms_per_image"] * 100 for n in names], 0.4,
-          label="inference time per 100 images (ms)")
-right.set_xticks(positions, names)
-right.set(title=f"What the extra depth costs on this CPU ({epochs} epoch(s), {len(train_y)} images)",
-          ylabel="seconds / milliseconds")
-right.legend()
-for ax in (left, right):
+colours = ["tab:blue", "tab:orange"]
+middle.bar(names, [results[n]["train_seconds"] for n in names], color=colours)
+middle.set(title=f"Training time ({epochs} epoch(s), {len(train_y)} images)", ylabel="seconds")
+right.bar(names, [results[n]["inference_ms_per_image"] for n in names], color=colours)
+right.set(title="Inference time per image", ylabel="milliseconds")
+for ax in (left, middle, right):
     ax.grid(alpha=0.3)
+fig.suptitle("What the extra depth costs on this CPU (times from this run; they vary with the machine's load)")
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "architectures.png")
 
 lenet, alexnet = (results[n] for n in names)
 print(f"\nWhat we saw: the AlexNet-style net has {alexnet['parameters'] / lenet['parameters']:.1f}× the parameters "
-      f"and {alexnet['multiply_adds'] / lenet['multiply_adds']:.0f}× the multiply-adds of LeNet-5 and trains "
-      f"{alexnet['train_seconds'] / lenet['train_seconds']:.1f}× longer; on 28×28 digits it reaches "
-      f"{alexnet['test_accuracy']:.1%} against {lenet['test_accuracy']:.1%}. Accuracy bought with compute: the "
-      "trade-off that benchmarks of architectures plot.")
+      f"and {alexnet['multiply_adds'] / lenet['multiply_adds']:.0f}× the multiply-adds of LeNet-5 and trained "
+      f"{alexnet['train_seconds'] / lenet['train_seconds']:.1f}× longer; on 28×28 digits "
+      f"{accuracy_gain_verdict(lenet['test_accuracy'], alexnet['test_accuracy'], len(test_y))}. "
+      "Benchmarks of architectures plot exactly this trade-off."
+      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))

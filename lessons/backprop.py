@@ -22,6 +22,7 @@ import numpy as np
 import minidl
 from lessons.figures import save_figure
 from lessons.settings import lesson_settings
+from lessons.verdicts import QUICK_RUN_NOTE, truth_table_verdict
 from minidl.progress import progress
 
 settings = lesson_settings("backprop")
@@ -72,8 +73,11 @@ loss.backward()
 by_hand = gradients_by_hand({k: v.data for k, v in params.items()}, XOR_INPUTS, XOR_TARGETS)
 print(f"loss E = {loss.item():.6f}")
 print("parameter  max |by hand - autograd|")
+largest_gap = 0.0
 for name, p in params.items():
-    print(f"{name:>9}  {np.max(np.abs(by_hand[name] - p.grad)):.2e}")
+    gap = float(np.max(np.abs(by_hand[name] - p.grad)))
+    largest_gap = max(largest_gap, gap)
+    print(f"{name:>9}  {gap:.2e}")
 
 
 # %% [markdown]
@@ -134,5 +138,8 @@ plt.close(fig)
 # %% [markdown]
 # ## What we saw
 # %%
-print("What we saw: the hand-written backpropagation and autograd give the same gradients, "
-      "finite differences confirm them, and with one hidden layer gradient descent learns XOR.")
+print(f"What we saw: the hand-written backpropagation and autograd agree to {largest_gap:.0e} (float64 rounding), "
+      f"gradcheck {'confirms them against finite differences' if ok else 'FAILED'}; after {steps} steps of gradient "
+      f"descent the 2-4-1 network has E = {history[-1]:.4f} and "
+      f"{truth_table_verdict(outputs, XOR_TARGETS.ravel(), 'XOR')}."
+      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))

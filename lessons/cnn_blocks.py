@@ -24,6 +24,7 @@ import minidl
 from lessons.figures import save_figure
 from lessons.settings import lesson_settings
 from lessons.training import train_classifier
+from lessons.verdicts import QUICK_RUN_NOTE, residual_verdict
 from minidl import nn
 from minidl.datasets import load_mnist
 from minidl.models import InceptionModule, ResidualBlock, SmallResNet
@@ -100,9 +101,7 @@ ax.grid(alpha=0.3)
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "residual_vs_plain.png")
 
-residual, plain = histories["residual"].loss[-1], histories["plain"].loss[-1]
-verdict = ("depth pays when the gradient can get through the shortcuts" if residual < plain
-           else "in a run this short the shortcuts make no difference yet")
-print(f"\nWhat we saw: 1×1 reductions make the Inception module {direct / with_reduction:.1f}× cheaper; with "
-      f"shortcuts the deep network reaches a training loss of {residual:.2f} against {plain:.2f} without, in "
-      f"the same epochs — {verdict}.")
+print(f"\nWhat we saw: 1×1 reductions make the Inception module {direct / with_reduction:.1f}× cheaper; after "
+      f"{epochs} epoch(s) of the same training, "
+      f"{residual_verdict(histories['residual'].loss[-1], histories['plain'].loss[-1])}."
+      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))

@@ -22,6 +22,7 @@ import minidl
 from lessons.figures import save_figure
 from lessons.settings import lesson_settings
 import minidl.functional as F
+from minidl.datasets import slide_conv_example
 from minidl.kernels import Window, conv_output_size, im2col
 from minidl.viz import annotated_matrix
 
@@ -53,7 +54,7 @@ annotated_matrix(axes[0], IMAGE, "image (5×5)")
 annotated_matrix(axes[1], X_KERNEL, "kernel (3×3)", cmap="Oranges")
 annotated_matrix(axes[2], feature_map, "feature map (3×3)", cmap="Greens")
 fig.suptitle("Convolution: slide the kernel, multiply element-wise, sum")
-fig.tight_layout()
+fig.tight_layout(rect=(0, 0, 1, 0.94))  # leave the top strip to the suptitle
 save_figure(fig, settings.out_dir / "convolution_5x5.png")
 plt.close(fig)
 
@@ -74,18 +75,39 @@ print(padded.astype(int))
 
 
 # %% [markdown]
-# ## 3. A colour (3-channel) input, two filters with biases, stride 2, padding 1
-# A filter spans all input channels; each filter gives one output channel.
-# (Illustrative numbers, drawn with a fixed seed.)
+# ## 3. The slide's colour example: a 5×5×3 input, padding 1, filter W0, bias b0 = 1, stride 2
+# A filter spans all input channels: each output entry is the sum, over the three channels, of
+# the window times that channel's filter slice, plus the bias. The numbers are the slide's
+# (`minidl.datasets.slide_conv_example`); its second filter W1 did not survive legibly, so only
+# the output channel o[:, :, 0] of W0 is reproduced. Compare every sum below with the slide's.
 # %%
-rng = np.random.default_rng(0)
-volume = rng.integers(0, 3, (1, 3, 5, 5)).astype(np.float32)
-filters = rng.integers(-1, 2, (2, 3, 3, 3)).astype(np.float32)
-biases = np.array([1.0, 0.0], dtype=np.float32)
-out = F.conv2d(minidl.tensor(volume), minidl.tensor(filters), minidl.tensor(biases), stride=2, padding=1)
-print(f"\ninput 5x5x3 (padded to 7x7x3), filters W0, W1 of 3x3x3, stride 2 -> output {out.shape[2]}x{out.shape[3]}x2")
-for o in range(2):
-    print(f"output channel {o} (bias {biases[o]:g}):\n{out.data[0, o].astype(int)}")
+example = slide_conv_example()
+out = F.conv2d(minidl.tensor(example.input), minidl.tensor(example.weight), minidl.tensor(example.bias),
+               stride=example.stride, padding=example.padding).data[0, 0]
+padded_volume = np.pad(example.input[0], ((0, 0), (example.padding,) * 2, (example.padding,) * 2))
+print(f"\ninput 5x5x3 padded to {padded_volume.shape[1]}x{padded_volume.shape[2]}x3, filter W0 of 3x3x3, "
+      f"bias b0 = {example.bias[0]:g}, stride {example.stride} -> output {out.shape[0]}x{out.shape[1]}")
+# channel_sums[c, i, j]: the window of output (i, j) in channel c times the filter slice c, summed.
+channel_sums = np.zeros((3, *out.shape), dtype=np.float32)
+for i, j in np.ndindex(*out.shape):
+    rows, cols = slice(example.stride * i, example.stride * i + 3), slice(example.stride * j, example.stride * j + 3)
+    channel_sums[:, i, j] = (padded_volume[:, rows, cols] * example.weight[0]).sum(axis=(1, 2))
+    terms = " + ".join(f"({value:g})" for value in channel_sums[:, i, j])
+    print(f"  o[{i},{j}] = {terms} + b0 {example.bias[0]:g} = {out[i, j]:g}")
+print(f"minidl's output equals the slide's [[2,3,3],[3,7,3],[8,10,-3]]: {np.array_equal(out, example.output[0, 0])}")
+
+fig, axes = plt.subplots(3, 4, figsize=(13, 10), gridspec_kw={"width_ratios": [2.2, 1, 1, 1]})
+for c in range(3):
+    annotated_matrix(axes[c, 0], padded_volume[c], f"x[:, :, {c}] padded (7×7)")
+    axes[c, 0].add_patch(plt.Rectangle((-0.5, -0.5), 3, 3, fill=False, edgecolor="tab:red", linewidth=2.5))
+    annotated_matrix(axes[c, 1], example.weight[0, c], f"w0[:, :, {c}]", cmap="Oranges")
+    annotated_matrix(axes[c, 2], channel_sums[c], f"channel {c}: window · w0[:, :, {c}]", cmap="Purples")
+    axes[c, 3].axis("off")
+annotated_matrix(axes[1, 3], out, f"o[:, :, 0] = sum of the\nthree + b0 ({example.bias[0]:g})", cmap="Greens")
+fig.suptitle("The slide's example: stride 2 over the padded 7×7×3 volume\n(red square: the window of o[0, 0]; "
+             "the window of o[0, 1] starts 2 columns to its right)")
+fig.tight_layout()
+save_figure(fig, settings.out_dir / "slide_example_7x7x3.png")
 
 
 # %% [markdown]
@@ -120,6 +142,8 @@ fig.tight_layout()
 save_figure(fig, settings.out_dir / "im2col.png")
 plt.close(fig)
 
-print("What we saw: the slide's feature map [[4,3,4],[2,4,3],[2,3,4]] computed by minidl, the output "
-      "size formula for stride and padding, max-pooling, and im2col turning the convolution into "
-      "one matrix product.")
+print(f"What we saw: the slide's feature map {feature_map.astype(int).tolist()} computed by minidl, the output "
+      "size formula for stride and padding, the slide's 7×7×3 stride-2 example "
+      f"{'reproduced number for number' if np.array_equal(out, example.output[0, 0]) else 'NOT reproduced'}, "
+      "max-pooling, and im2col "
+      f"{'giving the same feature map as one matrix product' if np.array_equal(as_product, feature_map) else 'DIFFERING from the convolution'}.")

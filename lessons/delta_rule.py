@@ -23,6 +23,7 @@ import numpy as np
 import minidl
 from lessons.figures import save_figure
 from lessons.settings import lesson_settings
+from lessons.verdicts import descent_verdict, perceptron_verdict
 
 settings = lesson_settings("delta_rule")
 
@@ -125,6 +126,7 @@ twin.legend(loc="center right", fontsize=9)
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "delta_rule.png")
 
-print(f"\nWhat we saw: both units learn a separating line from errors alone; the perceptron stops "
-      f"changing once it makes no mistake (epoch {mistakes.index(0) + 1 if 0 in mistakes else '-'}), "
-      "Adaline keeps lowering its squared error, and its update is exactly gradient descent.")
+print(f"\nWhat we saw: {perceptron_verdict(mistakes)}; "
+      f"{descent_verdict(squared_errors, 'the mean squared error of Adaline')}, and its line classifies "
+      f"{adaline_accuracy:.1%} of the points; its update differs from −η ∂E/∂w by {gap:.0e}: "
+      f"{'it is' if gap < 1e-12 else 'it is not'} gradient descent.")

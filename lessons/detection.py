@@ -18,9 +18,11 @@
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.lines import Line2D
 
 from lessons.figures import save_figure
 from lessons.settings import lesson_settings
+from lessons.verdicts import detections_verdict
 from minidl.datasets import shape_mask
 from minidl.detection import box_iou, non_max_suppression
 
@@ -70,15 +72,17 @@ def simulated_predictions(truth: np.ndarray, rng: np.random.Generator) -> tuple[
     return np.array(boxes), np.array(probabilities), np.array(cells)
 
 
-def draw_boxes(ax, boxes: np.ndarray, colours, labels=None, width: float = 1.5, style: str = "-") -> None:
+def draw_boxes(ax, boxes: np.ndarray, colours, labels=None, width: float = 1.5, style: str = "-",
+               label_background: str = "black") -> None:
     from matplotlib.patches import Rectangle
 
     for index, (x1, y1, x2, y2) in enumerate(boxes):
         colour = colours[index] if isinstance(colours, (list, np.ndarray)) else colours
         ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=colour, linewidth=width,
                                linestyle=style))
-        if labels is not None:
-            ax.text(x1, y1 - 1.5, labels[index], color=colour, fontsize=8, va="bottom")
+        if labels is not None:  # above the box, on a patch of background, so that no edge runs through the text
+            ax.text(x1, y1 - 1.5, labels[index], color=colour, fontsize=8, va="bottom",
+                    bbox={"facecolor": label_background, "alpha": 0.8, "edgecolor": "none", "pad": 1.5})
 
 
 # %% [markdown]
@@ -124,9 +128,9 @@ fig, axes = plt.subplots(1, 3, figsize=(17, 5.8))
 examples = axes[0]
 examples.set(xlim=(0, 85), ylim=(85, 0), aspect="equal", title="IoU = |A ∩ B| / |A ∪ B|", xlabel="x (pixels)",
              ylabel="y (pixels)")
-draw_boxes(examples, reference, "black", ["reference A"], width=2.5)
+draw_boxes(examples, reference, "black", ["reference A"], width=2.5, label_background="white")
 draw_boxes(examples, candidates[1:], ["tab:blue", "tab:orange", "tab:red"],
-           [f"IoU {iou:.2f}" for iou in ious[1:]], style="--")
+           [f"IoU {iou:.2f}" for iou in ious[1:]], style="--", label_background="white")
 cmap = plt.get_cmap("viridis")
 for ax, title in zip(axes[1:], (f"All {len(boxes)} proposals, coloured by confidence",
                                  f"Confidence > {CONFIDENCE_THRESHOLD}, then NMS (IoU {NMS_THRESHOLD})")):
@@ -140,12 +144,15 @@ draw_boxes(axes[1], boxes[order], [cmap(c) for c in confidence[order] / confiden
 draw_boxes(axes[2], truth, "white", width=1, style=":")
 draw_boxes(axes[2], boxes[kept], "tab:orange", [f"{names[int(r.argmax())]} {confidence[i]:.2f}"
                                                  for i, r in zip(kept, matches)], width=2)
+axes[2].legend(handles=[Line2D([], [], color="tab:orange", linewidth=2, label="kept after NMS: class, confidence"),
+                        Line2D([], [], color="white", linewidth=1, linestyle=":", label="true object box")],
+               loc="upper right", fontsize=8, facecolor="dimgray", labelcolor="white", framealpha=0.9)
 mappable = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, confidence.max()))
 fig.colorbar(mappable, ax=axes[1], fraction=0.046, label="Pr(object) · IoU")
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "detection.png")
 
-found = {int(row.argmax()) for row in matches if row.max() >= 0.5}
-print(f"\nWhat we saw: IoU scores how well two boxes agree; scoring every proposal by Pr(object) · IoU "
-      f"ranks the boxes of the cells that hold an object first, and NMS turns {len(confident)} confident "
-      f"proposals into {len(kept)} detections covering {len(found)} of the {len(truth)} objects at IoU ≥ 0.5.")
+on_objects = int(np.sum(best_iou[confident] >= 0.5))
+print(f"\nWhat we saw: IoU scores how well two boxes agree; of the {len(confident)} proposals with confidence "
+      f"Pr(object) · IoU > {CONFIDENCE_THRESHOLD}, {on_objects} overlap an object at IoU ≥ 0.5, and NMS keeps "
+      f"{detections_verdict(matches)}.")

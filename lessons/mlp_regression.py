@@ -21,6 +21,7 @@ import minidl
 from lessons.figures import save_figure
 from lessons.settings import lesson_settings
 from lessons.training import cosine_learning_rate, predict, train_regressor
+from lessons.verdicts import regression_fit_verdict
 from minidl import nn
 from minidl.datasets import REGRESSION_FUNCTIONS, make_regression_1d
 from minidl.optim import Adam
@@ -100,18 +101,18 @@ axes[0, 0].set(title="Learning curves", xlabel="Adam step (full batch)", ylabel=
 axes[0, 1].scatter(*train, s=12, color="black", label="training points")
 axes[0, 1].scatter(*validation, s=16, facecolors="none", edgecolors="tab:red", label="validation points")
 axes[0, 1].plot(grid, truth, "k:", label="true curve sin(2πx)")
-axes[0, 1].set(title="Underfitting and a good fit", xlabel="x", ylabel="y")
+axes[0, 1].set(title="The two networks on 120 points", xlabel="x", ylabel="y")
 
 axes[1, 0].semilogy(overfit_train, color="tab:purple", label="training")
 axes[1, 0].semilogy(overfit_validation, "--", color="tab:purple", label="validation")
 axes[1, 0].axhline(NOISE ** 2, color="gray", linestyle=":", label="noise level σ²")
-axes[1, 0].set(title="Overfitting: the training loss keeps falling, validation does not",
+axes[1, 0].set(title="1-64-64-1 on 12 points: does validation follow training down?",
                xlabel="Adam step (full batch)", ylabel="mean squared error")
 axes[1, 1].scatter(*few[0], s=20, color="black", label="the 12 training points")
 axes[1, 1].scatter(*few[1], s=24, facecolors="none", edgecolors="tab:red", label="validation points")
 axes[1, 1].plot(grid, truth, "k:", label="true curve")
 axes[1, 1].plot(grid, overfit_curve, color="tab:purple", linewidth=2, label="MLP 1-64-64-1")
-axes[1, 1].set(title="Overfitting: the curve bends to pass through noisy points", xlabel="x", ylabel="y",
+axes[1, 1].set(title="1-64-64-1 on 12 points: its curve against the true one", xlabel="x", ylabel="y",
                ylim=(-2, 2))
 for ax in axes.flat:
     ax.grid(alpha=0.3)
@@ -119,7 +120,8 @@ for ax in axes.flat:
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "mlp_regression.png")
 
-good = results["1-32-32-1"][1][-1]
-print(f"\nWhat we saw: the 1-2-1 network cannot bend enough (underfitting); 1-32-32-1 follows the sine with "
-      f"validation MSE {good:.4f}, approaching the noise floor {NOISE ** 2:.4f}; a big network on 12 points fits "
-      "their noise, and only the validation loss shows it.")
+verdicts = [f"MLP {name.split()[0]} " + regression_fit_verdict(train_losses[-1], validation_losses[-1], NOISE ** 2)
+            for name, (train_losses, validation_losses, _) in results.items()]
+verdicts.append("the 1-64-64-1 on 12 points "
+                + regression_fit_verdict(overfit_train[-1], overfit_validation[-1], NOISE ** 2))
+print("\nWhat we saw: " + "; ".join(verdicts) + ".")

@@ -23,7 +23,7 @@ from lessons.figures import save_figure
 from lessons.settings import lesson_settings
 from lessons.trained_models import mnist_splits, trained_mnist_lenet
 from lessons.training import predict
-from lessons.verdicts import QUICK_RUN_NOTE, classifier_verdict
+from lessons.verdicts import QUICK_RUN_NOTE, classifier_verdict, silent_channel_verdict
 from minidl import nn
 from minidl.metrics import accuracy, confusion_matrix
 from minidl.models import LeNet5
@@ -34,18 +34,24 @@ settings = lesson_settings("mnist_cnn")
 WEIGHTS_FILE = "lenet5_mnist.npz"
 
 
-def feature_maps(model: LeNet5, image: np.ndarray) -> dict[str, np.ndarray]:
-    """The outputs of both ReLU layers for one image (1, 28, 28), captured with forward hooks."""
-    captured: dict[str, np.ndarray] = {}
+def feature_maps(model: LeNet5, images: np.ndarray) -> dict[str, np.ndarray]:
+    """The outputs of both ReLU layers for images (N, 1, 28, 28), captured with forward hooks:
+    (N, 6, 28, 28) for conv1 and (N, 16, 10, 10) for conv2."""
+    captured: dict[str, list[np.ndarray]] = {"conv1 + ReLU": [], "conv2 + ReLU": []}
     handles = [model.features[index].register_forward_hook(
-        lambda module, inputs, output, name=name: captured.__setitem__(name, output.data[0]))
+        lambda module, inputs, output, name=name: captured[name].append(output.data))
         for index, name in ((1, "conv1 + ReLU"), (4, "conv2 + ReLU"))]
     try:
-        predict(model, image[np.newaxis])
+        predict(model, images)
     finally:
         for handle in handles:
             handle.remove()
-    return captured
+    return {name: np.concatenate(batches) for name, batches in captured.items()}
+
+
+def map_titles(maps: np.ndarray) -> list[str]:
+    """Each panel scaled to its own maximum, which its title states; an all-zero map says so."""
+    return [f"map {k}: max {m.max():.2g}" if m.max() > 0 else f"map {k}: all 0" for k, m in enumerate(maps)]
 
 
 # %% [markdown]
@@ -118,18 +124,26 @@ if missed.size:
 # %%
 filters = model.features[0].weight.data[:, 0]
 save_figure(image_grid(filters, columns=6, titles=[f"filter {k}" for k in range(6)], symmetric=True,
-                       cell_inches=1.6, suptitle="Layer 1: the learned 5×5 filters (red +, blue −)"),
+                       cell_inches=1.6, suptitle="Layer 1: the learned 5×5 filters, one scale for all "
+                                                 f"(red +, blue −, white 0; darkest ±{np.abs(filters).max():.2f})"),
             settings.out_dir / "conv1_filters.png")
+test_maps = feature_maps(model, test_x)
+maps = {layer: layer_maps[0] for layer, layer_maps in test_maps.items()}  # of the first test digit
 digit = test_x[0]
-maps = feature_maps(model, digit)
 save_figure(image_grid(np.concatenate([digit, maps["conv1 + ReLU"]]), columns=7,
-                       titles=["input"] + [f"map {k}" for k in range(6)], cmap="magma",
-                       cell_inches=1.6, suptitle="Layer 1 feature maps: where each filter fires"),
+                       titles=["input"] + map_titles(maps["conv1 + ReLU"]), cmap="magma", cell_inches=1.6,
+                       suptitle="Layer 1 feature maps: where each filter fires (each panel scaled to its own max)"),
             settings.out_dir / "feature_maps_conv1.png")
-save_figure(image_grid(maps["conv2 + ReLU"], columns=8, titles=[f"map {k}" for k in range(16)], cmap="magma",
-                       suptitle="Layer 2 feature maps (10×10): combinations of layer-1 strokes"),
+save_figure(image_grid(maps["conv2 + ReLU"], columns=8, titles=map_titles(maps["conv2 + ReLU"]), cmap="magma",
+                       cell_inches=1.5, suptitle="Layer 2 feature maps (10×10): combinations of layer-1 strokes "
+                                                 "(each panel scaled to its own max)"),
             settings.out_dir / "feature_maps_conv2.png")
-
+silent_notes = []
+for layer, layer_maps in test_maps.items():
+    fires_on = (layer_maps > 0).any(axis=(2, 3)).mean(axis=0)  # per channel: fraction of test digits
+    for channel in np.flatnonzero(maps[layer].max(axis=(1, 2)) <= 0):
+        silent_notes.append(silent_channel_verdict(f"{layer} map {channel}", fires_on[channel], len(test_x)))
+print("\n".join(silent_notes) or "every feature map fires somewhere on this digit")
 
 
 # %% [markdown]
@@ -139,4 +153,5 @@ print(f"What we saw: after {epochs} epoch(s) on {len(train_y)} digits, LeNet-5 m
       f"never saw, and {classifier_verdict(test_accuracy, num_classes=10)}; its most frequent mistake reads a "
       f"{worst[0]} as a {worst[1]} ({off_diagonal[worst]} times). Compare the filters and feature maps above with "
       "the slide's: strokes in the first layer, combinations of them in the second."
+      + (f" {len(silent_notes)} map(s) stay black on this digit: see the lines above." if silent_notes else "")
       + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))

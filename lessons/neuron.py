@@ -60,8 +60,9 @@ print(f"NOT with w = -1, θ = -0.5: NOT 0 = {not_gate[0]:.0f}, NOT 1 = {not_gate
 # ## 2. XOR: no single unit, but two layers
 # %%
 print("\nsearching weights and thresholds in [-3, 3] for one unit per gate:")
-for name, targets in [*outputs.items(), ("XOR", xor)]:
-    print(f"  {name:<5} {'a single unit exists' if single_unit_exists(targets) else 'NO single unit computes it'}")
+one_unit = {name: single_unit_exists(targets) for name, targets in [*outputs.items(), ("XOR", xor)]}
+for name, exists in one_unit.items():
+    print(f"  {name:<5} {'a single unit exists' if exists else 'NO single unit computes it'}")
 hidden = minidl.stack([threshold_unit(x, *GATES["OR"]), threshold_unit(x, *GATES["NAND"])], axis=1)
 two_layers = threshold_unit(hidden, *GATES["AND"]).data
 print(f"two layers, AND(OR, NAND): {two_layers.astype(int).tolist()} = XOR {xor.astype(int).tolist()}: "
@@ -83,11 +84,15 @@ for ax, (name, targets) in zip(axes, [*outputs.items(), ("XOR", xor)]):
         ax.legend(loc="lower left", fontsize=9)
         ax.set_title(f"{name}: one unit, one line")
     else:
-        ax.set_title("XOR: no single line\nseparates the 0s from the 1s")
+        ax.set_title("XOR: " + ("no single line\nseparates the 0s from the 1s" if not one_unit["XOR"]
+                                else "one unit found"))
     ax.set(xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), xlabel="input a", ylabel="input b", aspect="equal")
     ax.grid(alpha=0.3)
 fig.suptitle("McCulloch–Pitts units: output 1 (red) where w·x ≥ θ, 0 (blue) elsewhere")
 save_figure(fig, settings.out_dir / "logic_gates.png")
 
-print("\nWhat we saw: a threshold unit computes AND, OR, NAND and NOT by cutting the inputs with one "
-      "line; XOR needs two cuts, so it needs two layers: AND(OR, NAND).")
+alone = [name for name, exists in one_unit.items() if exists]
+print(f"\nWhat we saw: one threshold unit computes {', '.join(alone)} (and NOT) by cutting the inputs with one "
+      f"line; for {', '.join(name for name, exists in one_unit.items() if not exists) or 'none'} the search "
+      "over weights and thresholds in [-3, 3] finds no single unit, while two layers, AND(OR, NAND), "
+      f"{'compute XOR' if np.array_equal(two_layers, xor) else 'do NOT compute XOR'}.")

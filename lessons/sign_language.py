@@ -26,6 +26,7 @@ import minidl
 from lessons.figures import save_figure
 from lessons.settings import lesson_settings
 from lessons.training import cosine_learning_rate, predict, train_classifier
+from lessons.verdicts import QUICK_RUN_NOTE, classifier_verdict
 from minidl.datasets import LETTERS, DatasetNotFoundError, load_mnist, load_sign_mnist
 from minidl.datasets.download import cache_dir
 from minidl.metrics import accuracy, confusion_matrix
@@ -64,7 +65,7 @@ def load_data(quick: bool):
               f"{FILES[1]}, from https://www.kaggle.com/datasets/datamunge/sign-language-mnist).\n"
               "Running the workshop on the MNIST digits instead: the same steps, digits for letters.")
         train, test = load_mnist("train"), load_mnist("test")
-        names, what = [str(d) for d in range(10)], "MNIST digits (Sign Language MNIST not found)"
+        names, what = [str(d) for d in range(10)], "MNIST digits (standing in for Sign Language MNIST, not found)"
     else:
         print(f"reading Sign Language MNIST from {folder}")
         train, test = (load_sign_mnist(folder / name) for name in FILES)
@@ -108,7 +109,7 @@ fig, (left, middle, right) = plt.subplots(1, 3, figsize=(17, 5), gridspec_kw={"w
 epoch_axis = np.arange(1, epochs + 1)
 left.plot(epoch_axis, history.train_accuracy, "o-", label="training batches")
 left.plot(epoch_axis, history.test_accuracy, "s-", label="test images")
-left.set(title="Accuracy per epoch", xlabel="epoch", ylabel="fraction correct")
+left.set(title="Accuracy per epoch", xlabel="epoch", ylabel="fraction correct", ylim=(0, 1.05), xticks=epoch_axis)
 left.legend()
 left.grid(alpha=0.3)
 shown = middle.imshow(counts / np.maximum(counts.sum(axis=1, keepdims=True), 1), cmap="Blues", vmin=0, vmax=1)
@@ -122,8 +123,12 @@ right.axhline(test_accuracy, color="tab:red", linestyle="--", label=f"overall {t
 right.set(title="Accuracy per class", xlabel="class", ylabel="fraction correct", ylim=(0, 1.05))
 right.tick_params(axis="x", labelsize=8)
 right.legend(loc="lower right")
+fig.suptitle(f"LeNet-5 on {what}: {epochs} epoch(s), {len(train_y)} training images")
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "sign_language_results.png")
 
-print(f"\nWhat we saw: the LeNet-5 of workshop 2, unchanged but for its output layer, learns {what} "
-      f"to {test_accuracy:.1%} test accuracy; the per-class view shows which classes it still confuses.")
+print(f"\nWhat we saw: the LeNet-5 of workshop 2, unchanged but for its output layer, trained on {what} for "
+      f"{epochs} epoch(s), meets {len(test_y)} test images, and "
+      f"{classifier_verdict(test_accuracy, num_classes=len(present))}; its hardest class is "
+      f"{names[present[order[0]]]} ({per_class[order[0]]:.0%} correct)."
+      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))

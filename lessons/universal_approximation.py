@@ -5,9 +5,9 @@
 # a network with one hidden layer of enough sigmoid-like units can approximate any continuous
 # function on a bounded interval as closely as we like. Each tanh unit contributes one smooth
 # step, a·tanh(w·x + b); a sum of enough steps follows any curve. Here one-hidden-layer networks of
-# 1, 2, 4, 8 and 32 units learn the same bounded function on [−1, 1], and the error of the fit
-# falls as the layer widens — until, with the same training budget, it is the training and no
-# longer the width that limits the fit: the theorem promises that good weights exist, not that
+# 1, 2, 4, 8 and 32 units learn the same bounded function on [−1, 1] with the same number of
+# training steps. Look at how the error of the fit changes as the layer widens, and whether the
+# widest network is also the best one: the theorem promises that good weights exist, not that
 # gradient descent finds them in a given number of steps.
 #
 # Run it as a notebook, cell by cell, or as a script: `python -m lessons universal_approximation`
@@ -22,6 +22,7 @@ import minidl
 from lessons.figures import save_figure
 from lessons.settings import lesson_settings
 from lessons.training import cosine_learning_rate, predict, train_regressor
+from lessons.verdicts import width_verdict
 from minidl import nn
 from minidl.datasets import REGRESSION_FUNCTIONS
 from minidl.optim import Adam
@@ -77,7 +78,4 @@ for ax in (left, right):
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "universal_approximation.png")
 
-best = min(errors, key=errors.get)
-print(f"\nWhat we saw: one tanh unit is one smooth step (error {errors[1]:.2f}); more units trace the curve "
-      f"ever closer, down to {errors[best]:.3f} with {best}; past that point the same number of training "
-      "steps, not the width, limits the fit.")
+print(f"\nWhat we saw: {width_verdict(errors)}.")

@@ -200,3 +200,181 @@ def randomisation_verdict(correlations: list[float], low: float = CHANGED_BELOW)
                 "re-initialised): they depend on what the model learned")
     return (f"stay close to the originals even with every layer re-initialised (Spearman {final:.2f}): they show "
             "the image more than the model")
+
+
+# ----- the first half of the track: neuron … unet_segmentation (lessons-a) ----------------------
+def truth_table_verdict(outputs, targets, name: str) -> str:
+    """Whether a network with outputs in [0, 1] computes a Boolean function; its answer for an
+    input is 1 when y > 0.5. outputs, targets: (N,)."""
+    answers = [float(y) > 0.5 for y in outputs]
+    right = sum(answer == bool(t) for answer, t in zip(answers, targets))
+    worst = max(abs(float(y) - float(t)) for y, t in zip(outputs, targets))
+    if right == len(answers):
+        return (f"it computes {name}: all {right} outputs lie on the right side of 0.5, "
+                f"the farthest {worst:.2f} from its target")
+    return f"it does not compute {name} yet: {right} of the {len(answers)} outputs lie on the right side of 0.5"
+
+
+def perceptron_verdict(mistakes: list[int]) -> str:
+    """The perceptron moves its line only after a mistake: once an epoch has none, it has stopped."""
+    if 0 in mistakes:
+        first = mistakes.index(0) + 1
+        return (f"the perceptron makes no mistake from epoch {first} on, and so stops changing: "
+                "it has found a separating line")
+    return (f"the perceptron still makes {mistakes[-1]} mistake(s) in epoch {len(mistakes)}: its line keeps moving "
+            "and has not separated the classes yet")
+
+
+def descent_verdict(losses: list[float], what: str, settled: float = 0.01) -> str:
+    """Whether a loss fell over training, and whether it has settled: its last step changed it by
+    less than `settled` (1 %) of its value."""
+    first, last = losses[0], losses[-1]
+    if last >= first:
+        return f"{what} did not fall ({first:.4g} → {last:.4g})"
+    still_falling = len(losses) > 1 and losses[-2] - last > settled * last
+    return f"{what} fell from {first:.4g} to {last:.4g}" + (
+        " and is still falling" if still_falling else " and has levelled off")
+
+
+def width_verdict(errors: dict[int, float]) -> str:
+    """How the error of a one-hidden-layer fit changes with the number of hidden units, trained
+    with one budget of steps: down all the way, or down to a best width and no better after it."""
+    widths = sorted(errors)
+    best = min(widths, key=errors.get)
+    text = (f"one unit is one smooth step (error {errors[widths[0]]:.2f}); more units bring the curve closer, "
+            f"down to {errors[best]:.3f} with {best}")
+    wider = [w for w in widths if w > best]
+    if not wider:
+        return text + ", the widest network"
+    return (text + "; the wider networks did no better with the same number of training steps ("
+            + ", ".join(f"{w} units: {errors[w]:.3f}" for w in wider)
+            + "): the theorem promises that good weights exist, not that a given number of steps finds them")
+
+
+def regression_fit_verdict(training_mse: float, validation_mse: float, noise_floor: float) -> str:
+    """Underfitting, overfitting or a good fit, read from the two errors against the noise floor σ²
+    (the mean squared error of the true curve itself): underfitting when even the training error
+    is above 2 σ²; overfitting when the training error is below σ²/2, which only fitting the noise
+    can reach, while the validation error is above 2 σ²; a good fit when validation is within 2 σ²."""
+    if training_mse > 2 * noise_floor:
+        return (f"underfits: even on its training points the error {training_mse:.4f} is "
+                f"{training_mse / noise_floor:.0f}× the noise floor {noise_floor:.4f}")
+    if training_mse < noise_floor / 2 and validation_mse > 2 * noise_floor:
+        return (f"overfits: its training error {training_mse:.4f} is below the noise floor {noise_floor:.4f}, "
+                f"which only fitting the noise can reach, while on new points it is {validation_mse:.4f}")
+    if validation_mse <= 2 * noise_floor:
+        return (f"fits well: validation error {validation_mse:.4f}, within 2× of the noise floor "
+                f"{noise_floor:.4f}")
+    return (f"fits only partly: training error {training_mse:.4f}, validation error {validation_mse:.4f}, "
+            f"noise floor {noise_floor:.4f}")
+
+
+def silent_channel_verdict(channel: str, fires_on: float, images: int) -> str:
+    """Why a feature map is all zero on one image: a dead channel (zero on every image: its ReLU
+    passes nothing, so no gradient reaches its filter and it cannot learn again), or a pattern
+    this image lacks (the channel fires on a fraction `fires_on` of the images)."""
+    if fires_on == 0:
+        return (f"{channel} is zero on this digit and on all {images} test digits: a dead channel — its ReLU "
+                "passes nothing, so no gradient reaches its filter and it cannot learn again")
+    return (f"{channel} is zero on this digit but fires on {fires_on:.1%} of the {images} test digits: "
+            "this digit lacks the pattern it detects")
+
+
+def accuracy_gain_verdict(cheap: float, costly: float, test_images: int) -> str:
+    """What a costlier model's test accuracy bought over a cheaper one's. A difference counts only
+    when it exceeds twice the standard error of a difference of two accuracies measured on
+    `test_images` images, 2·sqrt(2·p(1 − p)/n) with p their mean (binomial sampling noise)."""
+    p = (cheap + costly) / 2
+    noise = 2 * (2 * p * (1 - p) / test_images) ** 0.5
+    if costly - cheap > noise:
+        return (f"the extra compute bought accuracy: {costly:.1%} against {cheap:.1%}, more than the "
+                f"±{noise:.1%} that {test_images} test images can tell apart")
+    if cheap - costly > noise:
+        return (f"the costlier model scored lower ({costly:.1%} against {cheap:.1%}, beyond the ±{noise:.1%} "
+                f"noise of {test_images} test images): compute alone does not buy accuracy")
+    return (f"the extra compute bought no measurable accuracy: {costly:.1%} against {cheap:.1%} is within the "
+            f"±{noise:.1%} that {test_images} test images can tell apart")
+
+
+def residual_verdict(residual_loss: float, plain_loss: float, margin: float = 0.1) -> str:
+    """Whether residual shortcuts made the same deep network train better: a final training loss
+    lower by more than `margin` (10 %) of the other counts, a smaller difference does not."""
+    if residual_loss < (1 - margin) * plain_loss:
+        return (f"with shortcuts the training loss fell to {residual_loss:.3g} against {plain_loss:.3g} without: "
+                "the gradient reaches the early layers through the shortcuts, and the depth trains")
+    if plain_loss < (1 - margin) * residual_loss:
+        return (f"without shortcuts the training loss is lower ({plain_loss:.3g} against {residual_loss:.3g}): "
+                "at this depth and training length the shortcuts did not help")
+    return (f"the training losses with and without shortcuts ({residual_loss:.3g} and {plain_loss:.3g}) are "
+            f"within {margin:.0%} of each other: in a run of this length the shortcuts make no difference")
+
+
+def detections_verdict(matches, match_iou: float = 0.5) -> str:
+    """How the boxes kept after NMS cover the true objects. matches: (kept boxes, objects) IoU
+    matrix. An object counts as found when a kept box overlaps it at IoU ≥ match_iou; a kept box
+    that finds no object, or one already found, is an extra (a false or duplicate detection)."""
+    found = {int(row.argmax()) for row in matches if row.max() >= match_iou}
+    extra = len(matches) - len(found)
+    objects = matches.shape[1]
+    text = f"{len(matches)} detection(s) that find {len(found)} of the {objects} objects at IoU ≥ {match_iou}"
+    if len(found) == objects and extra == 0:
+        return text + ", one box per object"
+    return text + (f", with {extra} false or duplicate box(es)" if extra else "") + (
+        f"; {objects - len(found)} object(s) missed" if len(found) < objects else "")
+
+
+def dice_verdict(mean_dice: float, close: float = 0.9, rough: float = 0.7) -> str:
+    """How well predicted masks match the true ones, by their mean Dice coefficient: above `close`
+    (0.9) the outlines agree closely, above `rough` (0.7) the tumours are found with rough outlines."""
+    if mean_dice >= close:
+        return f"Dice {mean_dice:.3f}: its masks follow the tumours' outlines closely"
+    if mean_dice >= rough:
+        return f"Dice {mean_dice:.3f}: it finds the tumours, with rough outlines"
+    return f"Dice {mean_dice:.3f}: its masks are still far from the tumours' outlines"
+
+
+def paired_score_verdict(scores_a, scores_b, name_a: str, name_b: str) -> str:
+    """Which of two models scores higher on the same images (e.g. Dice per image): a difference of
+    the means counts only beyond twice the standard error of the mean per-image difference."""
+    differences = [b - a for a, b in zip(scores_a, scores_b)]
+    n = len(differences)
+    mean = sum(differences) / n
+    spread = (sum((d - mean) ** 2 for d in differences) / max(n - 1, 1)) ** 0.5
+    noise = 2 * spread / n ** 0.5
+    if abs(mean) <= noise:
+        return (f"{name_a} and {name_b} score the same within the noise of {n} images "
+                f"(difference {mean:+.3f}, ±{noise:.3f})")
+    better, worse = (name_b, name_a) if mean > 0 else (name_a, name_b)
+    return f"{better} scores higher than {worse} by {abs(mean):.3f} on average over {n} images (±{noise:.3f})"
+
+
+def attention_verdict(tumour: float, head: float, outside: float, outside_variation: float,
+                      head_variation: float, margin: float = 0.1) -> str:
+    """Where an attention gate opens, from its mean α on the tumour, the rest of the head and the
+    background outside it: it singles out the tumour when α there exceeds the rest of the head's by
+    more than `margin`. The variations (std of the skip features over the pixels of a region)
+    say whether α outside the head matters: when the features there vary less than a quarter as
+    much as inside, the gate passes an almost constant signal there, whatever α is."""
+    text = f"the gate's mean α is {tumour:.2f} on the tumours, {head:.2f} on the rest of the head"
+    if tumour > head + margin:
+        text += ": it opens most where the tumour is"
+    else:
+        text += ": it does not single out the tumour"
+    text += f"; outside the head it is {outside:.2f}"
+    if outside_variation < head_variation / 4:
+        return text + (f", but the skip features it weighs there are nearly constant (std {outside_variation:.2f} "
+                       f"against {head_variation:.2f} inside the head), so it passes little information either way")
+    return text + (f", and the skip features there vary (std {outside_variation:.2f} against {head_variation:.2f} "
+                   "inside the head): the gate lets background detail through")
+
+
+def checkerboard_verdict(block_spread: float, neighbour_step: float) -> str:
+    """Whether an up-sampled map shows the 2×2 checkerboard of a stride-2 up-convolution: the four
+    pixels of a 2×2 block (each set by its own weight of the kernel) differ more, on average
+    (block_spread, max − min in a block), than neighbouring blocks' means do (neighbour_step)."""
+    if block_spread > neighbour_step:
+        return (f"a 2×2 checkerboard: within a 2×2 block α varies by {block_spread:.2f}, more than the "
+                f"{neighbour_step:.2f} between neighbouring blocks — each pixel of a block gets its own weight "
+                "of the stride-2 up-convolution (Odena et al. 2016)")
+    return (f"no 2×2 checkerboard to speak of: within a 2×2 block α varies by {block_spread:.2f}, no more than "
+            f"the {neighbour_step:.2f} between neighbouring blocks")

@@ -102,12 +102,17 @@ def test_repr_tree():
     assert "(head): Linear(in_features=3, out_features=1, bias=True)" in text
 
 
-def test_summary_table():
+def test_summary_table(capsys):
     lines = []
-    text = nn.summary(lenet_like(), (1, 1, 4, 4), print_fn=lines.append)
+    assert nn.summary(lenet_like(), (1, 1, 4, 4), print_fn=lines.append) is None  # a notebook shows it once
+    assert len(lines) == 1
+    text = lines[0]
     assert "0 (Conv2d)" in text and "(1, 2, 4, 4)" in text and "20" in text
     assert "4 (Linear)" in text and "(1, 3)" in text
     assert "Total params: 47" in text  # conv 2·9 + 2, linear 8·3 + 3
+    assert capsys.readouterr().out == ""
+    nn.summary(lenet_like(), (1, 1, 4, 4))
+    assert capsys.readouterr().out == text + "\n"
 
 
 def test_multiply_adds_count_by_hand():

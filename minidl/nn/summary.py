@@ -1,6 +1,7 @@
 """summary(model, input_shape): each layer's output shape, parameter count and multiply-adds, as
 Keras, torchsummary and torchinfo print them, found by one forward pass with hooks on the leaf
-modules. multiply_adds(model, input_shape) gives the total alone (FLOPs ≈ 2 × multiply-adds)."""
+modules; it prints the table and returns None. multiply_adds(model, input_shape) gives the total
+alone (FLOPs ≈ 2 × multiply-adds)."""
 from __future__ import annotations
 
 from typing import NamedTuple, Sequence
@@ -64,8 +65,11 @@ def multiply_adds(model: Module, input_shape: Sequence[int]) -> int:
     return sum(r.multiply_adds for r in trace_layers(model, input_shape))
 
 
-def summary(model: Module, input_shape: Sequence[int], dtype=np.float32, print_fn=print) -> str:
-    """Print (and return) the table for an input of `input_shape` (batch axis included)."""
+def summary(model: Module, input_shape: Sequence[int], dtype=np.float32, print_fn=print) -> None:
+    """Print the table for an input of `input_shape` (batch axis included), as Keras does.
+
+    It returns None, so that a notebook or REPL shows the table once; pass print_fn (for example
+    a list's append) to receive the text instead of printing it."""
     records = trace_layers(model, input_shape, dtype)
     rows = [(f"{r.name} ({r.kind})", str(r.output_shape), r.parameters, r.multiply_adds) for r in records]
     width = max([len("Layer (type)")] + [len(r[0]) for r in rows]) + 2
@@ -75,6 +79,4 @@ def summary(model: Module, input_shape: Sequence[int], dtype=np.float32, print_f
     lines += [rule, f"Total params: {sum(p.size for p in model.parameters()):,}",
               f"Trainable params: {sum(p.size for p in model.parameters() if p.requires_grad):,}",
               f"Total mult-adds: {sum(r.multiply_adds for r in records):,}"]
-    text = "\n".join(lines)
-    print_fn(text)
-    return text
+    print_fn("\n".join(lines))
