@@ -142,8 +142,9 @@ fig.tight_layout()
 save_figure(fig, settings.out_dir / "im2col.png")
 plt.close(fig)
 
+slide_example = "reproduced number for number" if np.array_equal(out, example.output[0, 0]) else "NOT reproduced"
+im2col_result = ("giving the same feature map as one matrix product" if np.array_equal(as_product, feature_map)
+                 else "DIFFERING from the convolution")
 print(f"What we saw: the slide's feature map {feature_map.astype(int).tolist()} computed by minidl, the output "
-      "size formula for stride and padding, the slide's 7×7×3 stride-2 example "
-      f"{'reproduced number for number' if np.array_equal(out, example.output[0, 0]) else 'NOT reproduced'}, "
-      "max-pooling, and im2col "
-      f"{'giving the same feature map as one matrix product' if np.array_equal(as_product, feature_map) else 'DIFFERING from the convolution'}.")
+      f"size formula for stride and padding, the slide's 7×7×3 stride-2 example {slide_example}, max-pooling, "
+      f"and im2col {im2col_result}.")

@@ -11,7 +11,8 @@
 Bad input gets a 4xx with a JSON {"error": "..."} saying what was wrong; bodies over
 MAX_BODY_BYTES are refused while they arrive; nothing is unpickled.
 
-    curl -s localhost:8000/api/predict -d "{\"image\": $(python -c 'print([[0]*28]*10+[[0]*13+[1,1]+[0]*13]*10+[[0]*28]*8)')}"
+    IMAGE=$(python -c 'print([[0]*28]*10 + [[0]*13 + [1, 1] + [0]*13]*10 + [[0]*28]*8)')
+    curl -s localhost:8000/api/predict -d "{\"image\": $IMAGE}"
 """
 from __future__ import annotations
 
