@@ -202,3 +202,17 @@ def randomisation_verdict(correlations: list[float], low: float = CHANGED_BELOW)
                 "re-initialised): they depend on what the model learned")
     return (f"stay close to the originals even with every layer re-initialised (Spearman {final:.2f}): they show "
             "the image more than the model")
+
+
+SAME_MAPS_ABOVE = 0.9  # Pearson correlation of two methods' maps above which they give nearly the same map
+
+
+def map_agreement(other: str, correlation: float, high: float = SAME_MAPS_ABOVE, low: float = CHANGED_BELOW) -> str:
+    """How far a second method's maps follow the first's, from their mean Pearson correlation;
+    completes "<other method> ..."."""
+    numbers = f"its maps correlate at {correlation:.2f} with {other}'s"
+    if correlation >= high:
+        return f"gives nearly the same maps ({numbers})"
+    if correlation < low:
+        return f"weighs positions differently ({numbers})"
+    return f"gives related but not the same maps ({numbers})"

@@ -21,7 +21,7 @@ def test_classifier_verdict(accuracy, words):
 import numpy as np
 
 from lessons.heat import cam_heat, on_one_scale, share_inside
-from lessons.verdicts import (clearly_better, heat_location, heat_location_verdict, heat_place,
+from lessons.verdicts import (clearly_better, heat_location, heat_location_verdict, heat_place, map_agreement,
                               randomisation_verdict, ranking_verdict, shortcut_verdict, stability_verdict,
                               untrained_comparison)
 
@@ -133,3 +133,13 @@ def test_ranking_verdict_names_the_winner_only_when_it_is_clear():
                                           (0.49, "change as"), (0.5, "stay close to the originals")])
 def test_randomisation_verdict(final, words):
     assert randomisation_verdict([0.6, 0.4, final], low=0.5).startswith(words)
+
+
+@pytest.mark.parametrize("correlation, words", [
+    (0.95, "gives nearly the same maps (its maps correlate at 0.95 with Grad-CAM's)"),
+    (0.85, "gives related but not the same maps"),
+    (0.55, "gives related but not the same maps"),
+    (0.45, "weighs positions differently (its maps correlate at 0.45"),
+])
+def test_map_agreement_on_both_sides_of_each_threshold(correlation, words):
+    assert words in map_agreement("Grad-CAM", correlation)
