@@ -119,12 +119,12 @@ for column in range(4):
     heat_shown = overlay_heatmap(axes[1, column], shown[column], cams[column],
                                  f"Grad-CAM: {cam_shares[column]:.0%} on the animal")
     lime_overlay(axes[2, column], shown[column], explanations[column].segments,
-                 explanations[column].mask(num_features=8), f"LIME top 8: {lime_shares[column]:.0%} on the animal",
+                 explanations[column].mask(num_features=8), f"LIME, top 8 shown; all positive\nweight: {lime_shares[column]:.0%} on the animal",
                  value_range=(0, 1))
 fig.colorbar(heat_shown, ax=list(axes[1]), shrink=0.9, label=f"Grad-CAM heat (1 = {top:.2g} unscaled)")
 axes[0, 0].set_ylabel("swapped test image", fontsize=9)
 axes[1, 0].set_ylabel("Grad-CAM of the log-odds", fontsize=9)
-axes[2, 0].set_ylabel("LIME, 8 strongest for", fontsize=9)
+axes[2, 0].set_ylabel("LIME, 8 strongest\nfor the answer", fontsize=9)
 fig.suptitle(f"The shortcut model on swapped backgrounds (the animal covers {animal_areas[:4].mean():.0%} of the "
              f"image). Grad-CAM: {heat_place(cam_shares[:4].mean(), animal_areas[:4].mean())}; "
              f"LIME: {heat_place(lime_shares[:4].mean(), animal_areas[:4].mean())}", fontsize=10)

@@ -31,7 +31,7 @@ from lessons.heat import cam_heat, on_one_scale, share_inside
 from lessons.settings import lesson_settings
 from lessons.trained_models import TwoClassLogOdds, swapped_caption, trained_husky_wolf_lenet, trained_mnist_lenet
 from lessons.training import predict
-from lessons.verdicts import QUICK_RUN_NOTE, classifier_verdict, heat_location_verdict, heat_place
+from lessons.verdicts import QUICK_RUN_NOTE, classifier_verdict, heat_location_verdict, heat_place, map_agreement
 from minidl.datasets import load_mnist, make_husky_wolf
 from minidl.metrics import accuracy
 from minidl.viz import image_grid, overlay_heatmap
@@ -181,8 +181,8 @@ for name, shares in animal_shares.items():
 # %%
 print(f"\nWhat we saw: five steps — forward, choose class {c}, backward, average the gradients into 16 weights, "
       "weigh and sum the maps — give a coarse 10×10 map, enlarged to 28×28. On the digits Grad-CAM's heat "
-      f"{heat_location_verdict(digit_shares['Grad-CAM'].mean(), stroke_area, 'the strokes')}; Grad-CAM++ weighs "
-      f"positions differently (its maps correlate at {agreement:.2f} with Grad-CAM's). On the shortcut model "
+      f"{heat_location_verdict(digit_shares['Grad-CAM'].mean(), stroke_area, 'the strokes')}; Grad-CAM++ "
+      f"{map_agreement('Grad-CAM', agreement)}. On the shortcut model "
       + " and ".join(f"{name}'s heat {heat_location_verdict(shares.mean(), animal_area)}"
                      for name, shares in animal_shares.items()) + "."
       + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))

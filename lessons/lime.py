@@ -121,7 +121,7 @@ save_figure(fig, settings.out_dir / "lime_stability.png")
 # %% [markdown]
 # ## On the shortcut model of the Husky-vs-Wolf lesson (off = grey: neither snow nor grass)
 # LIME explains probabilities, as in the paper. But this model is extremely sure of itself (the
-# black-box lesson prints p = 0.99999999): hiding superpixels may leave p where it is, or flip it
+# black-box lesson prints its p, to many decimals): hiding superpixels may leave p where it is, or flip it
 # to 0 once enough of them are hidden, a step that a linear model follows badly. Compare below how
 # well LIME's linear model fits the probability p and the log-odds log(p / (1 − p)) = y_wolf − y_husky;
 # the figure shows the log-odds explanation.
@@ -146,7 +146,7 @@ animal_shares, animal_areas = share_inside(lime_heat(results), animal_masks)
 fig, axes = plt.subplots(1, 4, figsize=(11, 3.7), layout="constrained")
 for ax, animal, label, result, animal_share in zip(axes, animals, labels, results, animal_shares):
     lime_overlay(ax, animal, result.segments, result.mask(num_features=6),
-                 f"{swapped_caption(label, result.target)}\n{animal_share:.0%} of the weight on the animal",
+                 f"{swapped_caption(label, result.target)}\n{animal_share:.0%} of all positive weight on the animal",
                  value_range=(0, 1))
 fig.suptitle("LIME's top 6 superpixels for the shortcut model's answer (log-odds) on swapped backgrounds:\n"
              f"the positive weight lies {heat_place(animal_shares.mean(), animal_areas.mean())} "

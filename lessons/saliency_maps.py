@@ -6,8 +6,9 @@
 # change? The answer is the gradient ∂y_c/∂x, one backward pass; its magnitude |∂y_c/∂x| is the
 # saliency map. We measure how much of each map falls on the digit's strokes, and compare with
 # the same measure on an untrained LeNet-5: a map that looks the same without training cannot show
-# what the network learned. The map for a different class shows where the digit would have to
-# change to become that class.
+# what the network learned. The map for a different class shows which pixels that class's logit
+# is most sensitive to, one logit alone: it does not say where the digit would have to change to
+# become that class, since that depends on the other logits too (the softmax compares them all).
 #
 # Run it as a notebook, cell by cell, or as a script: `python -m lessons saliency_maps`
 # (`--quick` for a short run).
@@ -91,7 +92,7 @@ for ax in axes:
     ax.set(xticks=[], yticks=[])
 fig.colorbar(shown, ax=list(axes[1:]), shrink=0.9, label="|∂y_c/∂x|")
 fig.suptitle(f"Saliency of one '{test_y[chosen[3]]}' for each class score, one scale: "
-             "where would the image have to change?")
+             "which pixels move each logit most (one logit alone)?")
 save_figure(fig, settings.out_dir / "saliency_per_class.png")
 strongest = int(per_class.max(axis=(1, 2)).argmax())
 print(f"for this '{test_y[chosen[3]]}' the class score most sensitive to a single pixel is class {strongest} "

@@ -105,12 +105,13 @@ def heat_location_verdict(share: float, area: float, thing: str = "the animal",
     """Where a map's heat lies, in words, from the share of its mass on `thing` and `thing`'s share
     of the image; completes "the heat ...". A map spread evenly gives share ≈ area."""
     where = heat_location(share, area, factor)
-    numbers = f"{share:.0%} of the heat falls on {thing} ({area:.0%} of the image)"
+    numbers = (f"{share:.0%} of the heat on {thing}, an area of {area:.0%} of the image: "
+               f"{share / area:.1f} times the area share")
     if where == "object":
-        return f"concentrates on {thing}: {numbers}"
+        return f"falls on {thing} more than the area share would give ({numbers})"
     if where == "background":
-        return f"lies away from {thing}, on the background: {numbers}"
-    return f"is spread over the whole image without singling out {thing}: {numbers}"
+        return f"falls on {thing} less than the area share would give, so mostly on the background ({numbers})"
+    return f"falls on {thing} about as the area share would give, without singling it out ({numbers})"
 
 
 def shortcut_verdict(same_accuracy: float, swapped_accuracy: float, good: float = 0.9) -> str:
@@ -138,8 +139,9 @@ def untrained_comparison(share: float, untrained_share: float, factor: float = C
         return f"well above an untrained network's ({numbers}): the training put it there"
     if share * factor <= untrained_share:
         return f"well below an untrained network's ({numbers})"
-    return (f"about an untrained network's ({numbers}): random weights do as much, so this "
-            "number does not show what the model learned")
+    relation = "higher than" if share > untrained_share else "lower than" if share < untrained_share else "equal to"
+    return (f"{relation} an untrained network's ({numbers}), by a margin within a factor {factor:g}: random "
+            "weights come this close, so this number does not show what the model learned")
 
 
 def stability_verdict(counts: list[int], agreements: list[float], settled: float = 0.9) -> str:
@@ -378,3 +380,17 @@ def checkerboard_verdict(block_spread: float, neighbour_step: float) -> str:
                 "of the stride-2 up-convolution (Odena et al. 2016)")
     return (f"no 2×2 checkerboard to speak of: within a 2×2 block α varies by {block_spread:.2f}, no more than "
             f"the {neighbour_step:.2f} between neighbouring blocks")
+
+
+SAME_MAPS_ABOVE = 0.9  # Pearson correlation of two methods' maps above which they give nearly the same map
+
+
+def map_agreement(other: str, correlation: float, high: float = SAME_MAPS_ABOVE, low: float = CHANGED_BELOW) -> str:
+    """How far a second method's maps follow the first's, from their mean Pearson correlation;
+    completes "<other method> ..."."""
+    numbers = f"its maps correlate at {correlation:.2f} with {other}'s"
+    if correlation >= high:
+        return f"gives nearly the same maps ({numbers})"
+    if correlation < low:
+        return f"weighs positions differently ({numbers})"
+    return f"gives related but not the same maps ({numbers})"

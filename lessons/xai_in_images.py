@@ -25,7 +25,7 @@ from lessons.figures import save_figure
 from lessons.settings import lesson_settings
 from lessons.trained_models import trained_mnist_lenet
 from lessons.training import predict
-from lessons.verdicts import QUICK_RUN_NOTE, relevance_verdict
+from lessons.verdicts import QUICK_RUN_NOTE, ranking_verdict, relevance_verdict
 from minidl.datasets import load_mnist
 from minidl.xai import (KernelShapExplainer, activations, bidirectional_relevance, concept_sensitivities, deletion_auc,
                         insertion_auc, integrated_gradients, regression_concept_vector, saliency, smoothgrad)
@@ -128,25 +128,22 @@ for name, (deletion, insertion) in areas.items():
 
 fig, ax = plt.subplots(figsize=(7, 4.5))
 for name, (deletion, insertion) in areas.items():
-    ax.scatter(np.mean(deletion), np.mean(insertion), s=60, marker="x" if name == "random" else "o", label=name)
+    # error bars: standard error of the mean over the digits, std / sqrt(n)
+    ax.errorbar(np.mean(deletion), np.mean(insertion), xerr=np.std(deletion, ddof=1) / np.sqrt(len(deletion)),
+                yerr=np.std(insertion, ddof=1) / np.sqrt(len(insertion)), fmt="x" if name == "random" else "o",
+                markersize=7, capsize=3, label=name)
 ax.set(xlabel="deletion AUC (lower is better)", ylabel="insertion AUC (higher is better)",
-       title=f"Pixel methods on {count} digits: better is up and to the left")
+       title=f"Pixel methods on {count} digits (mean ± standard error): better is up and to the left")
 ax.grid(alpha=0.3)
 ax.legend(fontsize=9)
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "deletion_insertion_table.png")
 
-mean_areas = {name: (float(np.mean(d)), float(np.mean(i))) for name, (d, i) in areas.items()}
-best_deletion = min(mean_areas, key=lambda name: mean_areas[name][0])
-best_insertion = max(mean_areas, key=lambda name: mean_areas[name][1])
-floor = mean_areas["random"]
-beaten = [name for name, (d, i) in mean_areas.items() if name != "random" and d < floor[0] and i > floor[1]]
+deletion_verdict = ranking_verdict({name: d for name, (d, _) in areas.items()}, lower_is_better=True)
+insertion_verdict = ranking_verdict({name: i for name, (_, i) in areas.items()}, lower_is_better=False)
 against = {name: float(np.clip(maps[name], None, 0).sum() / np.abs(maps[name]).sum())
            for name in ("Integrated Gradients", "Kernel SHAP")}
-fastest = (f"{best_deletion} gives both the fastest deletion and the fastest insertion" if best_deletion == best_insertion
-           else f"{best_deletion} gives the fastest deletion and {best_insertion} the fastest insertion")
-print(f"\nWhat we saw: on these {count} digits {fastest}; {', '.join(beaten) or 'no method'} beat{'s' if len(beaten) == 1 else ''} the random "
-      "ranking on both. "
+print(f"\nWhat we saw: on these {count} digits, deletion: {deletion_verdict}. Insertion: {insertion_verdict}. "
       + ("The signed maps also show evidence against the class, which |gradient| maps cannot (share of the "
          "attribution that is negative: " + ", ".join(f"{name} {-share:.0%}" for name, share in against.items()) + ")."
          if min(against.values()) < 0 else "The signed maps show no evidence against the class on these digits.")

@@ -5,10 +5,10 @@ import pytest
 from lessons.heat import cam_heat, on_one_scale, share_inside
 from lessons.verdicts import (accuracy_gain_verdict, attention_verdict, checkerboard_verdict, classifier_verdict,
                               clearly_better, descent_verdict, detections_verdict, dice_verdict, heat_location,
-                              heat_location_verdict, heat_place, paired_score_verdict, perceptron_verdict,
-                              randomisation_verdict, ranking_verdict, regression_fit_verdict, residual_verdict,
-                              shortcut_verdict, silent_channel_verdict, stability_verdict, truth_table_verdict,
-                              untrained_comparison, width_verdict)
+                              heat_location_verdict, heat_place, map_agreement, paired_score_verdict,
+                              perceptron_verdict, randomisation_verdict, ranking_verdict, regression_fit_verdict,
+                              residual_verdict, shortcut_verdict, silent_channel_verdict, stability_verdict,
+                              truth_table_verdict, untrained_comparison, width_verdict)
 
 pytestmark = pytest.mark.lessons
 
@@ -35,9 +35,10 @@ def test_heat_location_on_both_sides_of_each_threshold(share, area, where):
 
 
 def test_heat_location_verdict_words_follow_the_location():
-    assert heat_location_verdict(0.47, 0.09) == "concentrates on the animal: 47% of the heat falls on the animal (9% of the image)"
-    assert "spread over the whole image" in heat_location_verdict(0.08, 0.09)
-    assert "lies away from the strokes, on the background: 3% of the heat falls on the strokes (9%" in heat_location_verdict(
+    assert heat_location_verdict(0.47, 0.09) == ("falls on the animal more than the area share would give (47% of the heat "
+                                                 "on the animal, an area of 9% of the image: 5.2 times the area share)")
+    assert "about as the area share would give" in heat_location_verdict(0.08, 0.09)
+    assert "less than the area share would give, so mostly on the background (3% of the heat on the strokes" in heat_location_verdict(
         0.03, 0.09, thing="the strokes")
     assert heat_place(0.47, 0.09) == "on the animal" and heat_place(0.03, 0.09) == "on the background"
     with pytest.raises(ValueError, match="area share"):
@@ -83,9 +84,9 @@ def test_one_scale_keeps_a_weak_map_weak():
 
 @pytest.mark.parametrize("share, untrained, words", [
     (0.41, 0.27, "well above an untrained network's (41% against 27%): the training put it there"),
-    (0.40, 0.27, "about an untrained network's"),
+    (0.40, 0.27, "higher than an untrained network's (40% against 27%), by a margin within"),
     (0.32, 0.27, "does not show what the model learned"),
-    (0.19, 0.27, "about an untrained network's"),
+    (0.19, 0.27, "lower than an untrained network's (19% against 27%), by a margin within"),
     (0.17, 0.27, "well below"),
 ])
 def test_untrained_comparison(share, untrained, words):
@@ -270,3 +271,13 @@ def test_checkerboard_verdict():
     assert "a 2×2 checkerboard: within a 2×2 block α varies by 0.12, more than the 0.05" in \
         checkerboard_verdict(0.12, 0.05)
     assert "no 2×2 checkerboard to speak of" in checkerboard_verdict(0.04, 0.05)
+
+
+@pytest.mark.parametrize("correlation, words", [
+    (0.95, "gives nearly the same maps (its maps correlate at 0.95 with Grad-CAM's)"),
+    (0.85, "gives related but not the same maps"),
+    (0.55, "gives related but not the same maps"),
+    (0.45, "weighs positions differently (its maps correlate at 0.45"),
+])
+def test_map_agreement_on_both_sides_of_each_threshold(correlation, words):
+    assert words in map_agreement("Grad-CAM", correlation)
