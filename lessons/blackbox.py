@@ -116,18 +116,21 @@ for column in range(4):
     axes[0, column].imshow(shown[column, 0], cmap="gray", vmin=0, vmax=1)
     axes[0, column].set(xticks=[], yticks=[])
     axes[0, column].set_title(swapped_caption(swapped_y[column], predicted[column]), fontsize=9)
+    area = animal_areas[column]
     heat_shown = overlay_heatmap(axes[1, column], shown[column], cams[column],
-                                 f"Grad-CAM: {cam_shares[column]:.0%} on the animal")
+                                 f"{cam_shares[column]:.0%} on an animal of {area:.0%}:\n"
+                                 f"{heat_place(cam_shares[column], area)}")
     lime_overlay(axes[2, column], shown[column], explanations[column].segments,
-                 explanations[column].mask(num_features=8), f"LIME, top 8 shown; all positive\nweight: {lime_shares[column]:.0%} on the animal",
-                 value_range=(0, 1))
+                 explanations[column].mask(num_features=8),
+                 f"{lime_shares[column]:.0%} of all + weight on it:\n"
+                 f"{heat_place(lime_shares[column], area)}", value_range=(0, 1))
 fig.colorbar(heat_shown, ax=list(axes[1]), shrink=0.9, label=f"Grad-CAM heat (1 = {top:.2g} unscaled)")
 axes[0, 0].set_ylabel("swapped test image", fontsize=9)
 axes[1, 0].set_ylabel("Grad-CAM of the log-odds", fontsize=9)
-axes[2, 0].set_ylabel("LIME, 8 strongest\nfor the answer", fontsize=9)
-fig.suptitle(f"The shortcut model on swapped backgrounds (the animal covers {animal_areas[:4].mean():.0%} of the "
-             f"image). Grad-CAM: {heat_place(cam_shares[:4].mean(), animal_areas[:4].mean())}; "
-             f"LIME: {heat_place(lime_shares[:4].mean(), animal_areas[:4].mean())}", fontsize=10)
+axes[2, 0].set_ylabel("LIME, 8 strongest cells\nfor the answer shown", fontsize=9)
+fig.suptitle(f"The model on swapped backgrounds; each panel says where its own heat lies. Over all {count} swapped "
+             f"images: Grad-CAM {heat_place(cam_share, animal_area)}, LIME {heat_place(lime_share, animal_area)}",
+             fontsize=10)
 save_figure(fig, settings.out_dir / "shortcut_explanations.png")
 
 
@@ -157,16 +160,18 @@ fig, axes = plt.subplots(1, 4, figsize=(10.5, 3.3), layout="constrained")
 for column in range(4):
     heat_shown = overlay_heatmap(axes[column], shown[column], fixed_cams[column],
                                  f"{swapped_caption(swapped_y[column], fixed_result.targets[column])}\n"
-                                 f"{fixed_cam_shares[column]:.0%} on the animal, peak {fixed_cams[column].max():.2f}")
+                                 f"{fixed_cam_shares[column]:.0%} on the animal "
+                                 f"({heat_place(fixed_cam_shares[column], animal_areas[column])})")
 fig.colorbar(heat_shown, ax=list(axes), shrink=0.9, label=f"Grad-CAM heat (1 = {fixed_top:.2g} unscaled)")
-fig.suptitle("Model trained on random backgrounds, Grad-CAM of the log-odds on one scale: the heat is "
-             f"{heat_place(fixed_cam_shares[:4].mean(), animal_areas[:4].mean())}", fontsize=10)
+fig.suptitle("Model trained on random backgrounds, Grad-CAM of the log-odds on one scale; over all "
+             f"{count} swapped images the heat is {heat_place(fixed_cam_share, animal_area)}", fontsize=10)
 save_figure(fig, settings.out_dir / "fixed_model_gradcam.png")
 
 # %%
 fixed_agree = heat_place(fixed_cam_share, animal_area) == heat_place(fixed_lime_share, animal_area)
 if settings.quick:
-    print(f"\nWhat we saw: {QUICK_RUN_NOTE}. Its numbers: the model {shortcut_verdict(same_accuracy, swapped_accuracy)}; "
+    print(f"\nWhat we saw: {QUICK_RUN_NOTE}. Its numbers: the model "
+          f"{shortcut_verdict(same_accuracy, swapped_accuracy)}; "
           f"Grad-CAM's heat {heat_location_verdict(cam_share, animal_area)}.")
 else:
     print(f"\nWhat we saw: the shortcut model {shortcut_verdict(same_accuracy, swapped_accuracy)}. "
