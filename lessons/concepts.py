@@ -30,7 +30,8 @@ from lessons.figures import save_figure
 from lessons.settings import lesson_settings
 from lessons.trained_models import trained_husky_wolf_lenet
 from lessons.training import predict
-from lessons.verdicts import QUICK_RUN_NOTE, concept_verdict, control_concept_verdict, relevance_verdict
+from lessons.verdicts import (QUICK_RUN_NOTE, concept_verdict, control_concept_verdict, missed_effect_verdict,
+                             relevance_verdict)
 from minidl.datasets import load_mnist, make_husky_wolf, make_shapes
 from minidl.xai import activations, bidirectional_relevance, concept_sensitivities, regression_concept_vector, tcav
 
@@ -150,5 +151,6 @@ print("\nWhat we saw: regression concept vectors: "
          "The local derivative and the global effect of the background disagree in sign: a concept "
          "sensitivity describes the model at each image, not what a whole change of background does")
       + f" (global effect of snow {snow_effect:+.2f} on the log-odds). TCAV: "
-      + "; ".join(concept_verdict(name, result.score, result.p_value) for name, result in results.items()) + "."
+      + "; ".join(concept_verdict(name, result.score, result.p_value) for name, result in results.items()) + ". "
+      + missed_effect_verdict("snow", results["snow"].p_value, snow_effect)
       + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))

@@ -394,3 +394,18 @@ def map_agreement(other: str, correlation: float, high: float = SAME_MAPS_ABOVE,
     if correlation < low:
         return f"weighs positions differently ({numbers})"
     return f"gives related but not the same maps ({numbers})"
+
+
+LARGE_LOG_ODDS_EFFECT = 1.0  # a change of the log-odds by more than 1 (odds × e) counts as a large effect
+
+
+def missed_effect_verdict(name: str, p_value: float, global_effect: float, alpha: float = 0.05,
+                          large: float = LARGE_LOG_ODDS_EFFECT) -> str:
+    """Whether TCAV missed an effect that a global test shows: its test for concept `name` is not
+    significant while changing the concept in the images moves the class log-odds by `global_effect`.
+    Returns "" when there is nothing to add (TCAV significant, or the global effect small)."""
+    if p_value < alpha or abs(global_effect) <= large:
+        return ""
+    return (f"TCAV missed what the global test shows: changing '{name}' moves the log-odds by {global_effect:+.2f}, "
+            "yet the directional derivatives along its CAV are not significantly different from random ones "
+            "(a saturated score barely varies between images, so the per-CAV scores sit near 0 or 1)")

@@ -2,7 +2,7 @@
 import pytest
 
 from lessons.verdicts import (concept_verdict, control_concept_verdict, convergence_verdict, filter_removal_verdict,
-                             relevance_verdict)
+                             missed_effect_verdict, relevance_verdict)
 
 pytestmark = pytest.mark.lessons
 
@@ -44,3 +44,13 @@ def test_relevance_verdict():
         relevance_verdict("size", 0.5, 0.05, "score")
     assert "the score rises along 'size' (R² 0.50, Br 0.40)" in relevance_verdict("size", 0.5, 0.4, "score")
     assert "the score falls along 'size'" in relevance_verdict("size", 0.5, -0.4, "score")
+
+
+@pytest.mark.parametrize("p_value, effect, missed", [
+    (0.51, 38.0, True), (0.51, 1.01, True), (0.51, 1.0, False), (0.51, -5.0, True), (0.049, 38.0, False),
+])
+def test_missed_effect_verdict_on_both_sides_of_each_threshold(p_value, effect, missed):
+    text = missed_effect_verdict("snow", p_value, effect)
+    assert bool(text) is missed
+    if missed:
+        assert f"{effect:+.2f}" in text
