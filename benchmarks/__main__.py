@@ -1,4 +1,5 @@
 """`python -m benchmarks`: time minidl (and PyTorch, when installed) and write benchmarks/results/."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,18 +19,35 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("suites", nargs="*", choices=[[], *SUITES], default=[],
-                        help=f"which suites to run (default: all but {', '.join(ON_REQUEST)})")
+    parser.add_argument(
+        "suites",
+        nargs="*",
+        choices=[[], *SUITES],
+        default=[],
+        help=f"which suites to run (default: all but {', '.join(ON_REQUEST)})",
+    )
     parser.add_argument("--repeats", type=int, default=7, help="timed rounds per case; medians are shown")
-    parser.add_argument("--quick", action="store_true", help="one round, a small LeNet epoch, no startup suite: "
-                                                            "checks that the benchmarks run, not how fast")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="folder for results.json and results.md (default: benchmarks/results; a --quick run "
-                             "saves only where --out says, never into the repository)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="one round, a small LeNet epoch, no startup suite: checks that the benchmarks run, not how fast",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for results.json and results.md (default: benchmarks/results; a --quick run "
+        "saves only where --out says, never into the repository)",
+    )
     parser.add_argument("--no-save", action="store_true", help="print only")
-    parser.add_argument("--readme", type=Path, nargs="?", const=README, default=None,
-                        help="also put the tables into the README's benchmark block "
-                             "(default: the repository's README.md)")
+    parser.add_argument(
+        "--readme",
+        type=Path,
+        nargs="?",
+        const=README,
+        default=None,
+        help="also put the tables into the README's benchmark block (default: the repository's README.md)",
+    )
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
@@ -46,11 +64,15 @@ def main(argv: list[str] | None = None) -> int:
     machine = describe(torch)
     machine["malloc"] = allocator.keep_freed_heap()
     print(", ".join(f"{key} {value}" for key, value in machine.items()))
-    runners = {"engine": lambda: engine.run(repeats), "kernels": lambda: kernels.run(repeats),
-               "convolution": lambda: convolution.run(repeats),
-               "lenet": lambda: lenet.run(min(repeats, 5), 512 if args.quick else 4096),  # epochs take seconds
-               "xai": lambda: xai.run(repeats), "startup": lambda: startup.run(repeats),
-               "studio": lambda: studio.run(args.quick)}
+    runners = {
+        "engine": lambda: engine.run(repeats),
+        "kernels": lambda: kernels.run(repeats),
+        "convolution": lambda: convolution.run(repeats),
+        "lenet": lambda: lenet.run(min(repeats, 5), 512 if args.quick else 4096),  # epochs take seconds
+        "xai": lambda: xai.run(repeats),
+        "startup": lambda: startup.run(repeats),
+        "studio": lambda: studio.run(args.quick),
+    }
     rows = []
     for suite in suites:
         print(f"\n== {suite} ==", flush=True)

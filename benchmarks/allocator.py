@@ -12,6 +12,7 @@ Both minidl and PyTorch run in the same process, so both get the same heap. mini
 change the allocator: a library should not retune its user's process (see the README for the
 environment variable that does the same for a script).
 """
+
 from __future__ import annotations
 
 import ctypes

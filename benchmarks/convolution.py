@@ -2,6 +2,7 @@
 numba kernels, minidl with the NumPy reference kernels, naive Python loops (tiny size only) and
 PyTorch on the CPU. Also how close the convolution's GEMM comes to NumPy's best matmul speed.
 """
+
 from __future__ import annotations
 
 import functools
@@ -26,14 +27,18 @@ class ConvCase(NamedTuple):
 
     @property
     def name(self) -> str:
-        return (f"conv2d ({self.batch},{self.in_channels},{self.size},{self.size}) "
-                f"k{self.kernel} p{self.padding} -> {self.out_channels}")
+        return (
+            f"conv2d ({self.batch},{self.in_channels},{self.size},{self.size}) "
+            f"k{self.kernel} p{self.padding} -> {self.out_channels}"
+        )
 
 
-CASES = (ConvCase(4, 1, 12, 6, 5, 2),      # tiny: the only size the naive loops can do in reasonable time
-         ConvCase(64, 1, 28, 6, 5, 2),     # LeNet conv1 on MNIST
-         ConvCase(64, 6, 14, 16, 5, 0),    # LeNet conv2
-         ConvCase(32, 16, 32, 32, 3, 1))   # a CIFAR-sized 3×3 layer
+CASES = (
+    ConvCase(4, 1, 12, 6, 5, 2),  # tiny: the only size the naive loops can do in reasonable time
+    ConvCase(64, 1, 28, 6, 5, 2),  # LeNet conv1 on MNIST
+    ConvCase(64, 6, 14, 16, 5, 0),  # LeNet conv2
+    ConvCase(32, 16, 32, 32, 3, 1),
+)  # a CIFAR-sized 3×3 layer
 POOL_SHAPE = (64, 6, 28, 28)
 
 
@@ -47,15 +52,15 @@ def naive_conv2d_forward_backward(x: np.ndarray, w: np.ndarray, b: np.ndarray, p
         for o in range(out_channels):
             for y in range(out.shape[2]):
                 for x_ in range(out.shape[3]):
-                    out[i, o, y, x_] = np.sum(x_pad[i, :, y:y + k, x_:x_ + k] * w[o]) + b[o]
+                    out[i, o, y, x_] = np.sum(x_pad[i, :, y : y + k, x_ : x_ + k] * w[o]) + b[o]
     grad_out = np.ones_like(out)  # the gradient of out.sum()
     grad_w, grad_x = np.zeros_like(w), np.zeros_like(x_pad)
     for i in range(n):
         for o in range(out_channels):
             for y in range(out.shape[2]):
                 for x_ in range(out.shape[3]):
-                    grad_w[o] += grad_out[i, o, y, x_] * x_pad[i, :, y:y + k, x_:x_ + k]
-                    grad_x[i, :, y:y + k, x_:x_ + k] += grad_out[i, o, y, x_] * w[o]
+                    grad_w[o] += grad_out[i, o, y, x_] * x_pad[i, :, y : y + k, x_ : x_ + k]
+                    grad_x[i, :, y : y + k, x_ : x_ + k] += grad_out[i, o, y, x_] * w[o]
 
 
 def _minidl_step(backend: str, x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: int) -> Callable[[], None]:
@@ -65,6 +70,7 @@ def _minidl_step(backend: str, x: np.ndarray, w: np.ndarray, b: np.ndarray, padd
         X.grad = W.grad = B.grad = None
         with use_kernels(backend):
             F.conv2d(X, W, B, padding=padding).sum().backward()
+
     return step
 
 
@@ -74,6 +80,7 @@ def _torch_step(torch, x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: int
     def step() -> None:
         X.grad = W.grad = B.grad = None
         torch.nn.functional.conv2d(X, W, B, padding=padding).sum().backward()
+
     return step
 
 
@@ -90,7 +97,7 @@ def numpy_matmul_gflops(repeats: int, size: int = 1024) -> float:
     rng = np.random.default_rng(0)
     a, b = (rng.standard_normal((size, size)).astype(np.float32) for _ in range(2))
     seconds = interleaved_timings({"matmul": lambda: a @ b}, repeats)["seconds"]["matmul"]
-    return 2 * size ** 3 / seconds / 1e9
+    return 2 * size**3 / seconds / 1e9
 
 
 def run(repeats: int) -> list[dict[str, object]]:
@@ -102,15 +109,22 @@ def run(repeats: int) -> list[dict[str, object]]:
         w_shape = (case.out_channels, case.in_channels, case.kernel, case.kernel)
         w = (rng.standard_normal(w_shape) * 0.1).astype(np.float32)
         b = rng.standard_normal(case.out_channels).astype(np.float32)
-        candidates = {"minidl": _minidl_step("numba", x, w, b, case.padding),
-                      "minidl (numpy kernels)": _minidl_step("numpy", x, w, b, case.padding)}
-        if case.batch * case.size ** 2 <= 1024:
+        candidates = {
+            "minidl": _minidl_step("numba", x, w, b, case.padding),
+            "minidl (numpy kernels)": _minidl_step("numpy", x, w, b, case.padding),
+        }
+        if case.batch * case.size**2 <= 1024:
             candidates["naive loops"] = functools.partial(naive_conv2d_forward_backward, x, w, b, case.padding)
         if torch is not None:
             candidates["PyTorch"] = _torch_step(torch, x, w, b, case.padding)
-        rows.append({"suite": "convolution", "case": case.name + ", forward+backward",
-                     **interleaved_timings(candidates, repeats),
-                     "notes": {"gemm_gflops": round(_gemm_gflops(case, x, w, repeats), 1)}})
+        rows.append(
+            {
+                "suite": "convolution",
+                "case": case.name + ", forward+backward",
+                **interleaved_timings(candidates, repeats),
+                "notes": {"gemm_gflops": round(_gemm_gflops(case, x, w, repeats), 1)},
+            }
+        )
 
     x = rng.standard_normal(POOL_SHAPE).astype(np.float32)
     candidates = {}
@@ -123,9 +137,15 @@ def run(repeats: int) -> list[dict[str, object]]:
         def torch_step() -> None:
             tX.grad = None
             torch.nn.functional.max_pool2d(tX, 2).sum().backward()
+
         candidates["PyTorch"] = torch_step
-    rows.append({"suite": "convolution", "case": f"max_pool2d {POOL_SHAPE} k2, forward+backward",
-                 **interleaved_timings(candidates, repeats)})
+    rows.append(
+        {
+            "suite": "convolution",
+            "case": f"max_pool2d {POOL_SHAPE} k2, forward+backward",
+            **interleaved_timings(candidates, repeats),
+        }
+    )
     return rows
 
 

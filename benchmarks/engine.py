@@ -4,6 +4,7 @@ small MLP training step — the places where a NumPy-based engine pays for being
 The cases are written once against the operations minidl and PyTorch share (*, @, .T, .sum(),
 .relu(), .tanh(), .mean(), .backward()); only the making of tensors differs.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -38,9 +39,11 @@ def _cases(make: MakeTensor) -> dict[str, Callable[[], object]]:
         w1.grad = w2.grad = None
         ((x @ w1.T).relu() @ w2.T).tanh().mean().backward()
 
-    return {"mul+sum forward/backward, 4x4": one_op_forward_backward,
-            "chain of 10,000 adds, forward/backward": chain_10000,
-            "MLP 64-128-10 step, batch 256": mlp_step}
+    return {
+        "mul+sum forward/backward, 4x4": one_op_forward_backward,
+        "chain of 10,000 adds, forward/backward": chain_10000,
+        "MLP 64-128-10 step, batch 256": mlp_step,
+    }
 
 
 def run(repeats: int) -> list[dict[str, object]]:

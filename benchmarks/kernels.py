@@ -1,4 +1,5 @@
 """The kernels alone, numba against their NumPy twins, at LeNet sizes: the speed-up each buys."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,16 +21,19 @@ def run(repeats: int) -> list[dict[str, object]]:
         f"im2col {conv_input.shape} k5 -> cols {cols.shape}": lambda: im2col(conv_input, conv_window),
         f"col2im cols {cols.shape} -> {conv_input.shape}": lambda: col2im(cols, conv_input.shape, conv_window),
         f"max-pool forward {pool_input.shape} k2": lambda: max_pool_forward(pool_input, pool_window),
-        f"max-pool backward {out.shape} -> {pool_input.shape}":
-            lambda: max_pool_backward(grad, winner, pool_input.shape),
+        f"max-pool backward {out.shape} -> {pool_input.shape}": lambda: max_pool_backward(
+            grad, winner, pool_input.shape
+        ),
     }
     rows = []
     for name, fn in work.items():
         candidates = {}
         for backend, label in (("numba", "minidl"), ("numpy", "minidl (numpy kernels)")):
+
             def call(fn=fn, backend=backend) -> None:
                 with use_kernels(backend):
                     fn()
+
             candidates[label] = call
         rows.append({"suite": "kernels", "case": name, **interleaved_timings(candidates, repeats)})
     return rows

@@ -2,6 +2,7 @@
 momentum 0.9), its peak memory, and the 1,000 forward passes of one LIME explanation. PyTorch
 runs the same architecture from the same initial weights (state_dict keys match).
 """
+
 from __future__ import annotations
 
 import tracemalloc
@@ -38,9 +39,10 @@ def _minidl_epoch(model: LeNet5, images: np.ndarray, labels: np.ndarray, backend
         with use_kernels(backend):
             for start in range(0, len(images), BATCH_SIZE):
                 optimizer.zero_grad()
-                logits = model(minidl.tensor(images[start:start + BATCH_SIZE]))
-                F.cross_entropy(logits, labels[start:start + BATCH_SIZE]).backward()
+                logits = model(minidl.tensor(images[start : start + BATCH_SIZE]))
+                F.cross_entropy(logits, labels[start : start + BATCH_SIZE]).backward()
                 optimizer.step()
+
     return epoch
 
 
@@ -50,10 +52,17 @@ def torch_lenet5(torch, weights: dict[str, np.ndarray]):
     class TorchLeNet5(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.features = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                                          nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2))
-            self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84),
-                                            nn.ReLU(), nn.Linear(84, 10))
+            self.features = nn.Sequential(
+                nn.Conv2d(1, 6, 5, padding=2),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+                nn.Conv2d(6, 16, 5),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+            )
+            self.classifier = nn.Sequential(
+                nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10)
+            )
 
         def forward(self, x):
             return self.classifier(self.features(x))
@@ -70,9 +79,10 @@ def _torch_epoch(torch, model, images: np.ndarray, labels: np.ndarray) -> Callab
     def epoch() -> None:
         for start in range(0, len(images), BATCH_SIZE):
             optimizer.zero_grad()
-            logits = model(images[start:start + BATCH_SIZE])
-            torch.nn.functional.cross_entropy(logits, labels[start:start + BATCH_SIZE]).backward()
+            logits = model(images[start : start + BATCH_SIZE])
+            torch.nn.functional.cross_entropy(logits, labels[start : start + BATCH_SIZE]).backward()
             optimizer.step()
+
     return epoch
 
 
@@ -81,7 +91,7 @@ def peak_epoch_megabytes(epoch: Callable[[], None]) -> float:
     tracemalloc.start()
     try:
         epoch()
-        return tracemalloc.get_traced_memory()[1] / 2 ** 20
+        return tracemalloc.get_traced_memory()[1] / 2**20
     finally:
         tracemalloc.stop()
 
@@ -97,14 +107,22 @@ def run(repeats: int, images_per_epoch: int) -> list[dict[str, object]]:
         model.load_state_dict(weights)
         return model
 
-    candidates = {"minidl": _minidl_epoch(fresh_minidl_model(), images, labels, "numba"),
-                  "minidl (numpy kernels)": _minidl_epoch(fresh_minidl_model(), images, labels, "numpy")}
+    candidates = {
+        "minidl": _minidl_epoch(fresh_minidl_model(), images, labels, "numba"),
+        "minidl (numpy kernels)": _minidl_epoch(fresh_minidl_model(), images, labels, "numpy"),
+    }
     if torch is not None:
         candidates["PyTorch"] = _torch_epoch(torch, torch_lenet5(torch, weights), images, labels)
     epoch_timings = interleaved_timings(candidates, repeats)
     peak = peak_epoch_megabytes(_minidl_epoch(fresh_minidl_model(), images, labels, "numba"))
-    rows = [{"suite": "lenet", "case": f"LeNet-5 training epoch, {images_per_epoch} images, batch {BATCH_SIZE}",
-             **epoch_timings, "notes": {"minidl_peak_megabytes": round(peak, 1)}}]
+    rows = [
+        {
+            "suite": "lenet",
+            "case": f"LeNet-5 training epoch, {images_per_epoch} images, batch {BATCH_SIZE}",
+            **epoch_timings,
+            "notes": {"minidl_peak_megabytes": round(peak, 1)},
+        }
+    ]
 
     lime_images = np.repeat(images[:1], LIME_SAMPLES, axis=0)
     model = fresh_minidl_model().eval()
@@ -112,7 +130,7 @@ def run(repeats: int, images_per_epoch: int) -> list[dict[str, object]]:
     def minidl_lime() -> None:
         with minidl.no_grad():
             for start in range(0, LIME_SAMPLES, LIME_BATCH):
-                model(minidl.tensor(lime_images[start:start + LIME_BATCH]))
+                model(minidl.tensor(lime_images[start : start + LIME_BATCH]))
 
     candidates = {"minidl": minidl_lime}
     if torch is not None:
@@ -121,8 +139,14 @@ def run(repeats: int, images_per_epoch: int) -> list[dict[str, object]]:
         def torch_lime() -> None:
             with torch.no_grad():
                 for start in range(0, LIME_SAMPLES, LIME_BATCH):
-                    torch_model(torch_images[start:start + LIME_BATCH])
+                    torch_model(torch_images[start : start + LIME_BATCH])
+
         candidates["PyTorch"] = torch_lime
-    rows.append({"suite": "lenet", "case": f"LIME: {LIME_SAMPLES} LeNet-5 forward passes, batches of {LIME_BATCH}",
-                 **interleaved_timings(candidates, repeats)})
+    rows.append(
+        {
+            "suite": "lenet",
+            "case": f"LIME: {LIME_SAMPLES} LeNet-5 forward passes, batches of {LIME_BATCH}",
+            **interleaved_timings(candidates, repeats),
+        }
+    )
     return rows

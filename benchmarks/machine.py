@@ -1,4 +1,5 @@
 """What the numbers were measured on: CPU, cores, Python and library versions, BLAS, threads."""
+
 from __future__ import annotations
 
 import os
@@ -28,10 +29,16 @@ def _blas() -> str:
 
 def describe(torch_module: object | None) -> dict[str, object]:
     import numba
+
     info: dict[str, object] = {
-        "cpu": _cpu_model(), "machine": platform.machine(), "cores": os.cpu_count(),
-        "python": platform.python_version(), "numpy": np.__version__, "blas": _blas(),
-        "numba": numba.__version__, "numba_threads": numba.config.NUMBA_NUM_THREADS,
+        "cpu": _cpu_model(),
+        "machine": platform.machine(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "blas": _blas(),
+        "numba": numba.__version__,
+        "numba_threads": numba.config.NUMBA_NUM_THREADS,
     }
     if torch_module is not None:
         info["torch"] = torch_module.__version__

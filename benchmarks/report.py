@@ -1,4 +1,5 @@
 """Tables of benchmark rows for the terminal and for Markdown, and the JSON record of a run."""
+
 from __future__ import annotations
 
 import json
@@ -44,11 +45,13 @@ def _notes(row: dict) -> str:
 def table_lines(rows: list[dict], markdown: bool) -> list[str]:
     used = [c for c in COLUMNS if any(c in row["seconds"] for row in rows)]
     header = ["benchmark", *used, "ratio", "notes"]
-    cells = [[row["case"], *(_milliseconds(row["seconds"].get(c)) for c in used), _ratio(row), _notes(row)]
-             for row in rows]
+    cells = [
+        [row["case"], *(_milliseconds(row["seconds"].get(c)) for c in used), _ratio(row), _notes(row)] for row in rows
+    ]
     if markdown:
-        return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + \
-               ["| " + " | ".join(line) + " |" for line in cells]
+        return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + [
+            "| " + " | ".join(line) + " |" for line in cells
+        ]
     widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
     return ["  ".join(text.ljust(width) for text, width in zip(line, widths)).rstrip() for line in [header, *cells]]
 
@@ -57,16 +60,22 @@ README_START, README_END = "<!-- benchmark-table -->", "<!-- /benchmark-table --
 
 
 def markdown(rows: list[dict], machine: dict, stamp: str) -> str:
-    lines = [f"Measured {stamp} on {machine['cpu']} ({machine['cores']} cores), Python {machine['python']}, "
-             f"NumPy {machine['numpy']} ({machine['blas']}), numba {machine['numba']}"
-             + (f", PyTorch {machine['torch']} ({machine['torch_threads']} threads)" if "torch" in machine else "")
-             + (f", malloc: {machine['malloc']}" if "malloc" in machine else "")
-             + (f"; NumPy's own 1024x1024 float32 matmul: {machine['numpy_matmul_1024_gflops']} GFLOP/s"
-                if "numpy_matmul_1024_gflops" in machine else "")
-             + ". Medians over rounds; in each round every candidate runs once, one after the other, "
-               "after 0.2 s of rest (so that no BLAS threads still spin) and an untimed warm-up, "
-               "and a sample of a fast case is a loop of calls lasting about 20 ms. "
-               "A ratio is the median of the rounds' ratios, (low-high) their quartiles.", ""]
+    lines = [
+        f"Measured {stamp} on {machine['cpu']} ({machine['cores']} cores), Python {machine['python']}, "
+        f"NumPy {machine['numpy']} ({machine['blas']}), numba {machine['numba']}"
+        + (f", PyTorch {machine['torch']} ({machine['torch_threads']} threads)" if "torch" in machine else "")
+        + (f", malloc: {machine['malloc']}" if "malloc" in machine else "")
+        + (
+            f"; NumPy's own 1024x1024 float32 matmul: {machine['numpy_matmul_1024_gflops']} GFLOP/s"
+            if "numpy_matmul_1024_gflops" in machine
+            else ""
+        )
+        + ". Medians over rounds; in each round every candidate runs once, one after the other, "
+        "after 0.2 s of rest (so that no BLAS threads still spin) and an untimed warm-up, "
+        "and a sample of a fast case is a loop of calls lasting about 20 ms. "
+        "A ratio is the median of the rounds' ratios, (low-high) their quartiles.",
+        "",
+    ]
     for suite in dict.fromkeys(row["suite"] for row in rows):
         lines += [f"**{suite}**", "", *table_lines([r for r in rows if r["suite"] == suite], markdown=True), ""]
     return "\n".join(lines)

@@ -1,6 +1,7 @@
 """What a student waits for before the first convolution: `import minidl`, then the first conv2d
 and max-pool forward+backward, whose numba kernels compile on first use — once per machine when
 numba's cache is warm, every time when it is cold. Each run is a fresh Python process."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,13 @@ print(json.dumps({"import": imported - start, "first_conv": done - imported}))
 
 
 def _child(cache_dir: str) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, check=True,
-                          env={**os.environ, "NUMBA_CACHE_DIR": cache_dir, "MINIDL_KERNELS": "numba"})
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "NUMBA_CACHE_DIR": cache_dir, "MINIDL_KERNELS": "numba"},
+    )
     return json.loads(done.stdout)
 
 
@@ -37,10 +43,25 @@ def run(repeats: int) -> list[dict[str, object]]:
     warm_import = sorted(w["import"] for w in warm)[len(warm) // 2]
     warm_conv = sorted(w["first_conv"] for w in warm)[len(warm) // 2]
     rows.append({"suite": "startup", "case": "import minidl", "seconds": {"minidl": warm_import}})
-    rows.append({"suite": "startup", "case": "first conv2d + max-pool forward+backward, cold numba cache",
-                 "seconds": {"minidl": cold["first_conv"]}})
-    rows.append({"suite": "startup", "case": "first conv2d + max-pool forward+backward, warm numba cache",
-                 "seconds": {"minidl": warm_conv}})
-    rows.append({"suite": "startup", "case": "import + first conv, warm cache (target < 2 s)",
-                 "seconds": {"minidl": warm_import + warm_conv}})
+    rows.append(
+        {
+            "suite": "startup",
+            "case": "first conv2d + max-pool forward+backward, cold numba cache",
+            "seconds": {"minidl": cold["first_conv"]},
+        }
+    )
+    rows.append(
+        {
+            "suite": "startup",
+            "case": "first conv2d + max-pool forward+backward, warm numba cache",
+            "seconds": {"minidl": warm_conv},
+        }
+    )
+    rows.append(
+        {
+            "suite": "startup",
+            "case": "import + first conv, warm cache (target < 2 s)",
+            "seconds": {"minidl": warm_import + warm_conv},
+        }
+    )
     return rows

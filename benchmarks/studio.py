@@ -5,6 +5,7 @@ student looks at the result — while 5 browsers train live on the Playground. R
 p95 latency of both requests, errors (any non-200 answer, exception or closed stream; there must
 be none), the frame rate each playground session received, and the server's resident memory at
 start and end. Needs the studio extra, httpx and websockets."""
+
 from __future__ import annotations
 
 import asyncio
@@ -34,9 +35,12 @@ def resident_megabytes(pid: int) -> float | None:
 
 
 def start_server() -> tuple[subprocess.Popen, str]:
-    server = subprocess.Popen([sys.executable, "-m", "minidl.studio", "--port", "0", "--sessions", str(PLAYGROUNDS),
-                               "--idle", "600"], stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    server = subprocess.Popen(
+        [sys.executable, "-m", "minidl.studio", "--port", "0", "--sessions", str(PLAYGROUNDS), "--idle", "600"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     line = server.stdout.readline()
     match = re.search(r"http://[\d.]+:\d+", line)
     if not match:
@@ -73,8 +77,9 @@ async def student(client, url: str, shapes: list, deadline: float, rng: random.R
                 record["errors"].append(f"predict {response.status_code}: {response.text[:100]}")
                 continue
             started = time.perf_counter()
-            response = await client.post(f"{url}/api/lime", json={"image": response.json()["input"],
-                                                                  "num_samples": LIME_SAMPLES})
+            response = await client.post(
+                f"{url}/api/lime", json={"image": response.json()["input"], "num_samples": LIME_SAMPLES}
+            )
             record["lime"].append(time.perf_counter() - started)
             if response.status_code != 200:
                 record["errors"].append(f"lime {response.status_code}: {response.text[:100]}")
@@ -87,11 +92,18 @@ async def playground(url: str, deadline: float, index: int, record: dict) -> Non
     import json
 
     import websockets
+
     frames = 0
     try:
-        async with websockets.connect(url.replace("http", "ws") + "/ws/playground", max_size=2 ** 22) as socket:
-            await socket.send(json.dumps({"type": "settings", "settings": {
-                "dataset": ["xor", "circles", "spirals", "blobs", "xor"][index], "hidden": [8, 8]}}))
+        async with websockets.connect(url.replace("http", "ws") + "/ws/playground", max_size=2**22) as socket:
+            await socket.send(
+                json.dumps(
+                    {
+                        "type": "settings",
+                        "settings": {"dataset": ["xor", "circles", "spirals", "blobs", "xor"][index], "hidden": [8, 8]},
+                    }
+                )
+            )
             await socket.send(json.dumps({"type": "play"}))
             first = None
             while time.monotonic() < deadline:
@@ -108,6 +120,7 @@ async def playground(url: str, deadline: float, index: int, record: dict) -> Non
 
 async def classroom(url: str, seconds: float, clients: int, playgrounds: int) -> dict:
     import httpx
+
     record = {"predict": [], "lime": [], "errors": [], "fps": []}
     shapes = drawings(12)
     deadline = time.monotonic() + seconds
@@ -138,18 +151,32 @@ def run(quick: bool) -> list[dict[str, object]]:
         print(f"  error: {error}")
     setup = f"{clients} students, {playgrounds} playgrounds, {seconds:.0f} s"
     errors = len(record["errors"]) + (0 if alive else 1)
-    memory = ("n/a" if memory_start is None else f"{memory_start:.0f} MB -> {memory_end:.0f} MB")
+    memory = "n/a" if memory_start is None else f"{memory_start:.0f} MB -> {memory_end:.0f} MB"
     rows = []
-    for name, key in (("POST /api/predict (140x140 drawing, 3 gradient maps)", "predict"),
-                      (f"POST /api/lime ({LIME_SAMPLES} samples)", "lime")):
+    for name, key in (
+        ("POST /api/predict (140x140 drawing, 3 gradient maps)", "predict"),
+        (f"POST /api/lime ({LIME_SAMPLES} samples)", "lime"),
+    ):
         for q in (50, 95):
-            rows.append({"suite": "studio", "case": f"{name}, p{q}, {setup}",
-                         "seconds": {"minidl": percentile(record[key], q)},
-                         "notes": {"requests": len(record[key]), "errors": errors}})
+            rows.append(
+                {
+                    "suite": "studio",
+                    "case": f"{name}, p{q}, {setup}",
+                    "seconds": {"minidl": percentile(record[key], q)},
+                    "notes": {"requests": len(record[key]), "errors": errors},
+                }
+            )
     fps = record["fps"]
-    rows.append({"suite": "studio", "case": f"playground frame interval (median of {playgrounds} live sessions), "
-                                           f"{setup}",
-                 "seconds": {"minidl": 1 / statistics.median(fps) if fps and min(fps) > 0 else float("nan")},
-                 "notes": {"frames_per_second": " / ".join(f"{f:.1f}" for f in fps), "server_memory": memory,
-                           "server_alive": alive}})
+    rows.append(
+        {
+            "suite": "studio",
+            "case": f"playground frame interval (median of {playgrounds} live sessions), {setup}",
+            "seconds": {"minidl": 1 / statistics.median(fps) if fps and min(fps) > 0 else float("nan")},
+            "notes": {
+                "frames_per_second": " / ".join(f"{f:.1f}" for f in fps),
+                "server_memory": memory,
+                "server_alive": alive,
+            },
+        }
+    )
     return rows

@@ -13,6 +13,7 @@ sample: a BLAS keeps its worker threads spinning for a while after its last call
 half a second of rest); the untimed sample then wakes the candidate's own threads and caches,
 which a rest alone leaves cold (PyTorch's conv2 step: 1.5 ms warm, 7.6 ms straight after a rest).
 """
+
 from __future__ import annotations
 
 import math
@@ -34,9 +35,13 @@ def _seconds_per_call(fn: Callable[[], object], number: int, settle_seconds: flo
     return (time.perf_counter() - start) / number
 
 
-def interleaved_timings(candidates: dict[str, Callable[[], object]], repeats: int, warmup: int = 1,
-                        min_sample_seconds: float = 0.02,
-                        settle_seconds: float | None = None) -> dict[str, dict[str, object]]:
+def interleaved_timings(
+    candidates: dict[str, Callable[[], object]],
+    repeats: int,
+    warmup: int = 1,
+    min_sample_seconds: float = 0.02,
+    settle_seconds: float | None = None,
+) -> dict[str, dict[str, object]]:
     """Seconds per call of each candidate in each of `repeats` rounds, after `warmup` rounds that also
     choose how many calls make up one sample of each candidate. `settle_seconds` defaults to
     SETTLE_SECONDS when there are several candidates, and to no rest for a single one.

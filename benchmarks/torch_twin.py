@@ -1,4 +1,5 @@
 """PyTorch, when it is installed: minidl never needs it, the benchmarks only compare against it."""
+
 from __future__ import annotations
 
 from types import ModuleType
@@ -12,5 +13,7 @@ def import_torch() -> ModuleType | None:
     return torch
 
 
-NOT_INSTALLED = ("PyTorch is not installed, so only minidl is timed; for the comparison install the CPU build "
-                 "in your own environment (pip install torch), never as a minidl dependency")
+NOT_INSTALLED = (
+    "PyTorch is not installed, so only minidl is timed; for the comparison install the CPU build "
+    "in your own environment (pip install torch), never as a minidl dependency"
+)

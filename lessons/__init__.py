@@ -11,6 +11,7 @@ Each lesson is a percent-format script, lessons/NAME.py, whose cells stand at mo
 runs top to bottom as a script, and cell by cell as a notebook (Jupyter, VS Code, Colab). Its
 first markdown cell names its slide; its first code cell reads its settings (lessons.settings).
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """`python -m lessons`: see lessons.runner."""
+
 import sys
 
 from lessons.runner import main

@@ -33,7 +33,6 @@ TABLE = {
     "tanh": F.tanh,
     "ReLU": F.relu,
     "softplus": F.softplus,
-
 }
 
 
@@ -49,8 +48,11 @@ def value_and_derivative(fn, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # ## 1. The table at a few points
 # %%
 points = np.array([-1.0, -0.5, 0.0, 0.25, 1.0])
-print(f"{'activation':<20}" + "".join(f"{f'f({p:g})':>10}" for p in points)
-      + "".join(f"{f'df({p:g})':>10}" for p in points))
+print(
+    f"{'activation':<20}"
+    + "".join(f"{f'f({p:g})':>10}" for p in points)
+    + "".join(f"{f'df({p:g})':>10}" for p in points)
+)
 for name, fn in TABLE.items():
     values, slopes = value_and_derivative(fn, points)
     print(f"{name:<20}" + "".join(f"{v:10.4f}" for v in values) + "".join(f"{s:10.4f}" for s in slopes))
@@ -94,8 +96,10 @@ for name in ("logistic sigmoid", "tanh", "ReLU"):
     stacked[name] = float(x.grad[0])
     print(f"d(10 stacked {name})/dx at x = 0.5: {stacked[name]:.3e}")
 flat = [name for name, slope in largest_slope.items() if slope == 0]
-print(f"What we saw: each row of the table with its derivative drawn by autograd; "
-      f"{' and '.join(flat) or 'no function'} pass no gradient anywhere (largest |f'| 0); at z = 3 the slope of "
-      f"sigmoid is {slope_at_3['logistic sigmoid']:.3f} and of tanh {slope_at_3['tanh']:.3f} (saturation), of ReLU "
-      f"{slope_at_3['ReLU']:g}; through ten stacked layers the gradient at 0.5 is {stacked['logistic sigmoid']:.1e} "
-      f"for sigmoid, {stacked['tanh']:.2f} for tanh and {stacked['ReLU']:g} for ReLU.")
+print(
+    f"What we saw: each row of the table with its derivative drawn by autograd; "
+    f"{' and '.join(flat) or 'no function'} pass no gradient anywhere (largest |f'| 0); at z = 3 the slope of "
+    f"sigmoid is {slope_at_3['logistic sigmoid']:.3f} and of tanh {slope_at_3['tanh']:.3f} (saturation), of ReLU "
+    f"{slope_at_3['ReLU']:g}; through ten stacked layers the gradient at 0.5 is {stacked['logistic sigmoid']:.1e} "
+    f"for sigmoid, {stacked['tanh']:.2f} for tanh and {stacked['ReLU']:g} for ReLU."
+)

@@ -61,8 +61,13 @@ for name, build in MODELS.items():
     print(f"\n{name}")
     nn.summary(model, (1, 1, 28, 28))
     start = time.perf_counter()
-    train_classifier(model, Adam(model.parameters(), lr=1e-3), (train_x, train_y), epochs,
-                     learning_rate=cosine_learning_rate(1e-3, epochs))
+    train_classifier(
+        model,
+        Adam(model.parameters(), lr=1e-3),
+        (train_x, train_y),
+        epochs,
+        learning_rate=cosine_learning_rate(1e-3, epochs),
+    )
     results[name] = {
         "parameters": sum(p.size for p in model.parameters()),
         "multiply_adds": nn.multiply_adds(model, (1, 1, 28, 28)),
@@ -77,18 +82,35 @@ for name, build in MODELS.items():
 # %%
 print(f"\n{'model':<22}{'parameters':>12}{'mult-adds/image':>17}{'training':>11}{'ms/image':>10}{'test acc.':>11}")
 for name, r in results.items():
-    print(f"{name:<22}{r['parameters']:>12,}{r['multiply_adds']:>17,}{r['train_seconds']:>10.1f}s"
-          f"{r['inference_ms_per_image']:>10.3f}{r['test_accuracy']:>11.1%}")
+    print(
+        f"{name:<22}{r['parameters']:>12,}{r['multiply_adds']:>17,}{r['train_seconds']:>10.1f}s"
+        f"{r['inference_ms_per_image']:>10.3f}{r['test_accuracy']:>11.1%}"
+    )
 
 fig, (left, middle, right) = plt.subplots(1, 3, figsize=(16, 5), gridspec_kw={"width_ratios": [1.6, 1, 1]})
 for (name, r), colour in zip(results.items(), ("tab:blue", "tab:orange")):
-    left.scatter(r["multiply_adds"] / 1e6, 100 * r["test_accuracy"], s=r["parameters"] / 400, color=colour,
-                 alpha=0.6, edgecolors="black", label=f"{name}: {r['parameters']:,} parameters")
-    left.annotate(name, (r["multiply_adds"] / 1e6, 100 * r["test_accuracy"]), textcoords="offset points",
-                  xytext=(0, 22), ha="center")
+    left.scatter(
+        r["multiply_adds"] / 1e6,
+        100 * r["test_accuracy"],
+        s=r["parameters"] / 400,
+        color=colour,
+        alpha=0.6,
+        edgecolors="black",
+        label=f"{name}: {r['parameters']:,} parameters",
+    )
+    left.annotate(
+        name,
+        (r["multiply_adds"] / 1e6, 100 * r["test_accuracy"]),
+        textcoords="offset points",
+        xytext=(0, 22),
+        ha="center",
+    )
 left.set_xscale("log")
-left.set(title="Accuracy against cost (bubble area ∝ parameters)", xlabel="million multiply-adds per image",
-         ylabel="test accuracy (%)")
+left.set(
+    title="Accuracy against cost (bubble area ∝ parameters)",
+    xlabel="million multiply-adds per image",
+    ylabel="test accuracy (%)",
+)
 left.margins(0.4)
 left.legend(loc="lower right", fontsize=9, markerscale=0.4)
 names = list(results)
@@ -104,9 +126,10 @@ fig.tight_layout()
 save_figure(fig, settings.out_dir / "architectures.png")
 
 lenet, alexnet = (results[n] for n in names)
-print(f"\nWhat we saw: the AlexNet-style net has {alexnet['parameters'] / lenet['parameters']:.1f}× the parameters "
-      f"and {alexnet['multiply_adds'] / lenet['multiply_adds']:.0f}× the multiply-adds of LeNet-5 and trained "
-      f"{alexnet['train_seconds'] / lenet['train_seconds']:.1f}× longer; on 28×28 digits "
-      f"{accuracy_gain_verdict(lenet['test_accuracy'], alexnet['test_accuracy'], len(test_y))}. "
-      "Benchmarks of architectures plot exactly this trade-off."
-      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))
+print(
+    f"\nWhat we saw: the AlexNet-style net has {alexnet['parameters'] / lenet['parameters']:.1f}× the parameters "
+    f"and {alexnet['multiply_adds'] / lenet['multiply_adds']:.0f}× the multiply-adds of LeNet-5 and trained "
+    f"{alexnet['train_seconds'] / lenet['train_seconds']:.1f}× longer; on 28×28 digits "
+    f"{accuracy_gain_verdict(lenet['test_accuracy'], alexnet['test_accuracy'], len(test_y))}. "
+    "Benchmarks of architectures plot exactly this trade-off." + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else "")
+)

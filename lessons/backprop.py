@@ -35,8 +35,11 @@ XOR_TARGETS = np.array([[0], [1], [1], [0]], dtype=np.float64)
 def init_parameters(hidden: int, rng: np.random.Generator) -> dict[str, minidl.Tensor]:
     """Weights uniform in ±1 (large enough for sigmoid units to break symmetry), biases 0."""
     shapes = {"W1": (hidden, 2), "b1": (hidden,), "W2": (1, hidden), "b2": (1,)}
-    return {name: minidl.tensor(rng.uniform(-1, 1, shape) if name[0] == "W" else np.zeros(shape),
-                                requires_grad=True) for name, shape in shapes.items()}
+    return {
+        name: minidl.tensor(rng.uniform(-1, 1, shape) if name[0] == "W" else np.zeros(shape), requires_grad=True)
+        for name, shape in shapes.items()
+    }
+
 
 def forward(p: dict[str, minidl.Tensor], x: minidl.Tensor) -> minidl.Tensor:
     """y = σ(W₂ σ(W₁x + b₁) + b₂), for a batch x of shape (N, 2)."""
@@ -55,12 +58,16 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 def gradients_by_hand(p: dict[str, np.ndarray], x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
     """Backpropagation written out: the slide's formulas in NumPy."""
-    h = sigmoid(x @ p["W1"].T + p["b1"])          # hidden activations (N, H)
-    y = sigmoid(h @ p["W2"].T + p["b2"])          # outputs (N, 1)
-    delta2 = (y - t) / len(x) * y * (1 - y)       # δ₂ = ∂E/∂y · σ'(z₂)
-    delta1 = (delta2 @ p["W2"]) * h * (1 - h)     # δ₁ = (W₂ᵀ δ₂) · σ'(z₁)
-    return {"W2": delta2.T @ h, "b2": delta2.sum(axis=0),   # ∂E/∂W₂ = δ₂ hᵀ
-            "W1": delta1.T @ x, "b1": delta1.sum(axis=0)}   # ∂E/∂W₁ = δ₁ xᵀ
+    h = sigmoid(x @ p["W1"].T + p["b1"])  # hidden activations (N, H)
+    y = sigmoid(h @ p["W2"].T + p["b2"])  # outputs (N, 1)
+    delta2 = (y - t) / len(x) * y * (1 - y)  # δ₂ = ∂E/∂y · σ'(z₂)
+    delta1 = (delta2 @ p["W2"]) * h * (1 - h)  # δ₁ = (W₂ᵀ δ₂) · σ'(z₁)
+    return {
+        "W2": delta2.T @ h,
+        "b2": delta2.sum(axis=0),  # ∂E/∂W₂ = δ₂ hᵀ
+        "W1": delta1.T @ x,
+        "b1": delta1.sum(axis=0),
+    }  # ∂E/∂W₁ = δ₁ xᵀ
 
 
 # %% [markdown]
@@ -84,8 +91,7 @@ for name, p in params.items():
 # ## 2. Both against finite differences
 # %%
 names = list(params)
-ok = minidl.gradcheck(lambda *ts: loss_fn(forward(dict(zip(names, ts)), x), XOR_TARGETS),
-                      [params[n] for n in names])
+ok = minidl.gradcheck(lambda *ts: loss_fn(forward(dict(zip(names, ts)), x), XOR_TARGETS), [params[n] for n in names])
 print(f"gradcheck (central differences, float64): {'passed' if ok else 'FAILED'}")
 
 
@@ -124,8 +130,16 @@ gx, gy = np.meshgrid(grid, grid)
 with minidl.no_grad():
     surface = forward(params, minidl.tensor(np.stack([gx.ravel(), gy.ravel()], axis=1))).data
 image = ax_surface.contourf(gx, gy, surface.reshape(gx.shape), levels=20, cmap="coolwarm", vmin=0, vmax=1)
-ax_surface.scatter(XOR_INPUTS[:, 0], XOR_INPUTS[:, 1], c=XOR_TARGETS.ravel(), cmap="coolwarm",
-                   edgecolors="black", s=120, vmin=0, vmax=1)
+ax_surface.scatter(
+    XOR_INPUTS[:, 0],
+    XOR_INPUTS[:, 1],
+    c=XOR_TARGETS.ravel(),
+    cmap="coolwarm",
+    edgecolors="black",
+    s=120,
+    vmin=0,
+    vmax=1,
+)
 ax_surface.set_xlabel("x₁")
 ax_surface.set_ylabel("x₂")
 ax_surface.set_title("Network output y(x₁, x₂); dots: XOR targets")
@@ -138,8 +152,9 @@ plt.close(fig)
 # %% [markdown]
 # ## What we saw
 # %%
-print(f"What we saw: the hand-written backpropagation and autograd agree to {largest_gap:.0e} (float64 rounding), "
-      f"gradcheck {'confirms them against finite differences' if ok else 'FAILED'}; after {steps} steps of gradient "
-      f"descent the 2-4-1 network has E = {history[-1]:.4f} and "
-      f"{truth_table_verdict(outputs, XOR_TARGETS.ravel(), 'XOR')}."
-      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))
+print(
+    f"What we saw: the hand-written backpropagation and autograd agree to {largest_gap:.0e} (float64 rounding), "
+    f"gradcheck {'confirms them against finite differences' if ok else 'FAILED'}; after {steps} steps of gradient "
+    f"descent the 2-4-1 network has E = {history[-1]:.4f} and "
+    f"{truth_table_verdict(outputs, XOR_TARGETS.ravel(), 'XOR')}." + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else "")
+)

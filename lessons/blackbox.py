@@ -24,8 +24,13 @@ import numpy as np
 from lessons.figures import save_figure
 from lessons.heat import cam_heat, lime_heat, on_one_scale, share_inside
 from lessons.settings import lesson_settings
-from lessons.trained_models import (HUSKY_WOLF_EPOCHS, TwoClassLogOdds, swapped_caption, train_lenet,
-                                    trained_husky_wolf_lenet)
+from lessons.trained_models import (
+    HUSKY_WOLF_EPOCHS,
+    TwoClassLogOdds,
+    swapped_caption,
+    train_lenet,
+    trained_husky_wolf_lenet,
+)
 from lessons.training import predict, probabilities
 from lessons.verdicts import QUICK_RUN_NOTE, heat_location_verdict, heat_place, shortcut_verdict
 from minidl.datasets import HUSKY_WOLF_CLASSES, make_husky_wolf
@@ -36,22 +41,31 @@ from minidl.xai import GradCAM, LimeExplanation, LimeImageExplainer
 
 settings = lesson_settings("blackbox")
 
-CELL = 4           # LIME superpixels of 4×4 pixels
-HIDE_GREY = 0.5    # hidden superpixels turn grey: neither snow nor grass
+CELL = 4  # LIME superpixels of 4×4 pixels
+HIDE_GREY = 0.5  # hidden superpixels turn grey: neither snow nor grass
 LAYER = "model.features.4"  # LeNet-5's last convolution (after its ReLU), inside TwoClassLogOdds
 
 
 def explain_with_lime(model: Module, images: np.ndarray, num_samples: int) -> list[LimeExplanation]:
     """LIME of the log-odds of each image's predicted class, superpixels hidden with grey."""
     log_odds = TwoClassLogOdds(model)
-    return [LimeImageExplainer().explain(image, lambda batch: predict(log_odds, batch), cell_size=CELL,
-                                         hide_color=HIDE_GREY, num_samples=num_samples, seed=0) for image in images]
+    return [
+        LimeImageExplainer().explain(
+            image,
+            lambda batch: predict(log_odds, batch),
+            cell_size=CELL,
+            hide_color=HIDE_GREY,
+            num_samples=num_samples,
+            seed=0,
+        )
+        for image in images
+    ]
 
 
 # %%
 n_train, n_test = (200, 60) if settings.quick else (2000, 300)
 epochs = 2 if settings.quick else HUSKY_WOLF_EPOCHS
-count = 4 if settings.quick else 20             # swapped test images explained and measured
+count = 4 if settings.quick else 20  # swapped test images explained and measured
 lime_samples = 200 if settings.quick else 500
 
 
@@ -62,12 +76,16 @@ train_x, train_y, _ = make_husky_wolf(n_train, background="confounded", seed=0)
 same_x, same_y, _ = make_husky_wolf(n_test, background="confounded", seed=1)
 swapped_x, swapped_y, swapped_masks = make_husky_wolf(n_test, background="swapped", seed=2)
 print(f"{n_train} training images: every wolf (triangle) on snow, every husky (circle) on grass")
-fig = image_grid(np.concatenate([train_x[:6, 0], swapped_x[:6, 0]]), columns=6, value_range=(0, 1),
-                 titles=[f"train: {HUSKY_WOLF_CLASSES[k]}" for k in train_y[:6]]
-                 + [f"swapped: {HUSKY_WOLF_CLASSES[k]}" for k in swapped_y[:6]],
-                 suptitle="Top: training images (wolf on snow, husky on grass). Bottom: backgrounds swapped\n"
-                          "(grey levels as they are: every animal is the same mid grey)",
-                 cell_inches=1.7)
+fig = image_grid(
+    np.concatenate([train_x[:6, 0], swapped_x[:6, 0]]),
+    columns=6,
+    value_range=(0, 1),
+    titles=[f"train: {HUSKY_WOLF_CLASSES[k]}" for k in train_y[:6]]
+    + [f"swapped: {HUSKY_WOLF_CLASSES[k]}" for k in swapped_y[:6]],
+    suptitle="Top: training images (wolf on snow, husky on grass). Bottom: backgrounds swapped\n"
+    "(grey levels as they are: every animal is the same mid grey)",
+    cell_inches=1.7,
+)
 save_figure(fig, settings.out_dir / "husky_wolf_data.png")
 
 
@@ -81,8 +99,10 @@ print(f"test accuracy, backgrounds as in training: {same_accuracy:.1%}")
 print(f"test accuracy, backgrounds swapped:        {swapped_accuracy:.1%}")
 print(f"so the model {shortcut_verdict(same_accuracy, swapped_accuracy)}")
 sureness = probabilities(model, swapped_x).max(axis=1)
-print(f"its probability for its own answer on the swapped images: {np.median(sureness):.8f} (median), "
-      f"{sureness.min():.8f} (lowest)")
+print(
+    f"its probability for its own answer on the swapped images: {np.median(sureness):.8f} (median), "
+    f"{sureness.min():.8f} (lowest)"
+)
 
 
 # %% [markdown]
@@ -117,20 +137,29 @@ for column in range(4):
     axes[0, column].set(xticks=[], yticks=[])
     axes[0, column].set_title(swapped_caption(swapped_y[column], predicted[column]), fontsize=9)
     area = animal_areas[column]
-    heat_shown = overlay_heatmap(axes[1, column], shown[column], cams[column],
-                                 f"{cam_shares[column]:.0%} on an animal of {area:.0%}:\n"
-                                 f"{heat_place(cam_shares[column], area)}")
-    lime_overlay(axes[2, column], shown[column], explanations[column].segments,
-                 explanations[column].mask(num_features=8),
-                 f"{lime_shares[column]:.0%} of all + weight on it:\n"
-                 f"{heat_place(lime_shares[column], area)}", value_range=(0, 1))
+    heat_shown = overlay_heatmap(
+        axes[1, column],
+        shown[column],
+        cams[column],
+        f"{cam_shares[column]:.0%} on an animal of {area:.0%}:\n{heat_place(cam_shares[column], area)}",
+    )
+    lime_overlay(
+        axes[2, column],
+        shown[column],
+        explanations[column].segments,
+        explanations[column].mask(num_features=8),
+        f"{lime_shares[column]:.0%} of all + weight on it:\n{heat_place(lime_shares[column], area)}",
+        value_range=(0, 1),
+    )
 fig.colorbar(heat_shown, ax=list(axes[1]), shrink=0.9, label=f"Grad-CAM heat (1 = {top:.2g} unscaled)")
 axes[0, 0].set_ylabel("swapped test image", fontsize=9)
 axes[1, 0].set_ylabel("Grad-CAM of the log-odds", fontsize=9)
 axes[2, 0].set_ylabel("LIME, 8 strongest cells\nfor the answer shown", fontsize=9)
-fig.suptitle(f"The model on swapped backgrounds; each panel says where its own heat lies. Over all {count} swapped "
-             f"images: Grad-CAM {heat_place(cam_share, animal_area)}, LIME {heat_place(lime_share, animal_area)}",
-             fontsize=10)
+fig.suptitle(
+    f"The model on swapped backgrounds; each panel says where its own heat lies. Over all {count} swapped "
+    f"images: Grad-CAM {heat_place(cam_share, animal_area)}, LIME {heat_place(lime_share, animal_area)}",
+    fontsize=10,
+)
 save_figure(fig, settings.out_dir / "shortcut_explanations.png")
 
 
@@ -145,12 +174,15 @@ random_x, random_y, _ = make_husky_wolf(n_train, background="random", seed=3)
 fixed = train_lenet(random_x, random_y, 2, epochs)
 fixed_same = accuracy(predict(fixed, same_x), same_y)
 fixed_swapped = accuracy(predict(fixed, swapped_x), swapped_y)
-print(f"trained on random backgrounds: {fixed_same:.1%} (as in training) and {fixed_swapped:.1%} (swapped), "
-      f"so the model {shortcut_verdict(fixed_same, fixed_swapped)}")
+print(
+    f"trained on random backgrounds: {fixed_same:.1%} (as in training) and {fixed_swapped:.1%} (swapped), "
+    f"so the model {shortcut_verdict(fixed_same, fixed_swapped)}"
+)
 fixed_result = GradCAM(TwoClassLogOdds(fixed), LAYER).explain(swapped_x[:count])
 fixed_cam_shares, _ = share_inside(cam_heat(fixed_result.raw, *swapped_x.shape[2:]), swapped_masks[:count])
-fixed_lime_shares, _ = share_inside(lime_heat(explain_with_lime(fixed, swapped_x[:count], lime_samples)),
-                                    swapped_masks[:count])
+fixed_lime_shares, _ = share_inside(
+    lime_heat(explain_with_lime(fixed, swapped_x[:count], lime_samples)), swapped_masks[:count]
+)
 fixed_cam_share, fixed_lime_share = fixed_cam_shares.mean(), fixed_lime_shares.mean()
 print(f"its Grad-CAM heat {heat_location_verdict(fixed_cam_share, animal_area)}")
 print(f"its LIME weight {heat_location_verdict(fixed_lime_share, animal_area)}")
@@ -158,26 +190,37 @@ print(f"its LIME weight {heat_location_verdict(fixed_lime_share, animal_area)}")
 fixed_cams, fixed_top = on_one_scale(cam_heat(fixed_result.raw[:4], *shown.shape[2:]))
 fig, axes = plt.subplots(1, 4, figsize=(10.5, 3.3), layout="constrained")
 for column in range(4):
-    heat_shown = overlay_heatmap(axes[column], shown[column], fixed_cams[column],
-                                 f"{swapped_caption(swapped_y[column], fixed_result.targets[column])}\n"
-                                 f"{fixed_cam_shares[column]:.0%} on the animal "
-                                 f"({heat_place(fixed_cam_shares[column], animal_areas[column])})")
+    heat_shown = overlay_heatmap(
+        axes[column],
+        shown[column],
+        fixed_cams[column],
+        f"{swapped_caption(swapped_y[column], fixed_result.targets[column])}\n"
+        f"{fixed_cam_shares[column]:.0%} on the animal "
+        f"({heat_place(fixed_cam_shares[column], animal_areas[column])})",
+    )
 fig.colorbar(heat_shown, ax=list(axes), shrink=0.9, label=f"Grad-CAM heat (1 = {fixed_top:.2g} unscaled)")
-fig.suptitle("Model trained on random backgrounds, Grad-CAM of the log-odds on one scale; over all "
-             f"{count} swapped images the heat is {heat_place(fixed_cam_share, animal_area)}", fontsize=10)
+fig.suptitle(
+    "Model trained on random backgrounds, Grad-CAM of the log-odds on one scale; over all "
+    f"{count} swapped images the heat is {heat_place(fixed_cam_share, animal_area)}",
+    fontsize=10,
+)
 save_figure(fig, settings.out_dir / "fixed_model_gradcam.png")
 
 # %%
 fixed_agree = heat_place(fixed_cam_share, animal_area) == heat_place(fixed_lime_share, animal_area)
 if settings.quick:
-    print(f"\nWhat we saw: {QUICK_RUN_NOTE}. Its numbers: the model "
-          f"{shortcut_verdict(same_accuracy, swapped_accuracy)}; "
-          f"Grad-CAM's heat {heat_location_verdict(cam_share, animal_area)}.")
+    print(
+        f"\nWhat we saw: {QUICK_RUN_NOTE}. Its numbers: the model "
+        f"{shortcut_verdict(same_accuracy, swapped_accuracy)}; "
+        f"Grad-CAM's heat {heat_location_verdict(cam_share, animal_area)}."
+    )
 else:
-    print(f"\nWhat we saw: the shortcut model {shortcut_verdict(same_accuracy, swapped_accuracy)}. "
-          f"On the swapped images Grad-CAM's heat {heat_location_verdict(cam_share, animal_area)}; "
-          f"LIME's weight {heat_location_verdict(lime_share, animal_area)}. "
-          f"Trained without the accident, the same network {shortcut_verdict(fixed_same, fixed_swapped)}; its "
-          f"Grad-CAM heat {heat_location_verdict(fixed_cam_share, animal_area)}, and LIME "
-          + ("agrees" if fixed_agree else "(whose grey hiding barely changes the grey animal) disagrees")
-          + f": its weight {heat_location_verdict(fixed_lime_share, animal_area)}.")
+    print(
+        f"\nWhat we saw: the shortcut model {shortcut_verdict(same_accuracy, swapped_accuracy)}. "
+        f"On the swapped images Grad-CAM's heat {heat_location_verdict(cam_share, animal_area)}; "
+        f"LIME's weight {heat_location_verdict(lime_share, animal_area)}. "
+        f"Trained without the accident, the same network {shortcut_verdict(fixed_same, fixed_swapped)}; its "
+        f"Grad-CAM heat {heat_location_verdict(fixed_cam_share, animal_area)}, and LIME "
+        + ("agrees" if fixed_agree else "(whose grey hiding barely changes the grey animal) disagrees")
+        + f": its weight {heat_location_verdict(fixed_lime_share, animal_area)}."
+    )

@@ -33,6 +33,7 @@ from minidl.tensor import Tensor
 
 settings = lesson_settings("cnn_blocks")
 
+
 class InceptionResidual(nn.Module):
     """Inception-ResNet's idea in one block: y = ReLU(x + conv1×1(Inception(x))), the 1×1
     convolution bringing the concatenated branches back to x's channels."""
@@ -58,8 +59,10 @@ print("Inception module on 64 channels of 14×14 (branches 1×1: 16, 3×3: 32, 5
 nn.summary(reduced, (1, 64, 14, 14))
 with_reduction = nn.multiply_adds(reduced, (1, 64, 14, 14))
 direct = 14 * 14 * (16 * 64 + 32 * 64 * 9 + 8 * 64 * 25 + 8 * 64)  # 3×3 and 5×5 over all 64 channels
-print(f"multiply-adds with the 1×1 reductions: {with_reduction:,}; without them: {direct:,} "
-      f"({direct / with_reduction:.1f}× more)")
+print(
+    f"multiply-adds with the 1×1 reductions: {with_reduction:,}; without them: {direct:,} "
+    f"({direct / with_reduction:.1f}× more)"
+)
 
 
 # %% [markdown]
@@ -85,23 +88,33 @@ for shortcut in (True, False):
     minidl.manual_seed(0)
     model = SmallResNet(channels=(8, 16), blocks_per_stage=blocks, shortcut=shortcut)
     name = "residual" if shortcut else "plain"
-    print(f"\n{name}: {sum(p.size for p in model.parameters()):,} parameters, "
-          f"{1 + 4 * blocks + 1} weight layers")
-    histories[name] = train_classifier(model, SGD(model.parameters(), lr=0.05, momentum=0.9),
-                                       (train_x[:count], train_y[:count]), epochs)
+    print(f"\n{name}: {sum(p.size for p in model.parameters()):,} parameters, {1 + 4 * blocks + 1} weight layers")
+    histories[name] = train_classifier(
+        model, SGD(model.parameters(), lr=0.05, momentum=0.9), (train_x[:count], train_y[:count]), epochs
+    )
 
 fig, ax = plt.subplots(figsize=(7, 4.2))
 for name, history in histories.items():
-    ax.plot(np.arange(1, epochs + 1), history.loss, "o-",
-            label=f"{name} (training accuracy in the last epoch {history.train_accuracy[-1]:.0%})")
-ax.set(title=f"Training loss of the same deep network, {count} digits", xlabel="epoch",
-       ylabel="mean cross-entropy", xticks=np.arange(1, epochs + 1))
+    ax.plot(
+        np.arange(1, epochs + 1),
+        history.loss,
+        "o-",
+        label=f"{name} (training accuracy in the last epoch {history.train_accuracy[-1]:.0%})",
+    )
+ax.set(
+    title=f"Training loss of the same deep network, {count} digits",
+    xlabel="epoch",
+    ylabel="mean cross-entropy",
+    xticks=np.arange(1, epochs + 1),
+)
 ax.legend()
 ax.grid(alpha=0.3)
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "residual_vs_plain.png")
 
-print(f"\nWhat we saw: 1×1 reductions make the Inception module {direct / with_reduction:.1f}× cheaper; after "
-      f"{epochs} epoch(s) of the same training, "
-      f"{residual_verdict(histories['residual'].loss[-1], histories['plain'].loss[-1])}."
-      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))
+print(
+    f"\nWhat we saw: 1×1 reductions make the Inception module {direct / with_reduction:.1f}× cheaper; after "
+    f"{epochs} epoch(s) of the same training, "
+    f"{residual_verdict(histories['residual'].loss[-1], histories['plain'].loss[-1])}."
+    + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else "")
+)

@@ -30,8 +30,13 @@ from lessons.figures import save_figure
 from lessons.settings import lesson_settings
 from lessons.trained_models import trained_husky_wolf_lenet
 from lessons.training import predict
-from lessons.verdicts import (QUICK_RUN_NOTE, concept_verdict, control_concept_verdict, missed_effect_verdict,
-                             relevance_verdict)
+from lessons.verdicts import (
+    QUICK_RUN_NOTE,
+    concept_verdict,
+    control_concept_verdict,
+    missed_effect_verdict,
+    relevance_verdict,
+)
 from minidl.datasets import load_mnist, make_husky_wolf, make_shapes
 from minidl.xai import activations, bidirectional_relevance, concept_sensitivities, regression_concept_vector, tcav
 
@@ -45,9 +50,11 @@ model = trained_husky_wolf_lenet(settings.quick)
 n = 150 if settings.quick else 600
 images, labels, masks = make_husky_wolf(n, background="random", seed=4)  # backgrounds by coin toss
 background = np.array([image[0][~mask].mean() for image, mask in zip(images, masks)])
-measures = {"background brightness": background,
-            "animal size (pixels)": masks.reshape(n, -1).sum(axis=1).astype(np.float64),
-            "random number (control)": np.random.default_rng(0).normal(size=n)}
+measures = {
+    "background brightness": background,
+    "animal size (pixels)": masks.reshape(n, -1).sum(axis=1).astype(np.float64),
+    "random number (control)": np.random.default_rng(0).normal(size=n),
+}
 
 
 # %% [markdown]
@@ -69,8 +76,10 @@ for name, (r2, s, br) in rows.items():
 odds = predict(model, images) @ np.array([-1.0, 1.0])  # y_wolf − y_husky
 snowy = background > 0.5
 snow_effect = float(odds[snowy].mean() - odds[~snowy].mean())
-print(f"globally: the wolf log-odds is {snow_effect:+.2f} higher on snow than on grass (mean over "
-      f"{snowy.sum()} snowy and {(~snowy).sum()} grassy images)")
+print(
+    f"globally: the wolf log-odds is {snow_effect:+.2f} higher on snow than on grass (mean over "
+    f"{snowy.sum()} snowy and {(~snowy).sum()} grassy images)"
+)
 
 fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
 names = list(rows)
@@ -82,10 +91,14 @@ axes[1].set(title="Does the wolf log-odds follow it? Br = R² · μ(S)/σ(S)")
 for ax in axes[:2]:
     ax.set_xticks(range(3), [k.replace(" (", "\n(") for k in names], fontsize=8)
 for subset, colour, label in ((snowy, "tab:orange", "snow"), (~snowy, "tab:green", "grass")):
-    axes[2].scatter(measures["animal size (pixels)"][subset], rows["background brightness"][1][subset], s=8,
-                    color=colour, label=f"{label} background")
-axes[2].set(xlabel="animal size (pixels)", ylabel="S along 'background brightness'",
-            title="Sensitivity per image")
+    axes[2].scatter(
+        measures["animal size (pixels)"][subset],
+        rows["background brightness"][1][subset],
+        s=8,
+        color=colour,
+        label=f"{label} background",
+    )
+axes[2].set(xlabel="animal size (pixels)", ylabel="S along 'background brightness'", title="Sensitivity per image")
 axes[2].legend(fontsize=8)
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "regression_concepts.png")
@@ -111,28 +124,46 @@ rng = np.random.default_rng(7)
 def random_set() -> np.ndarray:
     """pool_size images, a third each of digits, shapes and animal scenes, drawn at random."""
     third = pool_size // 3
-    return np.concatenate([digits[rng.choice(len(digits), third, replace=False)],
-                           shapes[rng.choice(len(shapes), third, replace=False)],
-                           scenes[rng.choice(len(scenes), pool_size - 2 * third, replace=False)]])
+    return np.concatenate(
+        [
+            digits[rng.choice(len(digits), third, replace=False)],
+            shapes[rng.choice(len(shapes), third, replace=False)],
+            scenes[rng.choice(len(scenes), pool_size - 2 * third, replace=False)],
+        ]
+    )
 
 
 random_sets = [random_set() for _ in range(10 if settings.quick else 15)]
 concepts["random images (control)"] = random_set()
 wolves = images[labels == WOLF]
-results = {name: tcav(model, LAYER, wolves, examples, random_sets, target=WOLF, contrast=HUSKY, seed=0)
-           for name, examples in concepts.items()}
+results = {
+    name: tcav(model, LAYER, wolves, examples, random_sets, target=WOLF, contrast=HUSKY, seed=0)
+    for name, examples in concepts.items()
+}
 print(f"TCAV for class 'wolf' (log-odds against husky), {len(wolves)} wolf images, {len(random_sets)} random sets")
 print(f"{'concept':<26}{'TCAV score':>11}{'random CAVs':>13}{'p':>10}{'CAV accuracy':>14}")
 for name, result in results.items():
-    print(f"{name:<26}{result.score:>11.2f}{result.random_scores.mean():>13.2f}{result.p_value:>10.2g}"
-          f"{result.cav_accuracies.mean():>14.2f}")
+    print(
+        f"{name:<26}{result.score:>11.2f}{result.random_scores.mean():>13.2f}{result.p_value:>10.2g}"
+        f"{result.cav_accuracies.mean():>14.2f}"
+    )
 
 fig, ax = plt.subplots(figsize=(8, 3.8))
-for index, (name, result) in enumerate(results.items()):
-    ax.scatter(np.full(len(result.scores), index - 0.12), result.scores, color="tab:blue", s=14,
-               label="concept CAVs" if index == 0 else None)
-    ax.scatter(np.full(len(result.random_scores), index + 0.12), result.random_scores, color="gray", s=14,
-               label="random CAVs" if index == 0 else None)
+for index, result in enumerate(results.values()):
+    ax.scatter(
+        np.full(len(result.scores), index - 0.12),
+        result.scores,
+        color="tab:blue",
+        s=14,
+        label="concept CAVs" if index == 0 else None,
+    )
+    ax.scatter(
+        np.full(len(result.random_scores), index + 0.12),
+        result.random_scores,
+        color="gray",
+        s=14,
+        label="random CAVs" if index == 0 else None,
+    )
     ax.text(index, 1.04, f"p = {result.p_value:.2g}", ha="center", fontsize=8)
 ax.set_xticks(range(len(results)), list(results), fontsize=9)
 ax.set(ylabel="TCAV score (share of wolves)", ylim=(-0.05, 1.12), title="TCAV for 'wolf': one dot per CAV")
@@ -141,16 +172,21 @@ fig.tight_layout()
 save_figure(fig, settings.out_dir / "tcav.png")
 
 control_r2, _, control_br = rows["random number (control)"]
-print("\nWhat we saw: regression concept vectors: "
-      + "; ".join(relevance_verdict(name, r2, br, "wolf log-odds") for name, (r2, _, br) in list(rows.items())[:2])
-      + f"; {control_concept_verdict('random number', control_r2, control_br)}. "
-      + ("The background's Br is 0, so there is no local direction to compare with the global effect"
-         if rows["background brightness"][2] == 0 else
-         "The local derivative and the global effect of the background agree in sign"
-         if np.sign(rows["background brightness"][2]) == np.sign(snow_effect) else
-         "The local derivative and the global effect of the background disagree in sign: a concept "
-         "sensitivity describes the model at each image, not what a whole change of background does")
-      + f" (global effect of snow {snow_effect:+.2f} on the log-odds). TCAV: "
-      + "; ".join(concept_verdict(name, result.score, result.p_value) for name, result in results.items()) + ". "
-      + missed_effect_verdict("snow", results["snow"].p_value, snow_effect)
-      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))
+print(
+    "\nWhat we saw: regression concept vectors: "
+    + "; ".join(relevance_verdict(name, r2, br, "wolf log-odds") for name, (r2, _, br) in list(rows.items())[:2])
+    + f"; {control_concept_verdict('random number', control_r2, control_br)}. "
+    + (
+        "The background's Br is 0, so there is no local direction to compare with the global effect"
+        if rows["background brightness"][2] == 0
+        else "The local derivative and the global effect of the background agree in sign"
+        if np.sign(rows["background brightness"][2]) == np.sign(snow_effect)
+        else "The local derivative and the global effect of the background disagree in sign: a concept "
+        "sensitivity describes the model at each image, not what a whole change of background does"
+    )
+    + f" (global effect of snow {snow_effect:+.2f} on the log-odds). TCAV: "
+    + "; ".join(concept_verdict(name, result.score, result.p_value) for name, result in results.items())
+    + ". "
+    + missed_effect_verdict("snow", results["snow"].p_value, snow_effect)
+    + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else "")
+)

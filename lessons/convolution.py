@@ -30,14 +30,10 @@ settings = lesson_settings("convolution")
 
 
 # The slide's example: a 5×5 binary image and a 3×3 X-shaped kernel.
-IMAGE = np.array([[1, 1, 1, 0, 0],
-                  [0, 1, 1, 1, 0],
-                  [0, 0, 1, 1, 1],
-                  [0, 0, 1, 1, 0],
-                  [0, 1, 1, 0, 0]], dtype=np.float32)
-X_KERNEL = np.array([[1, 0, 1],
-                     [0, 1, 0],
-                     [1, 0, 1]], dtype=np.float32)
+IMAGE = np.array(
+    [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]], dtype=np.float32
+)
+X_KERNEL = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=np.float32)
 
 # %% [markdown]
 # ## 1. The slide's 5×5 image convolved with the X kernel
@@ -67,8 +63,10 @@ for stride in (1, 2):
     for padding in (0, 1, 2):
         out = F.conv2d(image, kernel, stride=stride, padding=padding)
         formula = conv_output_size(5, 3, stride, padding, 1)
-        print(f"  stride {stride}, padding {padding}: {out.shape[2]}x{out.shape[3]} "
-              f"(formula: floor((5 + 2*{padding} - 3) / {stride}) + 1 = {formula})")
+        print(
+            f"  stride {stride}, padding {padding}: {out.shape[2]}x{out.shape[3]} "
+            f"(formula: floor((5 + 2*{padding} - 3) / {stride}) + 1 = {formula})"
+        )
 padded = F.conv2d(image, kernel, padding=1).data[0, 0]
 print("with padding 1 ('same' size), the feature map keeps the 5x5 shape:")
 print(padded.astype(int))
@@ -82,11 +80,18 @@ print(padded.astype(int))
 # the output channel o[:, :, 0] of W0 is reproduced. Compare every sum below with the slide's.
 # %%
 example = slide_conv_example()
-out = F.conv2d(minidl.tensor(example.input), minidl.tensor(example.weight), minidl.tensor(example.bias),
-               stride=example.stride, padding=example.padding).data[0, 0]
+out = F.conv2d(
+    minidl.tensor(example.input),
+    minidl.tensor(example.weight),
+    minidl.tensor(example.bias),
+    stride=example.stride,
+    padding=example.padding,
+).data[0, 0]
 padded_volume = np.pad(example.input[0], ((0, 0), (example.padding,) * 2, (example.padding,) * 2))
-print(f"\ninput 5x5x3 padded to {padded_volume.shape[1]}x{padded_volume.shape[2]}x3, filter W0 of 3x3x3, "
-      f"bias b0 = {example.bias[0]:g}, stride {example.stride} -> output {out.shape[0]}x{out.shape[1]}")
+print(
+    f"\ninput 5x5x3 padded to {padded_volume.shape[1]}x{padded_volume.shape[2]}x3, filter W0 of 3x3x3, "
+    f"bias b0 = {example.bias[0]:g}, stride {example.stride} -> output {out.shape[0]}x{out.shape[1]}"
+)
 # channel_sums[c, i, j]: the window of output (i, j) in channel c times the filter slice c, summed.
 channel_sums = np.zeros((3, *out.shape), dtype=np.float32)
 for i, j in np.ndindex(*out.shape):
@@ -104,8 +109,10 @@ for c in range(3):
     annotated_matrix(axes[c, 2], channel_sums[c], f"channel {c}: window · w0[:, :, {c}]", cmap="Purples")
     axes[c, 3].axis("off")
 annotated_matrix(axes[1, 3], out, f"o[:, :, 0] = sum of the\nthree + b0 ({example.bias[0]:g})", cmap="Greens")
-fig.suptitle("The slide's example: stride 2 over the padded 7×7×3 volume\n(red square: the window of o[0, 0]; "
-             "the window of o[0, 1] starts 2 columns to its right)")
+fig.suptitle(
+    "The slide's example: stride 2 over the padded 7×7×3 volume\n(red square: the window of o[0, 0]; "
+    "the window of o[0, 1] starts 2 columns to its right)"
+)
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "slide_example_7x7x3.png")
 
@@ -134,8 +141,9 @@ as_product = (patches @ X_KERNEL.ravel()).reshape(3, 3)
 print(f"\nim2col matrix: {patches.shape[0]} patches x {patches.shape[1]} kernel entries")
 print(f"patches @ kernel.ravel() reshaped to 3x3 equals the feature map: {np.array_equal(as_product, feature_map)}")
 fig, axes = plt.subplots(1, 3, figsize=(9, 5.5), gridspec_kw={"width_ratios": [9, 1.4, 1.4]})
-annotated_matrix(axes[0], patches, "im2col: one row per 3×3 patch", xlabel="kernel entry (i, j)",
-                 ylabel="output pixel (row-major)")
+annotated_matrix(
+    axes[0], patches, "im2col: one row per 3×3 patch", xlabel="kernel entry (i, j)", ylabel="output pixel (row-major)"
+)
 annotated_matrix(axes[1], X_KERNEL.reshape(-1, 1), "kernel", cmap="Oranges")
 annotated_matrix(axes[2], as_product.reshape(-1, 1), "= output", cmap="Greens")
 fig.tight_layout()
@@ -143,8 +151,13 @@ save_figure(fig, settings.out_dir / "im2col.png")
 plt.close(fig)
 
 slide_example = "reproduced number for number" if np.array_equal(out, example.output[0, 0]) else "NOT reproduced"
-im2col_result = ("giving the same feature map as one matrix product" if np.array_equal(as_product, feature_map)
-                 else "DIFFERING from the convolution")
-print(f"What we saw: the slide's feature map {feature_map.astype(int).tolist()} computed by minidl, the output "
-      f"size formula for stride and padding, the slide's 7×7×3 stride-2 example {slide_example}, max-pooling, "
-      f"and im2col {im2col_result}.")
+im2col_result = (
+    "giving the same feature map as one matrix product"
+    if np.array_equal(as_product, feature_map)
+    else "DIFFERING from the convolution"
+)
+print(
+    f"What we saw: the slide's feature map {feature_map.astype(int).tolist()} computed by minidl, the output "
+    f"size formula for stride and padding, the slide's 7×7×3 stride-2 example {slide_example}, max-pooling, "
+    f"and im2col {im2col_result}."
+)

@@ -126,7 +126,9 @@ twin.legend(loc="center right", fontsize=9)
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "delta_rule.png")
 
-print(f"\nWhat we saw: {perceptron_verdict(mistakes)}; "
-      f"{descent_verdict(squared_errors, 'the mean squared error of Adaline')}, and its line classifies "
-      f"{adaline_accuracy:.1%} of the points; its update differs from −η ∂E/∂w by {gap:.0e}: "
-      f"{'it is' if gap < 1e-12 else 'it is not'} gradient descent.")
+print(
+    f"\nWhat we saw: {perceptron_verdict(mistakes)}; "
+    f"{descent_verdict(squared_errors, 'the mean squared error of Adaline')}, and its line classifies "
+    f"{adaline_accuracy:.1%} of the points; its update differs from −η ∂E/∂w by {gap:.0e}: "
+    f"{'it is' if gap < 1e-12 else 'it is not'} gradient descent."
+)

@@ -1,4 +1,5 @@
 """Saving the lessons' figures, and showing them when the lesson runs as a notebook."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -6,6 +6,7 @@ evenly over the image would give). Maps compared side by side are drawn on one s
 that a weak map looks weak; min-max scaling each map on its own (as Grad-CAM does for display)
 makes a nearly flat map look as contrasted as a sharp one.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,7 +19,9 @@ def share_inside(heat: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.nd
     its mask, and the mask's share of the image area, each (N,). An all-zero map has share 0."""
     heat, masks = np.asarray(heat, dtype=np.float64), np.asarray(masks, dtype=bool)
     if heat.shape != masks.shape or heat.ndim != 3:
-        raise ValueError(f"share_inside: need heat and masks of one shape (N, H, W), got {heat.shape} and {masks.shape}")
+        raise ValueError(
+            f"share_inside: need heat and masks of one shape (N, H, W), got {heat.shape} and {masks.shape}"
+        )
     if np.any(heat < 0):
         raise ValueError("share_inside: heat must be >= 0 (take the positive part of a signed map first)")
     inside = (heat * masks).sum(axis=(1, 2))

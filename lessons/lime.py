@@ -45,8 +45,10 @@ STROKE = 0.2  # pixels brighter than this are the digit's strokes
 def stability(image: np.ndarray, predict_fn, num_samples: int, seeds: range) -> float:
     """Mean correlation between the coefficient vectors of explanations drawn with different seeds."""
     explainer = LimeImageExplainer()
-    coefs = [explainer.explain(image, predict_fn, cell_size=CELL, hide_color=0.0, num_samples=num_samples,
-                               seed=seed).coef for seed in seeds]
+    coefs = [
+        explainer.explain(image, predict_fn, cell_size=CELL, hide_color=0.0, num_samples=num_samples, seed=seed).coef
+        for seed in seeds
+    ]
     return float(np.mean([np.corrcoef(a, b)[0, 1] for a, b in itertools.combinations(coefs, 2)]))
 
 
@@ -61,38 +63,52 @@ num_samples = 300 if settings.quick else 1000
 # %% [markdown]
 # ## Steps 1–4: superpixels, perturbed samples, their predictions, the weighted ridge fit
 # %%
-explanation = LimeImageExplainer().explain(image, predict_fn, cell_size=CELL, hide_color=0.0,
-                                           num_samples=num_samples, seed=0)
+explanation = LimeImageExplainer().explain(
+    image, predict_fn, cell_size=CELL, hide_color=0.0, num_samples=num_samples, seed=0
+)
 c = explanation.target
 count = explanation.coef.size
 print(f"the digit is a {test_y[4]}; the model says {c} with probability {explanation.predictions[0, c]:.3f}")
 stroked = np.array([(image[0][explanation.segments == k] > STROKE).any() for k in range(count)])
 print(f"{count} superpixels of {CELL}×{CELL} pixels, {num_samples} perturbed samples")
-print(f"local linear model: intercept {explanation.intercept:.3f}, weighted R² {explanation.score:.3f}, "
-      f"its prediction for the intact image {explanation.local_pred:.3f} (the model's: "
-      f"{explanation.predictions[0, c]:.3f})")
+print(
+    f"local linear model: intercept {explanation.intercept:.3f}, weighted R² {explanation.score:.3f}, "
+    f"its prediction for the intact image {explanation.local_pred:.3f} (the model's: "
+    f"{explanation.predictions[0, c]:.3f})"
+)
 top = np.argsort(-explanation.coef)[:5]
 print("strongest superpixels: " + ", ".join(f"#{k} β = {explanation.coef[k]:+.3f}" for k in top))
 noise_level = np.abs(explanation.coef[~stroked]).max(initial=0.0)
-print(f"{stroked.sum()} of the {count} superpixels contain strokes; the others, which hiding barely changes, get "
-      f"weights up to |β| = {noise_level:.3f} (the fit's noise), against {np.abs(explanation.coef).max():.3f} overall")
+print(
+    f"{stroked.sum()} of the {count} superpixels contain strokes; the others, which hiding barely changes, get "
+    f"weights up to |β| = {noise_level:.3f} (the fit's noise), against {np.abs(explanation.coef).max():.3f} overall"
+)
 
 fig, axes = plt.subplots(2, 6, figsize=(15, 5.4))
-lime_overlay(axes[0, 0], image, explanation.segments, np.zeros_like(explanation.segments),
-             f"step 1: {count} superpixels")
+lime_overlay(
+    axes[0, 0], image, explanation.segments, np.zeros_like(explanation.segments), f"step 1: {count} superpixels"
+)
 for ax, index in zip(list(axes[0, 1:]) + list(axes[1, :3]), range(1, 9)):
     visible = explanation.samples[index][explanation.segments]
     ax.imshow(np.where(visible == 1, image[0], 0.0), cmap="gray", vmin=0, vmax=1)
-    ax.set_title(f"p({c}) = {explanation.predictions[index, c]:.2f}, weight {explanation.weights[index]:.2f}",
-                 fontsize=8)
+    ax.set_title(
+        f"p({c}) = {explanation.predictions[index, c]:.2f}, weight {explanation.weights[index]:.2f}", fontsize=8
+    )
 coef_map = explanation.coef[explanation.segments]
 limit = np.abs(explanation.coef).max()
 shown = axes[1, 3].imshow(coef_map, cmap="RdBu_r", vmin=-limit, vmax=limit)
 axes[1, 3].set_title("step 4: ridge weights β_k", fontsize=9)
 fig.colorbar(shown, ax=axes[1, 3], fraction=0.046)
-lime_overlay(axes[1, 4], image, explanation.segments, explanation.mask(num_features=5), f"step 5: the 5 strongest for {c}")
-lime_overlay(axes[1, 5], image, explanation.segments, explanation.mask(num_features=10, positive_only=False),
-             "the 10 strongest: green for, red against")
+lime_overlay(
+    axes[1, 4], image, explanation.segments, explanation.mask(num_features=5), f"step 5: the 5 strongest for {c}"
+)
+lime_overlay(
+    axes[1, 5],
+    image,
+    explanation.segments,
+    explanation.mask(num_features=10, positive_only=False),
+    "the 10 strongest: green for, red against",
+)
 for ax in axes.flat:
     ax.set(xticks=[], yticks=[])
 fig.suptitle(f"LIME on LeNet-5, class {c}: perturbed samples (steps 2–3) and the local linear model")
@@ -112,8 +128,12 @@ fig, ax = plt.subplots(figsize=(6, 4))
 ax.semilogx(list(agreement), list(agreement.values()), "o-")
 stability = stability_verdict(list(agreement), list(agreement.values()))
 print(f"LIME's answer {stability}")
-ax.set(title=f"LIME's answer {stability.split(':')[0]}", xlabel="num_samples",
-       ylabel=f"mean correlation of β across {len(seeds)} seeds", ylim=(0, 1.02))
+ax.set(
+    title=f"LIME's answer {stability.split(':')[0]}",
+    xlabel="num_samples",
+    ylabel=f"mean correlation of β across {len(seeds)} seeds",
+    ylim=(0, 1.02),
+)
 ax.grid(alpha=0.3, which="both")
 save_figure(fig, settings.out_dir / "lime_stability.png")
 
@@ -128,40 +148,70 @@ save_figure(fig, settings.out_dir / "lime_stability.png")
 # %%
 shortcut = trained_husky_wolf_lenet(settings.quick)
 animals, labels, animal_masks = (a[:4] for a in make_husky_wolf(300, background="swapped", seed=2))
-as_probabilities = [LimeImageExplainer().explain(animal, lambda batch: probabilities(shortcut, batch),
-                                                 cell_size=CELL, hide_color=0.5, num_samples=num_samples, seed=0)
-                    for animal in animals]
+as_probabilities = [
+    LimeImageExplainer().explain(
+        animal,
+        lambda batch: probabilities(shortcut, batch),
+        cell_size=CELL,
+        hide_color=0.5,
+        num_samples=num_samples,
+        seed=0,
+    )
+    for animal in animals
+]
 moved = [np.ptp(e.predictions[:, e.target]) for e in as_probabilities]
 log_odds = TwoClassLogOdds(shortcut)
-results = [LimeImageExplainer().explain(animal, lambda batch: predict(log_odds, batch), cell_size=CELL,
-                                        hide_color=0.5, num_samples=num_samples, seed=0) for animal in animals]
+results = [
+    LimeImageExplainer().explain(
+        animal, lambda batch: predict(log_odds, batch), cell_size=CELL, hide_color=0.5, num_samples=num_samples, seed=0
+    )
+    for animal in animals
+]
 fit_probability = [e.score for e in as_probabilities]
 fit_log_odds = [e.score for e in results]
-print("over LIME's samples the probability of the answer moves by "
-      + ", ".join(f"{m:.2g}" for m in moved) + " on these images")
-print("weighted R² of LIME's linear model, explaining the probability: "
-      + ", ".join(f"{r:.2f}" for r in fit_probability) + "; explaining the log-odds: "
-      + ", ".join(f"{r:.2f}" for r in fit_log_odds))
+print(
+    "over LIME's samples the probability of the answer moves by "
+    + ", ".join(f"{m:.2g}" for m in moved)
+    + " on these images"
+)
+print(
+    "weighted R² of LIME's linear model, explaining the probability: "
+    + ", ".join(f"{r:.2f}" for r in fit_probability)
+    + "; explaining the log-odds: "
+    + ", ".join(f"{r:.2f}" for r in fit_log_odds)
+)
 animal_shares, animal_areas = share_inside(lime_heat(results), animal_masks)
 fig, axes = plt.subplots(1, 4, figsize=(11, 3.7), layout="constrained")
 for ax, animal, label, result, animal_share in zip(axes, animals, labels, results, animal_shares):
-    lime_overlay(ax, animal, result.segments, result.mask(num_features=6),
-                 f"{swapped_caption(label, result.target)}\n{animal_share:.0%} of all positive weight on the animal",
-                 value_range=(0, 1))
-fig.suptitle("LIME's top 6 superpixels for the shortcut model's answer (log-odds) on swapped backgrounds:\n"
-             f"the positive weight lies {heat_place(animal_shares.mean(), animal_areas.mean())} "
-             f"(the animal covers {animal_areas.mean():.0%} of these images)")
+    lime_overlay(
+        ax,
+        animal,
+        result.segments,
+        result.mask(num_features=6),
+        f"{swapped_caption(label, result.target)}\n{animal_share:.0%} of all positive weight on the animal",
+        value_range=(0, 1),
+    )
+fig.suptitle(
+    "LIME's top 6 superpixels for the shortcut model's answer (log-odds) on swapped backgrounds:\n"
+    f"the positive weight lies {heat_place(animal_shares.mean(), animal_areas.mean())} "
+    f"(the animal covers {animal_areas.mean():.0%} of these images)"
+)
 save_figure(fig, settings.out_dir / "lime_husky_wolf.png")
-print(f"on these {len(animals)} swapped images LIME's positive weight "
-      f"{heat_location_verdict(animal_shares.mean(), animal_areas.mean())}")
+print(
+    f"on these {len(animals)} swapped images LIME's positive weight "
+    f"{heat_location_verdict(animal_shares.mean(), animal_areas.mean())}"
+)
 
 # %%
-called = (f"calls this {test_y[4]} a {c}" if c != test_y[4] else f"calls this {test_y[4]} correctly")
-print(f"\nWhat we saw: the model {called} (p = {explanation.predictions[0, c]:.2f}); a linear model of {count} "
-      f"on/off superpixels fits it near this digit with R² {explanation.score:.2f}; superpixels without strokes, which "
-      f"hiding barely changes, get up to |β| = {noise_level:.3f} from the fit's noise, the strongest "
-      f"({', '.join(f'#{k}' for k in top[:3])}) up to {explanation.coef[top[0]]:.3f}: compare those with what makes "
-      f"a {c} a {c}. LIME's answer {stability}. On the "
-      f"shortcut model, whose log-odds it fits with R² {np.median(fit_log_odds):.2f} (its probability with "
-      f"{np.median(fit_probability):.2f}, medians), its weight {heat_location_verdict(animal_shares.mean(), animal_areas.mean())}."
-      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))
+called = f"calls this {test_y[4]} a {c}" if c != test_y[4] else f"calls this {test_y[4]} correctly"
+print(
+    f"\nWhat we saw: the model {called} (p = {explanation.predictions[0, c]:.2f}); a linear model of {count} "
+    f"on/off superpixels fits it near this digit with R² {explanation.score:.2f}; superpixels without strokes, which "
+    f"hiding barely changes, get up to |β| = {noise_level:.3f} from the fit's noise, the strongest "
+    f"({', '.join(f'#{k}' for k in top[:3])}) up to {explanation.coef[top[0]]:.3f}: compare those with what makes "
+    f"a {c} a {c}. LIME's answer {stability}. On the "
+    f"shortcut model, whose log-odds it fits with R² {np.median(fit_log_odds):.2f} (its probability with "
+    f"{np.median(fit_probability):.2f}, medians), its weight "
+    f"{heat_location_verdict(animal_shares.mean(), animal_areas.mean())}."
+    + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else "")
+)

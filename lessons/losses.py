@@ -27,6 +27,7 @@ from lessons.settings import lesson_settings
 
 settings = lesson_settings("losses")
 
+
 def loss_and_gradient(loss_fn, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Element-wise loss values and their derivatives with respect to `inputs`, by autograd."""
     point = minidl.tensor(inputs, requires_grad=True)
@@ -54,12 +55,15 @@ print(f"gradient with respect to the logits = softmax - one_hot = {np.round(logi
 # %% [markdown]
 # ## 2. Binary: BCE on σ(z), its value and its gradient p − y
 # %%
-bce = {y: loss_and_gradient(lambda t, y=y: F.binary_cross_entropy_with_logits(t, np.full_like(z, y),
-                                                                            reduction="none"), z)
-       for y in (1.0, 0.0)}
+bce = {
+    y: loss_and_gradient(lambda t, y=y: F.binary_cross_entropy_with_logits(t, np.full_like(z, y), reduction="none"), z)
+    for y in (1.0, 0.0)
+}
 at = np.searchsorted(z, 2.0)
-print(f"\nBCE at z = 2 (p = {1 / (1 + np.exp(-2)):.3f}): y = 1 -> {bce[1.0][0][at]:.3f}, "
-      f"y = 0 -> {bce[0.0][0][at]:.3f}; gradients p - y = {bce[1.0][1][at]:.3f} and {bce[0.0][1][at]:.3f}")
+print(
+    f"\nBCE at z = 2 (p = {1 / (1 + np.exp(-2)):.3f}): y = 1 -> {bce[1.0][0][at]:.3f}, "
+    f"y = 0 -> {bce[0.0][0][at]:.3f}; gradients p - y = {bce[1.0][1][at]:.3f} and {bce[0.0][1][at]:.3f}"
+)
 
 
 # %% [markdown]
@@ -69,8 +73,10 @@ error = np.linspace(-3, 3, 241)
 mse = loss_and_gradient(lambda t: F.mse_loss(t, np.zeros_like(error), reduction="none"), error)
 l1 = loss_and_gradient(lambda t: F.l1_loss(t, np.zeros_like(error), reduction="none"), error)
 outliers = np.array([0.1, -0.2, 0.15, 8.0])
-print(f"\nerrors {outliers.tolist()}: MSE = {np.mean(outliers ** 2):.2f} (the outlier dominates), "
-      f"L1 = {np.mean(np.abs(outliers)):.2f}")
+print(
+    f"\nerrors {outliers.tolist()}: MSE = {np.mean(outliers**2):.2f} (the outlier dominates), "
+    f"L1 = {np.mean(np.abs(outliers)):.2f}"
+)
 
 
 # %% [markdown]
@@ -84,8 +90,9 @@ axes[0, 0].set(title="Binary: BCE(σ(z), y)", ylabel="loss")
 axes[1, 0].set(xlabel="logit z", ylabel="∂loss/∂z")
 
 scores = np.stack([z, np.zeros_like(z), np.full_like(z, 1.0)], axis=1)  # class 0's logit varies
-ce_values, ce_grads = loss_and_gradient(lambda t: F.cross_entropy(t, np.zeros(len(z), np.int64),
-                                                                   reduction="none"), scores)
+ce_values, ce_grads = loss_and_gradient(
+    lambda t: F.cross_entropy(t, np.zeros(len(z), np.int64), reduction="none"), scores
+)
 axes[0, 1].plot(z, ce_values, color="tab:purple", label="true class 0, other logits 0 and 1")
 axes[1, 1].plot(z, ce_grads[:, 0], color="tab:purple", label="∂/∂z₀ = softmax₀ − 1")
 axes[0, 1].set(title="Multiclass: cross-entropy of softmax", ylabel="loss")
@@ -105,8 +112,10 @@ fig.tight_layout()
 save_figure(fig, settings.out_dir / "losses.png")
 
 wrong, right = bce[1.0][1][0], bce[1.0][1][-1]  # y = 1 at z = −6 (confidently wrong) and z = 6 (right)
-print(f"\nWhat we saw: cross-entropy on logits gives the gradient p − y for two or many classes (here "
-      f"{np.round(logits.grad[0], 3).tolist()}); for y = 1 it is {wrong:.3f} when confidently wrong (z = −6) and "
-      f"{right:.4f} when confidently right (z = 6); with one outlier among four errors MSE is "
-      f"{np.mean(outliers ** 2):.2f} and L1 {np.mean(np.abs(outliers)):.2f}: MSE grows with the square of an error, "
-      "L1 with the error itself.")
+print(
+    f"\nWhat we saw: cross-entropy on logits gives the gradient p − y for two or many classes (here "
+    f"{np.round(logits.grad[0], 3).tolist()}); for y = 1 it is {wrong:.3f} when confidently wrong (z = −6) and "
+    f"{right:.4f} when confidently right (z = 6); with one outlier among four errors MSE is "
+    f"{np.mean(outliers**2):.2f} and L1 {np.mean(np.abs(outliers)):.2f}: MSE grows with the square of an error, "
+    "L1 with the error itself."
+)

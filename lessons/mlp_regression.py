@@ -57,8 +57,10 @@ truth = REGRESSION_FUNCTIONS["sine"](grid)
 # %%
 x, y = make_regression_1d(160, "sine", noise=NOISE, seed=0)
 train, validation = split(x, y, 0.25)
-print(f"{len(train[0])} training and {len(validation[0])} validation points; noise σ = {NOISE} "
-      f"(the best possible mean squared error is σ² = {NOISE ** 2:.4f})")
+print(
+    f"{len(train[0])} training and {len(validation[0])} validation points; noise σ = {NOISE} "
+    f"(the best possible mean squared error is σ² = {NOISE**2:.4f})"
+)
 
 
 # %% [markdown]
@@ -70,8 +72,14 @@ for name, widths in configurations.items():
     minidl.manual_seed(0)
     model = mlp(*widths)
     train_losses, validation_losses = train_regressor(
-        model, Adam(model.parameters(), lr=0.01), *train, steps, validation=validation,
-        learning_rate=cosine_learning_rate(0.01, steps), desc=name)
+        model,
+        Adam(model.parameters(), lr=0.01),
+        *train,
+        steps,
+        validation=validation,
+        learning_rate=cosine_learning_rate(0.01, steps),
+        desc=name,
+    )
     results[name] = (train_losses, validation_losses, predict(model, grid))
     print(f"MLP {name:<18} training MSE {train_losses[-1]:.4f}, validation MSE {validation_losses[-1]:.4f}")
 
@@ -80,12 +88,20 @@ few = split(*make_regression_1d(16, "sine", noise=NOISE, seed=1), 0.25)
 minidl.manual_seed(0)
 model = mlp(64, 64)
 overfit_train, overfit_validation = train_regressor(
-    model, Adam(model.parameters(), lr=0.01), *few[0], 2 * steps, validation=few[1],
-    learning_rate=cosine_learning_rate(0.01, 2 * steps), desc="1-64-64-1 on 12 points")
+    model,
+    Adam(model.parameters(), lr=0.01),
+    *few[0],
+    2 * steps,
+    validation=few[1],
+    learning_rate=cosine_learning_rate(0.01, 2 * steps),
+    desc="1-64-64-1 on 12 points",
+)
 overfit_curve = predict(model, grid)
-print(f"MLP 1-64-64-1 on 12 points: training MSE {overfit_train[-1]:.4f}, "
-      f"validation MSE {overfit_validation[-1]:.4f} (lowest {min(overfit_validation):.4f} "
-      f"at step {int(np.argmin(overfit_validation)) + 1})")
+print(
+    f"MLP 1-64-64-1 on 12 points: training MSE {overfit_train[-1]:.4f}, "
+    f"validation MSE {overfit_validation[-1]:.4f} (lowest {min(overfit_validation):.4f} "
+    f"at step {int(np.argmin(overfit_validation)) + 1})"
+)
 
 
 # %% [markdown]
@@ -96,7 +112,7 @@ for (name, (train_losses, validation_losses, curve)), colour in zip(results.item
     axes[0, 0].semilogy(train_losses, color=colour, label=f"{name}: training")
     axes[0, 0].semilogy(validation_losses, "--", color=colour, label=f"{name}: validation")
     axes[0, 1].plot(grid, curve, color=colour, linewidth=2, label=f"MLP {name}")
-axes[0, 0].axhline(NOISE ** 2, color="gray", linestyle=":", label="noise level σ²")
+axes[0, 0].axhline(NOISE**2, color="gray", linestyle=":", label="noise level σ²")
 axes[0, 0].set(title="Learning curves", xlabel="Adam step (full batch)", ylabel="mean squared error")
 axes[0, 1].scatter(*train, s=12, color="black", label="training points")
 axes[0, 1].scatter(*validation, s=16, facecolors="none", edgecolors="tab:red", label="validation points")
@@ -105,23 +121,28 @@ axes[0, 1].set(title="The two networks on 120 points", xlabel="x", ylabel="y")
 
 axes[1, 0].semilogy(overfit_train, color="tab:purple", label="training")
 axes[1, 0].semilogy(overfit_validation, "--", color="tab:purple", label="validation")
-axes[1, 0].axhline(NOISE ** 2, color="gray", linestyle=":", label="noise level σ²")
-axes[1, 0].set(title="1-64-64-1 on 12 points: does validation follow training down?",
-               xlabel="Adam step (full batch)", ylabel="mean squared error")
+axes[1, 0].axhline(NOISE**2, color="gray", linestyle=":", label="noise level σ²")
+axes[1, 0].set(
+    title="1-64-64-1 on 12 points: does validation follow training down?",
+    xlabel="Adam step (full batch)",
+    ylabel="mean squared error",
+)
 axes[1, 1].scatter(*few[0], s=20, color="black", label="the 12 training points")
 axes[1, 1].scatter(*few[1], s=24, facecolors="none", edgecolors="tab:red", label="validation points")
 axes[1, 1].plot(grid, truth, "k:", label="true curve")
 axes[1, 1].plot(grid, overfit_curve, color="tab:purple", linewidth=2, label="MLP 1-64-64-1")
-axes[1, 1].set(title="1-64-64-1 on 12 points: its curve against the true one", xlabel="x", ylabel="y",
-               ylim=(-2, 2))
+axes[1, 1].set(title="1-64-64-1 on 12 points: its curve against the true one", xlabel="x", ylabel="y", ylim=(-2, 2))
 for ax in axes.flat:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "mlp_regression.png")
 
-verdicts = [f"MLP {name.split()[0]} " + regression_fit_verdict(train_losses[-1], validation_losses[-1], NOISE ** 2)
-            for name, (train_losses, validation_losses, _) in results.items()]
-verdicts.append("the 1-64-64-1 on 12 points "
-                + regression_fit_verdict(overfit_train[-1], overfit_validation[-1], NOISE ** 2))
+verdicts = [
+    f"MLP {name.split()[0]} " + regression_fit_verdict(train_losses[-1], validation_losses[-1], NOISE**2)
+    for name, (train_losses, validation_losses, _) in results.items()
+]
+verdicts.append(
+    "the 1-64-64-1 on 12 points " + regression_fit_verdict(overfit_train[-1], overfit_validation[-1], NOISE**2)
+)
 print("\nWhat we saw: " + "; ".join(verdicts) + ".")

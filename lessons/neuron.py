@@ -39,8 +39,12 @@ def threshold_unit(x: minidl.Tensor, weights: tuple[float, ...], threshold: floa
 def single_unit_exists(targets: np.ndarray, values: np.ndarray = WEIGHT_GRID) -> bool:
     """Does any unit with weights and threshold on this grid reproduce the truth table?"""
     x = minidl.tensor(INPUTS)
-    return any(np.array_equal(threshold_unit(x, (w1, w2), theta).data, targets)
-               for w1 in values for w2 in values for theta in values)
+    return any(
+        np.array_equal(threshold_unit(x, (w1, w2), theta).data, targets)
+        for w1 in values
+        for w2 in values
+        for theta in values
+    )
 
 
 # %% [markdown]
@@ -65,8 +69,10 @@ for name, exists in one_unit.items():
     print(f"  {name:<5} {'a single unit exists' if exists else 'NO single unit computes it'}")
 hidden = minidl.stack([threshold_unit(x, *GATES["OR"]), threshold_unit(x, *GATES["NAND"])], axis=1)
 two_layers = threshold_unit(hidden, *GATES["AND"]).data
-print(f"two layers, AND(OR, NAND): {two_layers.astype(int).tolist()} = XOR {xor.astype(int).tolist()}: "
-      f"{np.array_equal(two_layers, xor)}")
+print(
+    f"two layers, AND(OR, NAND): {two_layers.astype(int).tolist()} = XOR {xor.astype(int).tolist()}: "
+    f"{np.array_equal(two_layers, xor)}"
+)
 
 
 # %% [markdown]
@@ -84,15 +90,18 @@ for ax, (name, targets) in zip(axes, [*outputs.items(), ("XOR", xor)]):
         ax.legend(loc="lower left", fontsize=9)
         ax.set_title(f"{name}: one unit, one line")
     else:
-        ax.set_title("XOR: " + ("no single line\nseparates the 0s from the 1s" if not one_unit["XOR"]
-                                else "one unit found"))
+        ax.set_title(
+            "XOR: " + ("no single line\nseparates the 0s from the 1s" if not one_unit["XOR"] else "one unit found")
+        )
     ax.set(xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), xlabel="input a", ylabel="input b", aspect="equal")
     ax.grid(alpha=0.3)
 fig.suptitle("McCulloch–Pitts units: output 1 (red) where w·x ≥ θ, 0 (blue) elsewhere")
 save_figure(fig, settings.out_dir / "logic_gates.png")
 
 alone = [name for name, exists in one_unit.items() if exists]
-print(f"\nWhat we saw: one threshold unit computes {', '.join(alone)} (and NOT) by cutting the inputs with one "
-      f"line; for {', '.join(name for name, exists in one_unit.items() if not exists) or 'none'} the search "
-      "over weights and thresholds in [-3, 3] finds no single unit, while two layers, AND(OR, NAND), "
-      f"{'compute XOR' if np.array_equal(two_layers, xor) else 'do NOT compute XOR'}.")
+print(
+    f"\nWhat we saw: one threshold unit computes {', '.join(alone)} (and NOT) by cutting the inputs with one "
+    f"line; for {', '.join(name for name, exists in one_unit.items() if not exists) or 'none'} the search "
+    "over weights and thresholds in [-3, 3] finds no single unit, while two layers, AND(OR, NAND), "
+    f"{'compute XOR' if np.array_equal(two_layers, xor) else 'do NOT compute XOR'}."
+)

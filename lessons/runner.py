@@ -4,6 +4,7 @@ Each lesson is a percent-format script, lessons/NAME.py. The runner executes it 
 fresh namespace (runpy), with its settings in the environment (see lessons.settings), so that it
 runs exactly as `python lessons/NAME.py` or a notebook would.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,8 +61,10 @@ def write_notebooks(lessons: list[Lesson], folder: Path) -> list[Path]:
     try:
         import jupytext
     except ImportError:
-        raise SystemExit("writing notebooks needs jupytext: pip install jupytext "
-                         "(or install minidl with its notebooks extra: pip install -e '.[notebooks]')") from None
+        raise SystemExit(
+            "writing notebooks needs jupytext: pip install jupytext "
+            "(or install minidl with its notebooks extra: pip install -e '.[notebooks]')"
+        ) from None
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for lesson in lessons:
@@ -85,12 +88,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", metavar="NAME", help="lessons to run (see --list)")
     parser.add_argument("--list", action="store_true", help="list the lessons with their slides")
     parser.add_argument("--all", action="store_true", help="run every lesson, in the deck's order")
-    parser.add_argument("--quick", action="store_true",
-                        help="small, fast runs that check everything works (their own output folder)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help=f"output folder (default: {default_root(False)}, with --quick {default_root(True)})")
-    parser.add_argument("--notebooks", type=Path, metavar="DIR",
-                        help="write the chosen lessons (all without names) as .ipynb notebooks into DIR")
+    parser.add_argument(
+        "--quick", action="store_true", help="small, fast runs that check everything works (their own output folder)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"output folder (default: {default_root(False)}, with --quick {default_root(True)})",
+    )
+    parser.add_argument(
+        "--notebooks",
+        type=Path,
+        metavar="DIR",
+        help="write the chosen lessons (all without names) as .ipynb notebooks into DIR",
+    )
     args = parser.parse_args(argv)
 
     by_name = {lesson.name: lesson for lesson in LESSONS}
@@ -115,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nlesson {lesson.name} stopped: {error}", file=sys.stderr)
             return 1
         except KeyboardInterrupt:
-            print(f"\ninterrupted during lesson {lesson.name}; the figures saved so far are in {out_root}",
-                  file=sys.stderr)
+            print(
+                f"\ninterrupted during lesson {lesson.name}; the figures saved so far are in {out_root}",
+                file=sys.stderr,
+            )
             return 130
     return 0

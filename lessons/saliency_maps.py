@@ -37,8 +37,10 @@ STROKE = 0.2  # pixels brighter than this are the digit's strokes
 # %%
 model, _ = trained_mnist_lenet(settings.quick)
 test_x, test_y = load_mnist("test")
-print(f"the LeNet-5 of workshop 2 on the {len(test_y)} test digits: "
-      f"{classifier_verdict(accuracy(predict(model, test_x), test_y), num_classes=10)}")
+print(
+    f"the LeNet-5 of workshop 2 on the {len(test_y)} test digits: "
+    f"{classifier_verdict(accuracy(predict(model, test_x), test_y), num_classes=10)}"
+)
 chosen = np.array([np.flatnonzero(test_y == digit)[0] for digit in range(10)])
 images = test_x[chosen]
 
@@ -55,9 +57,13 @@ shares, areas = share_inside(saliency(model, measured), strokes)
 minidl.manual_seed(0)
 untrained_shares, _ = share_inside(saliency(LeNet5(), measured), strokes)
 share, stroke_area, untrained_share = shares.mean(), areas.mean(), untrained_shares.mean()
-print(f"on the first {len(measured)} test digits the saliency {heat_location_verdict(share, stroke_area, 'the strokes')}")
-print(f"an untrained LeNet-5 (random weights, seed 0) puts {untrained_share:.0%} of its saliency on the strokes; "
-      f"the trained model's share is {untrained_comparison(share, untrained_share)}")
+print(
+    f"on the first {len(measured)} test digits the saliency {heat_location_verdict(share, stroke_area, 'the strokes')}"
+)
+print(
+    f"an untrained LeNet-5 (random weights, seed 0) puts {untrained_share:.0%} of its saliency on the strokes; "
+    f"the trained model's share is {untrained_comparison(share, untrained_share)}"
+)
 
 image_shares, _ = share_inside(maps, images[:, 0] > STROKE)
 fig, axes = plt.subplots(2, 10, figsize=(17, 4.0), layout="constrained")
@@ -71,8 +77,10 @@ for column in range(10):
 axes[0, 0].set_ylabel("digit (true → predicted)", fontsize=8)
 axes[1, 0].set_ylabel("|∂y_c/∂x|", fontsize=8)
 fig.colorbar(shown, ax=list(axes[1]), shrink=0.9, label="|∂y_c/∂x|, one scale")
-fig.suptitle("Saliency maps of LeNet-5 for its predicted class; panel titles: share of the map on the strokes "
-             f"(they cover {(images[:, 0] > STROKE).mean():.0%} of these images)")
+fig.suptitle(
+    "Saliency maps of LeNet-5 for its predicted class; panel titles: share of the map on the strokes "
+    f"(they cover {(images[:, 0] > STROKE).mean():.0%} of these images)"
+)
 save_figure(fig, settings.out_dir / "saliency_maps.png")
 
 
@@ -91,15 +99,22 @@ for digit in range(10):
 for ax in axes:
     ax.set(xticks=[], yticks=[])
 fig.colorbar(shown, ax=list(axes[1:]), shrink=0.9, label="|∂y_c/∂x|")
-fig.suptitle(f"Saliency of one '{test_y[chosen[3]]}' for each class score, one scale: "
-             "which pixels move each logit most (one logit alone)?")
+fig.suptitle(
+    f"Saliency of one '{test_y[chosen[3]]}' for each class score, one scale: "
+    "which pixels move each logit most (one logit alone)?"
+)
 save_figure(fig, settings.out_dir / "saliency_per_class.png")
 strongest = int(per_class.max(axis=(1, 2)).argmax())
-print(f"for this '{test_y[chosen[3]]}' the class score most sensitive to a single pixel is class {strongest} "
-      f"(max |∂y/∂x| {per_class[strongest].max():.2f})")
+print(
+    f"for this '{test_y[chosen[3]]}' the class score most sensitive to a single pixel is class {strongest} "
+    f"(max |∂y/∂x| {per_class[strongest].max():.2f})"
+)
 
 # %%
-print(f"\nWhat we saw: one backward pass gives a pixel-level map per image; its heat "
-      f"{heat_location_verdict(share, stroke_area, 'the strokes')}, a share {untrained_comparison(share, untrained_share)}. "
-      "Grad-CAM and LIME trade the pixel level for coarser, region-level answers."
-      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))
+print(
+    f"\nWhat we saw: one backward pass gives a pixel-level map per image; its heat "
+    f"{heat_location_verdict(share, stroke_area, 'the strokes')}, "
+    f"a share {untrained_comparison(share, untrained_share)}. "
+    "Grad-CAM and LIME trade the pixel level for coarser, region-level answers."
+    + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else "")
+)

@@ -11,6 +11,7 @@ works, its numbers show little); MINIDL_LESSON_OUT sets the output root. A quick
 its own root, `minidl-output/lessons-quick`, so it never replaces what a full run saved in
 `minidl-output/lessons`.
 """
+
 from __future__ import annotations
 
 import argparse

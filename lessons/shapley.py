@@ -50,8 +50,10 @@ segments = (rows // 10) * 4 + columns // 7  # 12 superpixels: a 3 × 4 grid (row
 # %%
 exact = shapley_values(image, predict_fn, segments=segments, hide_color=0.0)
 print(f"digit {test_y[0]}, explained class {exact.target}; {len(exact.coalitions):,} coalitions evaluated")
-print(f"efficiency: Σφ = {exact.values.sum():.4f}, v(all) − v(none) = {exact.full_value:.4f} − "
-      f"{exact.base_value:.4f} = {exact.full_value - exact.base_value:.4f}")
+print(
+    f"efficiency: Σφ = {exact.values.sum():.4f}, v(all) − v(none) = {exact.full_value:.4f} − "
+    f"{exact.base_value:.4f} = {exact.full_value - exact.base_value:.4f}"
+)
 top = np.argsort(-exact.values)[:3]
 print("the three largest values: " + ", ".join(f"superpixel {k} φ = {exact.values[k]:.2f}" for k in top))
 
@@ -68,16 +70,18 @@ seeds = range(3 if settings.quick else 10)
 explainer = KernelShapExplainer()
 errors = []
 for budget in budgets:
-    runs = [explainer.explain(image, predict_fn, segments=segments, hide_color=0.0, num_samples=budget,
-                              seed=seed).values for seed in seeds]
+    runs = [
+        explainer.explain(image, predict_fn, segments=segments, hide_color=0.0, num_samples=budget, seed=seed).values
+        for seed in seeds
+    ]
     errors.append(float(np.mean([np.sqrt(np.mean((run - exact.values) ** 2)) for run in runs])))
-enumerated = explainer.explain(image, predict_fn, segments=segments, hide_color=0.0, num_samples=2 ** 12 - 2)
+enumerated = explainer.explain(image, predict_fn, segments=segments, hide_color=0.0, num_samples=2**12 - 2)
 enumerated_error = float(np.abs(enumerated.values - exact.values).max())
-scale = float(np.sqrt(np.mean(exact.values ** 2)))
+scale = float(np.sqrt(np.mean(exact.values**2)))
 print(f"{'coalitions':>10}  {'RMS error':>9}  {'relative to RMS of φ':>20}")
 for budget, error in zip(budgets, errors):
     print(f"{budget:>10}  {error:>9.4f}  {error / scale:>20.1%}")
-print(f"{2 ** 12 - 2:>10}  {enumerated_error:>9.1e}  (every coalition: exact up to rounding)")
+print(f"{2**12 - 2:>10}  {enumerated_error:>9.1e}  (every coalition: exact up to rounding)")
 
 fig, axes = plt.subplots(1, 4, figsize=(15, 3.6), gridspec_kw={"width_ratios": [1.4, 1, 1, 1]})
 axes[0].loglog(budgets, errors, "o-", label="Kernel SHAP")
@@ -87,8 +91,11 @@ axes[0].legend(fontsize=8)
 axes[0].grid(alpha=0.3, which="both")
 limit = float(np.abs(exact.values).max())
 small = explainer.explain(image, predict_fn, segments=segments, hide_color=0.0, num_samples=64, seed=0)
-for ax, values, title in ((axes[1], exact.values, "exact (4,096 coalitions)"), (axes[2], small.values, "Kernel SHAP, 64"),
-                          (axes[3], enumerated.values, "Kernel SHAP, all 4,094")):
+for ax, values, title in (
+    (axes[1], exact.values, "exact (4,096 coalitions)"),
+    (axes[2], small.values, "Kernel SHAP, 64"),
+    (axes[3], enumerated.values, "Kernel SHAP, all 4,094"),
+):
     ax.imshow(image[0], cmap="gray")
     shown = ax.imshow(values[segments], cmap="RdBu_r", vmin=-limit, vmax=limit, alpha=0.6)
     ax.set(xticks=[], yticks=[], title=title)
@@ -110,8 +117,10 @@ digits = slice(1000 - (100 if settings.quick else 400), 1000)  # the end of the 
 neurons = NeuronShapley(model, "features.3", test_x[digits], test_y[digits])
 result = neurons.explain(permutations=6 if settings.quick else 40, tolerance=0.01, seed=0)
 ranking = result.ranking()
-print(f"accuracy with all 16 filters {result.full_performance:.1%}, with none {result.empty_performance:.1%}; "
-      f"{result.evaluations} evaluations of the data set")
+print(
+    f"accuracy with all 16 filters {result.full_performance:.1%}, with none {result.empty_performance:.1%}; "
+    f"{result.evaluations} evaluations of the data set"
+)
 print("values (accuracy points): " + ", ".join(f"{k}: {result.values[k]:+.3f}" for k in ranking))
 
 rng = np.random.default_rng(0)
@@ -133,8 +142,10 @@ top_curve = [without(ranking[:k]) for k in counts]
 random_curves = np.array([[without(rng.choice(16, k, replace=False)) for k in counts] for _ in range(20)])
 removed = 3
 without_top, without_random = top_curve[removed], float(random_curves[:, removed].mean())
-print(f"removal scored on {held_out_count} held-out test digits, "
-      f"not the {digits.stop - digits.start} the values came from")
+print(
+    f"removal scored on {held_out_count} held-out test digits, "
+    f"not the {digits.stop - digits.start} the values came from"
+)
 print(f"{'filters removed':>15}  {'top by value':>12}  {'random (mean of 20)':>19}")
 for k in counts:
     print(f"{k:>15}  {top_curve[k]:>12.1%}  {random_curves[:, k].mean():>19.1%}")
@@ -142,23 +153,32 @@ for k in counts:
 fig, axes = plt.subplots(1, 2, figsize=(13, 3.8), gridspec_kw={"width_ratios": [2, 1]})
 axes[0].bar(range(16), result.values[ranking], yerr=result.standard_errors[ranking], color="tab:blue", capsize=2)
 axes[0].set_xticks(range(16), [str(k) for k in ranking])
-axes[0].set(xlabel="filter of features.3 (sorted by value)", ylabel="Shapley value (accuracy)",
-            title=f"Neuron Shapley, {result.permutations} permutations (± standard error)")
+axes[0].set(
+    xlabel="filter of features.3 (sorted by value)",
+    ylabel="Shapley value (accuracy)",
+    title=f"Neuron Shapley, {result.permutations} permutations (± standard error)",
+)
 axes[0].axhline(0, color="gray", linewidth=0.8)
 axes[1].plot(counts, top_curve, "o-", color="tab:red", label="highest values first")
 mean, spread = random_curves.mean(axis=0), random_curves.std(axis=0)
 axes[1].plot(counts, mean, "o-", color="tab:green", label="random (mean ± sd of 20)")
 axes[1].fill_between(counts, mean - spread, mean + spread, color="tab:green", alpha=0.2)
 axes[1].axhline(without(np.arange(16)), color="gray", linestyle=":", label="no filter at all")
-axes[1].set(xlabel="filters removed", ylabel=f"accuracy, {held_out_count} held-out digits", ylim=(0, 1),
-            title="Removing filters (scored on other digits)")
+axes[1].set(
+    xlabel="filters removed",
+    ylabel=f"accuracy, {held_out_count} held-out digits",
+    ylim=(0, 1),
+    title="Removing filters (scored on other digits)",
+)
 axes[1].legend(fontsize=8)
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "neuron_shapley.png")
 
 adds_up = bool(np.isclose(exact.values.sum(), exact.full_value - exact.base_value))
-print(f"\nWhat we saw: the exact values {'add' if adds_up else 'do NOT add'} up to the change of the logit "
-      f"(Σφ {exact.values.sum():.4f} against {exact.full_value - exact.base_value:.4f}); Kernel SHAP: "
-      f"{convergence_verdict(budgets, errors, enumerated_error)}; Neuron Shapley: "
-      f"{filter_removal_verdict(top_curve[0], without_top, without_random, removed)}."
-      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))
+print(
+    f"\nWhat we saw: the exact values {'add' if adds_up else 'do NOT add'} up to the change of the logit "
+    f"(Σφ {exact.values.sum():.4f} against {exact.full_value - exact.base_value:.4f}); Kernel SHAP: "
+    f"{convergence_verdict(budgets, errors, enumerated_error)}; Neuron Shapley: "
+    f"{filter_removal_verdict(top_curve[0], without_top, without_random, removed)}."
+    + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else "")
+)

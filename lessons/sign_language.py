@@ -49,9 +49,11 @@ def find_sign_mnist() -> Path | None:
         folder = Path(named).expanduser()
         missing = [name for name in FILES if not (folder / name).is_file()]
         if missing:
-            raise DatasetNotFoundError(f"{ENVIRONMENT_VARIABLE}={named}, but {', '.join(missing)} "
-                                       f"{'is' if len(missing) == 1 else 'are'} not in {folder}. Download both "
-                                       "files from https://www.kaggle.com/datasets/datamunge/sign-language-mnist")
+            raise DatasetNotFoundError(
+                f"{ENVIRONMENT_VARIABLE}={named}, but {', '.join(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} not in {folder}. Download both "
+                "files from https://www.kaggle.com/datasets/datamunge/sign-language-mnist"
+            )
         return folder
     folder = cache_dir() / "sign-language-mnist"
     return folder if all((folder / name).is_file() for name in FILES) else None
@@ -61,9 +63,11 @@ def load_data(quick: bool):
     """((train_x, train_y), (test_x, test_y), class names, what the data is)."""
     folder = find_sign_mnist()
     if folder is None:
-        print(f"Sign Language MNIST not found (set {ENVIRONMENT_VARIABLE} to the folder holding {FILES[0]} and "
-              f"{FILES[1]}, from https://www.kaggle.com/datasets/datamunge/sign-language-mnist).\n"
-              "Running the workshop on the MNIST digits instead: the same steps, digits for letters.")
+        print(
+            f"Sign Language MNIST not found (set {ENVIRONMENT_VARIABLE} to the folder holding {FILES[0]} and "
+            f"{FILES[1]}, from https://www.kaggle.com/datasets/datamunge/sign-language-mnist).\n"
+            "Running the workshop on the MNIST digits instead: the same steps, digits for letters."
+        )
         train, test = load_mnist("train"), load_mnist("test")
         names, what = [str(d) for d in range(10)], "MNIST digits (standing in for Sign Language MNIST, not found)"
     else:
@@ -81,8 +85,15 @@ def load_data(quick: bool):
 (train_x, train_y), (test_x, test_y), names, what = load_data(settings.quick)
 present = np.unique(np.concatenate([train_y, test_y]))
 print(f"{what}: {len(train_y)} training and {len(test_y)} test images, {len(present)} classes present")
-save_figure(image_grid(train_x[:24, 0], columns=8, titles=[names[k] for k in train_y[:24]],
-                       suptitle=f"{what}: training images and their labels"), settings.out_dir / "samples.png")
+save_figure(
+    image_grid(
+        train_x[:24, 0],
+        columns=8,
+        titles=[names[k] for k in train_y[:24]],
+        suptitle=f"{what}: training images and their labels",
+    ),
+    settings.out_dir / "samples.png",
+)
 
 
 # %% [markdown]
@@ -91,8 +102,14 @@ save_figure(image_grid(train_x[:24, 0], columns=8, titles=[names[k] for k in tra
 minidl.manual_seed(0)
 model = LeNet5(num_classes=len(names))
 epochs = 1 if settings.quick else EPOCHS
-history = train_classifier(model, Adam(model.parameters(), lr=2e-3), (train_x, train_y), epochs,
-                           test=(test_x, test_y), learning_rate=cosine_learning_rate(2e-3, epochs))
+history = train_classifier(
+    model,
+    Adam(model.parameters(), lr=2e-3),
+    (train_x, train_y),
+    epochs,
+    test=(test_x, test_y),
+    learning_rate=cosine_learning_rate(2e-3, epochs),
+)
 predicted = predict(model, test_x).argmax(axis=1)
 test_accuracy = accuracy(predicted, test_y)
 print(f"\nTest accuracy: {test_accuracy:.1%} on {len(test_y)} images")
@@ -127,8 +144,10 @@ fig.suptitle(f"LeNet-5 on {what}: {epochs} epoch(s), {len(train_y)} training ima
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "sign_language_results.png")
 
-print(f"\nWhat we saw: the LeNet-5 of workshop 2, unchanged but for its output layer, trained on {what} for "
-      f"{epochs} epoch(s), meets {len(test_y)} test images, and "
-      f"{classifier_verdict(test_accuracy, num_classes=len(present))}; its hardest class is "
-      f"{names[present[order[0]]]} ({per_class[order[0]]:.0%} correct)."
-      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))
+print(
+    f"\nWhat we saw: the LeNet-5 of workshop 2, unchanged but for its output layer, trained on {what} for "
+    f"{epochs} epoch(s), meets {len(test_y)} test images, and "
+    f"{classifier_verdict(test_accuracy, num_classes=len(present))}; its hardest class is "
+    f"{names[present[order[0]]]} ({per_class[order[0]]:.0%} correct)."
+    + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else "")
+)

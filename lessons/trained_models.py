@@ -1,5 +1,6 @@
 """Models that several lessons train once and explain: LeNet-5 on MNIST (workshop 2's recipe)
 and the Husky-vs-Wolf shortcut model; plus the data choice for MNIST and a two-class log-odds view."""
+
 from __future__ import annotations
 
 import functools
@@ -51,9 +52,15 @@ def _trained_mnist_lenet(quick: bool, full: bool, data_folder: str) -> tuple[LeN
     epochs = 1 if quick else MNIST_EPOCHS_FULL if full else MNIST_EPOCHS
     minidl.manual_seed(0)
     model = LeNet5()
-    history = train_classifier(model, Adam(model.parameters(), lr=MNIST_LEARNING_RATE), train, epochs,
-                               test=test, learning_rate=cosine_learning_rate(MNIST_LEARNING_RATE, epochs),
-                               augment=random_shifts)
+    history = train_classifier(
+        model,
+        Adam(model.parameters(), lr=MNIST_LEARNING_RATE),
+        train,
+        epochs,
+        test=test,
+        learning_rate=cosine_learning_rate(MNIST_LEARNING_RATE, epochs),
+        augment=random_shifts,
+    )
     return model, history
 
 
@@ -81,8 +88,13 @@ def train_lenet(images: np.ndarray, labels: np.ndarray, num_classes: int, epochs
     """A LeNet-5 trained from seed 0 with Adam and a cosine learning rate (no augmentation)."""
     minidl.manual_seed(0)
     model = LeNet5(num_classes=num_classes)
-    train_classifier(model, Adam(model.parameters(), lr=MNIST_LEARNING_RATE), (images, labels), epochs,
-                     learning_rate=cosine_learning_rate(MNIST_LEARNING_RATE, epochs))
+    train_classifier(
+        model,
+        Adam(model.parameters(), lr=MNIST_LEARNING_RATE),
+        (images, labels),
+        epochs,
+        learning_rate=cosine_learning_rate(MNIST_LEARNING_RATE, epochs),
+    )
     return model
 
 
@@ -95,6 +107,6 @@ def trained_husky_wolf_lenet(quick: bool = False) -> LeNet5:
 
 
 def swapped_caption(label: int, called: int) -> str:
-    """"wolf on grass, called husky": a swapped-background test image (wolves on grass, huskies on
+    """ "wolf on grass, called husky": a swapped-background test image (wolves on grass, huskies on
     snow) and the class a model gave it."""
     return f"{HUSKY_WOLF_CLASSES[label]} on {'grass' if label == 1 else 'snow'}, called {HUSKY_WOLF_CLASSES[called]}"

@@ -1,6 +1,7 @@
 """The training loops the lessons share — mini-batches with a progress bar for classifiers,
 full batches for regression — and what goes with them: predictions in evaluation mode (from minidl.inference), a cosine
 learning rate, random shifts as data augmentation. Each lesson still shows its own model and data."""
+
 from __future__ import annotations
 
 import itertools
@@ -20,9 +21,9 @@ from minidl.progress import progress
 
 
 class History(NamedTuple):
-    loss: list[float]            # mean training loss per epoch
+    loss: list[float]  # mean training loss per epoch
     train_accuracy: list[float]  # on the batches seen during the epoch
-    test_accuracy: list[float]   # on the held-out set after the epoch (empty without one)
+    test_accuracy: list[float]  # on the held-out set after the epoch (empty without one)
 
 
 def cosine_learning_rate(base: float, total: int) -> Callable[[int], float]:
@@ -31,10 +32,17 @@ def cosine_learning_rate(base: float, total: int) -> Callable[[int], float]:
     return lambda e: base * 0.5 * (1 + math.cos(math.pi * e / total))
 
 
-def train_classifier(model: Module, optimizer: Optimizer, train: tuple[np.ndarray, np.ndarray], epochs: int,
-                     batch_size: int = 64, seed: int = 0, test: tuple[np.ndarray, np.ndarray] | None = None,
-                     learning_rate: Callable[[int], float] | None = None,
-                     augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None) -> History:
+def train_classifier(
+    model: Module,
+    optimizer: Optimizer,
+    train: tuple[np.ndarray, np.ndarray],
+    epochs: int,
+    batch_size: int = 64,
+    seed: int = 0,
+    test: tuple[np.ndarray, np.ndarray] | None = None,
+    learning_rate: Callable[[int], float] | None = None,
+    augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
+) -> History:
     """Mini-batch training with cross-entropy: for each batch, forward, loss, backward, step.
 
     `learning_rate(epoch)` sets the optimizer's α at the start of each epoch; `augment(images, rng)`
@@ -65,8 +73,10 @@ def train_classifier(model: Module, optimizer: Optimizer, train: tuple[np.ndarra
         if test is not None:
             history.test_accuracy.append(accuracy(predict(model, test[0]), test[1]))
         test_text = f", test accuracy {history.test_accuracy[-1]:.3f}" if test is not None else ""
-        print(f"  epoch {epoch + 1:2d}/{epochs}: loss {history.loss[-1]:.4f}, "
-              f"train accuracy {history.train_accuracy[-1]:.3f}{test_text}")
+        print(
+            f"  epoch {epoch + 1:2d}/{epochs}: loss {history.loss[-1]:.4f}, "
+            f"train accuracy {history.train_accuracy[-1]:.3f}{test_text}"
+        )
     return history
 
 
@@ -76,13 +86,19 @@ def random_shifts(images: np.ndarray, rng: np.random.Generator, max_shift: int =
     n, _, height, width = images.shape
     padded = np.pad(images, ((0, 0), (0, 0), (max_shift, max_shift), (max_shift, max_shift)))
     dy, dx = rng.integers(0, 2 * max_shift + 1, (2, n))
-    return np.stack([padded[i, :, dy[i]:dy[i] + height, dx[i]:dx[i] + width] for i in range(n)])
+    return np.stack([padded[i, :, dy[i] : dy[i] + height, dx[i] : dx[i] + width] for i in range(n)])
 
 
-def train_regressor(model: Module, optimizer: Optimizer, x: np.ndarray, y: np.ndarray, steps: int,
-                    validation: tuple[np.ndarray, np.ndarray] | None = None,
-                    learning_rate: Callable[[int], float] | None = None,
-                    desc: str = "training") -> tuple[list[float], list[float]]:
+def train_regressor(
+    model: Module,
+    optimizer: Optimizer,
+    x: np.ndarray,
+    y: np.ndarray,
+    steps: int,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    learning_rate: Callable[[int], float] | None = None,
+    desc: str = "training",
+) -> tuple[list[float], list[float]]:
     """Full-batch gradient steps on the mean squared error; returns the training loss per step and
     (when a validation set is given) the validation loss per step. `learning_rate(step)` sets α."""
     inputs, targets = minidl.tensor(x), minidl.tensor(y)
@@ -102,8 +118,9 @@ def train_regressor(model: Module, optimizer: Optimizer, x: np.ndarray, y: np.nd
     return train_losses, validation_losses
 
 
-def train_segmenter(model: Module, images: np.ndarray, masks: np.ndarray, steps: int,
-                    desc: str = "training") -> list[float]:
+def train_segmenter(
+    model: Module, images: np.ndarray, masks: np.ndarray, steps: int, desc: str = "training"
+) -> list[float]:
     """Segmentation training for the U-Net workshop: Adam (α = 3·10⁻³) on BCE-with-logits plus the
     soft Dice loss, batches of 16 phantoms, `steps` steps over as many epochs as it takes. Images
     (N, C, H, W), masks (N, H, W) of 0/1; returns the loss of every step."""

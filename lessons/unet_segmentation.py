@@ -30,8 +30,7 @@ import minidl
 from lessons.figures import save_figure
 from lessons.settings import lesson_settings
 from lessons.training import predict, train_segmenter
-from lessons.verdicts import (QUICK_RUN_NOTE, attention_verdict, checkerboard_verdict, dice_verdict,
-                              paired_score_verdict)
+from lessons.verdicts import QUICK_RUN_NOTE, attention_verdict, checkerboard_verdict, dice_verdict, paired_score_verdict
 from minidl import nn
 from minidl.datasets import make_phantoms
 from minidl.metrics import dice, iou
@@ -45,7 +44,7 @@ def head_masks(images: np.ndarray) -> np.ndarray:
     0.9, the background 0 plus noise). images (N, 1, H, W) -> bool (N, H, W)."""
     padded = np.pad(images[:, 0], ((0, 0), (1, 1), (1, 1)), mode="edge")
     height, width = images.shape[2:]
-    window_mean = sum(padded[:, r:r + height, c:c + width] for r in range(3) for c in range(3)) / 9
+    window_mean = sum(padded[:, r : r + height, c : c + width] for r in range(3) for c in range(3)) / 9
     return window_mean > 0.2
 
 
@@ -59,6 +58,7 @@ def block_variation(maps: np.ndarray) -> tuple[float, float]:
     steps = np.concatenate([np.abs(np.diff(means, axis=1)).ravel(), np.abs(np.diff(means, axis=2)).ravel()])
     return spread, float(steps.mean())
 
+
 # %%
 size, steps = (32, 40) if settings.quick else (64, 300)
 
@@ -68,9 +68,11 @@ size, steps = (32, 40) if settings.quick else (64, 300)
 # %%
 train_x, train_y = make_phantoms(240, size, seed=0)
 test_x, test_y = make_phantoms(60, size, seed=1)
-print(f"{len(train_x)} training and {len(test_x)} held-out phantoms of {size}×{size}; "
-      f"{np.mean(train_y.any(axis=(1, 2))):.0%} of them with a tumour, covering "
-      f"{train_y[train_y.any(axis=(1, 2))].mean():.1%} of their pixels on average")
+print(
+    f"{len(train_x)} training and {len(test_x)} held-out phantoms of {size}×{size}; "
+    f"{np.mean(train_y.any(axis=(1, 2))):.0%} of them with a tumour, covering "
+    f"{train_y[train_y.any(axis=(1, 2))].mean():.1%} of their pixels on average"
+)
 
 
 # %% [markdown]
@@ -93,9 +95,11 @@ for name, attention in (("U-Net", False), ("Attention U-Net", True)):
 predicted = {name: predict(model, test_x)[:, 0] > 0 for name, model in models.items()}
 scores = {name: [dice(p, t) for p, t in zip(masks, test_y)] for name, masks in predicted.items()}
 for name in models:
-    print(f"{name:<16} Dice {np.mean(scores[name]):.3f} (mean over images; an empty prediction of an empty mask "
-          f"counts 1), IoU {np.mean([iou(p, t) for p, t in zip(predicted[name], test_y)]):.3f}; "
-          f"{steps} steps in {seconds[name]:.0f} s")
+    print(
+        f"{name:<16} Dice {np.mean(scores[name]):.3f} (mean over images; an empty prediction of an empty mask "
+        f"counts 1), IoU {np.mean([iou(p, t) for p, t in zip(predicted[name], test_y)]):.3f}; "
+        f"{steps} steps in {seconds[name]:.0f} s"
+    )
 
 fig, ax = plt.subplots(figsize=(7, 4))
 window = max(1, steps // 20)
@@ -137,8 +141,10 @@ for column, index in enumerate(shown):
     axes[3, column].set_title(f"gate α, finest skip (max {attention[index].max():.2f})", fontsize=9)
 for ax in axes.flat:
     ax.set(xticks=[], yticks=[])
-fig.suptitle("Green: the true tumour; red: the predicted one. Bottom row: the attention gate's α "
-             "(one scale, 0 to 1; dotted white: the true tumour)")
+fig.suptitle(
+    "Green: the true tumour; red: the predicted one. Bottom row: the attention gate's α "
+    "(one scale, 0 to 1; dotted white: the true tumour)"
+)
 fig.tight_layout()
 fig.colorbar(gate_image, ax=axes[3, :].tolist(), fraction=0.02, pad=0.01, label="α")
 save_figure(fig, settings.out_dir / "predicted_masks.png")
@@ -147,16 +153,23 @@ tumour, head = test_y.astype(bool), head_masks(test_x)
 spread, neighbour_step = block_variation(attention)
 # How much the skip features vary over the pixels of each region: their std per channel, averaged.
 features_by_pixel = finest_skip.transpose(0, 2, 3, 1)  # (N, H, W, C)
-variation = {region: float(features_by_pixel[where].std(axis=0).mean())
-             for region, where in (("outside", ~head), ("head", head))}
-gate_reading = attention_verdict(float(attention[tumour].mean()), float(attention[head & ~tumour].mean()),
-                                 float(attention[~head].mean()), variation["outside"], variation["head"])
+variation = {
+    region: float(features_by_pixel[where].std(axis=0).mean()) for region, where in (("outside", ~head), ("head", head))
+}
+gate_reading = attention_verdict(
+    float(attention[tumour].mean()),
+    float(attention[head & ~tumour].mean()),
+    float(attention[~head].mean()),
+    variation["outside"],
+    variation["head"],
+)
 print(f"{gate_reading};\n{checkerboard_verdict(spread, neighbour_step)}")
 
 plain, gated_score = np.mean(scores["U-Net"]), np.mean(scores["Attention U-Net"])
-print(f"\nWhat we saw: trained for {steps} steps on {len(train_x)} phantoms of {size}×{size} and scored on "
-      f"{len(test_x)} held-out ones, the U-Net reaches {dice_verdict(plain)}; the Attention U-Net reaches "
-      f"{dice_verdict(gated_score)}; "
-      f"{paired_score_verdict(scores['U-Net'], scores['Attention U-Net'], 'the U-Net', 'the Attention U-Net')}. "
-      f"In the bottom row, {gate_reading}."
-      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))
+print(
+    f"\nWhat we saw: trained for {steps} steps on {len(train_x)} phantoms of {size}×{size} and scored on "
+    f"{len(test_x)} held-out ones, the U-Net reaches {dice_verdict(plain)}; the Attention U-Net reaches "
+    f"{dice_verdict(gated_score)}; "
+    f"{paired_score_verdict(scores['U-Net'], scores['Attention U-Net'], 'the U-Net', 'the Attention U-Net')}. "
+    f"In the bottom row, {gate_reading}." + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else "")
+)

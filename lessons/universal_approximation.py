@@ -52,8 +52,15 @@ fits, errors = {}, {}
 for width in WIDTHS:
     minidl.manual_seed(0)
     model = one_hidden_layer(width)
-    train_regressor(model, Adam(model.parameters(), lr=0.02), x, y, steps,
-                    learning_rate=cosine_learning_rate(0.02, steps), desc=f"{width} hidden units")
+    train_regressor(
+        model,
+        Adam(model.parameters(), lr=0.02),
+        x,
+        y,
+        steps,
+        learning_rate=cosine_learning_rate(0.02, steps),
+        desc=f"{width} hidden units",
+    )
     fits[width] = predict(model, x)
     errors[width] = float(np.max(np.abs(fits[width] - y)))
     print(f"{width:3d} hidden tanh units: max |network − f| on [-1, 1] = {errors[width]:.4f}")
@@ -66,13 +73,15 @@ fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_r
 left.plot(x, y, "k", linewidth=3, alpha=0.35, label="target f(x)")
 for width in WIDTHS:
     left.plot(x, fits[width], label=f"{width} unit{'s' if width > 1 else ''}")
-left.set(title="One hidden layer of tanh units fitting f(x) = sin(5x)·e^(−x²) + 0.3x",
-         xlabel="x", ylabel="y")
+left.set(title="One hidden layer of tanh units fitting f(x) = sin(5x)·e^(−x²) + 0.3x", xlabel="x", ylabel="y")
 left.legend(fontsize=9)
 right.loglog(WIDTHS, [errors[w] for w in WIDTHS], "o-")
 right.set_xticks(WIDTHS, [str(w) for w in WIDTHS])
-right.set(title=f"Worst-case error against width ({steps} Adam steps each)", xlabel="hidden units",
-          ylabel="max |network(x) − f(x)|")
+right.set(
+    title=f"Worst-case error against width ({steps} Adam steps each)",
+    xlabel="hidden units",
+    ylabel="max |network(x) − f(x)|",
+)
 for ax in (left, right):
     ax.grid(alpha=0.3, which="both")
 fig.tight_layout()

@@ -5,6 +5,7 @@ small to show anything. Every claim that depends on a threshold is decided here,
 that takes the measured numbers and returns the sentence, so that the tests can feed it numbers on
 both sides of the threshold (tests/test_verdicts.py).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,23 +24,30 @@ def classifier_verdict(accuracy: float, num_classes: int, good: float = 0.95) ->
     return f"it is no better than guessing ({accuracy:.1%} correct, chance is {chance:.0%})"
 
 
-def convergence_verdict(num_samples: list[int], errors: list[float], enumerated_error: float,
-                        exact_tolerance: float = 1e-10) -> str:
+def convergence_verdict(
+    num_samples: list[int], errors: list[float], enumerated_error: float, exact_tolerance: float = 1e-10
+) -> str:
     """Kernel SHAP's error against the exact Shapley values as the number of coalitions grows
     (errors measured at increasing num_samples), and its error once it enumerates every coalition."""
     falling = all(later < earlier for earlier, later in zip(errors, errors[1:]))
-    trend = (f"its error fell at every step, from {errors[0]:.3g} at {num_samples[0]} coalitions to {errors[-1]:.3g} "
-             f"at {num_samples[-1]}" if falling else
-             f"its error did not fall at every step ({', '.join(f'{e:.3g}' for e in errors)} at "
-             f"{', '.join(map(str, num_samples))} coalitions): more seeds would smooth the curve")
-    exact = (f"enumerating every coalition it equals the exact values (largest difference {enumerated_error:.1e})"
-             if enumerated_error <= exact_tolerance else
-             f"even enumerating every coalition it is off by {enumerated_error:.1e}: something is wrong")
+    trend = (
+        f"its error fell at every step, from {errors[0]:.3g} at {num_samples[0]} coalitions to {errors[-1]:.3g} "
+        f"at {num_samples[-1]}"
+        if falling
+        else f"its error did not fall at every step ({', '.join(f'{e:.3g}' for e in errors)} at "
+        f"{', '.join(map(str, num_samples))} coalitions): more seeds would smooth the curve"
+    )
+    exact = (
+        f"enumerating every coalition it equals the exact values (largest difference {enumerated_error:.1e})"
+        if enumerated_error <= exact_tolerance
+        else f"even enumerating every coalition it is off by {enumerated_error:.1e}: something is wrong"
+    )
     return f"{trend}; {exact}"
 
 
-def filter_removal_verdict(full: float, without_top: float, without_random: float, removed: int,
-                           ruined: float = 0.5, kept: float = 0.8) -> str:
+def filter_removal_verdict(
+    full: float, without_top: float, without_random: float, removed: int, ruined: float = 0.5, kept: float = 0.8
+) -> str:
     """Removing the `removed` filters with the highest Neuron Shapley values against removing as
     many random ones (mean accuracy over several draws). "Ruins" means the accuracy fell below
     `ruined` × full, "keeps" that it stayed above `kept` × full."""
@@ -56,17 +64,23 @@ def concept_verdict(name: str, tcav_score: float, p_value: float, alpha: float =
     """TCAV's finding for one concept: significant (two-sided t-test against random CAVs) or not."""
     if p_value < alpha:
         direction = "raises" if tcav_score > 0.5 else "lowers"
-        return (f"'{name}' is significant (TCAV score {tcav_score:.2f}, p = {p_value:.2g}): moving towards it "
-                f"{direction} the class score for most images")
-    return f"'{name}' is not significant (TCAV score {tcav_score:.2f}, p = {p_value:.2g}): no evidence the class uses it"
+        return (
+            f"'{name}' is significant (TCAV score {tcav_score:.2f}, p = {p_value:.2g}): moving towards it "
+            f"{direction} the class score for most images"
+        )
+    return (
+        f"'{name}' is not significant (TCAV score {tcav_score:.2f}, p = {p_value:.2g}): no evidence the class uses it"
+    )
 
 
 def control_concept_verdict(name: str, r2: float, br: float, near_zero: float = 0.1) -> str:
     """A control concept (a random measure) should not be encoded (held-out R² ≈ 0) nor relevant (Br ≈ 0)."""
     if r2 < near_zero and abs(br) < near_zero:
         return f"the control concept '{name}' scores near zero (R² {r2:.2f}, Br {br:.2f}), as a random measure should"
-    return (f"the control concept '{name}' does NOT score near zero (R² {r2:.2f}, Br {br:.2f}): with this little data "
-            "the regression finds structure in noise, so the other scores deserve doubt too")
+    return (
+        f"the control concept '{name}' does NOT score near zero (R² {r2:.2f}, Br {br:.2f}): with this little data "
+        "the regression finds structure in noise, so the other scores deserve doubt too"
+    )
 
 
 def relevance_verdict(name: str, r2: float, br: float, score: str, near_zero: float = 0.1) -> str:
@@ -86,7 +100,7 @@ CONCENTRATION = 1.5  # heat share / area share from which a map singles an objec
 
 
 def heat_location(share: float, area: float, factor: float = CONCENTRATION) -> str:
-    """"object" when the object's share of the heat is at least `factor` times its share of the
+    """ "object" when the object's share of the heat is at least `factor` times its share of the
     image area, "background" when it is at most 1 / factor times it, else "spread"."""
     if not 0 < area < 1:
         raise ValueError(f"heat_location: the object's area share must lie in (0, 1), got {area}")
@@ -96,17 +110,19 @@ def heat_location(share: float, area: float, factor: float = CONCENTRATION) -> s
 
 def heat_place(share: float, area: float, thing: str = "the animal", factor: float = CONCENTRATION) -> str:
     """heat_location in three words, for a title: "on the animal", "on the background", "spread over the image"."""
-    return {"object": f"on {thing}", "background": "on the background",
-            "spread": "spread over the image"}[heat_location(share, area, factor)]
+    return {"object": f"on {thing}", "background": "on the background", "spread": "spread over the image"}[
+        heat_location(share, area, factor)
+    ]
 
 
-def heat_location_verdict(share: float, area: float, thing: str = "the animal",
-                          factor: float = CONCENTRATION) -> str:
+def heat_location_verdict(share: float, area: float, thing: str = "the animal", factor: float = CONCENTRATION) -> str:
     """Where a map's heat lies, in words, from the share of its mass on `thing` and `thing`'s share
     of the image; completes "the heat ...". A map spread evenly gives share ≈ area."""
     where = heat_location(share, area, factor)
-    numbers = (f"{share:.0%} of the heat on {thing}, an area of {area:.0%} of the image: "
-               f"{share / area:.1f} times the area share")
+    numbers = (
+        f"{share:.0%} of the heat on {thing}, an area of {area:.0%} of the image: "
+        f"{share / area:.1f} times the area share"
+    )
     if where == "object":
         return f"falls on {thing} more than the area share would give ({numbers})"
     if where == "background":
@@ -118,7 +134,9 @@ def shortcut_verdict(same_accuracy: float, swapped_accuracy: float, good: float 
     """What two test accuracies of a two-class model say about a shortcut, on images made like the
     training ones (same_accuracy) and on images whose backgrounds are swapped; completes "the model
     ...". Chance is 50 %; far below it, the model names the background instead of the animal."""
-    numbers = f"{same_accuracy:.0%} correct with the training set's backgrounds, {swapped_accuracy:.0%} with them swapped"
+    numbers = (
+        f"{same_accuracy:.0%} correct with the training set's backgrounds, {swapped_accuracy:.0%} with them swapped"
+    )
     if same_accuracy < good:
         return f"has not learned the task, not even with the training set's backgrounds ({numbers})"
     if swapped_accuracy <= 1 - good:
@@ -140,8 +158,10 @@ def untrained_comparison(share: float, untrained_share: float, factor: float = C
     if share * factor <= untrained_share:
         return f"well below an untrained network's ({numbers})"
     relation = "higher than" if share > untrained_share else "lower than" if share < untrained_share else "equal to"
-    return (f"{relation} an untrained network's ({numbers}), by a margin within a factor {factor:g}: random "
-            "weights come this close, so this number does not show what the model learned")
+    return (
+        f"{relation} an untrained network's ({numbers}), by a margin within a factor {factor:g}: random "
+        "weights come this close, so this number does not show what the model learned"
+    )
 
 
 def stability_verdict(counts: list[int], agreements: list[float], settled: float = 0.9) -> str:
@@ -149,9 +169,12 @@ def stability_verdict(counts: list[int], agreements: list[float], settled: float
     seeds (agreements) for growing numbers of samples (counts). It has settled when the seeds agree
     at `settled` or more with the largest count. Completes "LIME's answer ..."."""
     if len(counts) != len(agreements) or len(counts) < 2:
-        raise ValueError(f"stability_verdict: need two or more counts with one agreement each, got {counts}, {agreements}")
-    numbers = (f"seeds agree at {agreements[0]:.2f} with {counts[0]} samples and at {agreements[-1]:.2f} "
-               f"with {counts[-1]}")
+        raise ValueError(
+            f"stability_verdict: need two or more counts with one agreement each, got {counts}, {agreements}"
+        )
+    numbers = (
+        f"seeds agree at {agreements[0]:.2f} with {counts[0]} samples and at {agreements[-1]:.2f} with {counts[-1]}"
+    )
     if agreements[-1] >= settled:
         return f"settles as the samples grow: {numbers}"
     if agreements[-1] > agreements[0]:
@@ -179,13 +202,16 @@ def ranking_verdict(scores: dict[str, list[float]], lower_is_better: bool, basel
     if clearly_better(scores[best], scores[second], lower_is_better):
         lead = f"{best} is best (mean AUC {means[best]:.3f}), clearly ahead of {second} ({means[second]:.3f})"
     else:
-        lead = (f"{best} ({means[best]:.3f}) and {second} ({means[second]:.3f}) come first, too close to tell "
-                "apart over these digits")
+        lead = (
+            f"{best} ({means[best]:.3f}) and {second} ({means[second]:.3f}) come first, too close to tell "
+            "apart over these digits"
+        )
     methods = [name for name in scores if name != baseline]
     winners = [name for name in methods if clearly_better(scores[name], scores[baseline], lower_is_better)]
     others = [name for name in methods if name not in winners]
-    beaten = (f"clearly better than the {baseline} ranking: {', '.join(winners) or 'none'}"
-              + (f"; not clearly: {', '.join(others)}" if others else ""))
+    beaten = f"clearly better than the {baseline} ranking: {', '.join(winners) or 'none'}" + (
+        f"; not clearly: {', '.join(others)}" if others else ""
+    )
     return f"{lead}; {beaten}"
 
 
@@ -198,10 +224,14 @@ def randomisation_verdict(correlations: list[float], low: float = CHANGED_BELOW)
     re-initialised, the correlation has fallen below `low`. Completes "its maps ..."."""
     final = correlations[-1]
     if final < low:
-        return (f"change as the weights are destroyed (Spearman {final:.2f} with the original once every layer is "
-                "re-initialised): they depend on what the model learned")
-    return (f"stay close to the originals even with every layer re-initialised (Spearman {final:.2f}): they show "
-            "the image more than the model")
+        return (
+            f"change as the weights are destroyed (Spearman {final:.2f} with the original once every layer is "
+            "re-initialised): they depend on what the model learned"
+        )
+    return (
+        f"stay close to the originals even with every layer re-initialised (Spearman {final:.2f}): they show "
+        "the image more than the model"
+    )
 
 
 # ----- the first half of the track: neuron … unet_segmentation (lessons-a) ----------------------
@@ -212,8 +242,10 @@ def truth_table_verdict(outputs, targets, name: str) -> str:
     right = sum(answer == bool(t) for answer, t in zip(answers, targets))
     worst = max(abs(float(y) - float(t)) for y, t in zip(outputs, targets))
     if right == len(answers):
-        return (f"it computes {name}: all {right} outputs lie on the right side of 0.5, "
-                f"the farthest {worst:.2f} from its target")
+        return (
+            f"it computes {name}: all {right} outputs lie on the right side of 0.5, "
+            f"the farthest {worst:.2f} from its target"
+        )
     return f"it does not compute {name} yet: {right} of the {len(answers)} outputs lie on the right side of 0.5"
 
 
@@ -221,10 +253,14 @@ def perceptron_verdict(mistakes: list[int]) -> str:
     """The perceptron moves its line only after a mistake: once an epoch has none, it has stopped."""
     if 0 in mistakes:
         first = mistakes.index(0) + 1
-        return (f"the perceptron makes no mistake from epoch {first} on, and so stops changing: "
-                "it has found a separating line")
-    return (f"the perceptron still makes {mistakes[-1]} mistake(s) in epoch {len(mistakes)}: its line keeps moving "
-            "and has not separated the classes yet")
+        return (
+            f"the perceptron makes no mistake from epoch {first} on, and so stops changing: "
+            "it has found a separating line"
+        )
+    return (
+        f"the perceptron still makes {mistakes[-1]} mistake(s) in epoch {len(mistakes)}: its line keeps moving "
+        "and has not separated the classes yet"
+    )
 
 
 def descent_verdict(losses: list[float], what: str, settled: float = 0.01) -> str:
@@ -235,7 +271,8 @@ def descent_verdict(losses: list[float], what: str, settled: float = 0.01) -> st
         return f"{what} did not fall ({first:.4g} → {last:.4g})"
     still_falling = len(losses) > 1 and losses[-2] - last > settled * last
     return f"{what} fell from {first:.4g} to {last:.4g}" + (
-        " and is still falling" if still_falling else " and has levelled off")
+        " and is still falling" if still_falling else " and has levelled off"
+    )
 
 
 def width_verdict(errors: dict[int, float]) -> str:
@@ -243,14 +280,19 @@ def width_verdict(errors: dict[int, float]) -> str:
     with one budget of steps: down all the way, or down to a best width and no better after it."""
     widths = sorted(errors)
     best = min(widths, key=errors.get)
-    text = (f"one unit is one smooth step (error {errors[widths[0]]:.2f}); more units bring the curve closer, "
-            f"down to {errors[best]:.3f} with {best}")
+    text = (
+        f"one unit is one smooth step (error {errors[widths[0]]:.2f}); more units bring the curve closer, "
+        f"down to {errors[best]:.3f} with {best}"
+    )
     wider = [w for w in widths if w > best]
     if not wider:
         return text + ", the widest network"
-    return (text + "; the wider networks did no better with the same number of training steps ("
-            + ", ".join(f"{w} units: {errors[w]:.3f}" for w in wider)
-            + "): the theorem promises that good weights exist, not that a given number of steps finds them")
+    return (
+        text
+        + "; the wider networks did no better with the same number of training steps ("
+        + ", ".join(f"{w} units: {errors[w]:.3f}" for w in wider)
+        + "): the theorem promises that good weights exist, not that a given number of steps finds them"
+    )
 
 
 def regression_fit_verdict(training_mse: float, validation_mse: float, noise_floor: float) -> str:
@@ -259,16 +301,21 @@ def regression_fit_verdict(training_mse: float, validation_mse: float, noise_flo
     is above 2 σ²; overfitting when the training error is below σ²/2, which only fitting the noise
     can reach, while the validation error is above 2 σ²; a good fit when validation is within 2 σ²."""
     if training_mse > 2 * noise_floor:
-        return (f"underfits: even on its training points the error {training_mse:.4f} is "
-                f"{training_mse / noise_floor:.0f}× the noise floor {noise_floor:.4f}")
+        return (
+            f"underfits: even on its training points the error {training_mse:.4f} is "
+            f"{training_mse / noise_floor:.0f}× the noise floor {noise_floor:.4f}"
+        )
     if training_mse < noise_floor / 2 and validation_mse > 2 * noise_floor:
-        return (f"overfits: its training error {training_mse:.4f} is below the noise floor {noise_floor:.4f}, "
-                f"which only fitting the noise can reach, while on new points it is {validation_mse:.4f}")
+        return (
+            f"overfits: its training error {training_mse:.4f} is below the noise floor {noise_floor:.4f}, "
+            f"which only fitting the noise can reach, while on new points it is {validation_mse:.4f}"
+        )
     if validation_mse <= 2 * noise_floor:
-        return (f"fits well: validation error {validation_mse:.4f}, within 2× of the noise floor "
-                f"{noise_floor:.4f}")
-    return (f"fits only partly: training error {training_mse:.4f}, validation error {validation_mse:.4f}, "
-            f"noise floor {noise_floor:.4f}")
+        return f"fits well: validation error {validation_mse:.4f}, within 2× of the noise floor {noise_floor:.4f}"
+    return (
+        f"fits only partly: training error {training_mse:.4f}, validation error {validation_mse:.4f}, "
+        f"noise floor {noise_floor:.4f}"
+    )
 
 
 def silent_channel_verdict(channel: str, fires_on: float, images: int) -> str:
@@ -276,10 +323,14 @@ def silent_channel_verdict(channel: str, fires_on: float, images: int) -> str:
     passes nothing, so no gradient reaches its filter and it cannot learn again), or a pattern
     this image lacks (the channel fires on a fraction `fires_on` of the images)."""
     if fires_on == 0:
-        return (f"{channel} is zero on this digit and on all {images} test digits: a dead channel — its ReLU "
-                "passes nothing, so no gradient reaches its filter and it cannot learn again")
-    return (f"{channel} is zero on this digit but fires on {fires_on:.1%} of the {images} test digits: "
-            "this digit lacks the pattern it detects")
+        return (
+            f"{channel} is zero on this digit and on all {images} test digits: a dead channel — its ReLU "
+            "passes nothing, so no gradient reaches its filter and it cannot learn again"
+        )
+    return (
+        f"{channel} is zero on this digit but fires on {fires_on:.1%} of the {images} test digits: "
+        "this digit lacks the pattern it detects"
+    )
 
 
 def accuracy_gain_verdict(cheap: float, costly: float, test_images: int) -> str:
@@ -289,26 +340,38 @@ def accuracy_gain_verdict(cheap: float, costly: float, test_images: int) -> str:
     p = (cheap + costly) / 2
     noise = 2 * (2 * p * (1 - p) / test_images) ** 0.5
     if costly - cheap > noise:
-        return (f"the extra compute bought accuracy: {costly:.1%} against {cheap:.1%}, more than the "
-                f"±{noise:.1%} that {test_images} test images can tell apart")
+        return (
+            f"the extra compute bought accuracy: {costly:.1%} against {cheap:.1%}, more than the "
+            f"±{noise:.1%} that {test_images} test images can tell apart"
+        )
     if cheap - costly > noise:
-        return (f"the costlier model scored lower ({costly:.1%} against {cheap:.1%}, beyond the ±{noise:.1%} "
-                f"noise of {test_images} test images): compute alone does not buy accuracy")
-    return (f"the extra compute bought no measurable accuracy: {costly:.1%} against {cheap:.1%} is within the "
-            f"±{noise:.1%} that {test_images} test images can tell apart")
+        return (
+            f"the costlier model scored lower ({costly:.1%} against {cheap:.1%}, beyond the ±{noise:.1%} "
+            f"noise of {test_images} test images): compute alone does not buy accuracy"
+        )
+    return (
+        f"the extra compute bought no measurable accuracy: {costly:.1%} against {cheap:.1%} is within the "
+        f"±{noise:.1%} that {test_images} test images can tell apart"
+    )
 
 
 def residual_verdict(residual_loss: float, plain_loss: float, margin: float = 0.1) -> str:
     """Whether residual shortcuts made the same deep network train better: a final training loss
     lower by more than `margin` (10 %) of the other counts, a smaller difference does not."""
     if residual_loss < (1 - margin) * plain_loss:
-        return (f"with shortcuts the training loss fell to {residual_loss:.3g} against {plain_loss:.3g} without: "
-                "the gradient reaches the early layers through the shortcuts, and the depth trains")
+        return (
+            f"with shortcuts the training loss fell to {residual_loss:.3g} against {plain_loss:.3g} without: "
+            "the gradient reaches the early layers through the shortcuts, and the depth trains"
+        )
     if plain_loss < (1 - margin) * residual_loss:
-        return (f"without shortcuts the training loss is lower ({plain_loss:.3g} against {residual_loss:.3g}): "
-                "at this depth and training length the shortcuts did not help")
-    return (f"the training losses with and without shortcuts ({residual_loss:.3g} and {plain_loss:.3g}) are "
-            f"within {margin:.0%} of each other: in a run of this length the shortcuts make no difference")
+        return (
+            f"without shortcuts the training loss is lower ({plain_loss:.3g} against {residual_loss:.3g}): "
+            "at this depth and training length the shortcuts did not help"
+        )
+    return (
+        f"the training losses with and without shortcuts ({residual_loss:.3g} and {plain_loss:.3g}) are "
+        f"within {margin:.0%} of each other: in a run of this length the shortcuts make no difference"
+    )
 
 
 def detections_verdict(matches, match_iou: float = 0.5) -> str:
@@ -321,8 +384,11 @@ def detections_verdict(matches, match_iou: float = 0.5) -> str:
     text = f"{len(matches)} detection(s) that find {len(found)} of the {objects} objects at IoU ≥ {match_iou}"
     if len(found) == objects and extra == 0:
         return text + ", one box per object"
-    return text + (f", with {extra} false or duplicate box(es)" if extra else "") + (
-        f"; {objects - len(found)} object(s) missed" if len(found) < objects else "")
+    return (
+        text
+        + (f", with {extra} false or duplicate box(es)" if extra else "")
+        + (f"; {objects - len(found)} object(s) missed" if len(found) < objects else "")
+    )
 
 
 def dice_verdict(mean_dice: float, close: float = 0.9, rough: float = 0.7) -> str:
@@ -342,16 +408,19 @@ def paired_score_verdict(scores_a, scores_b, name_a: str, name_b: str) -> str:
     n = len(differences)
     mean = sum(differences) / n
     spread = (sum((d - mean) ** 2 for d in differences) / max(n - 1, 1)) ** 0.5
-    noise = 2 * spread / n ** 0.5
+    noise = 2 * spread / n**0.5
     if abs(mean) <= noise:
-        return (f"{name_a} and {name_b} score the same within the noise of {n} images "
-                f"(difference {mean:+.3f}, ±{noise:.3f})")
+        return (
+            f"{name_a} and {name_b} score the same within the noise of {n} images "
+            f"(difference {mean:+.3f}, ±{noise:.3f})"
+        )
     better, worse = (name_b, name_a) if mean > 0 else (name_a, name_b)
     return f"{better} scores higher than {worse} by {abs(mean):.3f} on average over {n} images (±{noise:.3f})"
 
 
-def attention_verdict(tumour: float, head: float, outside: float, outside_variation: float,
-                      head_variation: float, margin: float = 0.1) -> str:
+def attention_verdict(
+    tumour: float, head: float, outside: float, outside_variation: float, head_variation: float, margin: float = 0.1
+) -> str:
     """Where an attention gate opens, from its mean α on the tumour, the rest of the head and the
     background outside it: it singles out the tumour when α there exceeds the rest of the head's by
     more than `margin`. The variations (std of the skip features over the pixels of a region)
@@ -364,10 +433,14 @@ def attention_verdict(tumour: float, head: float, outside: float, outside_variat
         text += ": it does not single out the tumour"
     text += f"; outside the head it is {outside:.2f}"
     if outside_variation < head_variation / 4:
-        return text + (f", but the skip features it weighs there are nearly constant (std {outside_variation:.2f} "
-                       f"against {head_variation:.2f} inside the head), so it passes little information either way")
-    return text + (f", and the skip features there vary (std {outside_variation:.2f} against {head_variation:.2f} "
-                   "inside the head): the gate lets background detail through")
+        return text + (
+            f", but the skip features it weighs there are nearly constant (std {outside_variation:.2f} "
+            f"against {head_variation:.2f} inside the head), so it passes little information either way"
+        )
+    return text + (
+        f", and the skip features there vary (std {outside_variation:.2f} against {head_variation:.2f} "
+        "inside the head): the gate lets background detail through"
+    )
 
 
 def checkerboard_verdict(block_spread: float, neighbour_step: float) -> str:
@@ -375,11 +448,15 @@ def checkerboard_verdict(block_spread: float, neighbour_step: float) -> str:
     pixels of a 2×2 block (each set by its own weight of the kernel) differ more, on average
     (block_spread, max − min in a block), than neighbouring blocks' means do (neighbour_step)."""
     if block_spread > neighbour_step:
-        return (f"a 2×2 checkerboard: within a 2×2 block α varies by {block_spread:.2f}, more than the "
-                f"{neighbour_step:.2f} between neighbouring blocks — each pixel of a block gets its own weight "
-                "of the stride-2 up-convolution (Odena et al. 2016)")
-    return (f"no 2×2 checkerboard to speak of: within a 2×2 block α varies by {block_spread:.2f}, no more than "
-            f"the {neighbour_step:.2f} between neighbouring blocks")
+        return (
+            f"a 2×2 checkerboard: within a 2×2 block α varies by {block_spread:.2f}, more than the "
+            f"{neighbour_step:.2f} between neighbouring blocks — each pixel of a block gets its own weight "
+            "of the stride-2 up-convolution (Odena et al. 2016)"
+        )
+    return (
+        f"no 2×2 checkerboard to speak of: within a 2×2 block α varies by {block_spread:.2f}, no more than "
+        f"the {neighbour_step:.2f} between neighbouring blocks"
+    )
 
 
 SAME_MAPS_ABOVE = 0.9  # Pearson correlation of two methods' maps above which they give nearly the same map
@@ -399,13 +476,16 @@ def map_agreement(other: str, correlation: float, high: float = SAME_MAPS_ABOVE,
 LARGE_LOG_ODDS_EFFECT = 1.0  # a change of the log-odds by more than 1 (odds × e) counts as a large effect
 
 
-def missed_effect_verdict(name: str, p_value: float, global_effect: float, alpha: float = 0.05,
-                          large: float = LARGE_LOG_ODDS_EFFECT) -> str:
+def missed_effect_verdict(
+    name: str, p_value: float, global_effect: float, alpha: float = 0.05, large: float = LARGE_LOG_ODDS_EFFECT
+) -> str:
     """Whether TCAV missed an effect that a global test shows: its test for concept `name` is not
     significant while changing the concept in the images moves the class log-odds by `global_effect`.
     Returns "" when there is nothing to add (TCAV significant, or the global effect small)."""
     if p_value < alpha or abs(global_effect) <= large:
         return ""
-    return (f"TCAV missed what the global test shows: changing '{name}' moves the log-odds by {global_effect:+.2f}, "
-            "yet the directional derivatives along its CAV are not significantly different from random ones "
-            "(a saturated score barely varies between images, so the per-CAV scores sit near 0 or 1)")
+    return (
+        f"TCAV missed what the global test shows: changing '{name}' moves the log-odds by {global_effect:+.2f}, "
+        "yet the directional derivatives along its CAV are not significantly different from random ones "
+        "(a saturated score barely varies between images, so the per-CAV scores sit near 0 or 1)"
+    )

@@ -6,9 +6,9 @@
 #
 # | family | method here | question it answers |
 # |---|---|---|
-# | saliency-map visualisation (Simonyan et al. 2013) | saliency, SmoothGrad, Integrated Gradients | which pixels would change the class score? |
-# | Shapley value importance (Lundberg & Lee 2017) | Kernel SHAP on 49 superpixels | how much does each region add to the score, shared fairly? |
-# | concept attribution (Graziani et al. 2020) | a regression concept vector for "ink" | does the score rise with a human concept? |
+# | saliency maps (Simonyan et al. 2013) | saliency, SmoothGrad, Integrated Gradients | which pixels move the score? |
+# | Shapley values (Lundberg & Lee 2017) | Kernel SHAP on 49 superpixels | what does each region add, fairly shared? |
+# | concept attribution (Graziani et al. 2020) | a concept vector for "ink" | does the score rise with a concept? |
 #
 # The pixel methods are then measured the same way: deletion and insertion curves (Petsiuk et al.
 # 2018), with a random ranking as the floor.
@@ -27,8 +27,18 @@ from lessons.trained_models import trained_mnist_lenet
 from lessons.training import predict
 from lessons.verdicts import QUICK_RUN_NOTE, ranking_verdict, relevance_verdict
 from minidl.datasets import load_mnist
-from minidl.xai import (KernelShapExplainer, activations, bidirectional_relevance, concept_sensitivities, deletion_auc,
-                        insertion_auc, integrated_gradients, regression_concept_vector, saliency, smoothgrad)
+from minidl.xai import (
+    KernelShapExplainer,
+    activations,
+    bidirectional_relevance,
+    concept_sensitivities,
+    deletion_auc,
+    insertion_auc,
+    integrated_gradients,
+    regression_concept_vector,
+    saliency,
+    smoothgrad,
+)
 
 settings = lesson_settings("xai_in_images")
 
@@ -53,12 +63,16 @@ logits = lambda batch: predict(model, batch)  # noqa: E731
 # - Kernel SHAP: Shapley values of 4 × 4-pixel superpixels (hidden = black) from 1,000 coalitions;
 #   signed, and they add up to y_c(x) − y_c(all hidden).
 # %%
-maps = {"saliency": saliency(model, images),
-        "SmoothGrad": np.abs(smoothgrad(model, images, samples=50, seed=0)).max(axis=1),
-        "Integrated Gradients": integrated_gradients(model, images, steps=50).sum(axis=1)}
+maps = {
+    "saliency": saliency(model, images),
+    "SmoothGrad": np.abs(smoothgrad(model, images, samples=50, seed=0)).max(axis=1),
+    "Integrated Gradients": integrated_gradients(model, images, steps=50).sum(axis=1),
+}
 explainer = KernelShapExplainer()
-shap = [explainer.explain(image, logits, cell_size=4, hide_color=0.0, num_samples=200 if settings.quick else 1000,
-                          seed=0) for image in tqdm(images, desc="Kernel SHAP", leave=False, disable=None)]
+shap = [
+    explainer.explain(image, logits, cell_size=4, hide_color=0.0, num_samples=200 if settings.quick else 1000, seed=0)
+    for image in tqdm(images, desc="Kernel SHAP", leave=False, disable=None)
+]
 maps["Kernel SHAP"] = np.stack([e.values[e.segments] for e in shap])
 scores = predict(model, images)[np.arange(count), predicted]
 black = predict(model, np.zeros_like(images[:1]))[0, predicted]
@@ -80,9 +94,11 @@ ink = concept_images.mean(axis=(1, 2, 3)).astype(np.float64)
 rcv = regression_concept_vector(activations(model, CONCEPT_LAYER, concept_images), ink, alpha=1.0, seed=0)
 ink_sensitivity = concept_sensitivities(model, CONCEPT_LAYER, images, rcv.vector, target=predicted)
 ink_relevance = bidirectional_relevance(rcv.r2, ink_sensitivity)
-print(f"'ink' regression concept vector at {CONCEPT_LAYER}: held-out R² {rcv.r2:.2f}; sensitivity S of the "
-      f"predicted class: positive for {np.mean(ink_sensitivity > 0):.0%} of the {count} digits, mean "
-      f"{ink_sensitivity.mean():+.3f}, Br {ink_relevance:.2f}")
+print(
+    f"'ink' regression concept vector at {CONCEPT_LAYER}: held-out R² {rcv.r2:.2f}; sensitivity S of the "
+    f"predicted class: positive for {np.mean(ink_sensitivity > 0):.0%} of the {count} digits, mean "
+    f"{ink_sensitivity.mean():+.3f}, Br {ink_relevance:.2f}"
+)
 
 shown = min(count, 4)
 columns = ["input", *maps, "concept"]
@@ -97,8 +113,15 @@ for row in range(shown):
             axes[row, column].imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit)
         else:
             axes[row, column].imshow(values, cmap="hot")
-    axes[row, -1].text(0.5, 0.5, f"S along 'ink'\n{ink_sensitivity[row]:+.3f}", ha="center", va="center",
-                       fontsize=11, transform=axes[row, -1].transAxes)
+    axes[row, -1].text(
+        0.5,
+        0.5,
+        f"S along 'ink'\n{ink_sensitivity[row]:+.3f}",
+        ha="center",
+        va="center",
+        fontsize=11,
+        transform=axes[row, -1].transAxes,
+    )
     for ax in axes[row]:
         ax.set(xticks=[], yticks=[])
 for column, name in enumerate(columns):
@@ -129,11 +152,21 @@ for name, (deletion, insertion) in areas.items():
 fig, ax = plt.subplots(figsize=(7, 4.5))
 for name, (deletion, insertion) in areas.items():
     # error bars: standard error of the mean over the digits, std / sqrt(n)
-    ax.errorbar(np.mean(deletion), np.mean(insertion), xerr=np.std(deletion, ddof=1) / np.sqrt(len(deletion)),
-                yerr=np.std(insertion, ddof=1) / np.sqrt(len(insertion)), fmt="x" if name == "random" else "o",
-                markersize=7, capsize=3, label=name)
-ax.set(xlabel="deletion AUC (lower is better)", ylabel="insertion AUC (higher is better)",
-       title=f"Pixel methods on {count} digits (mean ± standard error): better is up and to the left")
+    ax.errorbar(
+        np.mean(deletion),
+        np.mean(insertion),
+        xerr=np.std(deletion, ddof=1) / np.sqrt(len(deletion)),
+        yerr=np.std(insertion, ddof=1) / np.sqrt(len(insertion)),
+        fmt="x" if name == "random" else "o",
+        markersize=7,
+        capsize=3,
+        label=name,
+    )
+ax.set(
+    xlabel="deletion AUC (lower is better)",
+    ylabel="insertion AUC (higher is better)",
+    title=f"Pixel methods on {count} digits (mean ± standard error): better is up and to the left",
+)
 ax.grid(alpha=0.3)
 ax.legend(fontsize=9)
 fig.tight_layout()
@@ -141,12 +174,20 @@ save_figure(fig, settings.out_dir / "deletion_insertion_table.png")
 
 deletion_verdict = ranking_verdict({name: d for name, (d, _) in areas.items()}, lower_is_better=True)
 insertion_verdict = ranking_verdict({name: i for name, (_, i) in areas.items()}, lower_is_better=False)
-against = {name: float(np.clip(maps[name], None, 0).sum() / np.abs(maps[name]).sum())
-           for name in ("Integrated Gradients", "Kernel SHAP")}
-print(f"\nWhat we saw: on these {count} digits, deletion: {deletion_verdict}. Insertion: {insertion_verdict}. "
-      + ("The signed maps also show evidence against the class, which |gradient| maps cannot (share of the "
-         "attribution that is negative: " + ", ".join(f"{name} {-share:.0%}" for name, share in against.items()) + ")."
-         if min(against.values()) < 0 else "The signed maps show no evidence against the class on these digits.")
-      + " The concept column answers another question, not where but what: "
-      + relevance_verdict("ink", rcv.r2, ink_relevance, "predicted class's score") + "."
-      + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else ""))
+against = {
+    name: float(np.clip(maps[name], None, 0).sum() / np.abs(maps[name]).sum())
+    for name in ("Integrated Gradients", "Kernel SHAP")
+}
+print(
+    f"\nWhat we saw: on these {count} digits, deletion: {deletion_verdict}. Insertion: {insertion_verdict}. "
+    + (
+        "The signed maps also show evidence against the class, which |gradient| maps cannot (share of the "
+        "attribution that is negative: " + ", ".join(f"{name} {-share:.0%}" for name, share in against.items()) + ")."
+        if min(against.values()) < 0
+        else "The signed maps show no evidence against the class on these digits."
+    )
+    + " The concept column answers another question, not where but what: "
+    + relevance_verdict("ink", rcv.r2, ink_relevance, "predicted class's score")
+    + "."
+    + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else "")
+)

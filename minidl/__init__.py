@@ -3,6 +3,7 @@
 The public face: tensors and their autograd, gradient checking, seeding, save and load. Layers live in
 `minidl.nn`, stateless functions in `minidl.functional`, optimizers in `minidl.optim`.
 """
+
 from minidl.autograd import no_grad
 from minidl.gradcheck import GradcheckError, gradcheck
 from minidl.io import load, save
@@ -11,5 +12,18 @@ from minidl.tensor import Tensor, concatenate, maximum, minimum, stack, tensor, 
 
 __version__ = "0.1.0"
 
-__all__ = ["GradcheckError", "Tensor", "concatenate", "gradcheck", "load", "manual_seed", "maximum", "minimum",
-           "no_grad", "save", "stack", "tensor", "where"]
+__all__ = [
+    "GradcheckError",
+    "Tensor",
+    "concatenate",
+    "gradcheck",
+    "load",
+    "manual_seed",
+    "maximum",
+    "minimum",
+    "no_grad",
+    "save",
+    "stack",
+    "tensor",
+    "where",
+]

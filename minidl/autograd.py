@@ -9,6 +9,7 @@ Broadcasting is undone in exactly one place, `unbroadcast`, which the backward s
 every gradient before it reaches an input (the idea of HIPS autograd): primitives return the
 gradient in the broadcast shape of their output and never reduce it themselves.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,9 +21,11 @@ import numpy as np
 if TYPE_CHECKING:
     from minidl.tensor import Tensor
 
+
 class _GradMode(threading.local):
     """Per thread, as in PyTorch: a server that predicts under no_grad in one thread while it
     trains in another must not switch off the other thread's graph."""
+
     enabled = True
 
 

@@ -1,5 +1,6 @@
 """Object detection basics on boxes (x1, y1, x2, y2) with x1 ≤ x2, y1 ≤ y2, in pixels:
 intersection over union, and greedy non-maximum suppression."""
+
 from __future__ import annotations
 
 import numpy as np

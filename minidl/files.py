@@ -2,6 +2,7 @@
 write a temporary file in the same folder, flush it to disk, then os.replace it into place (one
 atomic step on POSIX and Windows). Everything minidl writes — weights, downloads, benchmark
 results — goes through here."""
+
 from __future__ import annotations
 
 import os

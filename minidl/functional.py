@@ -4,6 +4,7 @@ Every function checks its input at the boundary and names the shapes it expected
 by the primitives in `minidl.ops` (or by composing tensor operations, when that is already exact).
 Names and defaults follow torch.nn.functional.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,9 +15,21 @@ import numpy as np
 from minidl.autograd import Function
 from minidl.kernels.geometry import Window
 from minidl.kernels.interpolation import bilinear_matrix, nearest_indices, nearest_matrix
-from minidl.ops.activations import (ELUFunction, GELUFunction, HardtanhFunction, LeakyReLUFunction,
-                                    LogSigmoidFunction, LogSoftmaxFunction, PiecewiseLinearFunction, SignFunction,
-                                    SiLUFunction, SoftmaxFunction, SoftplusFunction, SoftsignFunction, StepFunction)
+from minidl.ops.activations import (
+    ELUFunction,
+    GELUFunction,
+    HardtanhFunction,
+    LeakyReLUFunction,
+    LogSigmoidFunction,
+    LogSoftmaxFunction,
+    PiecewiseLinearFunction,
+    SignFunction,
+    SiLUFunction,
+    SoftmaxFunction,
+    SoftplusFunction,
+    SoftsignFunction,
+    StepFunction,
+)
 from minidl.ops.convolution import Convolution2d, TransposedConvolution2d
 from minidl.ops.losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from minidl.ops.padding import ConstantPadding2d
@@ -150,8 +163,9 @@ def one_hot(indices: Any, num_classes: int = -1) -> Tensor:
         num_classes = int(indices.max()) + 1
     num_classes = positive_int("one_hot", "num_classes", num_classes)
     if indices.size and (indices.min() < 0 or indices.max() >= num_classes):
-        raise ValueError(f"one_hot: indices must lie in [0, {num_classes - 1}], got values in "
-                         f"[{indices.min()}, {indices.max()}]")
+        raise ValueError(
+            f"one_hot: indices must lie in [0, {num_classes - 1}], got values in [{indices.min()}, {indices.max()}]"
+        )
     return Tensor((indices[..., np.newaxis] == np.arange(num_classes)).astype(np.int64))
 
 
@@ -160,19 +174,25 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b, with W of shape (out_features, in_features) as in PyTorch."""
     x = _as_tensor(x)
     if weight.ndim != 2 or x.ndim < 1 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input of shape {x.shape} needs its last axis equal to in_features = "
-                         f"{weight.shape[-1]} of the weight of shape {weight.shape} (out_features, in_features)")
+        raise ValueError(
+            f"linear: input of shape {x.shape} needs its last axis equal to in_features = "
+            f"{weight.shape[-1]} of the weight of shape {weight.shape} (out_features, in_features)"
+        )
     out = x @ weight.T
     return out if bias is None else out + bias
 
 
 def _check_image_batch(op: str, x: Tensor) -> None:
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected a batch of images (N, C, H, W), got shape {x.shape}"
-                         + ("; add a batch axis with x.reshape(1, *x.shape)" if x.ndim == 3 else ""))
+        raise ValueError(
+            f"{op}: expected a batch of images (N, C, H, W), got shape {x.shape}"
+            + ("; add a batch axis with x.reshape(1, *x.shape)" if x.ndim == 3 else "")
+        )
     if x.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{op}: expected floating-point images (float32 or float64), got {x.dtype}; "
-                        "convert the array with .astype(np.float32) before making the tensor")
+        raise TypeError(
+            f"{op}: expected floating-point images (float32 or float64), got {x.dtype}; "
+            "convert the array with .astype(np.float32) before making the tensor"
+        )
 
 
 def _check_windows_fit(op: str, x: Tensor, window: Window) -> None:
@@ -180,13 +200,22 @@ def _check_windows_fit(op: str, x: Tensor, window: Window) -> None:
     for axis, name, out_size in zip((0, 1), ("height", "width"), window.output_size(*x.shape[2:])):
         if out_size < 1:
             kernel, padding, dilation = window.kernel[axis], window.padding, window.dilation[axis]
-            raise ValueError(f"{op}: the kernel (extent {dilation * (kernel - 1) + 1} with dilation {dilation}) "
-                             f"is larger than the padded input {name} {x.shape[2 + axis] + 2 * padding[axis]} "
-                             f"(input shape {x.shape}, padding {padding})")
+            raise ValueError(
+                f"{op}: the kernel (extent {dilation * (kernel - 1) + 1} with dilation {dilation}) "
+                f"is larger than the padded input {name} {x.shape[2 + axis] + 2 * padding[axis]} "
+                f"(input shape {x.shape}, padding {padding})"
+            )
 
 
-def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
-           padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1) -> Tensor:
+def conv2d(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: IntPair = 1,
+    padding: IntPair = 0,
+    dilation: IntPair = 1,
+    groups: int = 1,
+) -> Tensor:
     """2-D cross-correlation of x (N, C, H, W) with weight (O, C/groups, kh, kw), plus bias (O,).
 
     Output (N, O, OH, OW) with OH = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1.
@@ -202,11 +231,15 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPai
     groups = positive_int("conv2d", "groups", groups)
     _check_image_batch("conv2d", x)
     if weight.ndim != 4 or weight.shape[0] % groups:
-        raise ValueError(f"conv2d: weight of shape {weight.shape} must be (out_channels, in_channels / groups, kh, kw) "
-                         f"with out_channels divisible by groups = {groups}")
+        raise ValueError(
+            f"conv2d: weight of shape {weight.shape} must be (out_channels, in_channels / groups, kh, kw) "
+            f"with out_channels divisible by groups = {groups}"
+        )
     if x.shape[1] != weight.shape[1] * groups:
-        raise ValueError(f"conv2d: input of shape {x.shape} has {x.shape[1]} channel(s), but the weight of shape "
-                         f"{weight.shape} with groups = {groups} expects {weight.shape[1] * groups} (N, C, H, W)")
+        raise ValueError(
+            f"conv2d: input of shape {x.shape} has {x.shape[1]} channel(s), but the weight of shape "
+            f"{weight.shape} with groups = {groups} expects {weight.shape[1] * groups} (N, C, H, W)"
+        )
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"conv2d: bias of shape {bias.shape} must be ({weight.shape[0]},)")
     _check_windows_fit("conv2d", x, Window(weight.shape[2:], stride, padding, dilation))
@@ -214,8 +247,9 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPai
     return Convolution2d.apply(*inputs, stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
-def _pool_window(op: str, x: Tensor, kernel_size: IntPair, stride: IntPair | None, padding: IntPair,
-                 ceil_mode: bool) -> Window:
+def _pool_window(
+    op: str, x: Tensor, kernel_size: IntPair, stride: IntPair | None, padding: IntPair, ceil_mode: bool
+) -> Window:
     """The window of a pooling layer, checked: stride defaults to the kernel, padding may be at most
     half the kernel (as in PyTorch), and the window must fit."""
     kernel = int_pair(op, "kernel_size", kernel_size, 1)
@@ -229,8 +263,9 @@ def _pool_window(op: str, x: Tensor, kernel_size: IntPair, stride: IntPair | Non
     return window
 
 
-def max_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
-               ceil_mode: bool = False) -> Tensor:
+def max_pool2d(
+    x: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0, ceil_mode: bool = False
+) -> Tensor:
     """Maximum over kernel_size windows of x (N, C, H, W); stride defaults to kernel_size.
 
     Padding is −∞ (it never wins) and may be at most half the kernel, as in PyTorch. ceil_mode rounds
@@ -241,8 +276,15 @@ def max_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None, p
     return MaxPooling2d.apply(x, window=_pool_window("max_pool2d", x, kernel_size, stride, padding, ceil_mode))
 
 
-def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
-                     padding: IntPair = 0, output_padding: IntPair = 0, dilation: IntPair = 1) -> Tensor:
+def conv_transpose2d(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: IntPair = 1,
+    padding: IntPair = 0,
+    output_padding: IntPair = 0,
+    dilation: IntPair = 1,
+) -> Tensor:
     """Transposed convolution (the adjoint of conv2d) of x (N, C_in, H, W) with weight (C_in, C_out, kh, kw).
 
     Output (N, C_out, OH, OW) with OH = (H − 1)·stride − 2·padding + dilation·(kh − 1) + output_padding + 1;
@@ -255,26 +297,44 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
     dilation = int_pair("conv_transpose2d", "dilation", dilation, 1)
     _check_image_batch("conv_transpose2d", x)
     if weight.ndim != 4 or weight.shape[0] != x.shape[1]:
-        raise ValueError(f"conv_transpose2d: weight of shape {weight.shape} must be "
-                         f"({x.shape[1]}, out_channels, kh, kw) for an input of shape {x.shape}")
+        raise ValueError(
+            f"conv_transpose2d: weight of shape {weight.shape} must be "
+            f"({x.shape[1]}, out_channels, kh, kw) for an input of shape {x.shape}"
+        )
     if bias is not None and bias.shape != (weight.shape[1],):
         raise ValueError(f"conv_transpose2d: bias of shape {bias.shape} must be ({weight.shape[1]},)")
     for axis in (0, 1):
         if output_padding[axis] >= max(stride[axis], dilation[axis]):
-            raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller than the stride "
-                             f"{stride} or the dilation {dilation}")
-        size = (x.shape[2 + axis] - 1) * stride[axis] - 2 * padding[axis] + dilation[axis] * (
-            weight.shape[2 + axis] - 1) + output_padding[axis] + 1
+            raise ValueError(
+                f"conv_transpose2d: output_padding {output_padding} must be smaller than the stride "
+                f"{stride} or the dilation {dilation}"
+            )
+        size = (
+            (x.shape[2 + axis] - 1) * stride[axis]
+            - 2 * padding[axis]
+            + dilation[axis] * (weight.shape[2 + axis] - 1)
+            + output_padding[axis]
+            + 1
+        )
         if size < 1:
-            raise ValueError(f"conv_transpose2d: padding {padding} leaves no output for an input of shape {x.shape} "
-                             f"and a kernel of {weight.shape[2:]}")
+            raise ValueError(
+                f"conv_transpose2d: padding {padding} leaves no output for an input of shape {x.shape} "
+                f"and a kernel of {weight.shape[2:]}"
+            )
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    return TransposedConvolution2d.apply(*inputs, stride=stride, padding=padding, output_padding=output_padding,
-                                         dilation=dilation)
+    return TransposedConvolution2d.apply(
+        *inputs, stride=stride, padding=padding, output_padding=output_padding, dilation=dilation
+    )
 
 
-def avg_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+def avg_pool2d(
+    x: Tensor,
+    kernel_size: IntPair,
+    stride: IntPair | None = None,
+    padding: IntPair = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
     """Mean over kernel_size windows of x (N, C, H, W); stride defaults to kernel_size.
 
     The zero padding counts in each window's divisor (count_include_pad=True, PyTorch's default) or
@@ -292,8 +352,9 @@ def adaptive_avg_pool2d(x: Tensor, output_size: IntPair = 1) -> Tensor:
     x = _as_tensor(x)
     _check_image_batch("adaptive_avg_pool2d", x)
     if int_pair("adaptive_avg_pool2d", "output_size", output_size, 1) != (1, 1):
-        raise ValueError(f"adaptive_avg_pool2d: only output_size 1 (global average pooling) is supported, "
-                         f"got {output_size!r}")
+        raise ValueError(
+            f"adaptive_avg_pool2d: only output_size 1 (global average pooling) is supported, got {output_size!r}"
+        )
     return x.mean(axis=(2, 3), keepdims=True)
 
 
@@ -304,8 +365,13 @@ def _scale_pair(value: float | Sequence[float]) -> tuple[float, float]:
     return float(pair[0]), float(pair[1])
 
 
-def interpolate(x: Tensor, size: IntPair | None = None, scale_factor: float | tuple[float, float] | None = None,
-                mode: str = "nearest", align_corners: bool | None = None) -> Tensor:
+def interpolate(
+    x: Tensor,
+    size: IntPair | None = None,
+    scale_factor: float | tuple[float, float] | None = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+) -> Tensor:
     """Resize images (N, C, H, W) to `size` (OH, OW) or by `scale_factor` (OH = ⌊H·scale⌋), as PyTorch's
     interpolate: 'nearest' copies the pixel at ⌊d·r⌋, 'bilinear' interpolates with half-pixel
     centres (align_corners=False, the default) or with the corner pixels aligned (True). The
@@ -317,8 +383,9 @@ def interpolate(x: Tensor, size: IntPair | None = None, scale_factor: float | tu
     if mode == "nearest" and align_corners is not None:
         raise ValueError("interpolate: align_corners applies to mode='bilinear' only")
     if (size is None) == (scale_factor is None):
-        raise ValueError(f"interpolate: give exactly one of size and scale_factor, got size={size!r}, "
-                         f"scale_factor={scale_factor!r}")
+        raise ValueError(
+            f"interpolate: give exactly one of size and scale_factor, got size={size!r}, scale_factor={scale_factor!r}"
+        )
     n, c, h, w = x.shape
     if size is not None:
         out_h, out_w = int_pair("interpolate", "size", size, 1)
@@ -327,11 +394,17 @@ def interpolate(x: Tensor, size: IntPair | None = None, scale_factor: float | tu
         scale_h, scale_w = _scale_pair(scale_factor)
         out_h, out_w = math.floor(h * scale_h), math.floor(w * scale_w)
         if min(out_h, out_w) < 1:
-            raise ValueError(f"interpolate: scale_factor {scale_factor!r} leaves no pixel of an input of shape {x.shape}")
+            raise ValueError(
+                f"interpolate: scale_factor {scale_factor!r} leaves no pixel of an input of shape {x.shape}"
+            )
     if mode == "nearest":
         row_source, column_source = nearest_indices(h, out_h, scale_h), nearest_indices(w, out_w, scale_w)
-        if out_h % h == 0 and out_w % w == 0 and np.array_equal(row_source, np.arange(out_h) // (out_h // h)) \
-                and np.array_equal(column_source, np.arange(out_w) // (out_w // w)):
+        if (
+            out_h % h == 0
+            and out_w % w == 0
+            and np.array_equal(row_source, np.arange(out_h) // (out_h // h))
+            and np.array_equal(column_source, np.arange(out_w) // (out_w // w))
+        ):
             # Each pixel repeated as a block: a broadcast, no matrix product.
             blocks = x.reshape(n, c, h, 1, w, 1).broadcast_to((n, c, h, out_h // h, w, out_w // w))
             return blocks.reshape(n, c, out_h, out_w)
@@ -349,9 +422,16 @@ def _moments(x: Tensor, axes: tuple[int, ...]) -> tuple[Tensor, Tensor, Tensor]:
     return mean, centred, (centred * centred).mean(axis=axes, keepdims=True)
 
 
-def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
-               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
-               eps: float = 1e-5) -> Tensor:
+def batch_norm(
+    x: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Batch normalisation per channel (Ioffe & Szegedy 2015) of x (N, C), (N, C, L) or (N, C, H, W),
     over every axis but the channels', as PyTorch: training uses the batch's mean and biased
     variance and updates the running estimates in place, r ← (1 − momentum)·r + momentum·batch
@@ -364,12 +444,14 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     if training:
         count = x.size // x.shape[1]
         if count < 2:
-            raise ValueError("batch_norm: training needs more than one value per channel, "
-                             f"got input of shape {x.shape}")
+            raise ValueError(
+                f"batch_norm: training needs more than one value per channel, got input of shape {x.shape}"
+            )
         mean, centred, variance = _moments(x, axes)
         if running_mean is not None:
             running_mean.data = ((1 - momentum) * running_mean.data + momentum * mean.data.ravel()).astype(
-                running_mean.dtype)
+                running_mean.dtype
+            )
         if running_var is not None:
             unbiased = variance.data.ravel() * count / (count - 1)
             running_var.data = ((1 - momentum) * running_var.data + momentum * unbiased).astype(running_var.dtype)
@@ -386,17 +468,23 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     return out
 
 
-def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+def layer_norm(
+    x: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Layer normalisation (Ba, Kiros & Hinton 2016) over the last axes, those of `normalized_shape`:
     y = (x − μ) / √(σ² + eps) · weight + bias, with μ and the biased σ² of each sample's entries
     there, in training and evaluation alike (no running statistics). weight and bias have the
     shape normalized_shape."""
     x = _as_tensor(x)._floating()
     normalized = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
-    if not normalized or x.shape[x.ndim - len(normalized):] != normalized or len(normalized) > x.ndim:
-        raise ValueError(f"layer_norm: the last axes of the input of shape {x.shape} must be "
-                         f"normalized_shape = {normalized}")
+    if not normalized or x.shape[x.ndim - len(normalized) :] != normalized or len(normalized) > x.ndim:
+        raise ValueError(
+            f"layer_norm: the last axes of the input of shape {x.shape} must be normalized_shape = {normalized}"
+        )
     for name, param in (("weight", weight), ("bias", bias)):
         if param is not None and param.shape != normalized:
             raise ValueError(f"layer_norm: {name} of shape {param.shape} must have the shape {normalized}")
@@ -415,13 +503,14 @@ def pad(x: Tensor, pad: tuple[int, ...], mode: str = "constant", value: float = 
     x = _as_tensor(x)
     sides = tuple(pad) if isinstance(pad, (tuple, list)) else (pad,)
     if len(sides) not in (2, 4) or not all(isinstance(p, (int, np.integer)) and p >= 0 for p in sides):
-        raise ValueError(f"pad: pad must be (left, right) or (left, right, top, bottom) of non-negative ints, "
-                         f"got {pad!r}")
+        raise ValueError(
+            f"pad: pad must be (left, right) or (left, right, top, bottom) of non-negative ints, got {pad!r}"
+        )
     if mode != "constant":
         raise ValueError(f"pad: only mode 'constant' is supported, got {mode!r}")
     if x.ndim < 2:
         raise ValueError(f"pad: needs an input of at least two axes, got shape {x.shape}")
-    left, right, top, bottom = (int(p) for p in sides + (0, 0)[:4 - len(sides)])
+    left, right, top, bottom = (int(p) for p in sides + (0, 0)[: 4 - len(sides)])
     return ConstantPadding2d.apply(x, frame=(top, bottom, left, right), value=value)
 
 
@@ -460,8 +549,9 @@ def _reduce(op: str, loss: Tensor, reduction: str) -> Tensor:
 
 def _check_same_shape(op: str, input: Tensor, target: Tensor) -> None:
     if input.shape != target.shape:
-        raise ValueError(f"{op}: input of shape {input.shape} and target of shape {target.shape} "
-                         "must have the same shape")
+        raise ValueError(
+            f"{op}: input of shape {input.shape} and target of shape {target.shape} must have the same shape"
+        )
 
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -484,15 +574,18 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") ->
     input, target = _as_tensor(input), _as_tensor(target)
     _check_same_shape("binary_cross_entropy", input, target)
     if input.size and not (np.all(input.data >= 0) and np.all(input.data <= 1)):
-        raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1], got values in "
-                         f"[{np.min(input.data):g}, {np.max(input.data):g}]; pass logits to "
-                         "binary_cross_entropy_with_logits instead")
+        raise ValueError(
+            f"binary_cross_entropy: input must hold probabilities in [0, 1], got values in "
+            f"[{np.min(input.data):g}, {np.max(input.data):g}]; pass logits to "
+            "binary_cross_entropy_with_logits instead"
+        )
     target = target if target.dtype == input.dtype else Tensor(target.data.astype(input.dtype))
     return _reduce("binary_cross_entropy", BinaryCrossEntropy.apply(input, target), reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean",
-                                     pos_weight: Any = None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor, target: Any, reduction: str = "mean", pos_weight: Any = None
+) -> Tensor:
     """Binary classification on logits z: BCE of σ(z), computed stably for any |z|. pos_weight
     (broadcast against the input, e.g. one weight per class (C,) for (N, C)) multiplies the loss of
     the positive targets, as PyTorch's: ℓ = −[pos_weight·y·log σ(z) + (1 − y)·log(1 − σ(z))]."""
@@ -501,17 +594,22 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
     target = target if target.dtype == input.dtype else Tensor(target.data.astype(input.dtype))
     if pos_weight is not None:
         pos_weight = np.asarray(pos_weight.data if isinstance(pos_weight, Tensor) else pos_weight, dtype=input.dtype)
-        if broadcast_shape("binary_cross_entropy_with_logits (pos_weight)", pos_weight.shape, input.shape) != input.shape:
-            raise ValueError(f"binary_cross_entropy_with_logits: pos_weight of shape {pos_weight.shape} must "
-                             f"broadcast to the input's shape {input.shape}")
+        if (
+            broadcast_shape("binary_cross_entropy_with_logits (pos_weight)", pos_weight.shape, input.shape)
+            != input.shape
+        ):
+            raise ValueError(
+                f"binary_cross_entropy_with_logits: pos_weight of shape {pos_weight.shape} must "
+                f"broadcast to the input's shape {input.shape}"
+            )
     loss = BinaryCrossEntropyWithLogits.apply(input, target, pos_weight=pos_weight)
     return _reduce("binary_cross_entropy_with_logits", loss, reduction)
 
 
 class _ClassTargets(NamedTuple):
-    indices: np.ndarray            # (N, d1, ...) class indices, ignored ones replaced by 0
-    counted: np.ndarray            # (N, d1, ...) False where the target is ignore_index
-    weights: np.ndarray            # (N, d1, ...) weight[class] of each target, 0 where ignored
+    indices: np.ndarray  # (N, d1, ...) class indices, ignored ones replaced by 0
+    counted: np.ndarray  # (N, d1, ...) False where the target is ignore_index
+    weights: np.ndarray  # (N, d1, ...) weight[class] of each target, 0 where ignored
     class_weights: np.ndarray | None  # (C,) or None
 
 
@@ -522,8 +620,10 @@ def _class_targets(op: str, log_probs: Tensor, target: Any, weight: Any, ignore_
         raise ValueError(f"{op}: input must be (N, C) or (N, C, d1, ...), got shape {log_probs.shape}")
     expected = (log_probs.shape[0],) + log_probs.shape[2:]
     if target.shape != expected:
-        raise ValueError(f"{op}: target of shape {target.shape} must be {expected} for input of shape "
-                         f"{log_probs.shape} (one class index per sample)")
+        raise ValueError(
+            f"{op}: target of shape {target.shape} must be {expected} for input of shape "
+            f"{log_probs.shape} (one class index per sample)"
+        )
     if target.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must hold integer class indices, got dtype {target.dtype}")
     classes = log_probs.shape[1]
@@ -531,12 +631,15 @@ def _class_targets(op: str, log_probs: Tensor, target: Any, weight: Any, ignore_
     any_ignored = bool(ignored.any())
     used = target[~ignored] if any_ignored else target
     if used.size and (used.min() < 0 or used.max() >= classes):
-        raise ValueError(f"{op}: class indices must lie in [0, {classes - 1}] (or be ignore_index = {ignore_index}), "
-                         f"got values in [{used.min()}, {used.max()}]")
+        raise ValueError(
+            f"{op}: class indices must lie in [0, {classes - 1}] (or be ignore_index = {ignore_index}), "
+            f"got values in [{used.min()}, {used.max()}]"
+        )
     if weight is not None:
         if isinstance(weight, str):
-            raise TypeError(f"{op}: the third argument is the class weights, as in PyTorch; pass reduction={weight!r} "
-                            "by keyword")
+            raise TypeError(
+                f"{op}: the third argument is the class weights, as in PyTorch; pass reduction={weight!r} by keyword"
+            )
         weight = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=log_probs.dtype)
         if weight.shape != (classes,):
             raise ValueError(f"{op}: weight of shape {weight.shape} must have one entry per class, ({classes},)")
@@ -564,8 +667,9 @@ def _weighted_reduce(op: str, loss: Tensor, total_weight: float, reduction: str)
     return loss.sum() / total_weight if total_weight else loss.sum() * 0.0 + float("nan")
 
 
-def nll_loss(log_probs: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
-             reduction: str = "mean") -> Tensor:
+def nll_loss(
+    log_probs: Tensor, target: Any, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
     """Negative log-likelihood: ℓₙ = −weight[yₙ]·log_probs[n, yₙ] for log-probabilities (N, C) or
     (N, C, d₁, …) and class indices y (N,) or (N, d₁, …); targets equal to ignore_index count for
     nothing. 'mean' divides by Σₙ weight[yₙ] over the counted targets, as PyTorch."""
@@ -573,8 +677,14 @@ def nll_loss(log_probs: Tensor, target: Any, weight: Any = None, ignore_index: i
     return _nll("nll_loss", log_probs, _class_targets("nll_loss", log_probs, target, weight, ignore_index), reduction)
 
 
-def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
-                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """Multiclass classification on logits (N, C, …) with class indices: nll_loss(log_softmax(input, 1)),
     with PyTorch's weight, ignore_index and label_smoothing ε (Szegedy et al. 2016): the target
     becomes (1 − ε)·one_hot + ε/C, so ℓ = (1 − ε)·nll + (ε/C)·Σ_c −weight[c]·log p_c per counted

@@ -1,6 +1,7 @@
 """Running a trained model on data: its outputs in evaluation mode, without a graph, in batches
 (so that a large data set does not need one huge forward pass), and their softmax — what a
 figure, an accuracy or LIME's predict_fn needs."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,8 +18,9 @@ def predict(model: Module, images: np.ndarray, batch_size: int = 500) -> np.ndar
     model.eval()
     try:
         with no_grad():
-            return np.concatenate([model(tensor(images[i:i + batch_size])).data
-                                   for i in range(0, len(images), batch_size)])
+            return np.concatenate(
+                [model(tensor(images[i : i + batch_size])).data for i in range(0, len(images), batch_size)]
+            )
     finally:
         model.train(was_training)
 

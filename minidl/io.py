@@ -4,6 +4,7 @@ The file holds one array per leaf array, plus a JSON manifest that records the n
 plain values (numbers, strings, booleans, None, lists). Writing is atomic (minidl.files): a crash
 never leaves a half-written file where a good one was. Reading uses `allow_pickle=False`, so a file can never run code.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,9 @@ def _encode(value: Any, arrays: dict[str, np.ndarray], where: str) -> Any:
         return [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(value)]
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    raise TypeError(f"save: {where} is a {type(value).__name__}; expected arrays, tensors, numbers, "
-                    "strings, lists or dicts")
+    raise TypeError(
+        f"save: {where} is a {type(value).__name__}; expected arrays, tensors, numbers, strings, lists or dicts"
+    )
 
 
 def _decode(node: Any, arrays: Any) -> Any:

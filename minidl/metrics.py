@@ -1,5 +1,6 @@
 """Scores of predictions, in NumPy (no gradients): classification accuracy and the confusion matrix;
 Dice and IoU of segmentation masks."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,12 +38,16 @@ def confusion_matrix(predicted: object, target: object, num_classes: int | None 
 def _binary_masks(op: str, predicted: object, target: object) -> tuple[np.ndarray, np.ndarray]:
     predicted, target = np.asarray(getattr(predicted, "data", predicted)), np.asarray(getattr(target, "data", target))
     if predicted.shape != target.shape:
-        raise ValueError(f"{op}: the predicted mask of shape {predicted.shape} and the true mask of shape "
-                         f"{target.shape} must have the same shape")
+        raise ValueError(
+            f"{op}: the predicted mask of shape {predicted.shape} and the true mask of shape "
+            f"{target.shape} must have the same shape"
+        )
     for name, mask in (("predicted", predicted), ("true", target)):
         if mask.size and not np.all((mask == 0) | (mask == 1)):
-            raise ValueError(f"{op}: the {name} mask must be binary (0/1 or bool), got values such as "
-                             f"{np.unique(mask)[:5].tolist()}; threshold probabilities first, e.g. p > 0.5")
+            raise ValueError(
+                f"{op}: the {name} mask must be binary (0/1 or bool), got values such as "
+                f"{np.unique(mask)[:5].tolist()}; threshold probabilities first, e.g. p > 0.5"
+            )
     return predicted.astype(bool), target.astype(bool)
 
 

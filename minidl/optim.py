@@ -11,6 +11,7 @@ Adam (Kingma & Ba 2015, as torch.optim.Adam):
     g ← g + λp;  m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²
     p ← p − (α / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
 """
+
 from __future__ import annotations
 
 import copy
@@ -50,8 +51,7 @@ class Optimizer:
 
     def state_dict(self) -> dict[str, Any]:
         """Settings and per-parameter state (by parameter index), for resuming training."""
-        return {"settings": dict(self.settings),
-                "state": {str(i): copy.deepcopy(s) for i, s in self.state.items()}}
+        return {"settings": dict(self.settings), "state": {str(i): copy.deepcopy(s) for i, s in self.state.items()}}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         name = f"{type(self).__name__}.load_state_dict"
@@ -62,23 +62,34 @@ class Optimizer:
             raise ValueError(f"{name}: settings {sorted(unknown)} do not belong to {type(self).__name__}")
         for key in state_dict["state"]:
             if not 0 <= int(key) < len(self.params):
-                raise ValueError(f"{name}: state for parameter {key}, "
-                                 f"but the optimizer has {len(self.params)} parameters")
+                raise ValueError(
+                    f"{name}: state for parameter {key}, but the optimizer has {len(self.params)} parameters"
+                )
         self.settings.update(state_dict["settings"])
-        self.state = {int(k): {name: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v)
-                               for name, v in s.items()} for k, s in state_dict["state"].items()}
+        self.state = {
+            int(k): {name: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v) for name, v in s.items()}
+            for k, s in state_dict["state"].items()
+        }
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(f'{k}={v}' for k, v in self.settings.items())})"
 
 
 class SGD(Optimizer):
-    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False):
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
-        super().__init__(params, lr=lr, momentum=momentum, dampening=dampening,
-                         weight_decay=weight_decay, nesterov=nesterov)
+        super().__init__(
+            params, lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov
+        )
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict[str, Any]) -> None:
         s = self.settings
@@ -96,8 +107,14 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    def __init__(self, params: Iterable[Tensor], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0):
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ):
         if not all(0 <= b < 1 for b in betas):
             raise ValueError(f"Adam: betas must lie in [0, 1), got {betas}")
         super().__init__(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)

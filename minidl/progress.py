@@ -5,6 +5,7 @@ bar switched off there leaves a minute-long step silent. So off a terminal the s
 prints one line every few seconds ("U-Net: 120/400 steps (30%), 15 s, loss 0.21"), and nothing at
 all for work that ends sooner.
 """
+
 from __future__ import annotations
 
 import sys
@@ -21,8 +22,8 @@ LINE_INTERVAL_SECONDS = 5.0
 class progress(Generic[T]):  # noqa: N801 - used like tqdm, as a lower-case wrapper of an iterable
     """Iterate over `iterable` while showing progress; `set_postfix(name=value)` adds to the line.
 
-        for images, labels in progress(loader, "epoch 1/5", unit="batch"):
-            ...
+    for images, labels in progress(loader, "epoch 1/5", unit="batch"):
+        ...
     """
 
     def __init__(self, iterable: Iterable[T], desc: str, total: int | None = None, unit: str = "it"):

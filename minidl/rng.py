@@ -3,6 +3,7 @@
 Everything random in minidl draws from a `numpy.random.Generator`: the one passed in as `rng=`,
 or else this module's, which `manual_seed(seed)` resets so that runs repeat exactly.
 """
+
 from __future__ import annotations
 
 import numpy as np

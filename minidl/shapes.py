@@ -1,6 +1,7 @@
 """Shape and axis checks at the public boundary, so that bad input fails with a message that
 names the operation, the shapes and what was expected, instead of a NumPy error from deep inside.
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -13,8 +14,9 @@ def normalize_axis(op: str, axis: int, ndim: int) -> int:
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
         raise TypeError(f"{op}: axis must be an int, got {axis!r}")
     if not -ndim <= axis < ndim:
-        raise ValueError(f"{op}: axis {axis} is out of range for a tensor of {ndim} dimension(s); "
-                         f"expected {-ndim} <= axis < {ndim}")
+        raise ValueError(
+            f"{op}: axis {axis} is out of range for a tensor of {ndim} dimension(s); expected {-ndim} <= axis < {ndim}"
+        )
     return int(axis) % ndim
 
 
@@ -47,8 +49,10 @@ def broadcast_shape(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
         return np.broadcast_shapes(*shapes)
     except ValueError:
         listed = " and ".join(str(tuple(s)) for s in shapes)
-        raise ValueError(f"{op}: shapes {listed} cannot be broadcast together (NumPy rules: "
-                         "aligned from the right, each pair of sizes equal or one of them 1)") from None
+        raise ValueError(
+            f"{op}: shapes {listed} cannot be broadcast together (NumPy rules: "
+            "aligned from the right, each pair of sizes equal or one of them 1)"
+        ) from None
 
 
 def int_pair(op: str, name: str, value: int | Sequence[int], minimum: int) -> tuple[int, int]:

@@ -15,6 +15,7 @@ float32 as the default float (`DEFAULT_FLOAT`):
 - what has fractional values even for integer input (true division, exp, log, sqrt, the
   activations, mean, var, softmax, ...) turns an integer tensor into float32 first.
 """
+
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -45,8 +46,10 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     except (TypeError, ValueError) as error:
         raise TypeError(f"tensor: cannot make a numeric array from {type(data).__name__}: {error}") from None
     if array.dtype.kind not in _SUPPORTED_KINDS:
-        raise TypeError(f"tensor: unsupported dtype {array.dtype}; expected a floating, integer "
-                        "or boolean array (object and string arrays have no gradients)")
+        raise TypeError(
+            f"tensor: unsupported dtype {array.dtype}; expected a floating, integer "
+            "or boolean array (object and string arrays have no gradients)"
+        )
     if array.dtype.kind == "f" and array.dtype.itemsize not in (4, 8):
         raise TypeError(f"tensor: unsupported floating dtype {array.dtype}; use float32 or float64")
     if dtype is None and not from_numpy and array.dtype == np.float64:
@@ -61,8 +64,10 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         self.data = _as_array(data, dtype)
         if requires_grad and self.data.dtype.kind != "f":
-            raise TypeError(f"tensor: requires_grad=True needs a floating dtype, got {self.data.dtype} "
-                            "(only real-valued tensors have gradients)")
+            raise TypeError(
+                f"tensor: requires_grad=True needs a floating dtype, got {self.data.dtype} "
+                "(only real-valued tensors have gradients)"
+            )
         self.requires_grad = bool(requires_grad)
         self.grad: np.ndarray | None = None
         self._node: autograd.Node | None = None
@@ -118,8 +123,9 @@ class Tensor:
 
     def item(self) -> float | int | bool:
         if self.data.size != 1:
-            raise ValueError(f"item: only a tensor with one element converts to a Python number, "
-                             f"this one has shape {self.shape}")
+            raise ValueError(
+                f"item: only a tensor with one element converts to a Python number, this one has shape {self.shape}"
+            )
         return self.data.item()
 
     def detach(self) -> Tensor:
@@ -141,19 +147,22 @@ class Tensor:
         not a loss, so the caller passes grad = dL/dself of the same shape.
         """
         if not self.requires_grad:
-            raise RuntimeError("backward: this tensor does not require grad; set requires_grad=True "
-                               "on an input (a leaf) before computing it")
+            raise RuntimeError(
+                "backward: this tensor does not require grad; set requires_grad=True "
+                "on an input (a leaf) before computing it"
+            )
         if grad is None:
             if self.data.size != 1:
-                raise RuntimeError(f"backward: the tensor has shape {self.shape}, so backward() needs "
-                                   "grad= of that shape (dL/dtensor); or reduce it to a scalar "
-                                   "first, e.g. tensor.sum().backward()")
+                raise RuntimeError(
+                    f"backward: the tensor has shape {self.shape}, so backward() needs "
+                    "grad= of that shape (dL/dtensor); or reduce it to a scalar "
+                    "first, e.g. tensor.sum().backward()"
+                )
             grad = np.ones_like(self.data)
         else:
             grad = _as_array(grad, dtype=self.dtype)
             if grad.shape != self.shape:
-                raise ValueError(f"backward: grad has shape {grad.shape}, expected the tensor's "
-                                 f"shape {self.shape}")
+                raise ValueError(f"backward: grad has shape {grad.shape}, expected the tensor's shape {self.shape}")
         autograd.backward(self, grad)
 
     # ----- arithmetic --------------------------------------------------------------------
@@ -213,11 +222,15 @@ class Tensor:
     def __pow__(self, exponent: Any) -> Tensor:
         """x ** p for a number p (Pow), or entry by entry for a tensor or array p (Power)."""
         if isinstance(exponent, (bool, int, float, np.number)):
-            exponent = exponent.item() if isinstance(exponent, np.number) else exponent  # a Python number keeps the dtype
+            exponent = (
+                exponent.item() if isinstance(exponent, np.number) else exponent
+            )  # a Python number keeps the dtype
             base = self._floating() if isinstance(exponent, float) else self
             if base.dtype.kind != "f" and exponent < 0:
-                raise ValueError(f"pow: an integer tensor to the negative power {exponent} is not an integer; "
-                                 "use a float exponent or convert the tensor to float")
+                raise ValueError(
+                    f"pow: an integer tensor to the negative power {exponent} is not an integer; "
+                    "use a float exponent or convert the tensor to float"
+                )
             return Pow.apply(base, exponent=exponent)
         return self._binary(Power, "pow", exponent)
 
@@ -323,12 +336,15 @@ class Tensor:
         """The average over `axis`; NaN over an empty axis, as in PyTorch."""
         return Mean.apply(self._floating(), axes=normalize_axes("mean", axis, self.ndim), keepdims=keepdims)
 
-    def _extreme(self, function: type[autograd.Function], op: str, axis: int | Sequence[int] | None,
-                 keepdims: bool) -> Tensor:
+    def _extreme(
+        self, function: type[autograd.Function], op: str, axis: int | Sequence[int] | None, keepdims: bool
+    ) -> Tensor:
         axes = normalize_axes(op, axis, self.ndim)
         if any(self.shape[a] == 0 for a in axes):
-            raise ValueError(f"{op}: cannot reduce over an empty axis of a tensor of shape {self.shape} "
-                             f"(axis {axis}); there is no entry to pick")
+            raise ValueError(
+                f"{op}: cannot reduce over an empty axis of a tensor of shape {self.shape} "
+                f"(axis {axis}); there is no entry to pick"
+            )
         return function.apply(self, axes=axes, keepdims=keepdims)
 
     def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
@@ -394,8 +410,9 @@ class Tensor:
         try:
             target = np.empty(self.shape, dtype=bool).reshape(shape).shape
         except (ValueError, TypeError):
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} "
-                             f"({self.size} elements) into {tuple(shape)}") from None
+            raise ValueError(
+                f"reshape: cannot reshape a tensor of shape {self.shape} ({self.size} elements) into {tuple(shape)}"
+            ) from None
         return Reshape.apply(self, shape=target)
 
     def transpose(self, *axes: int | Sequence[int]) -> Tensor:
@@ -406,8 +423,10 @@ class Tensor:
             axes = tuple(reversed(range(self.ndim)))
         normalized = tuple(normalize_axis("transpose", a, self.ndim) for a in axes)
         if sorted(normalized) != list(range(self.ndim)):
-            raise ValueError(f"transpose: axes {tuple(axes)} are not a permutation of the "
-                             f"{self.ndim} axes of a tensor of shape {self.shape}")
+            raise ValueError(
+                f"transpose: axes {tuple(axes)} are not a permutation of the "
+                f"{self.ndim} axes of a tensor of shape {self.shape}"
+            )
         return Transpose.apply(self, axes=normalized)
 
     def permute(self, *axes: int | Sequence[int]) -> Tensor:
@@ -425,8 +444,11 @@ class Tensor:
     def squeeze(self, axis: int | Sequence[int] | None = None) -> Tensor:
         """Drop axes of size 1: all of them, or those in `axis` (each must have size 1, as in NumPy;
         PyTorch skips an axis of another size silently)."""
-        axes = normalize_axes("squeeze", axis, self.ndim) if axis is not None else tuple(
-            a for a, size in enumerate(self.shape) if size == 1)
+        axes = (
+            normalize_axes("squeeze", axis, self.ndim)
+            if axis is not None
+            else tuple(a for a, size in enumerate(self.shape) if size == 1)
+        )
         if any(self.shape[a] != 1 for a in axes):
             raise ValueError(f"squeeze: axis {axis} of a tensor of shape {self.shape} does not have size 1")
         return Reshape.apply(self, shape=tuple(size for a, size in enumerate(self.shape) if a not in axes))
@@ -443,10 +465,11 @@ class Tensor:
         start = normalize_axis("flatten", start_dim, self.ndim)
         end = normalize_axis("flatten", end_dim, self.ndim)
         if start > end:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
-                             f"for a tensor of shape {self.shape}")
-        merged = int(np.prod(self.shape[start:end + 1]))
-        return Reshape.apply(self, shape=self.shape[:start] + (merged,) + self.shape[end + 1:])
+            raise ValueError(
+                f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a tensor of shape {self.shape}"
+            )
+        merged = int(np.prod(self.shape[start : end + 1]))
+        return Reshape.apply(self, shape=self.shape[:start] + (merged,) + self.shape[end + 1 :])
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         """The tensor repeated to `shape` by NumPy's broadcasting rules (np.broadcast_to); the gradient
@@ -462,8 +485,9 @@ class Tensor:
             sizes = tuple(sizes[0])
         offset = len(sizes) - self.ndim
         if offset < 0:
-            raise ValueError(f"expand: {len(sizes)} sizes given for a tensor of shape {self.shape}; "
-                             f"expected at least {self.ndim}")
+            raise ValueError(
+                f"expand: {len(sizes)} sizes given for a tensor of shape {self.shape}; expected at least {self.ndim}"
+            )
         shape = tuple(self.shape[i - offset] if size == -1 and i >= offset else size for i, size in enumerate(sizes))
         return self.broadcast_to(shape)
 
@@ -482,8 +506,10 @@ class Tensor:
         if len(sizes) == 1 and not isinstance(sizes[0], (int, np.integer)):
             sizes = tuple(sizes[0])
         if len(sizes) < self.ndim:
-            raise ValueError(f"repeat: {len(sizes)} counts given for a tensor of shape {self.shape}; "
-                             f"expected at least {self.ndim} (one per axis)")
+            raise ValueError(
+                f"repeat: {len(sizes)} counts given for a tensor of shape {self.shape}; "
+                f"expected at least {self.ndim} (one per axis)"
+            )
         return self.tile(sizes)
 
     def flip(self, axis: int | Sequence[int] | None = None) -> Tensor:
@@ -521,9 +547,11 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
     inner_a, inner_b = a.shape[-1], b.shape[0] if b.ndim == 1 else b.shape[-2]
     if inner_a != inner_b:
-        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: the last axis of "
-                         f"the first ({inner_a}) must equal the {'only' if b.ndim == 1 else 'second-to-last'} "
-                         f"axis of the second ({inner_b})")
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape} are not aligned: the last axis of "
+            f"the first ({inner_a}) must equal the {'only' if b.ndim == 1 else 'second-to-last'} "
+            f"axis of the second ({inner_b})"
+        )
     try:
         return MatMul.apply(a, b)
     except ValueError:

@@ -2,13 +2,21 @@
 
 Imported on demand (`import minidl.viz`), so that `import minidl` does not load matplotlib.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 
-def annotated_matrix(ax, values: np.ndarray, title: str, fmt: str = "{:g}", cmap: str = "Blues",
-                     xlabel: str | None = None, ylabel: str | None = None) -> None:
+def annotated_matrix(
+    ax,
+    values: np.ndarray,
+    title: str,
+    fmt: str = "{:g}",
+    cmap: str = "Blues",
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+) -> None:
     """Draw a 2-D array as a heat map with each entry's value printed in its cell."""
     values = np.asarray(values)
     if values.ndim != 2:
@@ -16,8 +24,15 @@ def annotated_matrix(ax, values: np.ndarray, title: str, fmt: str = "{:g}", cmap
     image = ax.imshow(values, cmap=cmap)
     middle = (np.nanmax(values) + np.nanmin(values)) / 2
     for (row, col), value in np.ndenumerate(values):
-        ax.text(col, row, fmt.format(value), ha="center", va="center", fontsize=8 if values.size > 60 else 10,
-                color="white" if value > middle else "black")
+        ax.text(
+            col,
+            row,
+            fmt.format(value),
+            ha="center",
+            va="center",
+            fontsize=8 if values.size > 60 else 10,
+            color="white" if value > middle else "black",
+        )
     ax.set_title(title)
     ax.set_xticks(range(values.shape[1]))
     ax.set_yticks(range(values.shape[0]))
@@ -28,9 +43,17 @@ def annotated_matrix(ax, values: np.ndarray, title: str, fmt: str = "{:g}", cmap
     return image
 
 
-def image_grid(images: np.ndarray, columns: int, titles: list[str] | None = None, suptitle: str | None = None,
-               cmap: str = "gray", cell_inches: float = 1.3, symmetric: bool = False,
-               value_range: tuple[float, float] | None = None, colorbar: bool = False):
+def image_grid(
+    images: np.ndarray,
+    columns: int,
+    titles: list[str] | None = None,
+    suptitle: str | None = None,
+    cmap: str = "gray",
+    cell_inches: float = 1.3,
+    symmetric: bool = False,
+    value_range: tuple[float, float] | None = None,
+    colorbar: bool = False,
+):
     """A figure with one small image per panel, `columns` per row; images (K, H, W).
 
     Each panel is scaled to its own range, unless symmetric=True, which centres one colour scale
@@ -47,11 +70,17 @@ def image_grid(images: np.ndarray, columns: int, titles: list[str] | None = None
         raise ValueError("image_grid: colorbar=True needs one scale for all panels: symmetric=True or a value_range")
     rows = -(-len(images) // columns)
     # Each row a little taller than its images, so that panel titles never run into the row above.
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * cell_inches, rows * (cell_inches + 0.3) + 0.5),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(columns * cell_inches, rows * (cell_inches + 0.3) + 0.5), squeeze=False
+    )
     limit = float(np.abs(images).max()) or 1.0
-    scale = ({"cmap": "RdBu_r", "vmin": -limit, "vmax": limit} if symmetric
-             else {"cmap": cmap, "vmin": value_range[0], "vmax": value_range[1]} if value_range else {"cmap": cmap})
+    scale = (
+        {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit}
+        if symmetric
+        else {"cmap": cmap, "vmin": value_range[0], "vmax": value_range[1]}
+        if value_range
+        else {"cmap": cmap}
+    )
     for index, ax in enumerate(axes.flat):
         ax.axis("off")
         if index < len(images):
@@ -72,8 +101,9 @@ def _grey(image: np.ndarray) -> np.ndarray:
     return image if image.ndim == 2 else image.mean(axis=0)
 
 
-def overlay_heatmap(ax, image: np.ndarray, heat: np.ndarray, title: str | None = None, alpha: float = 0.5,
-                    cmap: str = "jet"):
+def overlay_heatmap(
+    ax, image: np.ndarray, heat: np.ndarray, title: str | None = None, alpha: float = 0.5, cmap: str = "jet"
+):
     """The image in grey with a heat map (H, W) in [0, 1] drawn over it, the way Grad-CAM is shown."""
     ax.imshow(_grey(image), cmap="gray")
     shown = ax.imshow(heat, cmap=cmap, alpha=alpha, vmin=0, vmax=1)
@@ -91,8 +121,14 @@ def superpixel_boundaries(segments: np.ndarray) -> np.ndarray:
     return edges
 
 
-def lime_overlay(ax, image: np.ndarray, segments: np.ndarray, mask: np.ndarray, title: str | None = None,
-                 value_range: tuple[float, float] | None = None) -> None:
+def lime_overlay(
+    ax,
+    image: np.ndarray,
+    segments: np.ndarray,
+    mask: np.ndarray,
+    title: str | None = None,
+    value_range: tuple[float, float] | None = None,
+) -> None:
     """The image in grey, superpixels that support the class tinted green (mask 1), those against
     it red (mask −1), thin yellow superpixel boundaries. Small images are enlarged (nearest
     neighbour) first, so that a boundary is thin beside a superpixel. The grey levels are
@@ -113,25 +149,35 @@ def lime_overlay(ax, image: np.ndarray, segments: np.ndarray, mask: np.ndarray, 
         ax.set_title(title, fontsize=9)
 
 
-def explanation_grid(images: np.ndarray, maps: dict[str, np.ndarray], image_titles: list[str] | None = None,
-                     suptitle: str | None = None, cell_inches: float = 1.7,
-                     map_titles: dict[str, list[str]] | None = None):
+def explanation_grid(
+    images: np.ndarray,
+    maps: dict[str, np.ndarray],
+    image_titles: list[str] | None = None,
+    suptitle: str | None = None,
+    cell_inches: float = 1.7,
+    map_titles: dict[str, list[str]] | None = None,
+):
     """A figure with one column per image: the image on top, then one row per method with its
     heat map (N, H, W) in [0, 1] over the image; the methods' names label the rows. map_titles
     gives a method's panels their own titles (e.g. each panel's scale, or a measured share)."""
     import matplotlib.pyplot as plt
 
     rows = 1 + len(maps)
-    fig, axes = plt.subplots(rows, len(images), figsize=(len(images) * cell_inches + 0.8, rows * cell_inches + 0.7),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        rows, len(images), figsize=(len(images) * cell_inches + 0.8, rows * cell_inches + 0.7), squeeze=False
+    )
     for column, image in enumerate(images):
         axes[0, column].imshow(_grey(image), cmap="gray")
         axes[0, column].set(xticks=[], yticks=[])
         if image_titles:
             axes[0, column].set_title(image_titles[column], fontsize=9)
         for row, (name, heat) in enumerate(maps.items(), start=1):
-            overlay_heatmap(axes[row, column], image, heat[column],
-                            map_titles[name][column] if map_titles and name in map_titles else None)
+            overlay_heatmap(
+                axes[row, column],
+                image,
+                heat[column],
+                map_titles[name][column] if map_titles and name in map_titles else None,
+            )
     axes[0, 0].set_ylabel("image", fontsize=9)
     for row, name in enumerate(maps, start=1):
         axes[row, 0].set_ylabel(name, fontsize=9)

@@ -1,5 +1,6 @@
 """Small data files written by the tests themselves, in the formats minidl reads: IDX (MNIST) and
 the Kaggle CSV of Sign Language MNIST. Written independently of minidl's readers."""
+
 from __future__ import annotations
 
 import gzip
@@ -7,8 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-MNIST_FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
-               "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+MNIST_FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
 SIGN_HEADER = "label," + ",".join(f"pixel{i}" for i in range(1, 785))
 
 

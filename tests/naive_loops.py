@@ -1,5 +1,6 @@
 """The layers as their definitions read, one output pixel at a time: the references that the
 vectorised convolution and pooling are compared with."""
+
 from __future__ import annotations
 
 import math
@@ -20,8 +21,12 @@ def naive_conv2d(x, w, b, stride, padding, dilation, groups=1):
         g = f // group_out
         for y in range(oh):
             for x_ in range(ow):
-                field = xp[:, g * group_in:(g + 1) * group_in, y * sh: y * sh + dh * (kh - 1) + 1: dh,
-                           x_ * sw: x_ * sw + dw * (kw - 1) + 1: dw]
+                field = xp[
+                    :,
+                    g * group_in : (g + 1) * group_in,
+                    y * sh : y * sh + dh * (kh - 1) + 1 : dh,
+                    x_ * sw : x_ * sw + dw * (kw - 1) + 1 : dw,
+                ]
                 out[:, f, y, x_] = np.einsum("ncij,cij->n", field, w[f]) + (0 if b is None else b[f])
     return out
 
@@ -46,7 +51,7 @@ def naive_max_pool2d(x, kernel, stride, padding, ceil_mode=False):
     windows = pooling_windows(x.shape, kernel, stride, padding, ceil_mode)
     out = np.empty(x.shape[:2] + (windows[-1][0] + 1, windows[-1][1] + 1))
     for y, x_, top, left in windows:
-        out[:, :, y, x_] = x[:, :, max(top, 0):top + kernel[0], max(left, 0):left + kernel[1]].max(axis=(2, 3))
+        out[:, :, y, x_] = x[:, :, max(top, 0) : top + kernel[0], max(left, 0) : left + kernel[1]].max(axis=(2, 3))
     return out
 
 

@@ -1,5 +1,6 @@
 """Hypothesis strategies shared by the tests: float64 arrays kept away from the points where a
 function is singular or has a kink, so that finite differences measure a true derivative."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -43,12 +44,16 @@ def leaf(array) -> minidl.Tensor:
 def off_grid(shape, step: float = 0.5, gap: float = 0.1, low: float = -3.0, high: float = 3.0):
     """float64 arrays whose entries keep `gap` away from every multiple of `step`: the jumps of
     floor, ceil and round, and the bounds of clip and hardtanh when those sit on the grid."""
+
     def shift(v: float) -> float:
         k = np.floor(v / step)
         return float(k * step + gap + (v / step - k) * (step - 2 * gap))
+
     return hnp.arrays(np.float64, shape, elements=st.floats(low, high, allow_nan=False).map(shift))
 
 
 def grid(shape, step: float = 0.5, low: float = -3.0, high: float = 3.0):
     """float64 arrays of multiples of `step`: partners for off_grid values that never tie with them."""
-    return hnp.arrays(np.float64, shape, elements=st.integers(int(low / step), int(high / step)).map(lambda k: k * step))
+    return hnp.arrays(
+        np.float64, shape, elements=st.integers(int(low / step), int(high / step)).map(lambda k: k * step)
+    )

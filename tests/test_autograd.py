@@ -1,4 +1,5 @@
 """The backward sweep: known gradients, accumulation, no_grad, retain_grad and very deep graphs."""
+
 import threading
 
 import numpy as np

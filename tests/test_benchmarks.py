@@ -1,4 +1,5 @@
 """The benchmark suite runs and records its results (how fast is its own business, never a test's)."""
+
 import json
 import subprocess
 import time
@@ -25,12 +26,14 @@ def test_a_quick_run_writes_nowhere_in_the_repository(capsys):
     repository = Path(__file__).resolve().parent.parent
     if not (repository / ".git").exists():
         pytest.fail("this test needs the git checkout the tests run from")
-    before = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=repository, capture_output=True,
-                            text=True, check=True).stdout
+    before = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored"], cwd=repository, capture_output=True, text=True, check=True
+    ).stdout
     assert main(["engine", "--quick"]) == 0
     assert "results not saved (a --quick run saves only with --out DIR)" in capsys.readouterr().out
-    after = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=repository, capture_output=True,
-                           text=True, check=True).stdout
+    after = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored"], cwd=repository, capture_output=True, text=True, check=True
+    ).stdout
     assert after == before
     with pytest.raises(SystemExit) as exit_:
         main(["engine", "--quick", "--readme"])
@@ -57,17 +60,23 @@ def test_readme_block_is_replaced_and_the_rest_kept(tmp_path):
 
 def test_ratio_is_the_median_of_paired_samples_with_quartiles():
     from benchmarks.report import _ratio
-    row = {"seconds": {"minidl": 5.0, "PyTorch": 1.0},  # per-round ratios 1, 2, 3, 4, 5, 6, 7, 8, 9
-           "samples": {"minidl": [9.0, 1.0, 2.0, 8.0, 3.0, 7.0, 4.0, 6.0, 5.0], "PyTorch": [1.0] * 9}}
+
+    row = {
+        "seconds": {"minidl": 5.0, "PyTorch": 1.0},  # per-round ratios 1, 2, 3, 4, 5, 6, 7, 8, 9
+        "samples": {"minidl": [9.0, 1.0, 2.0, 8.0, 3.0, 7.0, 4.0, 6.0, 5.0], "PyTorch": [1.0] * 9},
+    }
     assert _ratio(row) == "5.00x (3.00-7.00) of PyTorch's time"  # the median of the ratios and their quartiles
-    kernels = {"seconds": {"minidl": 1.5, "minidl (numpy kernels)": 4.0},
-               "samples": {"minidl": [1.0, 2.0], "minidl (numpy kernels)": [4.0, 4.0]}}
+    kernels = {
+        "seconds": {"minidl": 1.5, "minidl (numpy kernels)": 4.0},
+        "samples": {"minidl": [1.0, 2.0], "minidl (numpy kernels)": [4.0, 4.0]},
+    }
     assert _ratio(kernels) == "numba 3.0x (2.5-3.5) faster"
     assert _ratio({"seconds": {"minidl": 2.0, "PyTorch": 1.0}}) == "2.00x of PyTorch's time"  # one round: no range
 
 
 def test_fast_candidates_are_timed_as_loops_of_calls():
     from benchmarks.timing import interleaved_timings
+
     calls = {"fast": 0, "slow": 0}
 
     def fast():
@@ -76,6 +85,7 @@ def test_fast_candidates_are_timed_as_loops_of_calls():
     def slow():
         calls["slow"] += 1
         time.sleep(0.03)
+
     timings = interleaved_timings({"fast": fast, "slow": slow}, repeats=3, min_sample_seconds=0.02)
     assert calls["slow"] == 1 + 3  # one warm-up call, then one call per round: it lasts longer than a sample
     assert calls["fast"] > 100  # a loop of calls per sample

@@ -1,6 +1,7 @@
 """Grouped convolutions, pooling's ceil_mode and count_include_pad, F.pad, and batches of zero
 images: against the naive loops of naive_loops.py, gradcheck in float64 under hypothesis, values
 worked out by hand, and clear errors for bad input."""
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, strategies as st
@@ -17,11 +18,23 @@ pytestmark = pytest.mark.nn
 pairs = lambda low, high: st.tuples(st.integers(low, high), st.integers(low, high))
 
 
-@given(data=st.data(), n=st.integers(1, 2), groups=st.integers(1, 3), group_in=st.integers(1, 2),
-       group_out=st.integers(1, 2), size=pairs(2, 6), kernel=pairs(1, 3), stride=pairs(1, 2), padding=pairs(0, 1),
-       dilation=pairs(1, 2), bias=st.booleans(), chunked=st.booleans())
-def test_grouped_conv2d_matches_naive_loop_and_gradcheck(data, n, groups, group_in, group_out, size, kernel, stride,
-                                                         padding, dilation, bias, chunked):
+@given(
+    data=st.data(),
+    n=st.integers(1, 2),
+    groups=st.integers(1, 3),
+    group_in=st.integers(1, 2),
+    group_out=st.integers(1, 2),
+    size=pairs(2, 6),
+    kernel=pairs(1, 3),
+    stride=pairs(1, 2),
+    padding=pairs(0, 1),
+    dilation=pairs(1, 2),
+    bias=st.booleans(),
+    chunked=st.booleans(),
+)
+def test_grouped_conv2d_matches_naive_loop_and_gradcheck(
+    data, n, groups, group_in, group_out, size, kernel, stride, padding, dilation, bias, chunked
+):
     assume(all(size[a] + 2 * padding[a] >= dilation[a] * (kernel[a] - 1) + 1 for a in (0, 1)))
     x = leaf(data.draw(values((n, groups * group_in) + size)))
     w = leaf(data.draw(values((groups * group_out, group_in) + kernel)))
@@ -50,8 +63,14 @@ def test_depthwise_convolution_filters_each_channel_alone():
     assert np.abs(layer.bias.data).max() <= 1 / 3  # PyTorch's bound 1/√fan_in with fan_in = 1·3·3
 
 
-@given(data=st.data(), size=pairs(1, 7), kernel=pairs(1, 3), stride=st.one_of(st.none(), pairs(1, 3)),
-       padding=pairs(0, 1), ceil_mode=st.booleans())
+@given(
+    data=st.data(),
+    size=pairs(1, 7),
+    kernel=pairs(1, 3),
+    stride=st.one_of(st.none(), pairs(1, 3)),
+    padding=pairs(0, 1),
+    ceil_mode=st.booleans(),
+)
 def test_max_pool2d_ceil_mode_matches_naive_loop_and_gradcheck(data, size, kernel, stride, padding, ceil_mode):
     assume(padding[0] <= kernel[0] // 2 and padding[1] <= kernel[1] // 2)
     assume(all(size[a] + 2 * padding[a] >= kernel[a] for a in (0, 1)))
@@ -61,11 +80,19 @@ def test_max_pool2d_ceil_mode_matches_naive_loop_and_gradcheck(data, size, kerne
     assert minidl.gradcheck(lambda t: F.max_pool2d(t, kernel, stride, padding, ceil_mode), [x])
 
 
-@given(data=st.data(), size=pairs(1, 7), kernel=pairs(1, 3), stride=st.one_of(st.none(), pairs(1, 3)),
-       padding=pairs(0, 1), ceil_mode=st.booleans(), count_include_pad=st.booleans(),
-       backend=st.sampled_from(["numba", "numpy"]))
-def test_avg_pool2d_options_match_naive_loop_and_gradcheck(data, size, kernel, stride, padding, ceil_mode,
-                                                           count_include_pad, backend):
+@given(
+    data=st.data(),
+    size=pairs(1, 7),
+    kernel=pairs(1, 3),
+    stride=st.one_of(st.none(), pairs(1, 3)),
+    padding=pairs(0, 1),
+    ceil_mode=st.booleans(),
+    count_include_pad=st.booleans(),
+    backend=st.sampled_from(["numba", "numpy"]),
+)
+def test_avg_pool2d_options_match_naive_loop_and_gradcheck(
+    data, size, kernel, stride, padding, ceil_mode, count_include_pad, backend
+):
     assume(padding[0] <= kernel[0] // 2 and padding[1] <= kernel[1] // 2)
     assume(all(size[a] + 2 * padding[a] >= kernel[a] for a in (0, 1)))
     x = leaf(data.draw(values((2, 2) + size)))
@@ -81,8 +108,9 @@ def test_pooling_options_by_hand():
     x = minidl.tensor(np.arange(25.0).reshape(1, 1, 5, 5))
     # 5 pixels, windows of 2 at stride 2: floor keeps 2 windows, ceil adds a third over the last pixel alone.
     assert F.max_pool2d(x, 2).shape == (1, 1, 2, 2)
-    np.testing.assert_array_equal(F.max_pool2d(x, 2, ceil_mode=True).data[0, 0],
-                                  [[6, 8, 9], [16, 18, 19], [21, 23, 24]])
+    np.testing.assert_array_equal(
+        F.max_pool2d(x, 2, ceil_mode=True).data[0, 0], [[6, 8, 9], [16, 18, 19], [21, 23, 24]]
+    )
     np.testing.assert_array_equal(F.avg_pool2d(x, 2, ceil_mode=True).data[0, 0, 2], [20.5, 22.5, 24])
     # Padding 1 with a 3×3 window: the corner window holds 4 pixels of 9 taps.
     corner = (0 + 1 + 5 + 6) / 4
@@ -99,9 +127,12 @@ def test_pooling_options_by_hand():
     assert "count_include_pad=False" in repr(nn.AvgPool2d(2, count_include_pad=False))
 
 
-@given(data=st.data(), shape=st.lists(st.integers(1, 4), min_size=2, max_size=4).map(tuple),
-       pad=st.one_of(st.tuples(*[st.integers(0, 2)] * 2), st.tuples(*[st.integers(0, 2)] * 4)),
-       value=st.sampled_from([0.0, -1.5, 2.0]))
+@given(
+    data=st.data(),
+    shape=st.lists(st.integers(1, 4), min_size=2, max_size=4).map(tuple),
+    pad=st.one_of(st.tuples(*[st.integers(0, 2)] * 2), st.tuples(*[st.integers(0, 2)] * 4)),
+    value=st.sampled_from([0.0, -1.5, 2.0]),
+)
 def test_pad_matches_numpy_and_gradcheck(data, shape, pad, value):
     x = leaf(data.draw(values(shape)))
     out = F.pad(x, pad, value=value)
@@ -122,11 +153,13 @@ def test_batches_of_zero_images_give_empty_results_and_gradients():
     depthwise = minidl.tensor(np.ones((4, 1, 3, 3)), requires_grad=True)
     for backend in ("numba", "numpy"):
         with use_kernels(backend):
-            for layer, shape in ((lambda x: F.conv2d(x, w, b, padding=1), (0, 4, 6, 6)),
-                                 (lambda x: F.conv2d(x, depthwise, groups=2), (0, 4, 4, 4)),
-                                 (lambda x: F.max_pool2d(x, 2), (0, 2, 3, 3)),
-                                 (lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True), (0, 2, 4, 4)),
-                                 (lambda x: F.avg_pool2d(x, 2, count_include_pad=False), (0, 2, 3, 3))):
+            for layer, shape in (
+                (lambda x: F.conv2d(x, w, b, padding=1), (0, 4, 6, 6)),
+                (lambda x: F.conv2d(x, depthwise, groups=2), (0, 4, 4, 4)),
+                (lambda x: F.max_pool2d(x, 2), (0, 2, 3, 3)),
+                (lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True), (0, 2, 4, 4)),
+                (lambda x: F.avg_pool2d(x, 2, count_include_pad=False), (0, 2, 3, 3)),
+            ):
                 x = minidl.tensor(np.zeros((0, 2, 6, 6)), requires_grad=True)
                 out = layer(x)
                 assert out.shape == shape
@@ -140,18 +173,28 @@ def t(*shape):
     return minidl.tensor(np.ones(shape))
 
 
-@pytest.mark.parametrize("call, error, words", [
-    (lambda: F.conv2d(t(1, 4, 5, 5), t(6, 2, 3, 3), groups=3), ValueError,
-     ["conv2d", "(1, 4, 5, 5) has 4 channel", "(6, 2, 3, 3)", "groups = 3", "expects 6"]),
-    (lambda: F.conv2d(t(1, 4, 5, 5), t(5, 2, 3, 3), groups=2), ValueError, ["(5, 2, 3, 3)", "divisible by groups = 2"]),
-    (lambda: F.conv2d(t(1, 4, 5, 5), t(4, 1, 3, 3), groups=0), ValueError, ["groups", "positive", "0"]),
-    (lambda: nn.Conv2d(4, 6, 3, groups=4), ValueError, ["Conv2d", "out_channels 6", "divisible by groups 4"]),
-    (lambda: F.max_pool2d(t(1, 1, 6, 6), 2, padding=2, ceil_mode=True), ValueError, ["at most half"]),
-    (lambda: F.pad(t(2, 3), (1, 2, 3)), ValueError, ["pad", "(left, right, top, bottom)", "(1, 2, 3)"]),
-    (lambda: F.pad(t(2, 3), (1, -1)), ValueError, ["non-negative", "(1, -1)"]),
-    (lambda: F.pad(t(2, 3), (1, 1), mode="reflect"), ValueError, ["only mode 'constant'", "'reflect'"]),
-    (lambda: F.pad(t(3), (1, 1)), ValueError, ["at least two axes", "(3,)"]),
-])
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (
+            lambda: F.conv2d(t(1, 4, 5, 5), t(6, 2, 3, 3), groups=3),
+            ValueError,
+            ["conv2d", "(1, 4, 5, 5) has 4 channel", "(6, 2, 3, 3)", "groups = 3", "expects 6"],
+        ),
+        (
+            lambda: F.conv2d(t(1, 4, 5, 5), t(5, 2, 3, 3), groups=2),
+            ValueError,
+            ["(5, 2, 3, 3)", "divisible by groups = 2"],
+        ),
+        (lambda: F.conv2d(t(1, 4, 5, 5), t(4, 1, 3, 3), groups=0), ValueError, ["groups", "positive", "0"]),
+        (lambda: nn.Conv2d(4, 6, 3, groups=4), ValueError, ["Conv2d", "out_channels 6", "divisible by groups 4"]),
+        (lambda: F.max_pool2d(t(1, 1, 6, 6), 2, padding=2, ceil_mode=True), ValueError, ["at most half"]),
+        (lambda: F.pad(t(2, 3), (1, 2, 3)), ValueError, ["pad", "(left, right, top, bottom)", "(1, 2, 3)"]),
+        (lambda: F.pad(t(2, 3), (1, -1)), ValueError, ["non-negative", "(1, -1)"]),
+        (lambda: F.pad(t(2, 3), (1, 1), mode="reflect"), ValueError, ["only mode 'constant'", "'reflect'"]),
+        (lambda: F.pad(t(3), (1, 1)), ValueError, ["at least two axes", "(3,)"]),
+    ],
+)
 def test_bad_input(call, error, words):
     with pytest.raises(error) as caught:
         call()

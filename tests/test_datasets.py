@@ -1,5 +1,6 @@
 """Data: the shipped MNIST subset, IDX files and full MNIST, Sign Language MNIST CSVs, the
 generated sets and the DataLoader. Every file a test reads, the test writes itself."""
+
 import gzip
 import hashlib
 import http.server
@@ -8,8 +9,19 @@ import threading
 import numpy as np
 import pytest
 
-from minidl.datasets import (DataLoader, DatasetError, DatasetNotFoundError, load_mnist, load_sign_mnist, make_circles,
-                             make_regression_1d, make_shapes, make_spirals, make_xor, read_idx)
+from minidl.datasets import (
+    DataLoader,
+    DatasetError,
+    DatasetNotFoundError,
+    load_mnist,
+    load_sign_mnist,
+    make_circles,
+    make_regression_1d,
+    make_shapes,
+    make_spirals,
+    make_xor,
+    read_idx,
+)
 from minidl.datasets import download as download_module
 from minidl.datasets import mnist as mnist_module
 from data_files import idx_bytes, write_full_mnist, write_sign_csv
@@ -38,8 +50,10 @@ def test_unknown_split():
 
 
 # ----- IDX files and full MNIST ----------------------------------------------------------------
-@pytest.mark.parametrize("array", [np.arange(24, dtype=np.uint8).reshape(2, 3, 4),
-                                   np.array([-5, 70000], dtype=np.int32), np.array([[1.5, -2.25]])])
+@pytest.mark.parametrize(
+    "array",
+    [np.arange(24, dtype=np.uint8).reshape(2, 3, 4), np.array([-5, 70000], dtype=np.int32), np.array([[1.5, -2.25]])],
+)
 @pytest.mark.parametrize("zipped", [False, True])
 def test_read_idx_round_trip(tmp_path, array, zipped):
     data = idx_bytes(array)
@@ -50,13 +64,16 @@ def test_read_idx_round_trip(tmp_path, array, zipped):
     np.testing.assert_array_equal(result, array)
 
 
-@pytest.mark.parametrize("content, words", [
-    (b"\x89PNG\r\n\x1a\n", ["not an IDX file", "89504e47"]),
-    (b"", ["not an IDX file", "nothing"]),
-    (idx_bytes(np.zeros((3, 4), np.uint8))[:-1], ["12 bytes", "holds 11", "truncated"]),
-    (idx_bytes(np.zeros((3, 4), np.uint8))[:6], ["truncated inside its header"]),
-    (gzip.compress(idx_bytes(np.zeros(5, np.uint8)))[:-6], ["damaged gzip"]),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"\x89PNG\r\n\x1a\n", ["not an IDX file", "89504e47"]),
+        (b"", ["not an IDX file", "nothing"]),
+        (idx_bytes(np.zeros((3, 4), np.uint8))[:-1], ["12 bytes", "holds 11", "truncated"]),
+        (idx_bytes(np.zeros((3, 4), np.uint8))[:6], ["truncated inside its header"]),
+        (gzip.compress(idx_bytes(np.zeros(5, np.uint8)))[:-6], ["damaged gzip"]),
+    ],
+)
 def test_corrupt_idx_files_are_named_and_explained(tmp_path, content, words):
     path = tmp_path / "bad.idx"
     path.write_bytes(content)
@@ -135,14 +152,23 @@ def test_load_sign_mnist(tmp_path):
     np.testing.assert_allclose(x.reshape(2, -1) * 255, pixels, atol=1e-4)
 
 
-@pytest.mark.parametrize("make, error, words", [
-    (lambda p: p / "missing.csv", DatasetNotFoundError, ["no file", "kaggle.com"]),
-    (lambda p: write_sign_csv(p / "s.csv", [1], header="a,b,c"), DatasetError, ["header", "3 column"]),
-    (lambda p: write_sign_csv(p / "s.csv", [25]), DatasetError, ["0-24", "25"]),
-    (lambda p: write_sign_csv(p / "s.csv", [1], np.full((1, 784), 300)), DatasetError, ["0-255", "300"]),
-    (lambda p: (p / "s.csv").write_text("label," + ",".join(f"pixel{i}" for i in range(1, 785)) + "\n1,2,x\n")
-     and p / "s.csv", DatasetError, ["malformed row"]),
-])
+@pytest.mark.parametrize(
+    "make, error, words",
+    [
+        (lambda p: p / "missing.csv", DatasetNotFoundError, ["no file", "kaggle.com"]),
+        (lambda p: write_sign_csv(p / "s.csv", [1], header="a,b,c"), DatasetError, ["header", "3 column"]),
+        (lambda p: write_sign_csv(p / "s.csv", [25]), DatasetError, ["0-24", "25"]),
+        (lambda p: write_sign_csv(p / "s.csv", [1], np.full((1, 784), 300)), DatasetError, ["0-255", "300"]),
+        (
+            lambda p: (
+                (p / "s.csv").write_text("label," + ",".join(f"pixel{i}" for i in range(1, 785)) + "\n1,2,x\n")
+                and p / "s.csv"
+            ),
+            DatasetError,
+            ["malformed row"],
+        ),
+    ],
+)
 def test_bad_sign_mnist_files(tmp_path, make, error, words):
     with pytest.raises(error) as caught:
         load_sign_mnist(make(tmp_path))
@@ -161,7 +187,7 @@ def test_generators_repeat_with_a_seed_and_differ_across_seeds(make):
 
 def test_generated_sets_have_the_promised_shapes_and_labels():
     x, y = make_regression_1d(50, "bump", noise=0.0)
-    np.testing.assert_allclose(y, np.exp(-(x / 0.3) ** 2), rtol=1e-5)
+    np.testing.assert_allclose(y, np.exp(-((x / 0.3) ** 2)), rtol=1e-5)
     assert np.all(np.diff(x[:, 0]) >= 0)
     points, labels = make_xor(400, noise=0.0)
     np.testing.assert_array_equal(labels, (points[:, 0] > 0) ^ (points[:, 1] > 0))
@@ -185,9 +211,9 @@ def test_dataloader_covers_every_sample_once_per_epoch_and_repeats_with_a_seed()
         assert all(bx == [float(v) for v in by] for bx, by in epoch)  # rows stay aligned
     assert epochs[0] != epochs[1]  # a new order each epoch
     again = DataLoader(x, y, batch_size=4, shuffle=True, seed=3)
-    assert [[b.data.tolist() for b in batch] for batch in again] == [[b.data.tolist() for b in batch] for batch in
-                                                                     DataLoader(x, y, batch_size=4, shuffle=True,
-                                                                                seed=3)]
+    assert [[b.data.tolist() for b in batch] for batch in again] == [
+        [b.data.tolist() for b in batch] for batch in DataLoader(x, y, batch_size=4, shuffle=True, seed=3)
+    ]
     assert len(DataLoader(x, batch_size=4, drop_last=True)) == 2
     with pytest.raises(ValueError, match=r"\(10, 1\), \(9,\)"):
         DataLoader(x, y[:9])

@@ -1,4 +1,5 @@
 """IoU and non-maximum suppression against values worked out by hand."""
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -18,7 +19,8 @@ def test_iou_by_hand():
 
 
 boxes = st.lists(st.tuples(*[st.floats(0, 50)] * 2, *[st.floats(0, 20)] * 2), min_size=1, max_size=6).map(
-    lambda rows: np.array([[x, y, x + w, y + h] for x, y, w, h in rows]))
+    lambda rows: np.array([[x, y, x + w, y + h] for x, y, w, h in rows])
+)
 
 
 @given(a=boxes, b=boxes)
@@ -36,12 +38,15 @@ def test_nms_keeps_the_best_of_each_cluster():
     np.testing.assert_array_equal(non_max_suppression(boxes_, scores, 0.95), [1, 3, 4, 0, 2])
 
 
-@pytest.mark.parametrize("call, words", [
-    (lambda: box_iou([[0, 0, 1]], [[0, 0, 1, 1]]), ["(N, 4)", "(1, 3)"]),
-    (lambda: box_iou([[2, 0, 1, 1]], [[0, 0, 1, 1]]), ["x1 <= x2"]),
-    (lambda: non_max_suppression([[0, 0, 1, 1]], [0.5, 0.2]), ["1 scores", "(2,)"]),
-    (lambda: non_max_suppression([[0, 0, 1, 1]], [0.5], iou_threshold=1.5), ["[0, 1]"]),
-])
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda: box_iou([[0, 0, 1]], [[0, 0, 1, 1]]), ["(N, 4)", "(1, 3)"]),
+        (lambda: box_iou([[2, 0, 1, 1]], [[0, 0, 1, 1]]), ["x1 <= x2"]),
+        (lambda: non_max_suppression([[0, 0, 1, 1]], [0.5, 0.2]), ["1 scores", "(2,)"]),
+        (lambda: non_max_suppression([[0, 0, 1, 1]], [0.5], iou_threshold=1.5), ["[0, 1]"]),
+    ],
+)
 def test_bad_boxes(call, words):
     with pytest.raises(ValueError) as caught:
         call()

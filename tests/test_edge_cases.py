@@ -1,5 +1,6 @@
 """PyTorch's behaviour at the edges: empty tensors, 0-d tensors, NaN in gradients and the dtype of
 mixed operations. One regression test per case found by the differential tests of issue 15."""
+
 import warnings
 
 import numpy as np
@@ -101,11 +102,26 @@ def test_max_with_a_nan_sends_nan_to_the_whole_reduction():
     np.testing.assert_array_equal(x.grad[1], [0, 1, 0])
 
 
-@pytest.mark.parametrize("fn", [
-    lambda t: t.relu(), lambda t: t.abs(), lambda t: t.clip(-1.0, 1.0), lambda t: t.floor(), lambda t: t.round(),
-    lambda t: F.leaky_relu(t), lambda t: F.elu(t), lambda t: F.hardtanh(t), lambda t: F.step(t),
-    lambda t: F.piecewise_linear(t), lambda t: F.sigmoid(t), lambda t: F.gelu(t), lambda t: t.reshape(3, 1).min(axis=1),
-    lambda t: minidl.maximum(t, 0.0), lambda t: minidl.minimum(t, 0.0)])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda t: t.relu(),
+        lambda t: t.abs(),
+        lambda t: t.clip(-1.0, 1.0),
+        lambda t: t.floor(),
+        lambda t: t.round(),
+        lambda t: F.leaky_relu(t),
+        lambda t: F.elu(t),
+        lambda t: F.hardtanh(t),
+        lambda t: F.step(t),
+        lambda t: F.piecewise_linear(t),
+        lambda t: F.sigmoid(t),
+        lambda t: F.gelu(t),
+        lambda t: t.reshape(3, 1).min(axis=1),
+        lambda t: minidl.maximum(t, 0.0),
+        lambda t: minidl.minimum(t, 0.0),
+    ],
+)
 def test_a_nan_input_gets_a_nan_gradient(fn):
     x = leaf([np.nan, 2.0, -3.0])
     fn(x).sum().backward()

@@ -1,4 +1,5 @@
 """gradcheck itself: it passes right gradients, catches wrong ones, and reports where."""
+
 import numpy as np
 import pytest
 

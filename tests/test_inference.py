@@ -1,4 +1,5 @@
 """predict and probabilities: batched outputs in evaluation mode without a graph, mode restored."""
+
 import numpy as np
 import pytest
 

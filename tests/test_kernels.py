@@ -4,6 +4,7 @@ im2col, max-pool forward and max-pool backward only copy or add values in the sa
 backends, so they must agree exactly; col2im adds overlapping windows in a different order, so it
 agrees to rounding.
 """
+
 import os
 import subprocess
 import sys
@@ -13,8 +14,16 @@ import pytest
 from hypothesis import assume, given, strategies as st
 from hypothesis.extra import numpy as hnp
 
-from minidl.kernels import (Window, col2im, im2col, kernel_backend, max_pool_backward, max_pool_forward,
-                            set_kernel_backend, use_kernels)
+from minidl.kernels import (
+    Window,
+    col2im,
+    im2col,
+    kernel_backend,
+    max_pool_backward,
+    max_pool_forward,
+    set_kernel_backend,
+    use_kernels,
+)
 
 pytestmark = pytest.mark.kernels
 
@@ -53,8 +62,11 @@ def test_im2col_backends_agree_exactly(case):
 def test_col2im_backends_agree(case, data):
     x, window = case
     rows = x.shape[0] * int(np.prod(window.output_size(*x.shape[2:])))
-    cols = data.draw(hnp.arrays(x.dtype, (rows, x.shape[1] * window.kernel[0] * window.kernel[1]),
-                                elements=st.floats(-4, 4, width=32)))
+    cols = data.draw(
+        hnp.arrays(
+            x.dtype, (rows, x.shape[1] * window.kernel[0] * window.kernel[1]), elements=st.floats(-4, 4, width=32)
+        )
+    )
     reference, fast = both_backends(lambda: col2im(cols, x.shape, window))
     assert fast.dtype == x.dtype and fast.shape == x.shape
     tolerance = 1e-5 if x.dtype == np.float32 else 1e-12
@@ -67,16 +79,20 @@ def test_col2im_is_the_adjoint_of_im2col(case, data):
     x, window = case
     x = x.astype(np.float64)
     cols = data.draw(hnp.arrays(np.float64, im2col(x, window).shape, elements=st.floats(-4, 4)))
-    np.testing.assert_allclose(np.sum(im2col(x, window) * cols), np.sum(x * col2im(cols, x.shape, window)),
-                               rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        np.sum(im2col(x, window) * cols), np.sum(x * col2im(cols, x.shape, window)), rtol=1e-10, atol=1e-10
+    )
 
 
 @st.composite
 def pool_case(draw, elements=st.floats(-4, 4, width=32)):
     kernel = draw(pairs(1, 4))
-    window = Window(kernel, draw(pairs(1, 3)), draw(st.tuples(st.integers(0, kernel[0] // 2),
-                                                              st.integers(0, kernel[1] // 2))),
-                    ceil_mode=draw(st.booleans()))
+    window = Window(
+        kernel,
+        draw(pairs(1, 3)),
+        draw(st.tuples(st.integers(0, kernel[0] // 2), st.integers(0, kernel[1] // 2))),
+        ceil_mode=draw(st.booleans()),
+    )
     shape = (draw(st.integers(1, 3)), draw(st.integers(1, 3))) + draw(pairs(1, 9))
     assume(min(window.output_size(*shape[2:])) >= 1)
     x = draw(hnp.arrays(draw(dtypes), shape, elements=elements))
@@ -115,22 +131,44 @@ def test_kernels_accept_non_contiguous_input_and_never_change_it():
     np.testing.assert_array_equal(x, before)
 
 
-@pytest.mark.parametrize("call, error, words", [
-    (lambda: im2col(np.ones((2, 3, 4)), Window((2, 2), (1, 1))), TypeError, ["im2col", "4 axes", "(2, 3, 4)"]),
-    (lambda: im2col(np.ones((1, 1, 4, 4), np.int32), Window((2, 2), (1, 1))), TypeError,
-     ["float32 or float64", "int32"]),
-    (lambda: im2col([[[[1.0]]]], Window((1, 1), (1, 1))), TypeError, ["im2col", "list"]),
-    (lambda: col2im(np.ones((9, 5)), (1, 1, 4, 4), Window((2, 2), (1, 1))), ValueError, ["(9, 5)", "expected (9, 4)"]),
-    (lambda: col2im(np.ones(9), (1, 1, 4, 4), Window((2, 2), (1, 1))), TypeError, ["col2im", "2 axes", "(9,)"]),
-    (lambda: max_pool_forward(np.ones((1, 4, 4)), Window((2, 2), (2, 2))), TypeError,
-     ["max_pool_forward", "(1, 4, 4)"]),
-    (lambda: max_pool_backward(np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), np.int32), (1, 1, 4, 4)), TypeError,
-     ["int64", "int32"]),
-    (lambda: max_pool_backward(np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 3), np.int64), (1, 1, 4, 4)), ValueError,
-     ["(1, 1, 2, 3)", "(1, 1, 2, 2)"]),
-    (lambda: max_pool_backward(np.ones((1, 2, 2, 2)), np.zeros((1, 2, 2, 2), np.int64), (1, 1, 4, 4)), ValueError,
-     ["(1, 2)", "(1, 1)"]),
-])
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: im2col(np.ones((2, 3, 4)), Window((2, 2), (1, 1))), TypeError, ["im2col", "4 axes", "(2, 3, 4)"]),
+        (
+            lambda: im2col(np.ones((1, 1, 4, 4), np.int32), Window((2, 2), (1, 1))),
+            TypeError,
+            ["float32 or float64", "int32"],
+        ),
+        (lambda: im2col([[[[1.0]]]], Window((1, 1), (1, 1))), TypeError, ["im2col", "list"]),
+        (
+            lambda: col2im(np.ones((9, 5)), (1, 1, 4, 4), Window((2, 2), (1, 1))),
+            ValueError,
+            ["(9, 5)", "expected (9, 4)"],
+        ),
+        (lambda: col2im(np.ones(9), (1, 1, 4, 4), Window((2, 2), (1, 1))), TypeError, ["col2im", "2 axes", "(9,)"]),
+        (
+            lambda: max_pool_forward(np.ones((1, 4, 4)), Window((2, 2), (2, 2))),
+            TypeError,
+            ["max_pool_forward", "(1, 4, 4)"],
+        ),
+        (
+            lambda: max_pool_backward(np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), np.int32), (1, 1, 4, 4)),
+            TypeError,
+            ["int64", "int32"],
+        ),
+        (
+            lambda: max_pool_backward(np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 3), np.int64), (1, 1, 4, 4)),
+            ValueError,
+            ["(1, 1, 2, 3)", "(1, 1, 2, 2)"],
+        ),
+        (
+            lambda: max_pool_backward(np.ones((1, 2, 2, 2)), np.zeros((1, 2, 2, 2), np.int64), (1, 1, 4, 4)),
+            ValueError,
+            ["(1, 2)", "(1, 1)"],
+        ),
+    ],
+)
 @pytest.mark.parametrize("backend", ["numpy", "numba"])
 def test_kernels_reject_arrays_they_were_not_written_for(backend, call, error, words):
     """The kernels trust minidl's ops for what the arrays hold (the public functions check the user's
@@ -159,14 +197,23 @@ def test_use_kernels_restores_the_backend_even_after_an_error():
 @pytest.mark.parametrize("value, expected", [("numpy", "numpy"), (" NUMBA ", "numba")])
 def test_environment_variable_chooses_the_backend(value, expected):
     probe = "import minidl.kernels as k; print(k.kernel_backend())"
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          env={**os.environ, "MINIDL_KERNELS": value}, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MINIDL_KERNELS": value},
+        check=True,
+    )
     assert done.stdout.strip() == expected
 
 
 def test_unknown_environment_value_fails_on_import_with_the_choices():
-    done = subprocess.run([sys.executable, "-c", "import minidl.functional"], capture_output=True, text=True,
-                          env={**os.environ, "MINIDL_KERNELS": "gpu"})
+    done = subprocess.run(
+        [sys.executable, "-c", "import minidl.functional"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MINIDL_KERNELS": "gpu"},
+    )
     assert done.returncode != 0
     assert "MINIDL_KERNELS" in done.stderr and "'gpu'" in done.stderr and "'numpy'" in done.stderr
 
@@ -174,8 +221,9 @@ def test_unknown_environment_value_fails_on_import_with_the_choices():
 @given(data=st.data(), size=pairs(2, 9), dtype=dtypes)
 def test_the_unrolled_2x2_max_pool_agrees_with_the_general_rules(data, size, dtype):
     """LeNet's and the U-Net's pooling (2×2, stride 2, no padding) has its own numba kernel."""
-    x = data.draw(hnp.arrays(dtype, (2, 3) + size,
-                             elements=st.sampled_from([-np.inf, -1.0, 0.0, 1.0, 2.0, np.inf, np.nan])))
+    x = data.draw(
+        hnp.arrays(dtype, (2, 3) + size, elements=st.sampled_from([-np.inf, -1.0, 0.0, 1.0, 2.0, np.inf, np.nan]))
+    )
     window = Window((2, 2), (2, 2))
     (out_ref, winner_ref), (out, winner) = both_backends(lambda: max_pool_forward(x, window))
     np.testing.assert_array_equal(out, out_ref)

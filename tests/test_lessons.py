@@ -1,5 +1,6 @@
 """Every lesson runs in --quick mode, through the runner, as a script and as a Jupyter notebook, and
 leaves its figures in its output folder; a quick run never replaces what a full run saved."""
+
 import os
 import subprocess
 import sys
@@ -37,8 +38,9 @@ def test_lesson_runs_as_a_notebook_in_a_jupyter_kernel(lesson, tmp_path, monkeyp
     monkeypatch.setenv("MINIDL_LESSON_QUICK", "1")
     monkeypatch.setenv("MINIDL_LESSON_OUT", str(tmp_path / "out"))
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nbclient.NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert len(code_cells) >= 3 and all(cell.execution_count for cell in code_cells)
     outputs = [output for cell in code_cells for output in cell.outputs]
@@ -48,9 +50,14 @@ def test_lesson_runs_as_a_notebook_in_a_jupyter_kernel(lesson, tmp_path, monkeyp
 
 
 def test_a_lesson_file_runs_as_a_plain_script(tmp_path):
-    result = subprocess.run([sys.executable, str(lesson_file(LESSONS[0])), "--quick", "--out", str(tmp_path)],
-                            capture_output=True, text=True, timeout=120, cwd=tmp_path,
-                            env={**os.environ, "MPLBACKEND": "Agg"})
+    result = subprocess.run(
+        [sys.executable, str(lesson_file(LESSONS[0])), "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
     assert result.returncode == 0, result.stderr
     assert "What we saw" in result.stdout and "quick run" in result.stdout
     assert (tmp_path / LESSONS[0].name / "logic_gates.png").exists()
@@ -109,10 +116,13 @@ def test_sign_language_reads_the_csv_files_it_is_pointed_to(tmp_path, monkeypatc
     assert (tmp_path / "out" / "sign_language" / "sign_language_results.png").exists()
 
 
-@pytest.mark.parametrize("damage, words", [
-    (lambda folder: (folder / "sign_mnist_test.csv").unlink(), ["sign_mnist_test.csv is not in", "kaggle.com"]),
-    (lambda folder: (folder / "sign_mnist_train.csv").write_text("label,pixel1\n3,4\n"), ["header", "2 column"]),
-])
+@pytest.mark.parametrize(
+    "damage, words",
+    [
+        (lambda folder: (folder / "sign_mnist_test.csv").unlink(), ["sign_mnist_test.csv is not in", "kaggle.com"]),
+        (lambda folder: (folder / "sign_mnist_train.csv").write_text("label,pixel1\n3,4\n"), ["header", "2 column"]),
+    ],
+)
 def test_sign_language_with_missing_or_corrupt_files_exits_with_a_message(tmp_path, monkeypatch, capsys, damage, words):
     write_sign_language_folder(tmp_path / "signs")
     damage(tmp_path / "signs")
@@ -132,15 +142,25 @@ def test_mnist_cnn_on_full_mnist_files(tmp_path, monkeypatch, capsys):
     assert "Test accuracy on the 20 held-out digits" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("setting, damage, words", [
-    ("full", lambda folder: (folder / "t10k-images-idx3-ubyte.gz").write_bytes(b"not an idx file"),
-     ["t10k-images-idx3-ubyte.gz", "not an IDX file"]),
-    ("full", lambda folder: (folder / "train-labels-idx1-ubyte").write_bytes(idx_bytes(np.zeros(3, np.uint8))[:-1]),
-     ["train-labels-idx1-ubyte", "truncated"]),
-    ("everything", lambda folder: None, ["MINIDL_MNIST", "'subset' or 'full'", "'everything'"]),
-])
-def test_corrupt_mnist_files_or_a_bad_setting_exit_with_a_message(tmp_path, monkeypatch, capsys, setting, damage,
-                                                                 words):
+@pytest.mark.parametrize(
+    "setting, damage, words",
+    [
+        (
+            "full",
+            lambda folder: (folder / "t10k-images-idx3-ubyte.gz").write_bytes(b"not an idx file"),
+            ["t10k-images-idx3-ubyte.gz", "not an IDX file"],
+        ),
+        (
+            "full",
+            lambda folder: (folder / "train-labels-idx1-ubyte").write_bytes(idx_bytes(np.zeros(3, np.uint8))[:-1]),
+            ["train-labels-idx1-ubyte", "truncated"],
+        ),
+        ("everything", lambda folder: None, ["MINIDL_MNIST", "'subset' or 'full'", "'everything'"]),
+    ],
+)
+def test_corrupt_mnist_files_or_a_bad_setting_exit_with_a_message(
+    tmp_path, monkeypatch, capsys, setting, damage, words
+):
     write_full_mnist(tmp_path / "mnist", n_train=64, n_test=20)
     damage(tmp_path / "mnist")
     monkeypatch.setenv("MINIDL_DATA", str(tmp_path))
@@ -157,6 +177,7 @@ def test_ctrl_c_stops_the_track_with_a_message(tmp_path, monkeypatch, capsys):
 
     def interrupted(path, run_name):
         raise KeyboardInterrupt
+
     monkeypatch.setattr(lessons.runner.runpy, "run_path", interrupted)
     assert main(["--all", "--quick", "--out", str(tmp_path)]) == 130
     err = capsys.readouterr().err

@@ -1,5 +1,6 @@
 """Layers' maths, activations and losses: gradcheck in float64 under hypothesis, and conv/pool
 against the naive loops of naive_loops.py (the definitions, one output pixel at a time)."""
+
 from unittest import mock
 
 import numpy as np
@@ -20,8 +21,18 @@ pytestmark = pytest.mark.nn
 pairs = lambda low, high: st.tuples(st.integers(low, high), st.integers(low, high))
 
 
-@given(data=st.data(), n=st.integers(1, 2), c=st.integers(1, 3), o=st.integers(1, 3), size=pairs(1, 7),
-       kernel=pairs(1, 3), stride=pairs(1, 2), padding=pairs(0, 2), dilation=pairs(1, 2), bias=st.booleans())
+@given(
+    data=st.data(),
+    n=st.integers(1, 2),
+    c=st.integers(1, 3),
+    o=st.integers(1, 3),
+    size=pairs(1, 7),
+    kernel=pairs(1, 3),
+    stride=pairs(1, 2),
+    padding=pairs(0, 2),
+    dilation=pairs(1, 2),
+    bias=st.booleans(),
+)
 def test_conv2d_matches_naive_loop_and_gradcheck(data, n, c, o, size, kernel, stride, padding, dilation, bias):
     out_sizes = [(size[a] + 2 * padding[a] - dilation[a] * (kernel[a] - 1) - 1) // stride[a] + 1 for a in (0, 1)]
     assume(min(out_sizes) >= 1)
@@ -35,22 +46,32 @@ def test_conv2d_matches_naive_loop_and_gradcheck(data, n, c, o, size, kernel, st
     assert minidl.gradcheck(lambda *t: F.conv2d(*t, stride=stride, padding=padding, dilation=dilation), inputs)
 
 
-@given(data=st.data(), n=st.integers(2, 5), images_per_chunk=st.integers(1, 2), size=pairs(3, 6),
-       kernel=pairs(1, 3), stride=pairs(1, 2), padding=pairs(0, 1))
-def test_conv2d_in_chunks_of_images_matches_naive_loop_and_gradcheck(data, n, images_per_chunk, size, kernel,
-                                                                     stride, padding):
+@given(
+    data=st.data(),
+    n=st.integers(2, 5),
+    images_per_chunk=st.integers(1, 2),
+    size=pairs(3, 6),
+    kernel=pairs(1, 3),
+    stride=pairs(1, 2),
+    padding=pairs(0, 1),
+)
+def test_conv2d_in_chunks_of_images_matches_naive_loop_and_gradcheck(
+    data, n, images_per_chunk, size, kernel, stride, padding
+):
     """A large batch is convolved a few images at a time and its cols rebuilt in backward: forced here
     on small inputs by shrinking the byte limits to a chunk of one or two images."""
     x = leaf(data.draw(values((n, 2) + size)))
     w, b = leaf(data.draw(values((3, 2) + kernel))), leaf(data.draw(values((3,))))
     out_h, out_w = ((size[a] + 2 * padding[a] - kernel[a]) // stride[a] + 1 for a in (0, 1))
     cols_bytes_per_image = out_h * out_w * 2 * kernel[0] * kernel[1] * 8
-    with mock.patch.multiple(chunked_im2col, WHOLE_BATCH_COLS_BYTES=0,
-                             CHUNK_COLS_BYTES=images_per_chunk * cols_bytes_per_image):
+    with mock.patch.multiple(
+        chunked_im2col, WHOLE_BATCH_COLS_BYTES=0, CHUNK_COLS_BYTES=images_per_chunk * cols_bytes_per_image
+    ):
         assert len(chunked_im2col.image_chunks(n, cols_bytes_per_image)) == -(-n // images_per_chunk)
         out = F.conv2d(x, w, b, stride, padding)
-        np.testing.assert_allclose(out.data, naive_conv2d(x.data, w.data, b.data, stride, padding, (1, 1)),
-                                   rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(
+            out.data, naive_conv2d(x.data, w.data, b.data, stride, padding, (1, 1)), rtol=1e-10, atol=1e-10
+        )
         assert minidl.gradcheck(lambda *t: F.conv2d(*t, stride=stride, padding=padding), [x, w, b])
 
 
@@ -62,8 +83,9 @@ def test_image_chunks_cover_the_batch_in_order():
     assert chunked_im2col.image_chunks(2, 10 * chunked_im2col.WHOLE_BATCH_COLS_BYTES) == [slice(0, 1), slice(1, 2)]
 
 
-@given(data=st.data(), size=pairs(1, 7), kernel=pairs(1, 3), stride=st.one_of(st.none(), pairs(1, 3)),
-       padding=pairs(0, 1))
+@given(
+    data=st.data(), size=pairs(1, 7), kernel=pairs(1, 3), stride=st.one_of(st.none(), pairs(1, 3)), padding=pairs(0, 1)
+)
 def test_max_pool2d_matches_naive_loop_and_gradcheck(data, size, kernel, stride, padding):
     assume(padding[0] <= kernel[0] // 2 and padding[1] <= kernel[1] // 2)
     effective_stride = stride or kernel
@@ -74,8 +96,11 @@ def test_max_pool2d_matches_naive_loop_and_gradcheck(data, size, kernel, stride,
     assert minidl.gradcheck(lambda t: F.max_pool2d(t, kernel, stride, padding), [x])
 
 
-@given(data=st.data(), shape=hnp.array_shapes(min_dims=2, max_dims=4, max_side=4),
-       padding=st.tuples(*[st.integers(0, 2)] * 4))
+@given(
+    data=st.data(),
+    shape=hnp.array_shapes(min_dims=2, max_dims=4, max_side=4),
+    padding=st.tuples(*[st.integers(0, 2)] * 4),
+)
 def test_pad2d(data, shape, padding):
     x = leaf(data.draw(values(shape)))
     left, right, top, bottom = padding
@@ -131,15 +156,22 @@ def test_activations_gradcheck(name, data, shape):
     assert minidl.gradcheck(fn, [leaf(data.draw(strategy(shape)))])
 
 
-@given(data=st.data(), n=st.integers(1, 4), c=st.integers(1, 5), extra=st.lists(st.integers(1, 3), max_size=2),
-       reduction=st.sampled_from(["mean", "sum", "none"]))
+@given(
+    data=st.data(),
+    n=st.integers(1, 4),
+    c=st.integers(1, 5),
+    extra=st.lists(st.integers(1, 3), max_size=2),
+    reduction=st.sampled_from(["mean", "sum", "none"]),
+)
 def test_cross_entropy_and_nll(data, n, c, extra, reduction):
     logits = leaf(data.draw(values((n, c, *extra))))
     target = data.draw(hnp.arrays(np.int64, (n, *extra), elements=st.integers(0, c - 1)))
     log_p = logits.data - np.log(np.exp(logits.data).sum(axis=1, keepdims=True))
     expected = -np.take_along_axis(log_p, target[:, None], axis=1)[:, 0]
     expected = {"mean": expected.mean(), "sum": expected.sum(), "none": expected}[reduction]
-    np.testing.assert_allclose(F.cross_entropy(logits, target, reduction=reduction).data, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        F.cross_entropy(logits, target, reduction=reduction).data, expected, rtol=1e-12, atol=1e-12
+    )
     assert minidl.gradcheck(lambda z: F.cross_entropy(z, target, reduction=reduction), [logits])
     assert minidl.gradcheck(lambda z: F.nll_loss(F.log_softmax(z, axis=1), target, reduction=reduction), [logits])
 
@@ -167,7 +199,9 @@ def test_later_activations_known_values():
     np.testing.assert_allclose(F.gelu(z).data[[1, 3]], [-0.15865525393145707, 0.8413447460685429], rtol=1e-12)
     assert F.gelu(minidl.tensor(np.array([1.0])), approximate="tanh").item() == pytest.approx(0.8411919906082768)
     np.testing.assert_allclose(F.silu(z).data[3], 1 / (1 + np.exp(-1)), rtol=1e-12)
-    np.testing.assert_allclose(F.logsigmoid(minidl.tensor(np.array([-1000.0, 0.0, 1000.0]))).data, [-1000, -np.log(2), 0])
+    np.testing.assert_allclose(
+        F.logsigmoid(minidl.tensor(np.array([-1000.0, 0.0, 1000.0]))).data, [-1000, -np.log(2), 0]
+    )
 
 
 def naive_cross_entropy(logits, target, weight, ignore_index, reduction, smoothing):
@@ -187,8 +221,15 @@ def naive_cross_entropy(logits, target, weight, ignore_index, reduction, smoothi
     return losses.sum() / total if reduction == "mean" else losses.sum() if reduction == "sum" else losses
 
 
-@given(data=st.data(), n=st.integers(1, 5), c=st.integers(1, 4), reduction=st.sampled_from(["mean", "sum", "none"]),
-       weighted=st.booleans(), smoothing=st.sampled_from([0.0, 0.1, 0.5, 1.0]), ignore_index=st.sampled_from([-100, 0]))
+@given(
+    data=st.data(),
+    n=st.integers(1, 5),
+    c=st.integers(1, 4),
+    reduction=st.sampled_from(["mean", "sum", "none"]),
+    weighted=st.booleans(),
+    smoothing=st.sampled_from([0.0, 0.1, 0.5, 1.0]),
+    ignore_index=st.sampled_from([-100, 0]),
+)
 def test_cross_entropy_weight_ignore_index_label_smoothing(data, n, c, reduction, weighted, smoothing, ignore_index):
     logits = leaf(data.draw(values((n, c))))
     target = data.draw(hnp.arrays(np.int64, (n,), elements=st.sampled_from(list(range(c)) + [-100])))

@@ -1,4 +1,5 @@
 """The Module API, layers, initialisation, optimizers and save/load, with known values."""
+
 import math
 import warnings
 
@@ -14,8 +15,9 @@ pytestmark = pytest.mark.nn
 
 def lenet_like():
     minidl.manual_seed(0)
-    return nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                         nn.Linear(2 * 2 * 2, 3))
+    return nn.Sequential(
+        nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(2 * 2 * 2, 3)
+    )
 
 
 class Block(nn.Module):
@@ -32,8 +34,15 @@ class Block(nn.Module):
 # ----- Module API ------------------------------------------------------------------------------
 def test_state_dict_keys_follow_pytorch_naming():
     keys = list(Block().state_dict())
-    assert keys == ["running_mean", "features.0.weight", "features.0.bias", "features.4.weight",
-                    "features.4.bias", "head.weight", "head.bias"]
+    assert keys == [
+        "running_mean",
+        "features.0.weight",
+        "features.0.bias",
+        "features.4.weight",
+        "features.4.bias",
+        "head.weight",
+        "head.bias",
+    ]
     assert [name for name, _ in Block().named_parameters()] == [k for k in keys if k != "running_mean"]
 
 
@@ -120,6 +129,7 @@ def test_multiply_adds_count_by_hand():
     assert nn.multiply_adds(lenet_like(), (1, 1, 4, 4)) == 288 + 24
     assert nn.multiply_adds(lenet_like(), (5, 1, 4, 4)) == 5 * (288 + 24)
     from minidl.models import LeNet5
+
     # LeNet-5 as built here, layer by layer: 416,520 multiply-adds (0.42 M) per 28×28 digit.
     expected = 6 * 28 * 28 * 25 + 16 * 10 * 10 * 150 + 400 * 120 + 120 * 84 + 84 * 10
     assert nn.multiply_adds(LeNet5(), (1, 1, 28, 28)) == expected
@@ -141,11 +151,9 @@ def test_default_init_bounds_and_seed():
 
 # ----- known values ----------------------------------------------------------------------------
 def test_slide_convolution_5x5_image_with_x_kernel():
-    image = np.array([[1, 1, 1, 0, 0],
-                      [0, 1, 1, 1, 0],
-                      [0, 0, 1, 1, 1],
-                      [0, 0, 1, 1, 0],
-                      [0, 1, 1, 0, 0]], dtype=np.float32)
+    image = np.array(
+        [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]], dtype=np.float32
+    )
     kernel = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=np.float32)
     out = F.conv2d(minidl.tensor(image[None, None]), minidl.tensor(kernel[None, None]))
     np.testing.assert_array_equal(out.data[0, 0], [[4, 3, 4], [2, 4, 3], [2, 3, 4]])
@@ -300,53 +308,104 @@ def test_load_rejects_truncated_corrupt_foreign_and_pickled_files(tmp_path):
     (tmp_path / "garbage.npz").write_bytes(b"not a zip file at all")
     np.savez(tmp_path / "foreign.npz", w=np.ones(2))
     manifest = '{"format": "minidl-state-1", "tree": {"__array__": "evil"}}'
-    np.savez(tmp_path / "pickled.npz", **{"__minidl_manifest__": np.array(manifest),
-                                           "evil": np.array([{"a": 1}], dtype=object)})
-    for name, words in (("truncated", "truncated or corrupted"), ("garbage", "truncated or corrupted"),
-                        ("foreign", "not one written by minidl.save"), ("pickled", "cannot be read safely")):
+    np.savez(
+        tmp_path / "pickled.npz",
+        **{"__minidl_manifest__": np.array(manifest), "evil": np.array([{"a": 1}], dtype=object)},
+    )
+    for name, words in (
+        ("truncated", "truncated or corrupted"),
+        ("garbage", "truncated or corrupted"),
+        ("foreign", "not one written by minidl.save"),
+        ("pickled", "cannot be read safely"),
+    ):
         with pytest.raises(ValueError, match=words):
             minidl.load(tmp_path / f"{name}.npz")
 
 
 # ----- bad input -------------------------------------------------------------------------------
-@pytest.mark.parametrize("make, error, words", [
-    (lambda: nn.Conv2d(3, 4, 3)(minidl.tensor(np.ones((1, 1, 5, 5)))), ValueError,
-     ["conv2d", "(1, 1, 5, 5) has 1 channel", "expects 3"]),
-    (lambda: nn.Conv2d(1, 4, 3)(minidl.tensor(np.ones((1, 5, 5)))), ValueError, ["(N, C, H, W)", "(1, 5, 5)"]),
-    (lambda: F.conv2d(minidl.tensor(np.ones((1, 1, 2, 2))), minidl.tensor(np.ones((1, 1, 3, 3)))), ValueError,
-     ["kernel", "larger than the padded input height 2"]),
-    (lambda: nn.Conv2d(1, 0, 3), ValueError, ["out_channels", "positive", "0"]),
-    (lambda: nn.Conv2d(1, 2, 3, stride=0), ValueError, ["stride", ">= 1"]),
-    (lambda: nn.Linear(-1, 2), ValueError, ["in_features", "-1"]),
-    (lambda: nn.Linear(3, 2)(minidl.tensor(np.ones((4, 5)))), ValueError, ["in_features = 3", "(4, 5)"]),
-    (lambda: nn.MaxPool2d(3)(minidl.tensor(np.ones((1, 1, 2, 2)))), ValueError, ["max_pool2d", "larger than"]),
-    (lambda: nn.MaxPool2d(2, padding=2), None, []),
-    (lambda: F.max_pool2d(minidl.tensor(np.ones((1, 1, 6, 6))), 2, padding=2), ValueError, ["at most half"]),
-    (lambda: F.conv2d(minidl.tensor(np.ones((1, 1, 4, 4), np.int64)), minidl.tensor(np.ones((1, 1, 3, 3)))), TypeError,
-     ["conv2d", "int64", "float32 or float64"]),
-    (lambda: F.max_pool2d(minidl.tensor(np.ones((1, 1, 4, 4), np.uint8)), 2), TypeError, ["max_pool2d", "uint8"]),
-    (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, 3])), ValueError, ["[0, 2]", "[0, 3]"]),
-    (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0.0, 1.0])), TypeError, ["integer", "float64"]),
-    (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, 1, 2])), ValueError, ["(3,)", "(2,)"]),
-    (lambda: F.binary_cross_entropy(minidl.tensor([0.5, 1.5]), np.array([0.0, 1.0])), ValueError, ["[0, 1]", "1.5", "with_logits"]),
-    (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, 1]), "sum"), TypeError, ["class weights", "reduction='sum'"]),
-    (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, 1]), np.ones(2)), ValueError, ["weight", "(2,)", "(3,)"]),
-    (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, 1]), label_smoothing=1.5), ValueError, ["label_smoothing", "1.5"]),
-    (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, -1])), ValueError, ["[0, 2]", "ignore_index = -100"]),
-    (lambda: F.binary_cross_entropy_with_logits(minidl.tensor(np.ones((2, 3))), np.ones((2, 3)), pos_weight=np.ones(2)),
-     ValueError, ["pos_weight", "(2,)", "(2, 3)"]),
-    (lambda: F.one_hot(np.array([0.0, 1.0])), TypeError, ["one_hot", "integers", "float64"]),
-    (lambda: F.one_hot(np.array([0, 3]), 3), ValueError, ["one_hot", "[0, 2]", "[0, 3]"]),
-    (lambda: F.gelu(minidl.tensor([1.0]), approximate="erf"), ValueError, ["gelu", "'none' or 'tanh'", "'erf'"]),
-    (lambda: nn.Hardtanh(1.0, -1.0), ValueError, ["Hardtanh", "min_val = 1.0", "max_val = -1.0"]),
-    (lambda: F.layer_norm(minidl.tensor(np.ones((2, 3))), 3, weight=minidl.tensor(np.ones(2))), ValueError, ["weight", "(2,)", "(3,)"]),
-    (lambda: F.mse_loss(minidl.tensor(np.ones(3)), np.ones(4)), ValueError, ["(3,)", "(4,)"]),
-    (lambda: nn.MSELoss(reduction="avg"), ValueError, ["reduction", "'avg'"]),
-    (lambda: optim.SGD([], lr=0.1), ValueError, ["empty"]),
-    (lambda: optim.SGD([minidl.tensor([1.0])], lr=0.1), TypeError, ["requires grad"]),
-    (lambda: nn.Sequential(nn.ReLU(), "relu"), TypeError, ["argument 1", "str"]),
-    (lambda: nn.Dropout(1.5), ValueError, ["[0, 1]", "1.5"]),
-])
+@pytest.mark.parametrize(
+    "make, error, words",
+    [
+        (
+            lambda: nn.Conv2d(3, 4, 3)(minidl.tensor(np.ones((1, 1, 5, 5)))),
+            ValueError,
+            ["conv2d", "(1, 1, 5, 5) has 1 channel", "expects 3"],
+        ),
+        (lambda: nn.Conv2d(1, 4, 3)(minidl.tensor(np.ones((1, 5, 5)))), ValueError, ["(N, C, H, W)", "(1, 5, 5)"]),
+        (
+            lambda: F.conv2d(minidl.tensor(np.ones((1, 1, 2, 2))), minidl.tensor(np.ones((1, 1, 3, 3)))),
+            ValueError,
+            ["kernel", "larger than the padded input height 2"],
+        ),
+        (lambda: nn.Conv2d(1, 0, 3), ValueError, ["out_channels", "positive", "0"]),
+        (lambda: nn.Conv2d(1, 2, 3, stride=0), ValueError, ["stride", ">= 1"]),
+        (lambda: nn.Linear(-1, 2), ValueError, ["in_features", "-1"]),
+        (lambda: nn.Linear(3, 2)(minidl.tensor(np.ones((4, 5)))), ValueError, ["in_features = 3", "(4, 5)"]),
+        (lambda: nn.MaxPool2d(3)(minidl.tensor(np.ones((1, 1, 2, 2)))), ValueError, ["max_pool2d", "larger than"]),
+        (lambda: nn.MaxPool2d(2, padding=2), None, []),
+        (lambda: F.max_pool2d(minidl.tensor(np.ones((1, 1, 6, 6))), 2, padding=2), ValueError, ["at most half"]),
+        (
+            lambda: F.conv2d(minidl.tensor(np.ones((1, 1, 4, 4), np.int64)), minidl.tensor(np.ones((1, 1, 3, 3)))),
+            TypeError,
+            ["conv2d", "int64", "float32 or float64"],
+        ),
+        (lambda: F.max_pool2d(minidl.tensor(np.ones((1, 1, 4, 4), np.uint8)), 2), TypeError, ["max_pool2d", "uint8"]),
+        (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, 3])), ValueError, ["[0, 2]", "[0, 3]"]),
+        (
+            lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0.0, 1.0])),
+            TypeError,
+            ["integer", "float64"],
+        ),
+        (lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, 1, 2])), ValueError, ["(3,)", "(2,)"]),
+        (
+            lambda: F.binary_cross_entropy(minidl.tensor([0.5, 1.5]), np.array([0.0, 1.0])),
+            ValueError,
+            ["[0, 1]", "1.5", "with_logits"],
+        ),
+        (
+            lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, 1]), "sum"),
+            TypeError,
+            ["class weights", "reduction='sum'"],
+        ),
+        (
+            lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, 1]), np.ones(2)),
+            ValueError,
+            ["weight", "(2,)", "(3,)"],
+        ),
+        (
+            lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, 1]), label_smoothing=1.5),
+            ValueError,
+            ["label_smoothing", "1.5"],
+        ),
+        (
+            lambda: F.cross_entropy(minidl.tensor(np.ones((2, 3))), np.array([0, -1])),
+            ValueError,
+            ["[0, 2]", "ignore_index = -100"],
+        ),
+        (
+            lambda: F.binary_cross_entropy_with_logits(
+                minidl.tensor(np.ones((2, 3))), np.ones((2, 3)), pos_weight=np.ones(2)
+            ),
+            ValueError,
+            ["pos_weight", "(2,)", "(2, 3)"],
+        ),
+        (lambda: F.one_hot(np.array([0.0, 1.0])), TypeError, ["one_hot", "integers", "float64"]),
+        (lambda: F.one_hot(np.array([0, 3]), 3), ValueError, ["one_hot", "[0, 2]", "[0, 3]"]),
+        (lambda: F.gelu(minidl.tensor([1.0]), approximate="erf"), ValueError, ["gelu", "'none' or 'tanh'", "'erf'"]),
+        (lambda: nn.Hardtanh(1.0, -1.0), ValueError, ["Hardtanh", "min_val = 1.0", "max_val = -1.0"]),
+        (
+            lambda: F.layer_norm(minidl.tensor(np.ones((2, 3))), 3, weight=minidl.tensor(np.ones(2))),
+            ValueError,
+            ["weight", "(2,)", "(3,)"],
+        ),
+        (lambda: F.mse_loss(minidl.tensor(np.ones(3)), np.ones(4)), ValueError, ["(3,)", "(4,)"]),
+        (lambda: nn.MSELoss(reduction="avg"), ValueError, ["reduction", "'avg'"]),
+        (lambda: optim.SGD([], lr=0.1), ValueError, ["empty"]),
+        (lambda: optim.SGD([minidl.tensor([1.0])], lr=0.1), TypeError, ["requires grad"]),
+        (lambda: nn.Sequential(nn.ReLU(), "relu"), TypeError, ["argument 1", "str"]),
+        (lambda: nn.Dropout(1.5), ValueError, ["[0, 1]", "1.5"]),
+    ],
+)
 def test_layer_errors(make, error, words):
     if error is None:
         make()  # constructing is fine; the check happens on the input

@@ -1,5 +1,6 @@
 """Every primitive of the engine passes gradcheck in float64 on hypothesis-drawn shapes and values,
 broadcast pairs included. One table row per case, in the manner of tinygrad's op tests."""
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, strategies as st
@@ -78,11 +79,13 @@ def test_unary_ops(name, data, shape):
 def shape_and_axes(draw):
     shape = draw(shapes)
     ndim = len(shape)
-    axis = draw(st.one_of(
-        st.none(),
-        st.integers(-ndim, ndim - 1) if ndim else st.none(),
-        st.lists(st.integers(0, max(ndim - 1, 0)), unique=True, max_size=ndim).map(tuple) if ndim else st.just(()),
-    ))
+    axis = draw(
+        st.one_of(
+            st.none(),
+            st.integers(-ndim, ndim - 1) if ndim else st.none(),
+            st.lists(st.integers(0, max(ndim - 1, 0)), unique=True, max_size=ndim).map(tuple) if ndim else st.just(()),
+        )
+    )
     return shape, axis
 
 
@@ -127,9 +130,13 @@ def test_prod_gradient_with_zeros_in_the_input(data, shape):
     assert minidl.gradcheck(lambda t: t.prod(), [x])
 
 
-@given(data=st.data(), batch=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=3),
-       sizes=st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4)),
-       vector_a=st.booleans(), vector_b=st.booleans())
+@given(
+    data=st.data(),
+    batch=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=3),
+    sizes=st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4)),
+    vector_a=st.booleans(),
+    vector_b=st.booleans(),
+)
 def test_matmul_batched_and_vectors(data, batch, sizes, vector_a, vector_b):
     n, k, m = sizes
     shape_a = (k,) if vector_a else batch.input_shapes[0] + (n, k)
@@ -164,8 +171,10 @@ def test_shape_ops(data, shape):
         "squeeze all": (lambda t: t.squeeze(), np.squeeze(x.data)),
         "flatten": (lambda t: t.flatten(), x.data.reshape(-1)),
         "flatten from 1": (lambda t: t.unsqueeze(0).flatten(1), x.data.reshape(1, -1)),
-        "broadcast_to": (lambda t: t.broadcast_to(np.broadcast_shapes(x.shape, expanded)),
-                         np.broadcast_to(x.data, np.broadcast_shapes(x.shape, expanded))),
+        "broadcast_to": (
+            lambda t: t.broadcast_to(np.broadcast_shapes(x.shape, expanded)),
+            np.broadcast_to(x.data, np.broadcast_shapes(x.shape, expanded)),
+        ),
         "expand": (lambda t: t.expand(2, *([-1] * len(shape))), np.broadcast_to(x.data, (2,) + x.shape)),
         "repeat": (lambda t: t.repeat(*reps), np.tile(x.data, reps)),
         "tile": (lambda t: t.tile(reps[-1:]), np.tile(x.data, reps[-1:])),
@@ -186,8 +195,7 @@ def test_indexing_basic_and_integer_arrays(data, shape):
     assert minidl.gradcheck(lambda t: t[fancy] * np.arange(x.data[fancy].size).reshape(x.data[fancy].shape), [x])
 
 
-@given(data=st.data(), shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=3),
-       count=st.integers(1, 3))
+@given(data=st.data(), shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=3), count=st.integers(1, 3))
 def test_concatenate_and_stack(data, shape, count):
     axis = data.draw(st.integers(-len(shape), len(shape) - 1))
     pieces = []

@@ -1,4 +1,5 @@
 """Progress off a terminal: plain lines (no carriage returns) every few seconds, none for short work."""
+
 import io
 
 import minidl.progress as progress_module

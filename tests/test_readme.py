@@ -1,4 +1,5 @@
 """The README's Python examples run as written (in a scratch folder, since they save a file)."""
+
 import re
 from pathlib import Path
 

@@ -1,5 +1,6 @@
 """Segmentation: phantoms, Dice and IoU, the U-Net (and its attention gates), the residual and
 Inception blocks; and the workshop's acceptance: a small U-Net learns the phantoms."""
+
 import numpy as np
 import pytest
 
@@ -77,6 +78,7 @@ def test_a_small_unet_learns_the_phantoms():
     """The workshop's acceptance: base 8, depth 2, Adam on 240 phantoms of 32×32, 300 steps →
     Dice ≥ 0.85 on held-out phantoms (0.949 when this test was written)."""
     from lessons.training import predict, train_segmenter
+
     train_x, train_y = make_phantoms(240, 32, seed=0)
     test_x, test_y = make_phantoms(60, 32, seed=1)
     minidl.manual_seed(0)

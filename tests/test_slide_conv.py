@@ -1,5 +1,6 @@
 """The lecture's worked convolution example (7×7×3 input, stride 2), number for number through
 nn.Conv2d: the shipped file, read by slide_conv_example, gives the output the slide prints."""
+
 import json
 
 import numpy as np

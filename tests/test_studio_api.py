@@ -2,6 +2,7 @@
 playground's model, every route of the ASGI app (Starlette's TestClient) and every bad input the
 issue lists — malformed JSON, wrong shapes, NaN and inf, oversized bodies, unknown routes, path
 traversal, too many sessions, clients that vanish — each answered with a 4xx or a close message."""
+
 from __future__ import annotations
 
 import json
@@ -37,7 +38,7 @@ pytestmark = pytest.mark.studio
 
 def vertical_stroke(height: int = 280, width: int = 280) -> np.ndarray:
     drawing = np.zeros((height, width))
-    drawing[height // 6:5 * height // 6, width // 2 - 8:width // 2 + 8] = 1.0
+    drawing[height // 6 : 5 * height // 6, width // 2 - 8 : width // 2 + 8] = 1.0
     return drawing
 
 
@@ -54,6 +55,7 @@ def client():
 
 
 # --- preparing a drawing like MNIST ---------------------------------------------------------------
+
 
 def test_area_resampling_averages_whole_and_partial_pixels():
     weights = area_resample_matrix(5, 2)  # each output pixel covers 2.5 input pixels
@@ -79,6 +81,7 @@ def test_mnist_like_refuses_an_empty_drawing():
 
 
 # --- the shipped model and the playground ---------------------------------------------------------
+
 
 def test_shipped_lenet_classifies_the_held_out_digits():
     images, labels = load_mnist("test")
@@ -109,11 +112,20 @@ def test_tanh_network_learns_xor():
     assert frame["first_layer_gradient"] > 0 and frame["train_loss"] < 0.5 * start
 
 
-@pytest.mark.parametrize("settings, message", [
-    ({"dataset": "moons"}, "dataset must be one of"), ({"activation": "gelu"}, "activation must be one of"),
-    ({"hidden": [4, 9]}, "hidden width"), ({"hidden": "4,4"}, "hidden must be a list"),
-    ({"learning_rate": float("nan")}, "learning_rate"), ({"batch_size": 2.5}, "batch_size"),
-    ({"noise": True}, "noise"), ({"colour": 1}, "unknown setting"), (["circles"], "JSON object")])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"dataset": "moons"}, "dataset must be one of"),
+        ({"activation": "gelu"}, "activation must be one of"),
+        ({"hidden": [4, 9]}, "hidden width"),
+        ({"hidden": "4,4"}, "hidden must be a list"),
+        ({"learning_rate": float("nan")}, "learning_rate"),
+        ({"batch_size": 2.5}, "batch_size"),
+        ({"noise": True}, "noise"),
+        ({"colour": 1}, "unknown setting"),
+        (["circles"], "JSON object"),
+    ],
+)
 def test_playground_settings_are_checked(settings, message):
     with pytest.raises(ValueError, match=message):
         PlaygroundSettings.from_json(settings)
@@ -121,10 +133,20 @@ def test_playground_settings_are_checked(settings, message):
 
 # --- pages and static files -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("path, kind", [("/draw", "text/html"), ("/playground", "text/html"),
-                                        ("/convnet", "text/html"), ("/static/style.css", "text/css"),
-                                        ("/static/common.js", "javascript"), ("/static/draw.js", "javascript"),
-                                        ("/static/playground.js", "javascript"), ("/static/convnet.js", "javascript")])
+
+@pytest.mark.parametrize(
+    "path, kind",
+    [
+        ("/draw", "text/html"),
+        ("/playground", "text/html"),
+        ("/convnet", "text/html"),
+        ("/static/style.css", "text/css"),
+        ("/static/common.js", "javascript"),
+        ("/static/draw.js", "javascript"),
+        ("/static/playground.js", "javascript"),
+        ("/static/convnet.js", "javascript"),
+    ],
+)
 def test_pages_and_their_files_are_served(client, path, kind):
     response = client.get(path)
     assert response.status_code == 200 and kind in response.headers["content-type"]
@@ -141,10 +163,19 @@ def test_home_redirects_to_the_draw_page(client):
     assert response.status_code in (302, 307) and response.headers["location"] == "/draw"
 
 
-@pytest.mark.parametrize("path", ["/static/../app.py", "/static/%2e%2e/app.py", "/static/..%2fapp.py",
-                                  "/static/%2e%2e%2f%2e%2e%2fdatasets/mnist.py", "/static//etc/passwd",
-                                  "/static/../../../../etc/passwd", "/static/data/lenet5_mnist.npz",
-                                  "/../minidl/studio/app.py"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/../app.py",
+        "/static/%2e%2e/app.py",
+        "/static/..%2fapp.py",
+        "/static/%2e%2e%2f%2e%2e%2fdatasets/mnist.py",
+        "/static//etc/passwd",
+        "/static/../../../../etc/passwd",
+        "/static/data/lenet5_mnist.npz",
+        "/../minidl/studio/app.py",
+    ],
+)
 def test_no_file_outside_the_static_folder_can_be_read(client, path):
     response = client.get(path)
     assert response.status_code == 404
@@ -160,13 +191,22 @@ def test_unknown_routes_and_methods_get_json_errors(client):
 
 def test_info_lists_what_the_pages_offer(client):
     info = client.get("/api/info").json()
-    assert info["activations"] == ["step", "sign", "identity", "piecewise_linear", "sigmoid", "tanh", "relu",
-                                   "softplus"]
+    assert info["activations"] == [
+        "step",
+        "sign",
+        "identity",
+        "piecewise_linear",
+        "sigmoid",
+        "tanh",
+        "relu",
+        "softplus",
+    ]
     assert info["datasets"] == ["xor", "circles", "spirals", "blobs"]
     assert info["sessions"] == {"capacity": 2, "active": 0, "waiting": 0}
 
 
 # --- predictions and explanations -----------------------------------------------------------------
+
 
 def test_a_drawn_vertical_stroke_is_a_one_with_three_maps(client):
     response = client.post("/api/predict", json={"drawing": vertical_stroke().tolist()})
@@ -208,8 +248,12 @@ def post_raw(client, path: str, body: bytes):
 
 
 BAD_BODIES = [
-    (b"{", "not valid JSON"), (b"\xff\xfe", "not valid JSON"), (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
-    (b'{"image": ' + b"[" * 900 + b"]" * 900 + b"}", "rows of one length"), (b"[1, 2]", "JSON object"), (b"{}", "either"),
+    (b"{", "not valid JSON"),
+    (b"\xff\xfe", "not valid JSON"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    (b'{"image": ' + b"[" * 900 + b"]" * 900 + b"}", "rows of one length"),
+    (b"[1, 2]", "JSON object"),
+    (b"{}", "either"),
     (json.dumps({"image": [[0.5] * 28] * 28, "drawing": [[0.5] * 28] * 28}).encode(), "either"),
     (json.dumps({"image": [[0.5] * 27] * 28}).encode(), "28×28"),
     (json.dumps({"image": [[0.5] * 28] * 27 + [[0.5] * 3]}).encode(), "rows of one length"),
@@ -237,8 +281,13 @@ def test_bad_predict_requests_get_a_400_that_says_why(client, body, message):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(height=st.integers(28, 64), width=st.integers(28, 64), ink=st.floats(0.0, 1.0), fraction=st.floats(0.0, 0.2),
-       seed=st.integers(0, 1000))
+@given(
+    height=st.integers(28, 64),
+    width=st.integers(28, 64),
+    ink=st.floats(0.0, 1.0),
+    fraction=st.floats(0.0, 0.2),
+    seed=st.integers(0, 1000),
+)
 def test_any_drawing_gets_an_answer_or_a_400_never_a_server_error(client, height, width, ink, fraction, seed):
     drawing = np.where(np.random.default_rng(seed).random((height, width)) < fraction, ink, 0.0)
     response = client.post("/api/predict", json={"drawing": drawing.tolist()})
@@ -249,10 +298,19 @@ def test_any_drawing_gets_an_answer_or_a_400_never_a_server_error(client, height
         assert "empty" in response.json()["error"]
 
 
-@pytest.mark.parametrize("extra, message", [({"cell_size": 5}, "cell_size"), ({"cell_size": True}, "cell_size"),
-                                            ({"cell_size": 4.0}, "cell_size"), ({"image": [[0.0] * 28] * 28}, "blank"),
-                                            ({"num_samples": 5}, "num_samples"), ({"num_samples": 10 ** 6}, "num_samples"),
-                                            ({"seed": -1}, "seed"), ({"target": -1}, "target")])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ({"cell_size": 5}, "cell_size"),
+        ({"cell_size": True}, "cell_size"),
+        ({"cell_size": 4.0}, "cell_size"),
+        ({"image": [[0.0] * 28] * 28}, "blank"),
+        ({"num_samples": 5}, "num_samples"),
+        ({"num_samples": 10**6}, "num_samples"),
+        ({"seed": -1}, "seed"),
+        ({"target": -1}, "target"),
+    ],
+)
 def test_bad_lime_requests_get_a_400(client, extra, message):
     response = client.post("/api/lime", json={"image": [[0.5] * 28] * 28} | extra)
     assert response.status_code == 400 and message in response.json()["error"]
@@ -273,6 +331,7 @@ def test_oversized_bodies_are_refused_with_413(client):
 
 
 # --- live training over WebSockets ----------------------------------------------------------------
+
 
 def receive_until(websocket, kind: str, limit: int = 50) -> dict:
     for _ in range(limit):
@@ -348,7 +407,10 @@ def test_sessions_beyond_capacity_wait_with_a_busy_message_and_get_the_freed_slo
                 busy = second.receive_json()
                 assert busy["type"] == "busy" and busy["waiting"] == 1 and "busy" in busy["message"]
                 assert client.get("/api/predict").status_code == 405  # the API still answers
-                assert client.post("/api/predict", json={"image": mnist_like(vertical_stroke()).tolist()}).json()["top"] == 1
+                assert (
+                    client.post("/api/predict", json={"image": mnist_like(vertical_stroke()).tolist()}).json()["top"]
+                    == 1
+                )
                 first.close()
                 assert receive_until(second, "ready")["active"] == 1
 
@@ -361,6 +423,7 @@ def test_an_idle_session_is_closed_and_its_slot_freed():
 
 
 # --- the command ----------------------------------------------------------------------------------
+
 
 def test_a_taken_port_falls_back_to_a_free_one():
     taken = socket.socket()

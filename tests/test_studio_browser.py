@@ -6,6 +6,7 @@ Chromium comes from the system (`apt-get install chromium`), launched by path. U
 set) a missing browser fails the tests; elsewhere they are skipped with the reason. With
 MINIDL_SCREENSHOTS=<folder> the tests save the README's screenshots there.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,15 @@ from minidl.studio.app import create_app
 pytestmark = pytest.mark.studio
 
 CHROMIUM = os.environ.get("MINIDL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOTS = os.environ.get("MINIDL_SCREENSHOTS")
 
 
@@ -45,8 +53,9 @@ def server_url():
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
-    config = uvicorn.Config(create_app(max_sessions=2, idle_seconds=60), log_level="warning",
-                            timeout_graceful_shutdown=2)
+    config = uvicorn.Config(
+        create_app(max_sessions=2, idle_seconds=60), log_level="warning", timeout_graceful_shutdown=2
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -117,12 +126,14 @@ OVERLAYS = ["#saliency", "#gradcam", "#gradcam_plus_plus", "#lime"]
 
 def test_draw_a_one_a_zero_and_explanations_that_follow_the_clicked_class(server_url, page):
     import math
+
     page.goto(f"{server_url}/draw")
     stroke(page, [(140, 50 + 9 * i) for i in range(21)])
     assert drawn_top_class(page) == 1
 
-    blank = page.evaluate("() => { const c = document.createElement('canvas'); c.width = c.height = 140; "
-                          "return c.toDataURL(); }")
+    blank = page.evaluate(
+        "() => { const c = document.createElement('canvas'); c.width = c.height = 140; return c.toDataURL(); }"
+    )
     before = {name: canvas_pixels(page, name) for name in OVERLAYS}
     assert all(image != blank for image in before.values()), "an explanation overlay stayed empty"
 
@@ -135,8 +146,7 @@ def test_draw_a_one_a_zero_and_explanations_that_follow_the_clicked_class(server
     assert not unchanged, f"overlays that did not change for class 7: {unchanged}"
 
     page.click("#clear")
-    circle = [(140 + 75 * math.sin(2 * math.pi * i / 40), 140 - 95 * math.cos(2 * math.pi * i / 40))
-              for i in range(42)]
+    circle = [(140 + 75 * math.sin(2 * math.pi * i / 40), 140 - 95 * math.cos(2 * math.pi * i / 40)) for i in range(42)]
     stroke(page, circle)
     assert drawn_top_class(page) == 0
     save_screenshot(page, "draw")
@@ -156,8 +166,10 @@ def test_playground_play_lowers_the_loss_and_moves_the_boundary(server_url, page
     elapsed = time.monotonic() - started
     frames = int(page.get_attribute("#stats", "data-frames")) - frames_before
     page.click("#play")  # pause
-    print(f"\nplayground: {frames} frames in {elapsed:.1f} s = {frames / elapsed:.1f} frames/s (a loaded machine "
-          "slows this)")
+    print(
+        f"\nplayground: {frames} frames in {elapsed:.1f} s = {frames / elapsed:.1f} frames/s (a loaded machine "
+        "slows this)"
+    )
     last_loss = float(page.get_attribute("#stats", "data-train-loss"))
     assert last_loss < 0.8 * first_loss, f"train loss went from {first_loss:.3f} to {last_loss:.3f}"
     assert canvas_pixels(page, "#boundary") != first_boundary

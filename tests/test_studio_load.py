@@ -1,5 +1,6 @@
 """The studio's load benchmark runs end to end in --quick mode: a real server, simulated students
 and live playgrounds, no errors, and nothing written (its numbers belong to the benchmark run)."""
+
 import os
 
 import pytest

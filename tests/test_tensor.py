@@ -1,4 +1,5 @@
 """Tensor construction, dtypes, conversions and the readable repr."""
+
 import numpy as np
 import pytest
 

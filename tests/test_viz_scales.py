@@ -1,4 +1,5 @@
 """The figure helpers draw compared panels on the scale they are asked for."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -40,8 +41,9 @@ def test_lime_overlay_keeps_grey_levels_within_the_given_range():
 
 def test_explanation_grid_titles_each_map_panel():
     images = np.zeros((2, 1, 4, 4))
-    fig = explanation_grid(images, {"A": np.zeros((2, 4, 4)), "B": np.ones((2, 4, 4))},
-                           map_titles={"B": ["first", "second"]})
+    fig = explanation_grid(
+        images, {"A": np.zeros((2, 4, 4)), "B": np.ones((2, 4, 4))}, map_titles={"B": ["first", "second"]}
+    )
     titles = [ax.get_title() for ax in fig.axes]
     assert titles == ["", "", "", "", "first", "second"]
     plt.close(fig)

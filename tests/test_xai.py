@@ -1,5 +1,6 @@
 """Explanations on cases whose answer is known by hand: linear models, a conv layer that copies its
 input, a predict_fn that is exactly linear in the superpixels, and the normal equations."""
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -7,8 +8,19 @@ from hypothesis.extra import numpy as hnp
 
 import minidl
 from minidl import nn
-from minidl.xai import (GradCAM, GradCAMPlusPlus, LimeImageExplainer, deletion_curve, grid_segments,
-                        insertion_curve, randomisation_check, resize_bilinear, saliency, spearman, weighted_ridge)
+from minidl.xai import (
+    GradCAM,
+    GradCAMPlusPlus,
+    LimeImageExplainer,
+    deletion_curve,
+    grid_segments,
+    insertion_curve,
+    randomisation_check,
+    resize_bilinear,
+    saliency,
+    spearman,
+    weighted_ridge,
+)
 from minidl.xai.evaluation import auc, gaussian_blur
 
 pytestmark = pytest.mark.xai
@@ -23,8 +35,11 @@ def set_weights(layer, weight, bias=None):
 def copy_then_dense(channel_gains, height, width, head):
     """Conv 1×1 with out channel k = gain_k · input, then a dense head with the given weights."""
     gains = np.asarray(channel_gains, dtype=np.float64)
-    model = nn.Sequential(nn.Conv2d(1, len(gains), 1, dtype=np.float64), nn.Flatten(),
-                          nn.Linear(len(gains) * height * width, head.shape[0], dtype=np.float64))
+    model = nn.Sequential(
+        nn.Conv2d(1, len(gains), 1, dtype=np.float64),
+        nn.Flatten(),
+        nn.Linear(len(gains) * height * width, head.shape[0], dtype=np.float64),
+    )
     set_weights(model[0], gains, np.zeros(len(gains)))
     set_weights(model[2], head, np.zeros(head.shape[0]))
     return model
@@ -75,7 +90,7 @@ def test_gradcam_and_plus_plus_follow_their_formulas_on_non_square_inputs(data, 
     activations = gains[None, :, None, None] * x  # (N, 2, h, w)
     gradients = head[target].reshape(2, 2, height, width)  # ∂y_c/∂A for a dense head
     plain = gradients.mean(axis=(2, 3))
-    g2, g3 = gradients ** 2, gradients ** 3
+    g2, g3 = gradients**2, gradients**3
     a = np.where(gradients != 0, g2 / (2 * g2 + activations.sum(axis=(2, 3), keepdims=True) * g3 + 1e-6), 0)
     plus = (a * np.maximum(gradients, 0)).sum(axis=(2, 3))
     for method, weights in ((GradCAM, plain), (GradCAMPlusPlus, plus)):
@@ -100,14 +115,17 @@ def test_gradcam_resizes_to_the_input_and_leaves_the_model_as_it_was():
     assert not model[1]._forward_hooks
 
 
-@pytest.mark.parametrize("make, call, error, words", [
-    (lambda m: GradCAM(m, nn.Linear(2, 2)), None, ValueError, ["not a layer of this model"]),
-    (lambda m: GradCAM(m, "features.9"), None, ValueError, ["no layer named 'features.9'", "'0'"]),
-    (lambda m: GradCAM(m, m[4]), lambda c, x: c(x), ValueError, ["'4'", "Linear", "feature maps", "(1, 3)"]),
-    (lambda m: GradCAM(m, m[0]), lambda c, x: c(x, target=3), ValueError, ["[0, 2]", "[3]"]),
-    (lambda m: GradCAM(m, m[0]), lambda c, x: c(x, target=[0, 1]), ValueError, ["1 sample(s) need 1 target(s)"]),
-    (lambda m: GradCAM(m, m[0]), lambda c, x: c(x[0]), ValueError, ["(N, C, H, W)", "x[None]"]),
-])
+@pytest.mark.parametrize(
+    "make, call, error, words",
+    [
+        (lambda m: GradCAM(m, nn.Linear(2, 2)), None, ValueError, ["not a layer of this model"]),
+        (lambda m: GradCAM(m, "features.9"), None, ValueError, ["no layer named 'features.9'", "'0'"]),
+        (lambda m: GradCAM(m, m[4]), lambda c, x: c(x), ValueError, ["'4'", "Linear", "feature maps", "(1, 3)"]),
+        (lambda m: GradCAM(m, m[0]), lambda c, x: c(x, target=3), ValueError, ["[0, 2]", "[3]"]),
+        (lambda m: GradCAM(m, m[0]), lambda c, x: c(x, target=[0, 1]), ValueError, ["1 sample(s) need 1 target(s)"]),
+        (lambda m: GradCAM(m, m[0]), lambda c, x: c(x[0]), ValueError, ["(N, C, H, W)", "x[None]"]),
+    ],
+)
 def test_gradcam_bad_input_and_hooks_removed_after_errors(make, call, error, words):
     model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(2 * 3 * 3, 3))
     x = np.ones((1, 1, 8, 8), np.float32)
@@ -124,8 +142,11 @@ def test_grid_segments_by_hand():
     np.testing.assert_array_equal(grid_segments(3, 5, 2), [[0, 0, 1, 1, 2], [0, 0, 1, 1, 2], [3, 3, 4, 4, 5]])
     np.testing.assert_array_equal(grid_segments(2, 3, 1), [[0, 1, 2], [3, 4, 5]])
     assert grid_segments(28, 28, 4).max() == 48 and grid_segments(4, 9, 4).max() == 2
-    for size, cell, words in (((4, 4), 0, "positive int"), ((4, 4), 5, "larger than the image"),
-                              ((4, 4), 2.0, "positive int")):
+    for size, cell, words in (
+        ((4, 4), 0, "positive int"),
+        ((4, 4), 5, "larger than the image"),
+        ((4, 4), 2.0, "positive int"),
+    ):
         with pytest.raises(ValueError, match=words):
             grid_segments(*size, cell)
 
@@ -137,11 +158,13 @@ def linear_in_superpixels(image, segments, coef, intercept):
     original = np.bincount(segments.ravel(), weights=image[0].ravel()) / np.bincount(segments.ravel())
 
     def predict(batch):
-        means = np.stack([np.bincount(segments.ravel(), weights=b[0].ravel()) / np.bincount(segments.ravel())
-                          for b in batch])
+        means = np.stack(
+            [np.bincount(segments.ravel(), weights=b[0].ravel()) / np.bincount(segments.ravel()) for b in batch]
+        )
         visible = np.isclose(means, original).astype(np.float64)
         score = intercept + visible @ coef
         return np.stack([score, -score], axis=1)
+
     assert len(original) == count
     return predict
 
@@ -151,16 +174,19 @@ def test_lime_recovers_the_coefficients_of_a_linear_classifier():
     image = (1.0 + segments[None]).astype(np.float64)  # distinct, non-zero values per superpixel
     coef = np.array([2.0, -1.0, 0.5, 0.0])
     predict = linear_in_superpixels(image, segments, coef, intercept=0.3)
-    explanation = LimeImageExplainer(alpha=1e-9).explain(image, predict, target=0, cell_size=4, hide_color=0.0,
-                                                         num_samples=300, seed=1)
+    explanation = LimeImageExplainer(alpha=1e-9).explain(
+        image, predict, target=0, cell_size=4, hide_color=0.0, num_samples=300, seed=1
+    )
     np.testing.assert_allclose(explanation.coef, coef, atol=1e-6)
     np.testing.assert_allclose(explanation.intercept, 0.3, atol=1e-6)
     assert explanation.score == pytest.approx(1.0) and explanation.local_pred == pytest.approx(0.3 + 1.5)
     np.testing.assert_array_equal(explanation.mask(num_features=1), (segments == 0).astype(int))
-    np.testing.assert_array_equal(explanation.mask(num_features=2, positive_only=False),
-                                  (segments == 0).astype(int) - (segments == 1))
-    np.testing.assert_array_equal(explanation.mask(negative_only=True, positive_only=False, min_weight=1e-6),
-                                  -(segments == 1).astype(int))
+    np.testing.assert_array_equal(
+        explanation.mask(num_features=2, positive_only=False), (segments == 0).astype(int) - (segments == 1)
+    )
+    np.testing.assert_array_equal(
+        explanation.mask(negative_only=True, positive_only=False, min_weight=1e-6), -(segments == 1).astype(int)
+    )
     # with the default ridge penalty the same signs, shrunk towards 0
     shrunk = LimeImageExplainer().explain(image, predict, target=0, cell_size=4, hide_color=0.0, seed=1).coef
     assert np.all(np.sign(shrunk[:3]) == np.sign(coef[:3])) and np.all(np.abs(shrunk[:3]) < np.abs(coef[:3]))
@@ -179,7 +205,7 @@ def test_lime_perturbations_weights_and_seed():
     assert a.samples[0].tolist() == [1, 1, 1, 1] and a.weights[0] == pytest.approx(1.0)
     on = a.samples.sum(axis=1)
     distance = 1 - np.sqrt(on / 4)  # cosine distance to the all-on vector
-    np.testing.assert_allclose(a.weights, np.sqrt(np.exp(-distance ** 2 / 0.25 ** 2)))
+    np.testing.assert_allclose(a.weights, np.sqrt(np.exp(-(distance**2) / 0.25**2)))
     assert a.target == 0  # the top class of the intact image (score 10 vs −10)
     as_tensor = explainer.explain(image, lambda batch: minidl.tensor(predict(batch)), num_samples=50, seed=7)
     np.testing.assert_array_equal(as_tensor.coef, a.coef)  # predict_fn may return a minidl Tensor
@@ -188,22 +214,30 @@ def test_lime_perturbations_weights_and_seed():
 def test_lime_hides_superpixels_with_their_own_mean_by_default():
     image = np.array([[[0.0, 2.0], [4.0, 6.0]]])
     seen = []
-    LimeImageExplainer().explain(image, lambda batch: seen.append(batch.copy()) or np.zeros((len(batch), 2)),
-                                 segments=np.array([[0, 0], [1, 1]]), num_samples=20, seed=0)
+    LimeImageExplainer().explain(
+        image,
+        lambda batch: seen.append(batch.copy()) or np.zeros((len(batch), 2)),
+        segments=np.array([[0, 0], [1, 1]]),
+        num_samples=20,
+        seed=0,
+    )
     batch = np.concatenate(seen)
     for sample in batch:
         assert sample[0, 0].tolist() in ([0.0, 2.0], [1.0, 1.0]) and sample[0, 1].tolist() in ([4.0, 6.0], [5.0, 5.0])
 
 
-@pytest.mark.parametrize("kwargs, predict, words", [
-    ({"cell_size": 0}, None, ["cell_size", "positive"]),
-    ({"cell_size": 9}, None, ["larger than the image"]),
-    ({"target": 2}, None, ["[0, 1]", "2"]),
-    ({}, lambda batch: np.zeros(len(batch)), ["(batch, classes)", "shape (100,)"]),
-    ({}, lambda batch: np.zeros((3, 2)), ["batch of 100", "(3, 2)"]),
-    ({"segments": np.zeros((8, 8), int)}, None, ["0..K-1 with K >= 2"]),
-    ({"segments": np.zeros((4, 8), int)}, None, ["(8, 8)"]),
-])
+@pytest.mark.parametrize(
+    "kwargs, predict, words",
+    [
+        ({"cell_size": 0}, None, ["cell_size", "positive"]),
+        ({"cell_size": 9}, None, ["larger than the image"]),
+        ({"target": 2}, None, ["[0, 1]", "2"]),
+        ({}, lambda batch: np.zeros(len(batch)), ["(batch, classes)", "shape (100,)"]),
+        ({}, lambda batch: np.zeros((3, 2)), ["batch of 100", "(3, 2)"]),
+        ({"segments": np.zeros((8, 8), int)}, None, ["0..K-1 with K >= 2"]),
+        ({"segments": np.zeros((4, 8), int)}, None, ["(8, 8)"]),
+    ],
+)
 def test_lime_bad_input(kwargs, predict, words):
     image = np.random.default_rng(0).random((1, 8, 8))
     predict = predict or (lambda batch: np.zeros((len(batch), 2)))
@@ -238,8 +272,9 @@ def test_spearman_by_hand():
     assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
     # ranks with ties: [1, 2.5, 2.5, 4] against [1, 2, 3, 4]
     ranks = np.array([1, 2.5, 2.5, 4]) - 2.5
-    assert spearman([1, 5, 5, 9], [1, 2, 3, 4]) == pytest.approx(ranks @ (np.arange(4) - 1.5) /
-                                                                    np.sqrt((ranks @ ranks) * 5))
+    assert spearman([1, 5, 5, 9], [1, 2, 3, 4]) == pytest.approx(
+        ranks @ (np.arange(4) - 1.5) / np.sqrt((ranks @ ranks) * 5)
+    )
     assert spearman([1, 1, 1], [1, 2, 3]) == 0.0
 
 

@@ -1,5 +1,6 @@
 """Concept attribution: the t-test against scipy's numbers, CAVs and regression concept vectors on
 activations whose concept direction is known, TCAV on a model whose gradient is known by hand."""
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, strategies as st
@@ -7,8 +8,15 @@ from hypothesis.extra import numpy as hnp
 
 import minidl
 from minidl import nn
-from minidl.xai import (activations, bidirectional_relevance, concept_activation_vector, concept_sensitivities,
-                        regression_concept_vector, tcav, two_sample_t_test)
+from minidl.xai import (
+    activations,
+    bidirectional_relevance,
+    concept_activation_vector,
+    concept_sensitivities,
+    regression_concept_vector,
+    tcav,
+    two_sample_t_test,
+)
 from minidl.xai.concepts import logistic_regression
 from minidl.xai.student_t import regularized_incomplete_beta
 
@@ -16,14 +24,25 @@ pytestmark = pytest.mark.nn
 
 
 # ----- Student's t-test ---------------------------------------------------------------------------
-@pytest.mark.parametrize("first, second, t, p", [
-    # scipy.stats.ttest_ind (equal variances) on the same data, computed once in a scratch script
-    ([0.7, 0.8, 0.75, 0.9], [0.5, 0.4, 0.55, 0.45], 5.83874208121142, 0.001112216510866167),
-    ([0.2, 0.35, 0.1, 0.6, 0.45, 0.3], [0.5, 0.65, 0.7, 0.55, 0.8, 0.9, 0.6, 0.75, 0.7, 0.85, 0.6],
-     -4.84329763062212, 0.0002148699311729314),
-    (list(range(1, 12)), [1.5, 2.5, 3.2, 4.1, 5.3, 6, 7.7, 8.1, 9.6, 10.2, 12.5], -0.2938418399272091,
-     0.7719064778760504),
-])
+@pytest.mark.parametrize(
+    "first, second, t, p",
+    [
+        # scipy.stats.ttest_ind (equal variances) on the same data, computed once in a scratch script
+        ([0.7, 0.8, 0.75, 0.9], [0.5, 0.4, 0.55, 0.45], 5.83874208121142, 0.001112216510866167),
+        (
+            [0.2, 0.35, 0.1, 0.6, 0.45, 0.3],
+            [0.5, 0.65, 0.7, 0.55, 0.8, 0.9, 0.6, 0.75, 0.7, 0.85, 0.6],
+            -4.84329763062212,
+            0.0002148699311729314,
+        ),
+        (
+            list(range(1, 12)),
+            [1.5, 2.5, 3.2, 4.1, 5.3, 6, 7.7, 8.1, 9.6, 10.2, 12.5],
+            -0.2938418399272091,
+            0.7719064778760504,
+        ),
+    ],
+)
 def test_t_test_matches_known_values(first, second, t, p):
     result = two_sample_t_test(first, second)
     assert result.statistic == pytest.approx(t, rel=1e-12)
@@ -31,11 +50,16 @@ def test_t_test_matches_known_values(first, second, t, p):
     assert result.degrees_of_freedom == len(first) + len(second) - 2
 
 
-@pytest.mark.parametrize("x, a, b, expected", [
-    # scipy.special.betainc(a, b, x)
-    (0.3, 2.5, 0.5, 0.018927124071945658), (0.95, 10, 0.5, 0.31715157546554495), (0.5, 0.5, 0.5, 0.5),
-    (0.999, 30, 0.5, 0.8072373061595369),
-])
+@pytest.mark.parametrize(
+    "x, a, b, expected",
+    [
+        # scipy.special.betainc(a, b, x)
+        (0.3, 2.5, 0.5, 0.018927124071945658),
+        (0.95, 10, 0.5, 0.31715157546554495),
+        (0.5, 0.5, 0.5, 0.5),
+        (0.999, 30, 0.5, 0.8072373061595369),
+    ],
+)
 def test_incomplete_beta_matches_known_values(x, a, b, expected):
     assert regularized_incomplete_beta(x, a, b) == pytest.approx(expected, rel=1e-12)
 
@@ -111,8 +135,12 @@ def test_tcav_by_hand_on_a_linear_head():
 
 def test_concept_sensitivities_are_directional_derivatives():
     minidl.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1, dtype=np.float64), nn.Tanh(), nn.Flatten(),
-                          nn.Linear(2 * 4 * 4, 3, dtype=np.float64))
+    model = nn.Sequential(
+        nn.Conv2d(1, 2, 3, padding=1, dtype=np.float64),
+        nn.Tanh(),
+        nn.Flatten(),
+        nn.Linear(2 * 4 * 4, 3, dtype=np.float64),
+    )
     images = np.random.default_rng(1).normal(size=(3, 1, 4, 4))
     v = np.random.default_rng(2).normal(size=32)
     v /= np.linalg.norm(v)

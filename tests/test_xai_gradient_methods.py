@@ -1,5 +1,6 @@
 """Integrated Gradients, SmoothGrad and contrastive targets on models whose gradients are known by
 hand, plus IG's completeness under hypothesis."""
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, strategies as st
@@ -26,9 +27,15 @@ def linear_model(weight, bias):
 
 def small_cnn(seed, channels, classes):
     minidl.manual_seed(seed)
-    return nn.Sequential(nn.Conv2d(channels, 3, 3, padding=1, dtype=np.float64), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Flatten(), nn.Linear(3 * 2 * 2, 6, dtype=np.float64), nn.ReLU(),
-                         nn.Linear(6, classes, dtype=np.float64))
+    return nn.Sequential(
+        nn.Conv2d(channels, 3, 3, padding=1, dtype=np.float64),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(3 * 2 * 2, 6, dtype=np.float64),
+        nn.ReLU(),
+        nn.Linear(6, classes, dtype=np.float64),
+    )
 
 
 def scores(model, x):
@@ -63,8 +70,14 @@ def smooth_cnn(seed, channels, classes):
     """Tanh and softplus, no pooling: the score is smooth along any path, so the midpoint rule's
     error falls as 1/steps² and 1 % at 64 steps is a property, not luck."""
     minidl.manual_seed(seed)
-    return nn.Sequential(nn.Conv2d(channels, 3, 3, padding=1, dtype=np.float64), nn.Tanh(), nn.Flatten(),
-                         nn.Linear(3 * 4 * 4, 6, dtype=np.float64), nn.Softplus(), nn.Linear(6, classes, dtype=np.float64))
+    return nn.Sequential(
+        nn.Conv2d(channels, 3, 3, padding=1, dtype=np.float64),
+        nn.Tanh(),
+        nn.Flatten(),
+        nn.Linear(3 * 4 * 4, 6, dtype=np.float64),
+        nn.Softplus(),
+        nn.Linear(6, classes, dtype=np.float64),
+    )
 
 
 def completeness_gaps(model, x, baseline, steps):
@@ -104,15 +117,21 @@ def test_integrated_gradients_keeps_the_target_of_the_image_and_takes_contrasts(
     model = small_cnn(3, 1, 3)
     x = np.random.default_rng(0).normal(size=(2, 1, 4, 4))
     top = scores(model, x).argmax(axis=1)
-    np.testing.assert_array_equal(integrated_gradients(model, x, steps=8),
-                                  integrated_gradients(model, x, target=top, steps=8))
+    np.testing.assert_array_equal(
+        integrated_gradients(model, x, steps=8), integrated_gradients(model, x, target=top, steps=8)
+    )
     # IG is linear in the score: IG(y_c − y_c′) = IG(y_c) − IG(y_c′) on the same path
     contrastive = integrated_gradients(model, x, target=0, contrast=2, steps=8)
-    np.testing.assert_allclose(contrastive, integrated_gradients(model, x, target=0, steps=8)
-                               - integrated_gradients(model, x, target=2, steps=8), atol=1e-12)
+    np.testing.assert_allclose(
+        contrastive,
+        integrated_gradients(model, x, target=0, steps=8) - integrated_gradients(model, x, target=2, steps=8),
+        atol=1e-12,
+    )
     per_image = np.stack([np.zeros((1, 4, 4)), np.ones((1, 4, 4))])
-    np.testing.assert_allclose(integrated_gradients(model, x, baseline=per_image, steps=8)[1],
-                               integrated_gradients(model, x[1:], baseline=1.0, steps=8)[0])
+    np.testing.assert_allclose(
+        integrated_gradients(model, x, baseline=per_image, steps=8)[1],
+        integrated_gradients(model, x[1:], baseline=1.0, steps=8)[0],
+    )
 
 
 # ----- SmoothGrad --------------------------------------------------------------------------------
@@ -164,18 +183,24 @@ def test_contrast_explains_the_log_odds_where_the_plain_logit_shows_nothing():
     contrastive = GradCAM(model, "0").explain(x, target=1, contrast=0)
     np.testing.assert_allclose(contrastive.gradients, -w[None].repeat(2, 0))
     assert contrastive.raw.max() > 0
-    np.testing.assert_allclose(integrated_gradients(model, x, target=1, contrast=0, steps=4),
-                               -x * gradient_of_logit0, atol=1e-12)
+    np.testing.assert_allclose(
+        integrated_gradients(model, x, target=1, contrast=0, steps=4), -x * gradient_of_logit0, atol=1e-12
+    )
 
 
 def test_runner_up_contrast_and_bad_contrasts():
     model = small_cnn(2, 1, 4)
     x = np.random.default_rng(2).normal(size=(3, 1, 4, 4))
     ranked = np.argsort(-scores(model, x), axis=1)
-    np.testing.assert_allclose(saliency(model, x, contrast="runner_up"), saliency(model, x, target=ranked[:, 0],
-                                                                                  contrast=ranked[:, 1]))
-    for contrast, words in ((ranked[:, 0], ["sample 0", "against the same class"]), ("best", ["'runner_up'"]),
-                            (7, ["contrast classes must lie in [0, 3]"]), ([0, 1], ["3 sample(s) need 3 contrast(s)"])):
+    np.testing.assert_allclose(
+        saliency(model, x, contrast="runner_up"), saliency(model, x, target=ranked[:, 0], contrast=ranked[:, 1])
+    )
+    for contrast, words in (
+        (ranked[:, 0], ["sample 0", "against the same class"]),
+        ("best", ["'runner_up'"]),
+        (7, ["contrast classes must lie in [0, 3]"]),
+        ([0, 1], ["3 sample(s) need 3 contrast(s)"]),
+    ):
         with pytest.raises(ValueError) as caught:
             saliency(model, x, contrast=contrast)
         for word in words:
@@ -185,6 +210,7 @@ def test_runner_up_contrast_and_bad_contrasts():
 def test_runner_up_contrast_equals_a_log_odds_wrapper_on_two_classes():
     """A two-class model wrapped to output (y₀ − y₁, y₁ − y₀), as the lessons once did, gives the
     same Grad-CAM, saliency and Integrated Gradients as contrast="runner_up" on the bare model."""
+
     class LogOdds(nn.Module):
         def __init__(self, model):
             super().__init__()
@@ -200,5 +226,8 @@ def test_runner_up_contrast_equals_a_log_odds_wrapper_on_two_classes():
     x = np.random.default_rng(4).normal(size=(3, 1, 4, 4))
     np.testing.assert_allclose(GradCAM(model, "0")(x, contrast="runner_up"), GradCAM(wrapped, "model.0")(x), atol=1e-12)
     np.testing.assert_allclose(saliency(model, x, contrast="runner_up"), saliency(wrapped, x), atol=1e-12)
-    np.testing.assert_allclose(integrated_gradients(model, x, contrast="runner_up", steps=8),
-                               integrated_gradients(wrapped, x, steps=8), atol=1e-12)
+    np.testing.assert_allclose(
+        integrated_gradients(model, x, contrast="runner_up", steps=8),
+        integrated_gradients(wrapped, x, steps=8),
+        atol=1e-12,
+    )

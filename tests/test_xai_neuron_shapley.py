@@ -1,5 +1,6 @@
 """Neuron Shapley on a layer whose filters' worth is known: compared with the exact Shapley values of
 the performance over all 2^K filter sets, efficiency per permutation, dummy filters, truncation."""
+
 import numpy as np
 import pytest
 
@@ -14,8 +15,12 @@ pytestmark = pytest.mark.nn
 def filters_then_head(gains, head):
     """Conv 1×1 with filter k = gains[k] · input, ReLU, then a dense head (classes, K·H·W)."""
     gains, head = np.asarray(gains, np.float64), np.asarray(head, np.float64)
-    model = nn.Sequential(nn.Conv2d(1, len(gains), 1, dtype=np.float64), nn.ReLU(), nn.Flatten(),
-                          nn.Linear(head.shape[1], head.shape[0], dtype=np.float64))
+    model = nn.Sequential(
+        nn.Conv2d(1, len(gains), 1, dtype=np.float64),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(head.shape[1], head.shape[0], dtype=np.float64),
+    )
     model[0].weight.data = gains.reshape(-1, 1, 1, 1).copy()
     model[0].bias.data = np.zeros(len(gains))
     model[3].weight.data = head.copy()
@@ -38,8 +43,9 @@ def data(seed=0, n=60):
 
 def exact_values(explainer):
     coalitions = all_coalitions(explainer.num_filters).astype(bool)
-    return shapley_from_coalition_values(np.array([explainer.performance(c) for c in coalitions]),
-                                         explainer.num_filters)
+    return shapley_from_coalition_values(
+        np.array([explainer.performance(c) for c in coalitions]), explainer.num_filters
+    )
 
 
 def test_removing_filters_zeroes_their_output():
@@ -84,12 +90,15 @@ def test_truncation_skips_what_cannot_matter_and_seeds_repeat():
     np.testing.assert_array_equal(again.values, everything.values)
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    ({"layer": "9"}, ["no layer named '9'"]),
-    ({"labels": np.zeros(3, np.int64)}, ["60 ints", "(3,)"]),
-    ({"labels": np.full(60, 5)}, ["[0, 2]"]),
-    ({"metric": "f1"}, ["accuracy, negative_loss", "'f1'"]),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"layer": "9"}, ["no layer named '9'"]),
+        ({"labels": np.zeros(3, np.int64)}, ["60 ints", "(3,)"]),
+        ({"labels": np.full(60, 5)}, ["[0, 2]"]),
+        ({"metric": "f1"}, ["accuracy, negative_loss", "'f1'"]),
+    ],
+)
 def test_neuron_shapley_bad_input(kwargs, words):
     model, images, labels = data()
     arguments = {"layer": "0", "labels": labels, **kwargs}

@@ -1,13 +1,26 @@
 """Every explainer refuses NaN and infinity — in the images and in the model's scores — with a
 ValueError that says where, instead of an all-NaN map, an all-zero map or R² = 1."""
+
 import numpy as np
 import pytest
 
 import minidl
 from minidl import nn
-from minidl.xai import (GradCAM, GradCAMPlusPlus, KernelShapExplainer, LimeImageExplainer, NeuronShapley,
-                        concept_sensitivities, deletion_auc, insertion_auc, integrated_gradients, saliency,
-                        shapley_values, smoothgrad, tcav)
+from minidl.xai import (
+    GradCAM,
+    GradCAMPlusPlus,
+    KernelShapExplainer,
+    LimeImageExplainer,
+    NeuronShapley,
+    concept_sensitivities,
+    deletion_auc,
+    insertion_auc,
+    integrated_gradients,
+    saliency,
+    shapley_values,
+    smoothgrad,
+    tcav,
+)
 
 pytestmark = pytest.mark.nn
 
@@ -27,6 +40,7 @@ def predict_with(net):
     def predict(batch):
         with minidl.no_grad():
             return net(minidl.tensor(batch)).data
+
     return predict
 
 
@@ -53,16 +67,19 @@ IMAGE_EXPLAINERS = {
 def test_batch_explainers_name_the_non_finite_pixel(name, value):
     with pytest.raises(ValueError) as caught:
         BATCH_EXPLAINERS[name](model(), images_with(value))
-    assert f"{name}: 1 non-finite value(s) in the images, the first ({value}) at sample 1, channel 0, row 2, " \
-           "column 3" in str(caught.value)
+    assert (
+        f"{name}: 1 non-finite value(s) in the images, the first ({value}) at sample 1, channel 0, row 2, "
+        "column 3" in str(caught.value)
+    )
 
 
 @pytest.mark.parametrize("name", IMAGE_EXPLAINERS)
 def test_single_image_explainers_name_the_non_finite_pixel(name):
     with pytest.raises(ValueError) as caught:
         IMAGE_EXPLAINERS[name](model(), images_with(np.nan)[1])
-    assert f"{name}: 1 non-finite value(s) in the image, the first (nan) at channel 0, row 2, column 3" \
-        in str(caught.value)
+    assert f"{name}: 1 non-finite value(s) in the image, the first (nan) at channel 0, row 2, column 3" in str(
+        caught.value
+    )
 
 
 @pytest.mark.parametrize("name", [n for n in BATCH_EXPLAINERS if n != "tcav"])
@@ -91,9 +108,11 @@ def test_perturbation_explainers_name_the_coalition_with_a_non_finite_score(name
         scores[hidden_corner, 1] = np.nan  # superpixel 0 hidden: the classifier breaks
         return scores
 
-    explain = {"LIME": lambda: LimeImageExplainer().explain(image, predict, cell_size=3, num_samples=20, seed=0),
-               "KernelSHAP": lambda: KernelShapExplainer().explain(image, predict, cell_size=3, num_samples=20, seed=0),
-               "shapley_values": lambda: shapley_values(image, predict, cell_size=3)}[name]
+    explain = {
+        "LIME": lambda: LimeImageExplainer().explain(image, predict, cell_size=3, num_samples=20, seed=0),
+        "KernelSHAP": lambda: KernelShapExplainer().explain(image, predict, cell_size=3, num_samples=20, seed=0),
+        "shapley_values": lambda: shapley_values(image, predict, cell_size=3),
+    }[name]
     with pytest.raises(ValueError) as caught:
         explain()
     message = str(caught.value)
@@ -106,6 +125,9 @@ def test_deletion_and_insertion_refuse_a_non_finite_saliency_map():
     saliency_map = np.ones((6, 6))
     saliency_map[4, 1] = np.nan
     for measure in (deletion_auc, insertion_auc):
-        with pytest.raises(ValueError, match=r"1 non-finite value\(s\) in the saliency map, the first \(nan\) at "
-                                             "row 4, column 1"):
+        with pytest.raises(
+            ValueError,
+            match=r"1 non-finite value\(s\) in the saliency map, the first \(nan\) at "
+            "row 4, column 1",
+        ):
             measure(model(), images_with(0.5)[0], saliency_map)

@@ -1,6 +1,7 @@
 """Shapley values of superpixels — exact and Kernel SHAP — on games whose values are known: the
 four axioms (efficiency, symmetry, dummy, linearity) under hypothesis, Kernel SHAP equal to the
 exact values when it enumerates, and its error falling as it samples more coalitions."""
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -22,6 +23,7 @@ def game(table):
         visible = (batch[:, 0, 0, :] != 0).astype(np.int64)
         score = np.asarray(table)[visible @ (1 << np.arange(count))]
         return np.stack([score, -score], axis=1)
+
     return image, predict
 
 
@@ -32,7 +34,8 @@ def exact(table):
 
 def tables(max_count=6):
     return st.integers(2, max_count).flatmap(
-        lambda k: hnp.arrays(np.float64, 2 ** k, elements=st.floats(-5, 5, allow_nan=False)))
+        lambda k: hnp.arrays(np.float64, 2**k, elements=st.floats(-5, 5, allow_nan=False))
+    )
 
 
 def test_shapley_values_of_a_two_player_game_by_hand():
@@ -78,21 +81,23 @@ def test_dummy(table, data):
 
 @given(data=st.data(), count=st.integers(2, 6), a=st.floats(-3, 3), b=st.floats(-3, 3))
 def test_linearity(data, count, a, b):
-    first = data.draw(hnp.arrays(np.float64, 2 ** count, elements=st.floats(-5, 5)))
-    second = data.draw(hnp.arrays(np.float64, 2 ** count, elements=st.floats(-5, 5)))
-    np.testing.assert_allclose(exact(a * first + b * second).values,
-                               a * exact(first).values + b * exact(second).values, atol=1e-10)
+    first = data.draw(hnp.arrays(np.float64, 2**count, elements=st.floats(-5, 5)))
+    second = data.draw(hnp.arrays(np.float64, 2**count, elements=st.floats(-5, 5)))
+    np.testing.assert_allclose(
+        exact(a * first + b * second).values, a * exact(first).values + b * exact(second).values, atol=1e-10
+    )
 
 
 @given(table=tables(8))
 def test_kernel_shap_enumerating_equals_the_exact_values(table):
     count = int(np.log2(len(table)))
     image, predict = game(table)
-    sampled = KernelShapExplainer().explain(image, predict, target=0, cell_size=1, hide_color=0.0,
-                                            num_samples=2 ** count - 2)
+    sampled = KernelShapExplainer().explain(
+        image, predict, target=0, cell_size=1, hide_color=0.0, num_samples=2**count - 2
+    )
     np.testing.assert_allclose(sampled.values, exact(table).values, rtol=0, atol=1e-10)
     assert sampled.base_value == table[0] and sampled.full_value == table[-1]
-    assert len(sampled.coalitions) == 2 ** count  # every coalition once, the full and empty included
+    assert len(sampled.coalitions) == 2**count  # every coalition once, the full and empty included
 
 
 def test_kernel_shap_recovers_a_linear_game_from_samples_and_keeps_efficiency():
@@ -100,13 +105,15 @@ def test_kernel_shap_recovers_a_linear_game_from_samples_and_keeps_efficiency():
     coef = np.linspace(-2, 3, count)
     table = 0.7 + all_coalitions(count) @ coef
     image, predict = game(table)
-    result = KernelShapExplainer().explain(image, predict, target=0, cell_size=1, hide_color=0.0, num_samples=200,
-                                           seed=0)
+    result = KernelShapExplainer().explain(
+        image, predict, target=0, cell_size=1, hide_color=0.0, num_samples=200, seed=0
+    )
     np.testing.assert_allclose(result.values, coef, atol=1e-10)
-    nonlinear = np.random.default_rng(1).normal(size=2 ** count)
+    nonlinear = np.random.default_rng(1).normal(size=2**count)
     image, predict = game(nonlinear)
-    result = KernelShapExplainer().explain(image, predict, target=0, cell_size=1, hide_color=0.0, num_samples=100,
-                                           seed=0)
+    result = KernelShapExplainer().explain(
+        image, predict, target=0, cell_size=1, hide_color=0.0, num_samples=100, seed=0
+    )
     assert result.values.sum() == pytest.approx(nonlinear[-1] - nonlinear[0], abs=1e-10)  # enforced exactly
 
 
@@ -116,7 +123,7 @@ def test_kernel_shap_samples_pairs_of_complements_by_the_kernels_size_distributi
     np.testing.assert_array_equal(coalitions[half:], 1 - coalitions[:half])
     sizes = coalitions[:half].sum(axis=1)
     assert sizes.min() >= 1 and sizes.max() <= 11 and np.all(weights == 1)
-    expected = (11 / (np.arange(1, 12) * (12 - np.arange(1, 12))))
+    expected = 11 / (np.arange(1, 12) * (12 - np.arange(1, 12)))
     expected /= expected.sum()
     observed = np.bincount(sizes, minlength=12)[1:] / half
     np.testing.assert_allclose(observed, expected, atol=0.02)
@@ -130,14 +137,21 @@ def test_kernel_shap_error_falls_as_it_samples_more():
     rng = np.random.default_rng(0)
     z = all_coalitions(count)
     # a game with interactions: pairs and a threshold, so no sample size gives it exactly
-    table = z @ rng.normal(size=count) + 0.5 * (z[:, ::2] * z[:, 1::2]) @ rng.normal(size=count // 2) \
+    table = (
+        z @ rng.normal(size=count)
+        + 0.5 * (z[:, ::2] * z[:, 1::2]) @ rng.normal(size=count // 2)
         + 2.0 * (z.sum(axis=1) > 6)
+    )
     reference = exact(table).values
     image, predict = game(table)
     errors = []
     for samples in (50, 400, 3200):
-        runs = [KernelShapExplainer().explain(image, predict, target=0, cell_size=1, hide_color=0.0,
-                                              num_samples=samples, seed=seed).values for seed in range(8)]
+        runs = [
+            KernelShapExplainer()
+            .explain(image, predict, target=0, cell_size=1, hide_color=0.0, num_samples=samples, seed=seed)
+            .values
+            for seed in range(8)
+        ]
         errors.append(np.mean([np.sqrt(np.mean((run - reference) ** 2)) for run in runs]))
     assert errors[0] > errors[1] > errors[2]
     assert errors[2] < 0.5 * errors[0]
@@ -165,12 +179,15 @@ def test_shapley_values_and_kernel_shap_on_an_image_with_grid_superpixels():
     assert result.base_value == pytest.approx(predict(np.repeat(np.repeat(means, 4, 1), 4, 2)[None])[0, result.target])
 
 
-@pytest.mark.parametrize("call, words", [
-    (lambda image, predict: shapley_values(image, predict, cell_size=1), ["36 superpixels", "at most 16"]),
-    (lambda image, predict: KernelShapExplainer().explain(image, predict, num_samples=1), ["num_samples >= 2"]),
-    (lambda image, predict: shapley_values(image[0], predict), ["(C, H, W)"]),
-    (lambda image, predict: KernelShapExplainer().explain(image, predict, target=5), ["[0, 1]", "5"]),
-])
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda image, predict: shapley_values(image, predict, cell_size=1), ["36 superpixels", "at most 16"]),
+        (lambda image, predict: KernelShapExplainer().explain(image, predict, num_samples=1), ["num_samples >= 2"]),
+        (lambda image, predict: shapley_values(image[0], predict), ["(C, H, W)"]),
+        (lambda image, predict: KernelShapExplainer().explain(image, predict, target=5), ["[0, 1]", "5"]),
+    ],
+)
 def test_shapley_bad_input(call, words):
     image = np.random.default_rng(0).random((1, 6, 6))
     with pytest.raises(ValueError) as caught:

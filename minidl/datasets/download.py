@@ -4,6 +4,7 @@ The cache folder is $MINIDL_DATA, or ~/.cache/minidl when that is not set. A dow
 temporary file beside its target, is checked against its MD5 sum, and only then takes its name,
 so the cache never holds a half-written or wrong file.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,6 +40,7 @@ def _fetch(url: str, target: Path, md5: str, timeout: float) -> Path:
                     bar.update(len(block))
             if digest.hexdigest() != md5:
                 raise DatasetError(f"{url} has MD5 {digest.hexdigest()}, expected {md5}")
+
         return write_atomically(target, copy)
 
 

@@ -6,6 +6,7 @@
 
 Files may be gzip-compressed (the usual *.gz downloads); both forms are read.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -15,8 +16,14 @@ import numpy as np
 
 from minidl.datasets.errors import DatasetError, DatasetNotFoundError
 
-ELEMENT_TYPES = {0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(">i2"),
-                 0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+ELEMENT_TYPES = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -30,11 +37,14 @@ def read_idx(path: str | Path) -> np.ndarray:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as error:
-            raise DatasetError(f"read_idx: {path} is a damaged gzip file ({error}); "
-                               "delete it and fetch it again") from None
+            raise DatasetError(
+                f"read_idx: {path} is a damaged gzip file ({error}); delete it and fetch it again"
+            ) from None
     if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in ELEMENT_TYPES:
-        raise DatasetError(f"read_idx: {path} is not an IDX file (it starts with {raw[:4].hex() or 'nothing'}; "
-                           "expected 0000 then a type byte 08-0e)")
+        raise DatasetError(
+            f"read_idx: {path} is not an IDX file (it starts with {raw[:4].hex() or 'nothing'}; "
+            "expected 0000 then a type byte 08-0e)"
+        )
     dtype, ndim = ELEMENT_TYPES[raw[2]], raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
@@ -42,6 +52,8 @@ def read_idx(path: str | Path) -> np.ndarray:
     shape = tuple(int(s) for s in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     expected = int(np.prod(shape)) * dtype.itemsize
     if len(raw) - header != expected:
-        raise DatasetError(f"read_idx: {path} should hold {expected} bytes of data for shape {shape}, "
-                           f"but holds {len(raw) - header}; the file is truncated or corrupt")
+        raise DatasetError(
+            f"read_idx: {path} should hold {expected} bytes of data for shape {shape}, "
+            f"but holds {len(raw) - header}; the file is truncated or corrupt"
+        )
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))

@@ -10,6 +10,7 @@
 
 Either way: images float32 (N, 1, 28, 28) scaled to [0, 1], labels int64 (N,).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,10 +28,20 @@ SPLIT_SEED = 0
 TEST_PER_CLASS = 100
 
 # The standard files with their published MD5 sums, and mirrors that serve them (torchvision's too).
-FULL_FILES = {"train": ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-                        "train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
-              "test": ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3",
-                       "t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c")}
+FULL_FILES = {
+    "train": (
+        "train-images-idx3-ubyte.gz",
+        "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+        "train-labels-idx1-ubyte.gz",
+        "d53e105ee54ea40749a09fcbcd1e9432",
+    ),
+    "test": (
+        "t10k-images-idx3-ubyte.gz",
+        "9fb629c4189551a2d022fa330f9573f3",
+        "t10k-labels-idx1-ubyte.gz",
+        "ec29112dd5afa0611ce80d1b7f02629c",
+    ),
+}
 MIRRORS = ["https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"]
 
 
@@ -39,8 +50,9 @@ def _read_subset() -> tuple[np.ndarray, np.ndarray]:
         raise DatasetNotFoundError(f"load_mnist: the shipped file {DATA_FILE} is missing; reinstall minidl")
     digest = hashlib.sha256(DATA_FILE.read_bytes()).hexdigest()
     if digest != SHA256:
-        raise DatasetError(f"load_mnist: {DATA_FILE} is corrupted (sha256 {digest}, expected {SHA256}); "
-                           "reinstall minidl")
+        raise DatasetError(
+            f"load_mnist: {DATA_FILE} is corrupted (sha256 {digest}, expected {SHA256}); reinstall minidl"
+        )
     with np.load(DATA_FILE, allow_pickle=False) as archive:
         return archive["images"], archive["labels"]
 
@@ -57,7 +69,8 @@ def _full_file(name: str, md5: str) -> Path:
         raise DatasetNotFoundError(
             f"load_mnist(full=True): {name} is not in {folder} and could not be downloaded ({error}).\n"
             f"Put the four MNIST files there ({', '.join(f[i] for f in FULL_FILES.values() for i in (0, 2))}, "
-            "gzipped or not), or set MINIDL_DATA to the folder that holds an mnist/ folder with them.") from None
+            "gzipped or not), or set MINIDL_DATA to the folder that holds an mnist/ folder with them."
+        ) from None
 
 
 def _read_full(split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -66,8 +79,10 @@ def _read_full(split: str) -> tuple[np.ndarray, np.ndarray]:
     if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
         raise DatasetError(f"load_mnist: {images_name} holds {images.dtype} {images.shape}, expected uint8 (N, 28, 28)")
     if labels.shape != images.shape[:1] or labels.dtype != np.uint8 or (labels.size and labels.max() > 9):
-        raise DatasetError(f"load_mnist: {labels_name} holds {labels.dtype} {labels.shape} with values up to "
-                           f"{labels.max() if labels.size else '-'}; expected {images.shape[0]} uint8 labels 0-9")
+        raise DatasetError(
+            f"load_mnist: {labels_name} holds {labels.dtype} {labels.shape} with values up to "
+            f"{labels.max() if labels.size else '-'}; expected {images.shape[0]} uint8 labels 0-9"
+        )
     return images, labels
 
 

@@ -3,6 +3,7 @@ seed. They stand in for the BraTS scans of the deck (which cannot ship): an elli
 a bright skull rim, soft tissue with smooth texture, sometimes an irregular brighter "tumour", and
 scanner noise; the mask marks the tumour's pixels.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -6,6 +6,7 @@ because those letters are signed with a motion.
 
 minidl cannot ship these files; get them from https://www.kaggle.com/datasets/datamunge/sign-language-mnist
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,14 +24,18 @@ def load_sign_mnist(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """(images float32 (N, 1, 28, 28) in [0, 1], labels int64 (N,) in 0-24) from one Kaggle CSV file."""
     path = Path(path)
     if not path.is_file():
-        raise DatasetNotFoundError(f"load_sign_mnist: no file at {path}. Download sign_mnist_train.csv and "
-                                   f"sign_mnist_test.csv from {KAGGLE_URL} and give the path of one of them.")
+        raise DatasetNotFoundError(
+            f"load_sign_mnist: no file at {path}. Download sign_mnist_train.csv and "
+            f"sign_mnist_test.csv from {KAGGLE_URL} and give the path of one of them."
+        )
     with path.open(encoding="utf-8", errors="replace") as file:
         header = file.readline().strip().split(",")
         if len(header) != 1 + PIXELS or header[0] != "label":
-            raise DatasetError(f"load_sign_mnist: {path} does not look like a Sign Language MNIST CSV: expected a "
-                               f"header 'label,pixel1,...,pixel784' ({1 + PIXELS} columns), got {len(header)} "
-                               f"column(s) starting {header[:3]}")
+            raise DatasetError(
+                f"load_sign_mnist: {path} does not look like a Sign Language MNIST CSV: expected a "
+                f"header 'label,pixel1,...,pixel784' ({1 + PIXELS} columns), got {len(header)} "
+                f"column(s) starting {header[:3]}"
+            )
         try:
             table = np.loadtxt(file, delimiter=",", dtype=np.int64, ndmin=2)
         except ValueError as error:

@@ -6,6 +6,7 @@ output o[:, :, 0] = [[2, 3, 3], [3, 7, 3], [8, 10, -3]]. The numbers ship in
 data/slide_conv_7x7x3.json, with their provenance in data/PROVENANCE.md; the slide's second filter
 W1 is not legible in the source and is not included.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,9 +26,10 @@ EXPECTED_SHAPES = {"input": (1, 3, 5, 5), "weight": (1, 3, 3, 3), "bias": (1,), 
 class SlideConvExample(NamedTuple):
     """The slide's example as a Conv2d sees it: nn.Conv2d(3, 1, 3, stride, padding) with
     weight and bias set to these arrays maps input to output."""
-    input: np.ndarray   # (1, 3, 5, 5): the slide's x[:, :, c] without its zero border, as channel c
+
+    input: np.ndarray  # (1, 3, 5, 5): the slide's x[:, :, c] without its zero border, as channel c
     weight: np.ndarray  # (1, 3, 3, 3): the filter W0, weight[0, c] = the slide's w0[:, :, c]
-    bias: np.ndarray    # (1,): b0 = 1
+    bias: np.ndarray  # (1,): b0 = 1
     stride: int
     padding: int
     output: np.ndarray  # (1, 1, 3, 3): o[:, :, 0] as the slide prints it
@@ -39,13 +41,22 @@ def slide_conv_example() -> SlideConvExample:
     if not DATA_FILE.is_file():
         raise DatasetNotFoundError(f"slide_conv_example: the shipped file {DATA_FILE} is missing; reinstall minidl")
     record = json.loads(DATA_FILE.read_text(encoding="utf-8"))
-    arrays = {"input": np.asarray(record["input"], dtype=np.float32)[None],
-              "weight": np.asarray(record["w0"], dtype=np.float32)[None],
-              "bias": np.asarray([record["b0"]], dtype=np.float32),
-              "output": np.asarray(record["output_o0"], dtype=np.float32)[None, None]}
+    arrays = {
+        "input": np.asarray(record["input"], dtype=np.float32)[None],
+        "weight": np.asarray(record["w0"], dtype=np.float32)[None],
+        "bias": np.asarray([record["b0"]], dtype=np.float32),
+        "output": np.asarray(record["output_o0"], dtype=np.float32)[None, None],
+    }
     for name, array in arrays.items():
         if array.shape != EXPECTED_SHAPES[name]:
-            raise DatasetError(f"slide_conv_example: {DATA_FILE} holds {name} of shape {array.shape}, "
-                               f"expected {EXPECTED_SHAPES[name]}")
-    return SlideConvExample(arrays["input"], arrays["weight"], arrays["bias"], int(record["stride"]),
-                            int(record["padding"]), arrays["output"])
+            raise DatasetError(
+                f"slide_conv_example: {DATA_FILE} holds {name} of shape {array.shape}, expected {EXPECTED_SHAPES[name]}"
+            )
+    return SlideConvExample(
+        arrays["input"],
+        arrays["weight"],
+        arrays["bias"],
+        int(record["stride"]),
+        int(record["padding"]),
+        arrays["output"],
+    )

@@ -1,5 +1,6 @@
 """Generated data sets, deterministic for a given seed: 1-D regression curves for the MLP
 workshop, XOR / two spirals / two circles / two Gaussian blobs for classifiers, and images of simple shapes."""
+
 from __future__ import annotations
 
 from typing import Callable
@@ -14,10 +15,10 @@ Array = np.ndarray
 # continuous, from gentle to wiggly.
 REGRESSION_FUNCTIONS: dict[str, Callable[[Array], Array]] = {
     "sine": lambda x: np.sin(2 * np.pi * x),
-    "cubic": lambda x: 2 * x ** 3 - x,
-    "bump": lambda x: np.exp(-(x / 0.3) ** 2),
+    "cubic": lambda x: 2 * x**3 - x,
+    "bump": lambda x: np.exp(-((x / 0.3) ** 2)),
     "abs": np.abs,
-    "wiggle": lambda x: np.sin(5 * x) * np.exp(-x ** 2) + 0.3 * x,
+    "wiggle": lambda x: np.sin(5 * x) * np.exp(-(x**2)) + 0.3 * x,
 }
 SHAPE_NAMES = ("circle", "square", "triangle", "cross")
 HUSKY_WOLF_CLASSES = ("husky", "wolf")
@@ -31,13 +32,15 @@ def _check(op: str, n: int, noise: float) -> None:
         raise ValueError(f"{op}: noise must be a non-negative standard deviation, got {noise!r}")
 
 
-def make_regression_1d(n: int = 200, function: str = "sine", noise: float = 0.1,
-                       seed: int | None = 0) -> tuple[Array, Array]:
+def make_regression_1d(
+    n: int = 200, function: str = "sine", noise: float = 0.1, seed: int | None = 0
+) -> tuple[Array, Array]:
     """x uniform on [−1, 1] and y = f(x) + noise·N(0, 1), both float32 (n, 1), sorted by x."""
     _check("make_regression_1d", n, noise)
     if function not in REGRESSION_FUNCTIONS:
-        raise ValueError(f"make_regression_1d: function must be one of {', '.join(REGRESSION_FUNCTIONS)}, "
-                         f"got {function!r}")
+        raise ValueError(
+            f"make_regression_1d: function must be one of {', '.join(REGRESSION_FUNCTIONS)}, got {function!r}"
+        )
     rng = np.random.default_rng(seed)
     x = np.sort(rng.uniform(-1.0, 1.0, n))
     y = REGRESSION_FUNCTIONS[function](x) + noise * rng.standard_normal(n)
@@ -53,8 +56,9 @@ def make_xor(n: int = 200, noise: float = 0.2, seed: int | None = 0) -> tuple[Ar
     return points.astype(np.float32), (corners[:, 0] ^ corners[:, 1]).astype(np.int64)
 
 
-def make_spirals(n: int = 300, classes: int = 2, noise: float = 0.05, turns: float = 1.5,
-                 seed: int | None = 0) -> tuple[Array, Array]:
+def make_spirals(
+    n: int = 300, classes: int = 2, noise: float = 0.05, turns: float = 1.5, seed: int | None = 0
+) -> tuple[Array, Array]:
     """`classes` interleaved spiral arms from the centre outwards; label = arm."""
     _check("make_spirals", n, noise)
     positive_int("make_spirals", "classes", classes)
@@ -68,8 +72,7 @@ def make_spirals(n: int = 300, classes: int = 2, noise: float = 0.05, turns: flo
     return points[order].astype(np.float32), labels[order].astype(np.int64)
 
 
-def make_circles(n: int = 200, noise: float = 0.05, factor: float = 0.5,
-                 seed: int | None = 0) -> tuple[Array, Array]:
+def make_circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int | None = 0) -> tuple[Array, Array]:
     """An outer circle of radius 1 (label 0) around an inner one of radius `factor` (label 1)."""
     _check("make_circles", n, noise)
     if not 0 < factor < 1:
@@ -82,8 +85,7 @@ def make_circles(n: int = 200, noise: float = 0.05, factor: float = 0.5,
     return points.astype(np.float32), labels.astype(np.int64)
 
 
-def make_blobs(n: int = 200, noise: float = 0.35, distance: float = 1.0,
-               seed: int | None = 0) -> tuple[Array, Array]:
+def make_blobs(n: int = 200, noise: float = 0.35, distance: float = 1.0, seed: int | None = 0) -> tuple[Array, Array]:
     """Two round Gaussian clouds of standard deviation `noise`, each `distance` from the origin on
     the diagonal: label 0 around −(d, d)/√2, label 1 around (d, d)/√2. With noise small against
     the distance a straight line separates them (TensorFlow Playground's "Gaussian" set)."""
@@ -102,7 +104,7 @@ def shape_mask(kind: str, size: int, center: tuple[float, float], radius: float)
     rows, columns = np.mgrid[0:size, 0:size] + 0.5
     dy, dx = rows - center[0], columns - center[1]
     if kind == "circle":
-        return dy ** 2 + dx ** 2 <= radius ** 2
+        return dy**2 + dx**2 <= radius**2
     if kind == "square":
         return (np.abs(dy) <= radius) & (np.abs(dx) <= radius)
     if kind == "triangle":  # apex up: inside the base line and the two slanted sides
@@ -113,8 +115,9 @@ def shape_mask(kind: str, size: int, center: tuple[float, float], radius: float)
     raise ValueError(f"shape_mask: kind must be one of {', '.join(SHAPE_NAMES)}, got {kind!r}")
 
 
-def make_shapes(n: int = 400, size: int = 28, noise: float = 0.05, kinds: tuple[str, ...] = SHAPE_NAMES,
-                seed: int | None = 0) -> tuple[Array, Array]:
+def make_shapes(
+    n: int = 400, size: int = 28, noise: float = 0.05, kinds: tuple[str, ...] = SHAPE_NAMES, seed: int | None = 0
+) -> tuple[Array, Array]:
     """Grey images float32 (n, 1, size, size) in [0, 1] of one bright shape each, at a random place
     and size on a dark background with noise; label = index of the shape's kind in `kinds`."""
     _check("make_shapes", n, noise)
@@ -133,8 +136,9 @@ def make_shapes(n: int = 400, size: int = 28, noise: float = 0.05, kinds: tuple[
     return images, labels.astype(np.int64)
 
 
-def make_husky_wolf(n: int = 400, size: int = 28, background: str = "confounded", noise: float = 0.05,
-                    seed: int | None = 0) -> tuple[Array, Array, Array]:
+def make_husky_wolf(
+    n: int = 400, size: int = 28, background: str = "confounded", noise: float = 0.05, seed: int | None = 0
+) -> tuple[Array, Array, Array]:
     """The "husky vs wolf" shortcut of Ribeiro et al. (2016) in miniature.
 
     A grey animal — a "husky" (circle, label 0) or a "wolf" (triangle, label 1), small and of

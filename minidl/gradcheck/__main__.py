@@ -8,6 +8,7 @@ The error of (f(x+ε) − f(x−ε)) / 2ε against the exact f'(x) has two parts
 whose bottom sits near ε ≈ u^(1/3): about 5e-3 in float32 and 6e-6 in float64. That is why
 `minidl.gradcheck` works in float64 with ε = 1e-6.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,7 +50,8 @@ def error_table() -> dict[tuple[str, str], np.ndarray]:
         exact = exact_derivative(fn, x)
         for dtype in DTYPES:
             table[name, dtype.__name__] = np.array(
-                [abs(central_difference(fn, x, eps, dtype) - exact) for eps in EPSILONS])
+                [abs(central_difference(fn, x, eps, dtype) - exact) for eps in EPSILONS]
+            )
     return table
 
 
@@ -62,8 +64,10 @@ def print_table(table: dict[tuple[str, str], np.ndarray]) -> None:
     for dtype in DTYPES:
         errors = np.array([table[c] for c in columns if c[1] == dtype.__name__])
         best = EPSILONS[np.argmin(np.median(errors, axis=0))]
-        print(f"\n{dtype.__name__}: smallest median error at eps = {best:.0e} "
-              f"(theory: about u^(1/3) = {np.finfo(dtype).eps ** (1 / 3):.0e})")
+        print(
+            f"\n{dtype.__name__}: smallest median error at eps = {best:.0e} "
+            f"(theory: about u^(1/3) = {np.finfo(dtype).eps ** (1 / 3):.0e})"
+        )
 
 
 def plot_table(table: dict[tuple[str, str], np.ndarray], path: Path) -> None:
@@ -92,8 +96,12 @@ def plot_table(table: dict[tuple[str, str], np.ndarray], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m minidl.gradcheck", description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("minidl-output") / "gradcheck",
-                        help="folder for the figure (default: %(default)s)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("minidl-output") / "gradcheck",
+        help="folder for the figure (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     table = error_table()
     print_table(table)

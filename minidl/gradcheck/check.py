@@ -9,6 +9,7 @@ Checking entry by entry costs two calls of fn per input entry. The directional c
 autograd costs two calls per direction whatever the size: for a random unit direction v,
 ⟨∇L, v⟩ must equal (L(x + εv) − L(x − εv)) / 2ε.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Sequence
@@ -43,9 +44,17 @@ def _projected_output(fn: Callable[..., Tensor], args: list[Any], weights: np.nd
     return out, value
 
 
-def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any] | Tensor, eps: float = 1e-6,
-              atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True,
-              directional: bool = False, num_directions: int = 4, seed: int = 0) -> bool:
+def gradcheck(
+    fn: Callable[..., Tensor],
+    inputs: Sequence[Any] | Tensor,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    directional: bool = False,
+    num_directions: int = 4,
+    seed: int = 0,
+) -> bool:
     """Compare the gradients of fn(*inputs) from backward with central differences, in float64.
 
     inputs: the arguments of fn; the tensors with requires_grad=True are checked (as float64
@@ -62,8 +71,10 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any] | Tensor, eps: fl
         raise ValueError("gradcheck: no input has requires_grad=True, so there is nothing to check")
     for i in checked:
         if not np.all(np.isfinite(args[i].data)):
-            raise ValueError(f"gradcheck: input {i} (shape {args[i].shape}) holds NaN or infinite "
-                             "values; finite differences need finite inputs")
+            raise ValueError(
+                f"gradcheck: input {i} (shape {args[i].shape}) holds NaN or infinite "
+                "values; finite differences need finite inputs"
+            )
     rng = np.random.default_rng(seed)
 
     out, _ = _projected_output(fn, args, None)
@@ -89,8 +100,9 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any] | Tensor, eps: fl
     raise GradcheckError(_report(failures, len(rows), atol, rtol, eps))
 
 
-def _check_entries(loss: Callable[[], float], args: list[Any], checked: list[int],
-                   analytic: dict[int, np.ndarray], eps: float) -> list[dict[str, Any]]:
+def _check_entries(
+    loss: Callable[[], float], args: list[Any], checked: list[int], analytic: dict[int, np.ndarray], eps: float
+) -> list[dict[str, Any]]:
     rows = []
     for i in checked:
         flat = args[i].data.reshape(-1)  # a view: perturbing it perturbs the input
@@ -102,14 +114,25 @@ def _check_entries(loss: Callable[[], float], args: list[Any], checked: list[int
             lower = loss()
             flat[k] = original
             where = tuple(int(j) for j in np.unravel_index(k, args[i].shape))
-            rows.append({"where": f"input {i} (shape {args[i].shape}) at {where}",
-                         "analytic": float(analytic[i].reshape(-1)[k]), "numeric": (upper - lower) / (2 * eps)})
+            rows.append(
+                {
+                    "where": f"input {i} (shape {args[i].shape}) at {where}",
+                    "analytic": float(analytic[i].reshape(-1)[k]),
+                    "numeric": (upper - lower) / (2 * eps),
+                }
+            )
     return rows
 
 
-def _check_directions(loss: Callable[[], float], args: list[Any], checked: list[int],
-                      analytic: dict[int, np.ndarray], eps: float, num_directions: int,
-                      rng: np.random.Generator) -> list[dict[str, Any]]:
+def _check_directions(
+    loss: Callable[[], float],
+    args: list[Any],
+    checked: list[int],
+    analytic: dict[int, np.ndarray],
+    eps: float,
+    num_directions: int,
+    rng: np.random.Generator,
+) -> list[dict[str, Any]]:
     rows = []
     originals = {i: args[i].data.copy() for i in checked}
     for d in range(num_directions):
@@ -123,18 +146,27 @@ def _check_directions(loss: Callable[[], float], args: list[Any], checked: list[
             values.append(loss())
         for i in checked:
             args[i].data[...] = originals[i]
-        rows.append({"where": f"random direction {d}",
-                     "analytic": float(sum(np.sum(analytic[i] * direction[i]) for i in checked)),
-                     "numeric": (values[0] - values[1]) / (2 * eps)})
+        rows.append(
+            {
+                "where": f"random direction {d}",
+                "analytic": float(sum(np.sum(analytic[i] * direction[i]) for i in checked)),
+                "numeric": (values[0] - values[1]) / (2 * eps),
+            }
+        )
     return rows
 
 
 def _report(failures: list[dict[str, Any]], total: int, atol: float, rtol: float, eps: float) -> str:
-    worst = sorted(failures, key=lambda r: abs(r["analytic"] - r["numeric"]) - rtol * abs(r["numeric"]),
-                   reverse=True)[:5]
-    lines = [f"gradcheck failed: {len(failures)} of {total} checks disagree "
-             f"(allowed |analytic - numeric| <= {atol:g} + {rtol:g}·|numeric|, eps={eps:g}); worst:"]
+    worst = sorted(failures, key=lambda r: abs(r["analytic"] - r["numeric"]) - rtol * abs(r["numeric"]), reverse=True)[
+        :5
+    ]
+    lines = [
+        f"gradcheck failed: {len(failures)} of {total} checks disagree "
+        f"(allowed |analytic - numeric| <= {atol:g} + {rtol:g}·|numeric|, eps={eps:g}); worst:"
+    ]
     for r in worst:
-        lines.append(f"  {r['where']}: analytic {r['analytic']:.8g}, numeric {r['numeric']:.8g}, "
-                     f"|difference| {abs(r['analytic'] - r['numeric']):.3g}")
+        lines.append(
+            f"  {r['where']}: analytic {r['analytic']:.8g}, numeric {r['numeric']:.8g}, "
+            f"|difference| {abs(r['analytic'] - r['numeric']):.3g}"
+        )
     return "\n".join(lines)

@@ -11,10 +11,22 @@ them on every core; a second pool of threads (numba's prange) fighting it made a
 step several times slower on 2 cores, because each pool's idle threads spin while the other works.
 They compile on first use and are cached on disk (cache=True).
 """
+
 from minidl.kernels.backend import BACKENDS, kernel_backend, set_kernel_backend, use_kernels
 from minidl.kernels.chunked_im2col import ChunkedIm2col
 from minidl.kernels.dispatch import col2im, im2col, max_pool_backward, max_pool_forward
 from minidl.kernels.geometry import Window, conv_output_size
 
-__all__ = ["BACKENDS", "ChunkedIm2col", "Window", "col2im", "conv_output_size", "im2col", "kernel_backend",
-           "max_pool_backward", "max_pool_forward", "set_kernel_backend", "use_kernels"]
+__all__ = [
+    "BACKENDS",
+    "ChunkedIm2col",
+    "Window",
+    "col2im",
+    "conv_output_size",
+    "im2col",
+    "kernel_backend",
+    "max_pool_backward",
+    "max_pool_forward",
+    "set_kernel_backend",
+    "use_kernels",
+]

@@ -4,6 +4,7 @@ Chosen by the environment variable MINIDL_KERNELS when minidl is imported, and c
 set_kernel_backend(name) or, for a block, `with use_kernels("numpy"): ...`. The choice lives in a
 context variable, so a block in one thread does not switch the kernels of another.
 """
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ CHUNK_COLS_BYTES), each piece used by its matrix product while it is still in th
 and rebuilt from the input in backward instead of kept. The README's section on speed gives the
 measurements behind the two limits.
 """
+
 from __future__ import annotations
 
 import numpy as np

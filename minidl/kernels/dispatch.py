@@ -7,6 +7,7 @@ the right rank, and index arrays of the right shape and type. What the arrays ho
 fits, winners inside their plane) is the callers' guarantee. The NumPy twins get the same arrays,
 so both backends see identical input and must give the same result.
 """
+
 from __future__ import annotations
 
 import functools
@@ -39,8 +40,10 @@ def _backend_module(kind: str) -> ModuleType:
 def _kernel_array(op: str, array: np.ndarray, ndim: int) -> np.ndarray:
     """array as the kernels take it: a C-contiguous float32/float64 array of `ndim` axes."""
     if not isinstance(array, np.ndarray) or array.ndim != ndim or array.dtype not in KERNEL_DTYPES:
-        raise TypeError(f"{op}: the kernels take float32 or float64 arrays of {ndim} axes, got "
-                        f"{getattr(array, 'dtype', type(array).__name__)} of shape {getattr(array, 'shape', '?')}")
+        raise TypeError(
+            f"{op}: the kernels take float32 or float64 arrays of {ndim} axes, got "
+            f"{getattr(array, 'dtype', type(array).__name__)} of shape {getattr(array, 'shape', '?')}"
+        )
     return np.ascontiguousarray(array)
 
 
@@ -72,8 +75,10 @@ def max_pool_backward(grad: np.ndarray, winner: np.ndarray, x_shape: ImageShape)
     """∂L/∂x of max-pooling from ∂L/∂out; winner exactly as max_pool_forward returned it for x_shape."""
     grad = _kernel_array("max_pool_backward", grad, 4)
     if not isinstance(winner, np.ndarray) or winner.dtype != np.int64:
-        raise TypeError(f"max_pool_backward: winner must be the int64 array of max_pool_forward, "
-                        f"got {getattr(winner, 'dtype', type(winner).__name__)}")
+        raise TypeError(
+            f"max_pool_backward: winner must be the int64 array of max_pool_forward, "
+            f"got {getattr(winner, 'dtype', type(winner).__name__)}"
+        )
     _require_shape("max_pool_backward", "winners", winner.shape, grad.shape)
     _require_shape("max_pool_backward", "gradients", grad.shape[:2], tuple(x_shape[:2]))
     return _backend_module("pooling").max_pool_backward(grad, np.ascontiguousarray(winner), x_shape)

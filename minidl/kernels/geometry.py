@@ -1,4 +1,5 @@
 """Where a sliding window — a convolution kernel or a pooling window — reads an image."""
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -32,10 +33,10 @@ class Window(NamedTuple):
     ceil_mode: bool = False
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
-        return (conv_output_size(height, self.kernel[0], self.stride[0], self.padding[0], self.dilation[0],
-                                 self.ceil_mode),
-                conv_output_size(width, self.kernel[1], self.stride[1], self.padding[1], self.dilation[1],
-                                 self.ceil_mode))
+        return (
+            conv_output_size(height, self.kernel[0], self.stride[0], self.padding[0], self.dilation[0], self.ceil_mode),
+            conv_output_size(width, self.kernel[1], self.stride[1], self.padding[1], self.dilation[1], self.ceil_mode),
+        )
 
     def frame(self, height: int, width: int) -> Frame:
         """(top, bottom, left, right): the padding on each side, widened at the bottom and right where

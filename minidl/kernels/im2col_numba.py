@@ -18,6 +18,7 @@ the innermost loop, which a loop of run-time length over one offset per column c
 Single-threaded, like all minidl kernels (see minidl/kernels/__init__.py). Only
 minidl.kernels.dispatch calls these, with C-contiguous float arrays of the ranks they take.
 """
+
 from __future__ import annotations
 
 import functools

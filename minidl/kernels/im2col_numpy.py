@@ -10,6 +10,7 @@ Both loop over the kh·kw kernel taps only; each tap (i, j) reads or writes a st
 padded input, the pixels that every output position sees through that tap. This is the reference
 the numba kernels (im2col_numba.py) must agree with.
 """
+
 from __future__ import annotations
 
 import numpy as np

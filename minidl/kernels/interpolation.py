@@ -10,6 +10,7 @@ given factor, not the rounded sizes). Bilinear: with s₀ = ⌊s⌋ and f = s �
 last pixel takes the last pixel. A 2-D resize is M_rows @ image @ M_columnsᵀ, and, being linear,
 its gradient is M_rowsᵀ @ grad @ M_columns.
 """
+
 from __future__ import annotations
 
 import numpy as np

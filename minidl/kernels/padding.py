@@ -1,4 +1,5 @@
 """Framing the spatial axes (the last two) of an array, and cutting the frame off again."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,12 +15,11 @@ def pad_spatial(x: np.ndarray, frame: Frame, value: float = 0.0) -> np.ndarray:
     top, bottom, left, right = frame
     height, width = x.shape[-2:]
     padded = np.full((*x.shape[:-2], top + height + bottom, left + width + right), value, dtype=x.dtype)
-    padded[..., top:top + height, left:left + width] = x
+    padded[..., top : top + height, left : left + width] = x
     return padded
 
 
 def crop_spatial(x: np.ndarray, frame: Frame) -> np.ndarray:
     """The inverse of pad_spatial: x without the frame."""
     top, bottom, left, right = frame
-    return x[..., top: x.shape[-2] - bottom, left: x.shape[-1] - right]
-
+    return x[..., top : x.shape[-2] - bottom, left : x.shape[-1] - right]

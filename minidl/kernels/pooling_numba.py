@@ -2,6 +2,7 @@
 building the window matrix. Single-threaded, like all minidl kernels (see minidl/kernels/__init__.py).
 Only minidl.kernels.dispatch calls these, with C-contiguous float arrays of the ranks they take.
 """
+
 from __future__ import annotations
 
 import functools
@@ -43,8 +44,9 @@ def max_pool_kernel(kh: int, kw: int, sh: int, sw: int) -> Callable[..., None]:
     kernel per window, made on first use and cached on disk), so that numba unrolls the window loop."""
 
     @numba.njit(cache=True)
-    def max_pool_forward_into(x_pad: np.ndarray, out: np.ndarray, winner: np.ndarray,
-                              top: int, left: int, height: int, width: int) -> None:
+    def max_pool_forward_into(
+        x_pad: np.ndarray, out: np.ndarray, winner: np.ndarray, top: int, left: int, height: int, width: int
+    ) -> None:
         """out = window_argmax's maximum of each window of the −∞-framed planes x_pad (planes, H', W')
         whose input starts at row `top`, column `left` and is height×width; winner = flat index
         y·width + x of the winning input pixel, −1 if the winner is a frame cell."""

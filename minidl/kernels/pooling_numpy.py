@@ -7,6 +7,7 @@ is −∞). Ties go to the first maximal entry in row-major window order, and a 
 does. Backward: each output sends its gradient to its winner; winners shared by overlapping
 windows add up. This is the reference the numba kernels (pooling_numba.py) must agree with.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,8 +33,7 @@ def max_pool_forward(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndar
     columns = np.arange(out_w)[None, :, None] * sw - left + tap % kw
     inside = (rows >= 0) & (rows < h) & (columns >= 0) & (columns < w)
     winner = np.where(inside, rows * w + columns, -1)
-    return (np.ascontiguousarray(out.transpose(0, 3, 1, 2)),
-            np.ascontiguousarray(winner.transpose(0, 3, 1, 2)))
+    return (np.ascontiguousarray(out.transpose(0, 3, 1, 2)), np.ascontiguousarray(winner.transpose(0, 3, 1, 2)))
 
 
 def max_pool_backward(grad: np.ndarray, winner: np.ndarray, x_shape: tuple[int, int, int, int]) -> np.ndarray:

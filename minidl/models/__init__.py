@@ -1,4 +1,5 @@
 """Small, readable reference models from the deck's architecture slides, sized for small inputs."""
+
 from minidl.models.alexnet import AlexNetMini
 from minidl.models.inception import InceptionModule
 from minidl.models.lenet import LeNet5

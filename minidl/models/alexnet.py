@@ -9,6 +9,7 @@ convolution has no stride 4, since a digit has 28 pixels a side, not 224.
             ─ conv 3×3 → 64 ─ conv 3×3 → 64 ─ conv 3×3 → 48 ─ pool → 48×3×3
             ─ dropout ─ dense 192 ─ dropout ─ dense 192 ─ dense num_classes
 """
+
 from __future__ import annotations
 
 from minidl.nn import Conv2d, Dropout, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential
@@ -19,14 +20,30 @@ class AlexNetMini(Module):
     def __init__(self, num_classes: int = 10, in_channels: int = 1):
         super().__init__()
         self.features = Sequential(
-            Conv2d(in_channels, 24, 5, padding=2), ReLU(), MaxPool2d(2),
-            Conv2d(24, 48, 3, padding=1), ReLU(), MaxPool2d(2),
-            Conv2d(48, 64, 3, padding=1), ReLU(),
-            Conv2d(64, 64, 3, padding=1), ReLU(),
-            Conv2d(64, 48, 3, padding=1), ReLU(), MaxPool2d(2))
+            Conv2d(in_channels, 24, 5, padding=2),
+            ReLU(),
+            MaxPool2d(2),
+            Conv2d(24, 48, 3, padding=1),
+            ReLU(),
+            MaxPool2d(2),
+            Conv2d(48, 64, 3, padding=1),
+            ReLU(),
+            Conv2d(64, 64, 3, padding=1),
+            ReLU(),
+            Conv2d(64, 48, 3, padding=1),
+            ReLU(),
+            MaxPool2d(2),
+        )
         self.classifier = Sequential(
-            Flatten(), Dropout(0.5), Linear(48 * 3 * 3, 192), ReLU(),
-            Dropout(0.5), Linear(192, 192), ReLU(), Linear(192, num_classes))
+            Flatten(),
+            Dropout(0.5),
+            Linear(48 * 3 * 3, 192),
+            ReLU(),
+            Dropout(0.5),
+            Linear(192, 192),
+            ReLU(),
+            Linear(192, num_classes),
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 4 or x.shape[2:] != (28, 28):

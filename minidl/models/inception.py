@@ -4,6 +4,7 @@ four branches look at the same input at different scales — 1×1, 3×3 and 5×5
 the 3×3 and 5×5 ones (and after the pooling) reduce the channels first, which is what keeps the
 module cheap: a 5×5 convolution over 8 instead of 64 channels costs 8 times fewer multiply-adds.
 """
+
 from __future__ import annotations
 
 from minidl.nn import Conv2d, MaxPool2d, Module, ReLU, Sequential
@@ -17,8 +18,16 @@ def _conv_relu(in_channels: int, out_channels: int, kernel: int) -> Sequential:
 class InceptionModule(Module):
     """Output channels: ones + threes + fives + pool_projection; spatial size unchanged."""
 
-    def __init__(self, in_channels: int, ones: int, threes_reduce: int, threes: int, fives_reduce: int, fives: int,
-                 pool_projection: int):
+    def __init__(
+        self,
+        in_channels: int,
+        ones: int,
+        threes_reduce: int,
+        threes: int,
+        fives_reduce: int,
+        fives: int,
+        pool_projection: int,
+    ):
         super().__init__()
         self.branch1 = _conv_relu(in_channels, ones, 1)
         self.branch3 = Sequential(_conv_relu(in_channels, threes_reduce, 1), _conv_relu(threes_reduce, threes, 3))

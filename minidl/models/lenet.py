@@ -9,6 +9,7 @@ tanh and max-pooling instead of the trainable sub-sampling, with the original la
 `features` holds the convolutional part (features[3] is the last convolution, the usual Grad-CAM
 layer) and `classifier` the dense part; state_dict keys match the same model written in PyTorch.
 """
+
 from __future__ import annotations
 
 from minidl.nn import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential
@@ -19,10 +20,11 @@ class LeNet5(Module):
     def __init__(self, num_classes: int = 10, in_channels: int = 1):
         super().__init__()
         self.features = Sequential(
-            Conv2d(in_channels, 6, 5, padding=2), ReLU(), MaxPool2d(2),
-            Conv2d(6, 16, 5), ReLU(), MaxPool2d(2))
+            Conv2d(in_channels, 6, 5, padding=2), ReLU(), MaxPool2d(2), Conv2d(6, 16, 5), ReLU(), MaxPool2d(2)
+        )
         self.classifier = Sequential(
-            Flatten(), Linear(16 * 5 * 5, 120), ReLU(), Linear(120, 84), ReLU(), Linear(84, num_classes))
+            Flatten(), Linear(16 * 5 * 5, 120), ReLU(), Linear(120, 84), ReLU(), Linear(84, num_classes)
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 4 or x.shape[2:] != (28, 28):

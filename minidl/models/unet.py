@@ -13,6 +13,7 @@ the decoder's signal g at the same level: α = σ(ψ(ReLU(W_x x + W_g g))) with 
 so that the decoder receives α·x — the encoder's features where the decoder finds them relevant.
 (Here g is taken after the up-convolution, at the skip's resolution, a common simplification.)
 """
+
 from __future__ import annotations
 
 from minidl.nn import BatchNorm2d, Conv2d, ConvTranspose2d, MaxPool2d, Module, ReLU, Sequential
@@ -22,8 +23,14 @@ from minidl.tensor import Tensor, concatenate
 
 def conv_block(in_channels: int, out_channels: int) -> Sequential:
     """Two 3×3 convolutions, each followed by batch normalisation and ReLU; the size is kept."""
-    return Sequential(Conv2d(in_channels, out_channels, 3, padding=1, bias=False), BatchNorm2d(out_channels), ReLU(),
-                      Conv2d(out_channels, out_channels, 3, padding=1, bias=False), BatchNorm2d(out_channels), ReLU())
+    return Sequential(
+        Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
+        BatchNorm2d(out_channels),
+        ReLU(),
+        Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+        BatchNorm2d(out_channels),
+        ReLU(),
+    )
 
 
 class AttentionGate(Module):
@@ -41,28 +48,46 @@ class AttentionGate(Module):
 
 
 class UNet(Module):
-    def __init__(self, in_channels: int = 1, out_channels: int = 1, base_channels: int = 8, depth: int = 2,
-                 attention: bool = False):
+    def __init__(
+        self,
+        in_channels: int = 1,
+        out_channels: int = 1,
+        base_channels: int = 8,
+        depth: int = 2,
+        attention: bool = False,
+    ):
         super().__init__()
         self.depth = positive_int("UNet", "depth", depth)
-        widths = [base_channels * 2 ** level for level in range(depth + 1)]
-        self.encoders = Sequential(*[conv_block(in_channels if level == 0 else widths[level - 1], widths[level])
-                                     for level in range(depth)])
+        widths = [base_channels * 2**level for level in range(depth + 1)]
+        self.encoders = Sequential(
+            *[conv_block(in_channels if level == 0 else widths[level - 1], widths[level]) for level in range(depth)]
+        )
         self.pool = MaxPool2d(2)
         self.bottom = conv_block(widths[depth - 1], widths[depth])
-        self.ups = Sequential(*[ConvTranspose2d(widths[level + 1], widths[level], 2, stride=2)
-                                for level in reversed(range(depth))])
+        self.ups = Sequential(
+            *[ConvTranspose2d(widths[level + 1], widths[level], 2, stride=2) for level in reversed(range(depth))]
+        )
         self.decoders = Sequential(*[conv_block(2 * widths[level], widths[level]) for level in reversed(range(depth))])
-        self.gates = (Sequential(*[AttentionGate(widths[level], widths[level], max(1, widths[level] // 2))
-                                   for level in reversed(range(depth))]) if attention else None)
+        self.gates = (
+            Sequential(
+                *[
+                    AttentionGate(widths[level], widths[level], max(1, widths[level] // 2))
+                    for level in reversed(range(depth))
+                ]
+            )
+            if attention
+            else None
+        )
         self.head = Conv2d(widths[0], out_channels, 1)
 
     def forward(self, x: Tensor) -> Tensor:
-        multiple = 2 ** self.depth
+        multiple = 2**self.depth
         if x.ndim != 4 or x.shape[2] % multiple or x.shape[3] % multiple:
-            raise ValueError(f"UNet(depth={self.depth}): height and width must be divisible by {multiple} (each of the "
-                             f"{self.depth} max-pools halves them), e.g. {multiple * 4}, {multiple * 8} or "
-                             f"{multiple * 16}; got input of shape {x.shape}")
+            raise ValueError(
+                f"UNet(depth={self.depth}): height and width must be divisible by {multiple} (each of the "
+                f"{self.depth} max-pools halves them), e.g. {multiple * 4}, {multiple * 8} or "
+                f"{multiple * 16}; got input of shape {x.shape}"
+            )
         skips = []
         for encoder in self.encoders:
             x = encoder(x)

@@ -5,6 +5,7 @@ Identity, PiecewiseLinear, Sigmoid, Tanh, ReLU, Softplus) and those of later arc
 Each applies the function of the same name in `minidl.functional`; f and f' are in the docstrings
 of the autograd Functions in `minidl.ops.activations`.
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -24,6 +25,7 @@ class Activation(Module):
 # ----- the slide's table -----------------------------------------------------------------------
 class Step(Activation):
     """Heaviside step, step(0) = 0.5."""
+
     function = staticmethod(F.step)
 
 
@@ -33,11 +35,13 @@ class Sign(Activation):
 
 class Identity(Activation):
     """The linear activation f(z) = z."""
+
     function = staticmethod(F.identity)
 
 
 class PiecewiseLinear(Activation):
     """1 for z ≥ ½, z + ½ in between, 0 for z ≤ −½."""
+
     function = staticmethod(F.piecewise_linear)
 
 
@@ -104,6 +108,7 @@ class GELU(Module):
 
 class SiLU(Activation):
     """z·σ(z) (swish)."""
+
     function = staticmethod(F.silu)
 
 
@@ -125,9 +130,11 @@ class Hardtanh(Module):
 
 class LogSigmoid(Activation):
     """log σ(z)."""
+
     function = staticmethod(F.logsigmoid)
 
 
 class Softsign(Activation):
     """z / (1 + |z|)."""
+
     function = staticmethod(F.softsign)

@@ -1,4 +1,5 @@
 """Sequential: modules applied one after another; children are named "0", "1", … as in PyTorch."""
+
 from __future__ import annotations
 
 from typing import Any, Iterator

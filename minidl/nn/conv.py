@@ -1,5 +1,6 @@
 """The convolutional layers on (N, C, H, W): Conv2d (learned filters, optionally in groups) and
 ConvTranspose2d (its adjoint, the up-convolution)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,9 +20,19 @@ class Conv2d(Module):
     groups > 1 splits the channels into independent convolutions (see F.conv2d); groups = in_channels
     with out_channels = k·in_channels is a depthwise convolution."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair, stride: IntPair = 1,
-                 padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1, bias: bool = True, dtype=np.float32,
-                 rng: np.random.Generator | None = None):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: IntPair,
+        stride: IntPair = 1,
+        padding: IntPair = 0,
+        dilation: IntPair = 1,
+        groups: int = 1,
+        bias: bool = True,
+        dtype=np.float32,
+        rng: np.random.Generator | None = None,
+    ):
         super().__init__()
         self.in_channels = positive_int("Conv2d", "in_channels", in_channels)
         self.out_channels = positive_int("Conv2d", "out_channels", out_channels)
@@ -31,10 +42,13 @@ class Conv2d(Module):
         self.dilation = int_pair("Conv2d", "dilation", dilation, 1)
         self.groups = positive_int("Conv2d", "groups", groups)
         if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: in_channels {in_channels} and out_channels {out_channels} must both be "
-                             f"divisible by groups {groups}")
-        self.weight = Parameter(np.empty((self.out_channels, self.in_channels // groups, *self.kernel_size),
-                                         dtype=dtype))
+            raise ValueError(
+                f"Conv2d: in_channels {in_channels} and out_channels {out_channels} must both be "
+                f"divisible by groups {groups}"
+            )
+        self.weight = Parameter(
+            np.empty((self.out_channels, self.in_channels // groups, *self.kernel_size), dtype=dtype)
+        )
         self.bias = Parameter(np.empty(self.out_channels, dtype=dtype)) if bias else None
         default_layer_init_(self.weight, self.bias, rng)
 
@@ -55,9 +69,19 @@ class Conv2d(Module):
 class ConvTranspose2d(Module):
     """Transposed convolution, as torch.nn.ConvTranspose2d: weight (in_channels, out_channels, kh, kw)."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair, stride: IntPair = 1,
-                 padding: IntPair = 0, output_padding: IntPair = 0, bias: bool = True, dilation: IntPair = 1,
-                 dtype=np.float32, rng: np.random.Generator | None = None):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: IntPair,
+        stride: IntPair = 1,
+        padding: IntPair = 0,
+        output_padding: IntPair = 0,
+        bias: bool = True,
+        dilation: IntPair = 1,
+        dtype=np.float32,
+        rng: np.random.Generator | None = None,
+    ):
         super().__init__()
         self.in_channels = positive_int("ConvTranspose2d", "in_channels", in_channels)
         self.out_channels = positive_int("ConvTranspose2d", "out_channels", out_channels)
@@ -72,8 +96,9 @@ class ConvTranspose2d(Module):
         default_layer_init_(self.weight, self.bias, rng)
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
-                                  self.dilation)
+        return F.conv_transpose2d(
+            x, self.weight, self.bias, self.stride, self.padding, self.output_padding, self.dilation
+        )
 
     def extra_repr(self) -> str:
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"

@@ -5,6 +5,7 @@ A layer's default weights are kaiming_uniform_(w, a=√5): uniform on ±gain·�
 gain = √(2 / (1 + a²)), which for a = √5 is ±1/√fan_in; biases are uniform on ±1/√fan_in.
 Draws come from the generator given, else from the one `minidl.manual_seed` seeds.
 """
+
 from __future__ import annotations
 
 import math

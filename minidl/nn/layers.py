@@ -1,4 +1,5 @@
 """Layers without weights that reshape or regularise: Flatten and Dropout."""
+
 from __future__ import annotations
 
 import numpy as np

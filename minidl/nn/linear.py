@@ -1,4 +1,5 @@
 """Linear (dense, fully connected) layer: y = x Wᵀ + b, with W of shape (out_features, in_features)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,8 +13,14 @@ from minidl.tensor import Tensor
 
 
 class Linear(Module):
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=np.float32,
-                 rng: np.random.Generator | None = None):
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        dtype=np.float32,
+        rng: np.random.Generator | None = None,
+    ):
         super().__init__()
         self.in_features = positive_int("Linear", "in_features", in_features)
         self.out_features = positive_int("Linear", "out_features", out_features)

@@ -2,6 +2,7 @@
 (BCELoss on probabilities, BCEWithLogitsLoss on logits) and multiclass classification
 (CrossEntropyLoss on logits, NLLLoss on log-probabilities). Called as loss(input, target).
 Constructors take PyTorch's arguments (weight, ignore_index, label_smoothing, pos_weight)."""
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -64,8 +65,9 @@ class NLLLoss(Loss):
 class CrossEntropyLoss(NLLLoss):
     """NLLLoss of log_softmax(input), with label_smoothing ε mixing ε/C into every target."""
 
-    def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
-                 label_smoothing: float = 0.0):
+    def __init__(
+        self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0
+    ):
         super().__init__(weight, ignore_index, reduction)
         self.label_smoothing = label_smoothing
 

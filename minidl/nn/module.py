@@ -5,6 +5,7 @@ Modules, registered simply by assigning them as attributes. From that registry c
 `parameters()`, `state_dict()` with PyTorch's dotted keys ("features.3.bias"), train/eval mode,
 forward hooks and a readable repr tree.
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -155,12 +156,16 @@ class Module:
         they are returned as (missing, unexpected). Nothing is changed unless every check passes.
         """
         own = dict(self._named_state())
-        given = {key: np.asarray(value.data if isinstance(value, Tensor) else value)
-                 for key, value in state_dict.items()}
+        given = {
+            key: np.asarray(value.data if isinstance(value, Tensor) else value) for key, value in state_dict.items()
+        }
         missing = [k for k in own if k not in given]
         unexpected = [k for k in given if k not in own]
-        wrong_shape = [f"{k}: expected {own[k].shape}, got {given[k].shape}"
-                       for k in own if k in given and given[k].shape != own[k].shape]
+        wrong_shape = [
+            f"{k}: expected {own[k].shape}, got {given[k].shape}"
+            for k in own
+            if k in given and given[k].shape != own[k].shape
+        ]
         problems = []
         if wrong_shape:
             problems.append("wrong shape: " + "; ".join(wrong_shape))

@@ -4,6 +4,7 @@ BatchNorm1d and BatchNorm2d (Ioffe & Szegedy, "Batch normalization", ICML 2015):
 and the buffers running_mean, running_var, num_batches_tracked. LayerNorm (Ba, Kiros & Hinton,
 "Layer normalization", 2016): weight and bias of the normalized shape, no running statistics.
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -24,8 +25,9 @@ class _BatchNorm(Module):
     input_ndims: tuple[int, ...]
     input_layout: str
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True,
-                 dtype=np.float32):
+    def __init__(
+        self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True, dtype=np.float32
+    ):
         super().__init__()
         self.num_features = positive_int(type(self).__name__, "num_features", num_features)
         self.eps, self.momentum = eps, momentum
@@ -37,12 +39,14 @@ class _BatchNorm(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim not in self.input_ndims or x.shape[1] != self.num_features:
-            raise ValueError(f"{self!r}: expected input {self.input_layout.format(self.num_features)}, "
-                             f"got shape {x.shape}")
+            raise ValueError(
+                f"{self!r}: expected input {self.input_layout.format(self.num_features)}, got shape {x.shape}"
+            )
         if self.training:
             self.num_batches_tracked.data = self.num_batches_tracked.data + 1
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, self.training,
-                            self.momentum, self.eps)
+        return F.batch_norm(
+            x, self.running_mean, self.running_var, self.weight, self.bias, self.training, self.momentum, self.eps
+        )
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.weight is not None}"
@@ -50,12 +54,14 @@ class _BatchNorm(Module):
 
 class BatchNorm1d(_BatchNorm):
     """Batch normalisation of features (N, C) or sequences (N, C, L), statistics over N (and L)."""
+
     input_ndims = (2, 3)
     input_layout = "(N, {0}) or (N, {0}, L)"
 
 
 class BatchNorm2d(_BatchNorm):
     """Batch normalisation of images (N, C, H, W), statistics over N, H and W."""
+
     input_ndims = (4,)
     input_layout = "(N, {0}, H, W)"
 
@@ -64,8 +70,13 @@ class LayerNorm(Module):
     """y = (x − μ) / √(σ² + eps) · weight + bias over the last axes, those of normalized_shape, for
     each sample on its own (the same in training and evaluation)."""
 
-    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
-                 dtype=np.float32):
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        dtype=np.float32,
+    ):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
         self.normalized_shape = tuple(positive_int("LayerNorm", "normalized_shape", n) for n in shape)

@@ -1,4 +1,5 @@
 """Padding layers: ZeroPad2d frames the last two axes with zeros (F.pad2d)."""
+
 from __future__ import annotations
 
 from minidl import functional as F

@@ -1,4 +1,5 @@
 """Parameter: a Tensor that a Module owns and an optimizer updates (it always requires grad)."""
+
 from __future__ import annotations
 
 from typing import Any

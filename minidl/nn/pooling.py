@@ -1,5 +1,6 @@
 """The pooling layers on (N, C, H, W): MaxPool2d, AvgPool2d and AdaptiveAvgPool2d (global average
 pooling); the maths is in minidl.functional (max_pool2d, avg_pool2d, adaptive_avg_pool2d)."""
+
 from __future__ import annotations
 
 from minidl import functional as F
@@ -10,8 +11,9 @@ from minidl.tensor import Tensor
 
 
 class MaxPool2d(Module):
-    def __init__(self, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
-                 ceil_mode: bool = False):
+    def __init__(
+        self, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0, ceil_mode: bool = False
+    ):
         super().__init__()
         self.kernel_size = int_pair("MaxPool2d", "kernel_size", kernel_size, 1)
         self.stride = self.kernel_size if stride is None else int_pair("MaxPool2d", "stride", stride, 1)
@@ -27,8 +29,14 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
-    def __init__(self, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
-                 ceil_mode: bool = False, count_include_pad: bool = True):
+    def __init__(
+        self,
+        kernel_size: IntPair,
+        stride: IntPair | None = None,
+        padding: IntPair = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ):
         super().__init__()
         self.kernel_size = int_pair("AvgPool2d", "kernel_size", kernel_size, 1)
         self.stride = self.kernel_size if stride is None else int_pair("AvgPool2d", "stride", stride, 1)
@@ -50,8 +58,9 @@ class AdaptiveAvgPool2d(Module):
     def __init__(self, output_size: IntPair = 1):
         super().__init__()
         if int_pair("AdaptiveAvgPool2d", "output_size", output_size, 1) != (1, 1):
-            raise ValueError(f"AdaptiveAvgPool2d: only output_size 1 (global average pooling) is supported, "
-                             f"got {output_size!r}")
+            raise ValueError(
+                f"AdaptiveAvgPool2d: only output_size 1 (global average pooling) is supported, got {output_size!r}"
+            )
         self.output_size = output_size
 
     def forward(self, x: Tensor) -> Tensor:

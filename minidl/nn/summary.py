@@ -2,6 +2,7 @@
 Keras, torchsummary and torchinfo print them, found by one forward pass with hooks on the leaf
 modules; it prints the table and returns None. multiply_adds(model, input_shape) gives the total
 alone (FLOPs ≈ 2 × multiply-adds)."""
+
 from __future__ import annotations
 
 from typing import NamedTuple, Sequence
@@ -43,10 +44,12 @@ def trace_layers(model: Module, input_shape: Sequence[int], dtype=np.float32) ->
     handles = []
     leaves = [(name, m) for name, m in model.named_modules() if not any(True for _ in m.children())]
     for name, module in leaves:
+
         def record(m, inputs, output, name=name):
             shape = tuple(output.shape) if isinstance(output, Tensor) else "?"
             count = sum(p.size for p in m._parameters.values() if p is not None)
             records.append(LayerRecord(name, type(m).__name__, shape, count, _multiply_adds(m, inputs, output)))
+
         handles.append(module.register_forward_hook(record))
     was_training = model.training
     try:
@@ -76,7 +79,10 @@ def summary(model: Module, input_shape: Sequence[int], dtype=np.float32, print_f
     rule = "=" * (width + 46)
     lines = [f"{'Layer (type)':<{width}}{'Output Shape':<22}{'Param #':>10}{'Mult-Adds':>14}", rule]
     lines += [f"{layer:<{width}}{shape:<22}{count:>10,}{adds:>14,}" for layer, shape, count, adds in rows]
-    lines += [rule, f"Total params: {sum(p.size for p in model.parameters()):,}",
-              f"Trainable params: {sum(p.size for p in model.parameters() if p.requires_grad):,}",
-              f"Total mult-adds: {sum(r.multiply_adds for r in records):,}"]
+    lines += [
+        rule,
+        f"Total params: {sum(p.size for p in model.parameters()):,}",
+        f"Trainable params: {sum(p.size for p in model.parameters() if p.requires_grad):,}",
+        f"Total mult-adds: {sum(r.multiply_adds for r in records):,}",
+    ]
     print_fn("\n".join(lines))

@@ -1,4 +1,5 @@
 """Upsample: resize feature maps to a size or by a scale factor, 'nearest' or 'bilinear' (F.interpolate)."""
+
 from __future__ import annotations
 
 from minidl import functional as F
@@ -9,12 +10,18 @@ from minidl.tensor import Tensor
 class Upsample(Module):
     """PyTorch's Upsample(size=None, scale_factor=None, mode='nearest', align_corners=None)."""
 
-    def __init__(self, size: int | tuple[int, int] | None = None, scale_factor: float | tuple[float, float] | None = None,
-                 mode: str = "nearest", align_corners: bool | None = None):
+    def __init__(
+        self,
+        size: int | tuple[int, int] | None = None,
+        scale_factor: float | tuple[float, float] | None = None,
+        mode: str = "nearest",
+        align_corners: bool | None = None,
+    ):
         super().__init__()
         if (size is None) == (scale_factor is None):
-            raise ValueError(f"Upsample: give exactly one of size and scale_factor, got size={size!r}, "
-                             f"scale_factor={scale_factor!r}")
+            raise ValueError(
+                f"Upsample: give exactly one of size and scale_factor, got size={size!r}, scale_factor={scale_factor!r}"
+            )
         if mode not in ("nearest", "bilinear"):
             raise ValueError(f"Upsample: mode must be 'nearest' or 'bilinear', got {mode!r}")
         self.size, self.scale_factor, self.mode, self.align_corners = size, scale_factor, mode, align_corners

@@ -7,6 +7,7 @@ wrap them for Sequential live in `minidl.nn.activation`; the Functions carry the
 `Function` so that the two are never confused. Derivatives at the kinks follow PyTorch; at a NaN
 input the derivative is NaN (the NaN rule of `minidl.ops.elementwise`).
 """
+
 from __future__ import annotations
 
 import math

@@ -4,6 +4,7 @@ entry-wise maximum and minimum of two tensors.
 Each backward returns the gradient in the broadcast shape of the output; the engine reduces it
 to each input's shape (see `minidl.autograd.unbroadcast`).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -135,8 +136,10 @@ class Maximum(Function):
         a, b = ctx.saved
         tie, a_wins = a == b, cls.a_wins(a, b)
         half = 0.5 * grad
-        return (keep_nan(np.where(tie, half, grad * a_wins), a),
-                keep_nan(np.where(tie, half, grad * ~(a_wins | tie)), b))
+        return (
+            keep_nan(np.where(tie, half, grad * a_wins), a),
+            keep_nan(np.where(tie, half, grad * ~(a_wins | tie)), b),
+        )
 
 
 class Minimum(Maximum):

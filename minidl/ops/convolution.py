@@ -10,6 +10,7 @@ after the other, cols_g its group-g columns and W_g = w[group g's filters].resha
     backward  dW_g = dout_gᵀ @ cols_g,  db = Σ dout,  dcols_g = dout_g @ W_g,  dx = col2im(dcols)
 where dout_g is group g's output gradient laid out as cols' rows, (N·OH·OW, O/G).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,9 +23,17 @@ class Convolution2d(Function):
     """conv2d's forward and backward; ChunkedIm2col decides whether cols is built whole or by pieces."""
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, *,
-                stride: tuple[int, int], padding: tuple[int, int], dilation: tuple[int, int],
-                groups: int) -> np.ndarray:
+    def forward(
+        ctx: Context,
+        x: np.ndarray,
+        weight: np.ndarray,
+        bias: np.ndarray | None = None,
+        *,
+        stride: tuple[int, int],
+        padding: tuple[int, int],
+        dilation: tuple[int, int],
+        groups: int,
+    ) -> np.ndarray:
         n, out_channels = x.shape[0], weight.shape[0]
         window = Window(weight.shape[2:], stride, padding, dilation)
         out_h, out_w = window.output_size(*x.shape[2:])
@@ -89,21 +98,30 @@ class TransposedConvolution2d(Function):
     """
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, *,
-                stride: tuple[int, int], padding: tuple[int, int], output_padding: tuple[int, int],
-                dilation: tuple[int, int]) -> np.ndarray:
+    def forward(
+        ctx: Context,
+        x: np.ndarray,
+        weight: np.ndarray,
+        bias: np.ndarray | None = None,
+        *,
+        stride: tuple[int, int],
+        padding: tuple[int, int],
+        output_padding: tuple[int, int],
+        dilation: tuple[int, int],
+    ) -> np.ndarray:
         n, in_channels, height, width = x.shape
         _, out_channels, kh, kw = weight.shape
         window = Window((kh, kw), stride, (0, 0), dilation)
-        full = tuple((size - 1) * s + d * (k - 1) + 1 for size, s, d, k in
-                     zip((height, width), stride, dilation, (kh, kw)))
+        full = tuple(
+            (size - 1) * s + d * (k - 1) + 1 for size, s, d, k in zip((height, width), stride, dilation, (kh, kw))
+        )
         out_size = tuple(f - 2 * p + extra for f, p, extra in zip(full, padding, output_padding))
         rows = x.transpose(0, 2, 3, 1).reshape(-1, in_channels)
         flat_weight = weight.reshape(in_channels, -1)
         scattered = col2im(rows @ flat_weight, (n, out_channels, *full), window)
         beyond = [max(0, extra - p) for extra, p in zip(output_padding, padding)]  # rows past the full output
         scattered = np.pad(scattered, ((0, 0), (0, 0), (0, beyond[0]), (0, beyond[1])))
-        out = scattered[:, :, padding[0]:padding[0] + out_size[0], padding[1]:padding[1] + out_size[1]]
+        out = scattered[:, :, padding[0] : padding[0] + out_size[0], padding[1] : padding[1] + out_size[1]]
         if bias is not None:
             out = out + bias[:, np.newaxis, np.newaxis]
         ctx.save_for_backward(rows, flat_weight, x.shape, weight.shape, window, full, padding)
@@ -115,10 +133,11 @@ class TransposedConvolution2d(Function):
         # Put the gradient back where the output was cut from the full output; what lies past it came
         # from no input pixel.
         n, out_channels, out_h, out_w = grad.shape
-        grad_full = np.zeros((n, out_channels, max(full[0], padding[0] + out_h), max(full[1], padding[1] + out_w)),
-                             dtype=grad.dtype)
-        grad_full[:, :, padding[0]:padding[0] + out_h, padding[1]:padding[1] + out_w] = grad
-        grad_cols = im2col(grad_full[:, :, :full[0], :full[1]], window)  # each input pixel's output patch
+        grad_full = np.zeros(
+            (n, out_channels, max(full[0], padding[0] + out_h), max(full[1], padding[1] + out_w)), dtype=grad.dtype
+        )
+        grad_full[:, :, padding[0] : padding[0] + out_h, padding[1] : padding[1] + out_w] = grad
+        grad_cols = im2col(grad_full[:, :, : full[0], : full[1]], window)  # each input pixel's output patch
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
             _, in_channels, height, width = x_shape

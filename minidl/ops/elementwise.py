@@ -9,6 +9,7 @@ a clean-looking gradient. Smooth functions get this for free (f'(NaN) computes t
 with flat pieces or kinks (abs, clip, the roundings, relu, …) put it back with `keep_nan`.
 PyTorch is not consistent here (its relu passes the gradient at NaN, its abs sends 0).
 """
+
 from __future__ import annotations
 
 import math

@@ -2,6 +2,7 @@
 
 Both follow PyTorch's definitions so that values and gradients agree with it.
 """
+
 from __future__ import annotations
 
 import numpy as np

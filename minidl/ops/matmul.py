@@ -4,6 +4,7 @@ For C = A @ B with A (..., n, k) and B (..., k, m):  dL/dA = dL/dC @ Bᵀ,  dL/d
 A 1-D A is a row (1, k) and a 1-D B a column (k, 1) whose added axis is dropped from the
 result; backward puts that axis back, and the engine sums broadcast batch axes away.
 """
+
 from __future__ import annotations
 
 import numpy as np

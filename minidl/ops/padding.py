@@ -1,5 +1,6 @@
 """Constant padding of the two spatial axes: f(x) = x framed by `value` (zeros by default); the
 gradient is the incoming gradient with the frame cut off (the frame's cells depend on no input)."""
+
 from __future__ import annotations
 
 import numpy as np

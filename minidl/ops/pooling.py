@@ -10,6 +10,7 @@ Average pooling: out = (sum of the window) / count, with zeros in the frame; cou
 taps inside the padded input (count_include_pad=True, PyTorch's default) or inside the input itself
 (False). Each input pixel receives grad / count of every window it belongs to: col2im of that share.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -45,8 +46,12 @@ class AveragePooling2d(Function):
         n, c, h, w = x.shape
         out_h, out_w = window.output_size(h, w)
         taps = window.kernel[0] * window.kernel[1]
-        counts = np.outer(*(window_counts(size, out_size, k, s, p, count_include_pad) for size, out_size, k, s, p in
-                            zip((h, w), (out_h, out_w), window.kernel, window.stride, window.padding)))
+        counts = np.outer(
+            *(
+                window_counts(size, out_size, k, s, p, count_include_pad)
+                for size, out_size, k, s, p in zip((h, w), (out_h, out_w), window.kernel, window.stride, window.padding)
+            )
+        )
         sums = im2col(x, window).reshape(n, out_h, out_w, c, taps).sum(axis=4).transpose(0, 3, 1, 2)
         ctx.save_for_backward(x.shape, window, counts)
         return np.ascontiguousarray(sums / counts.astype(x.dtype))

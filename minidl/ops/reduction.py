@@ -10,6 +10,7 @@ over nothing are refused at the public boundary (`Tensor.max`). NaN rule (minidl
 a NaN never turns into a clean-looking gradient; where the result of a reduction is NaN, every entry
 reduced into it gets a NaN gradient (as torch.amax, PyTorch's twin of `Tensor.max`).
 """
+
 from __future__ import annotations
 
 import math
@@ -71,8 +72,14 @@ def _reduced_axes_last(a: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray
     return flat, lambda rows: rows.reshape(moved.shape).transpose(np.argsort(order))
 
 
-def _extreme_entry_gradient(a: np.ndarray, out: np.ndarray, grad: np.ndarray, axes: tuple[int, ...],
-                            keepdims: bool, pick: Callable[..., np.ndarray]) -> np.ndarray:
+def _extreme_entry_gradient(
+    a: np.ndarray,
+    out: np.ndarray,
+    grad: np.ndarray,
+    axes: tuple[int, ...],
+    keepdims: bool,
+    pick: Callable[..., np.ndarray],
+) -> np.ndarray:
     """grad sent to the entry `pick` (np.argmax or np.argmin) chooses in each reduction, 0 elsewhere;
     NaN to every entry of a reduction whose result is NaN."""
     flat, restore = _reduced_axes_last(a, axes)

@@ -4,6 +4,7 @@ Indexing may pick an entry several times (integer arrays with repeats, a[[0, 0, 
 received a share of the output gradient, so backward adds them up with `np.add.at`, which
 accumulates over repeated indices where plain `grad[idx] += g` would keep only the last one.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -4,6 +4,7 @@ broadcast_to (expand), tile (repeat) and flip.
 Their backward passes move the gradient back the same way; where the forward pass copied an
 entry (broadcast_to, tile), the copies' gradients are added up.
 """
+
 from __future__ import annotations
 
 import numpy as np

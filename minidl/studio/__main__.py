@@ -3,6 +3,7 @@
 The port falls back to a free one when it is taken. --host 0.0.0.0 serves a classroom: anyone on
 the network can then reach the studio, and the command says so.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,8 +15,10 @@ import threading
 import time
 import webbrowser
 
-INSTALL_HINT = ("minidl studio needs Starlette, uvicorn, websockets and threadpoolctl: pip install 'minidl[studio]' "
-                "(or: pip install starlette uvicorn websockets threadpoolctl)")
+INSTALL_HINT = (
+    "minidl studio needs Starlette, uvicorn, websockets and threadpoolctl: pip install 'minidl[studio]' "
+    "(or: pip install starlette uvicorn websockets threadpoolctl)"
+)
 
 
 def bind(host: str, port: int) -> tuple[socket.socket, bool]:
@@ -45,14 +48,21 @@ def is_loopback(host: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m minidl.studio", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)")
+    parser = argparse.ArgumentParser(
+        prog="python -m minidl.studio", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)"
+    )
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000; a free one if it is taken)")
     parser.add_argument("--open", action="store_true", help="open the studio in the web browser")
     parser.add_argument("--sessions", type=int, default=4, help="training sessions at once (default 4); more wait")
-    parser.add_argument("--idle", type=float, default=120.0, help="seconds without a message before a training "
-                                                                  "session is freed (default 120)")
+    parser.add_argument(
+        "--idle",
+        type=float,
+        default=120.0,
+        help="seconds without a message before a training session is freed (default 120)",
+    )
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port must be in 0..65535, got {args.port}")
@@ -83,16 +93,19 @@ def main(argv: list[str] | None = None) -> int:
     if moved:
         print(f"port {args.port} is in use; using the free port {port}")
     if not is_loopback(args.host):
-        print(f"WARNING: serving on {args.host}: anyone who can reach this computer over the network can use the "
-              f"studio (and its CPU). Use it for a classroom on a trusted network; students open "
-              f"http://<this computer's address>:{port}/")
+        print(
+            f"WARNING: serving on {args.host}: anyone who can reach this computer over the network can use the "
+            f"studio (and its CPU). Use it for a classroom on a trusted network; students open "
+            f"http://<this computer's address>:{port}/"
+        )
     print(f"minidl studio ready in {time.perf_counter() - started:.1f} s at {url}  (Ctrl-C stops it)", flush=True)
     if args.open:
         threading.Timer(0.5, webbrowser.open, [url]).start()
     # Keep-alive longer than a student's pause between strokes: uvicorn's default of 5 s closes
     # idle connections just as browsers reuse them, and a request sent on a closing one fails.
-    config = uvicorn.Config(app, log_level="warning", ws_max_size=65_536, timeout_keep_alive=75,
-                            timeout_graceful_shutdown=2)
+    config = uvicorn.Config(
+        app, log_level="warning", ws_max_size=65_536, timeout_keep_alive=75, timeout_graceful_shutdown=2
+    )
     uvicorn.Server(config).run(sockets=[sock])
     return 0
 

@@ -14,6 +14,7 @@ MAX_BODY_BYTES are refused while they arrive; nothing is unpickled.
     IMAGE=$(python -c 'print([[0]*28]*10 + [[0]*13 + [1, 1] + [0]*13]*10 + [[0]*28]*8)')
     curl -s localhost:8000/api/predict -d "{\"image\": $IMAGE}"
 """
+
 from __future__ import annotations
 
 import json
@@ -92,15 +93,19 @@ def grey_array(payload: dict[str, Any], key: str, shape: tuple[int, int] | None)
         values = np.array(payload[key], dtype=np.float64)
     except (ValueError, TypeError):
         raise BadInput(f"{key} must be a list of rows ({expected}) of numbers, all rows of one length") from None
-    wrong = values.shape != shape if shape else (values.ndim != 2 or not all(SIZE <= s <= MAX_DRAWING_SIDE
-                                                                             for s in values.shape))
+    wrong = (
+        values.shape != shape
+        if shape
+        else (values.ndim != 2 or not all(SIZE <= s <= MAX_DRAWING_SIDE for s in values.shape))
+    )
     if wrong:
         raise BadInput(f"{key} must be {expected}, got shape {values.shape}")
     if not np.isfinite(values).all():
         raise BadInput(f"{key} holds {int((~np.isfinite(values)).sum())} NaN or infinite value(s)")
     if values.min() < 0 or values.max() > 1:
-        raise BadInput(f"{key} values must lie in [0, 1] (ink 1, background 0), got "
-                       f"[{values.min():g}, {values.max():g}]")
+        raise BadInput(
+            f"{key} values must lie in [0, 1] (ink 1, background 0), got [{values.min():g}, {values.max():g}]"
+        )
     return values
 
 
@@ -128,10 +133,16 @@ async def predict(request: Request) -> Response:
     if not image.any():
         raise BadInput("the image is blank: there is nothing to classify or explain")
     result = await run_in_threadpool(request.app.state.explainer.explain, image, target)
-    return JSONResponse({"input": rounded(image), "probabilities": rounded(result["probabilities"], 5),
-                         "top": result["top"], "target": result["target"],
-                         "maps": {name: rounded(m) for name, m in result["maps"].items()},
-                         "milliseconds": round(result["milliseconds"], 1)})
+    return JSONResponse(
+        {
+            "input": rounded(image),
+            "probabilities": rounded(result["probabilities"], 5),
+            "top": result["top"],
+            "target": result["target"],
+            "maps": {name: rounded(m) for name, m in result["maps"].items()},
+            "milliseconds": round(result["milliseconds"], 1),
+        }
+    )
 
 
 async def lime(request: Request) -> Response:
@@ -146,23 +157,40 @@ async def lime(request: Request) -> Response:
     if type(cell_size) is not int or cell_size not in LIME_CELL_SIZES:
         raise BadInput(f"cell_size must be one of {LIME_CELL_SIZES} (divisors of 28), got {cell_size!r}")
     num_samples = integer(payload, "num_samples", 200, 10, LIME_MAX_SAMPLES)
-    seed = integer(payload, "seed", 0, 0, 2 ** 31 - 1)
-    result = await run_in_threadpool(request.app.state.explainer.explain_lime, image, target, cell_size,
-                                     num_samples, seed)
-    return JSONResponse({"weights": rounded(result["weights"], 5), "target": result["target"],
-                         "cell_size": cell_size, "num_samples": num_samples, "score": round(result["score"], 4),
-                         "milliseconds": round(result["milliseconds"], 1)})
+    seed = integer(payload, "seed", 0, 0, 2**31 - 1)
+    result = await run_in_threadpool(
+        request.app.state.explainer.explain_lime, image, target, cell_size, num_samples, seed
+    )
+    return JSONResponse(
+        {
+            "weights": rounded(result["weights"], 5),
+            "target": result["target"],
+            "cell_size": cell_size,
+            "num_samples": num_samples,
+            "score": round(result["score"], 4),
+            "milliseconds": round(result["milliseconds"], 1),
+        }
+    )
 
 
 async def info(request: Request) -> Response:
-    return JSONResponse({"classes": list(range(10)), "activations": list(ACTIVATIONS), "datasets": list(DATASETS),
-                         "lime_cell_sizes": list(LIME_CELL_SIZES), "lime_max_samples": LIME_MAX_SAMPLES,
-                         "max_body_bytes": MAX_BODY_BYTES, "sessions": request.app.state.slots.status()})
+    return JSONResponse(
+        {
+            "classes": list(range(10)),
+            "activations": list(ACTIVATIONS),
+            "datasets": list(DATASETS),
+            "lime_cell_sizes": list(LIME_CELL_SIZES),
+            "lime_max_samples": LIME_MAX_SAMPLES,
+            "max_body_bytes": MAX_BODY_BYTES,
+            "sessions": request.app.state.slots.status(),
+        }
+    )
 
 
 def page(name: str):
     async def serve(request: Request) -> Response:
         return FileResponse(STATIC / PAGES[name], media_type="text/html")
+
     return serve
 
 
@@ -174,6 +202,7 @@ def live(make_session):
     async def endpoint(websocket: WebSocket) -> None:
         state = websocket.app.state
         await SessionRunner(websocket, state.slots, make_session, state.idle_seconds).run()
+
     return endpoint
 
 
@@ -192,23 +221,34 @@ async def refused_by_minidl(request: Request, error: ValueError) -> Response:
 
 
 async def http_error(request: Request, error: HTTPException) -> Response:
-    return JSONResponse({"error": f"{request.method} {request.url.path}: {error.detail}"},
-                        status_code=error.status_code, headers=getattr(error, "headers", None))
+    return JSONResponse(
+        {"error": f"{request.method} {request.url.path}: {error.detail}"},
+        status_code=error.status_code,
+        headers=getattr(error, "headers", None),
+    )
 
 
 def create_app(max_sessions: int = 4, idle_seconds: float = 120.0) -> Starlette:
     """The application with its own model and `max_sessions` training slots; a browser that sends
     nothing for idle_seconds loses its slot."""
     if max_sessions < 1 or not math.isfinite(idle_seconds) or idle_seconds <= 0:
-        raise ValueError(f"create_app: need max_sessions >= 1 and a positive idle time, got {max_sessions}, "
-                         f"{idle_seconds}")
-    routes = [Route("/", home), *(Route(f"/{name}", page(name)) for name in PAGES),
-              Route("/api/info", info), Route("/api/predict", predict, methods=["POST"]),
-              Route("/api/lime", lime, methods=["POST"]),
-              WebSocketRoute("/ws/playground", live(make_playground)), WebSocketRoute("/ws/convnet", live(ConvNetLive)),
-              Mount("/static", StaticFiles(directory=STATIC), name="static")]
-    app = Starlette(routes=routes, exception_handlers={BadInput: bad_input, ValueError: refused_by_minidl,
-                                                        HTTPException: http_error})
+        raise ValueError(
+            f"create_app: need max_sessions >= 1 and a positive idle time, got {max_sessions}, {idle_seconds}"
+        )
+    routes = [
+        Route("/", home),
+        *(Route(f"/{name}", page(name)) for name in PAGES),
+        Route("/api/info", info),
+        Route("/api/predict", predict, methods=["POST"]),
+        Route("/api/lime", lime, methods=["POST"]),
+        WebSocketRoute("/ws/playground", live(make_playground)),
+        WebSocketRoute("/ws/convnet", live(ConvNetLive)),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={BadInput: bad_input, ValueError: refused_by_minidl, HTTPException: http_error},
+    )
     app.state.explainer = DigitExplainer()
     app.state.explainer.warm_up()
     app.state.slots = TrainingSlots(max_sessions)

@@ -1,6 +1,7 @@
 """Checks of the values a browser or curl sends (JSON numbers and strings): each raises
 ValueError naming the value, what it was and what is allowed, which the app answers with a 400.
 JSON's true and false are not numbers here, though Python counts bool as int."""
+
 from __future__ import annotations
 
 from collections.abc import Collection

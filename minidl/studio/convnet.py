@@ -2,6 +2,7 @@
 frame can be drawn between any two steps — the loss and accuracy so far, the conv1 filters, the
 feature maps of one test digit and its Grad-CAM (ConvNetJS's CIFAR-10 demo, plus the explanation).
 The same trainer makes the weights the Draw page ships with (minidl.studio.weights)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -46,7 +47,7 @@ class LeNetTrainer:
     def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
         if self.position + self.batch_size > len(self.order):
             self.order, self.position = self.rng.permutation(len(self.train_labels)), 0
-        chosen = self.order[self.position:self.position + self.batch_size]
+        chosen = self.order[self.position : self.position + self.batch_size]
         self.position += self.batch_size
         return self.train_images[chosen], self.train_labels[chosen]
 
@@ -71,19 +72,29 @@ class LeNetTrainer:
         """What the page draws of the model now, for test digit `example`:
         filters (6, 5, 5), conv1 maps (6, 28, 28), conv2 maps (16, 10, 10), Grad-CAM (28, 28)
         of the predicted class, and the probabilities (10,)."""
-        image = self.test_images[example:example + 1]
+        image = self.test_images[example : example + 1]
         captured = {}
-        hooks = [self.model.features[i].register_forward_hook(
-            lambda module, inputs, output, i=i: captured.__setitem__(i, output.data[0].copy())) for i in (1, 4)]
+        hooks = [
+            self.model.features[i].register_forward_hook(
+                lambda module, inputs, output, i=i: captured.__setitem__(i, output.data[0].copy())
+            )
+            for i in (1, 4)
+        ]
         try:
             cam = GradCAM(self.model, GRADCAM_LAYER).explain(image)
         finally:
             for hook in hooks:
                 hook.remove()
         probabilities = F.softmax(minidl.tensor(cam.scores[0].astype(np.float64)), axis=0).data
-        return {"filters": self.model.features[0].weight.data[:, 0].copy(), "conv1": captured[1],
-                "conv2": captured[4], "gradcam": cam.cam[0], "probabilities": probabilities,
-                "image": image[0, 0], "label": int(self.test_labels[example])}
+        return {
+            "filters": self.model.features[0].weight.data[:, 0].copy(),
+            "conv1": captured[1],
+            "conv2": captured[4],
+            "gradcam": cam.cam[0],
+            "probabilities": probabilities,
+            "image": image[0, 0],
+            "label": int(self.test_labels[example]),
+        }
 
 
 STEPS_PER_FRAME = 3
@@ -104,8 +115,11 @@ class ConvNetLive:
         self.new_points: list[dict[str, float]] = []
 
     def data(self) -> dict[str, Any]:
-        return {"type": "data", "example_label": int(self.trainer.test_labels[self.example]),
-                "steps_per_epoch": len(self.trainer.train_labels) // self.trainer.batch_size}
+        return {
+            "type": "data",
+            "example_label": int(self.trainer.test_labels[self.example]),
+            "steps_per_epoch": len(self.trainer.train_labels) // self.trainer.batch_size,
+        }
 
     def advance(self) -> dict[str, Any]:
         for _ in range(STEPS_PER_FRAME):
@@ -119,10 +133,16 @@ class ConvNetLive:
     def frame(self) -> dict[str, Any]:
         snapshot = self.trainer.snapshot(self.example)
         points, self.new_points = self.new_points, []
-        return {"type": "frame", "steps": self.trainer.steps, "epochs": self.trainer.epochs_done, "points": points,
-                "image": encode_unit(snapshot["image"]), "label": snapshot["label"],
-                "probabilities": snapshot["probabilities"].round(4).tolist(),
-                "filters": [encode_signed(f) for f in snapshot["filters"]],
-                "conv1": [encode_unit(m / max(float(snapshot["conv1"].max()), 1e-12)) for m in snapshot["conv1"]],
-                "conv2": [encode_unit(m / max(float(snapshot["conv2"].max()), 1e-12)) for m in snapshot["conv2"]],
-                "gradcam": encode_unit(snapshot["gradcam"])}
+        return {
+            "type": "frame",
+            "steps": self.trainer.steps,
+            "epochs": self.trainer.epochs_done,
+            "points": points,
+            "image": encode_unit(snapshot["image"]),
+            "label": snapshot["label"],
+            "probabilities": snapshot["probabilities"].round(4).tolist(),
+            "filters": [encode_signed(f) for f in snapshot["filters"]],
+            "conv1": [encode_unit(m / max(float(snapshot["conv1"].max()), 1e-12)) for m in snapshot["conv1"]],
+            "conv2": [encode_unit(m / max(float(snapshot["conv2"].max()), 1e-12)) for m in snapshot["conv2"]],
+            "gradcam": encode_unit(snapshot["gradcam"]),
+        }

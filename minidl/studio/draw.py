@@ -8,6 +8,7 @@ few milliseconds). LIME only runs forward passes without a graph, hundreds of im
 explanation; it uses its own copy of the weights, on which nothing is ever hooked, so several
 LIME requests run at once without holding up the gradient maps.
 """
+
 from __future__ import annotations
 
 import threading
@@ -53,20 +54,39 @@ class DigitExplainer:
             probabilities = self.probabilities(batch)[0]
             chosen = int(probabilities.argmax()) if target is None else target
             gradient = saliency(self.model, batch, chosen)[0]
-            maps = {"saliency": gradient / gradient.max() if gradient.max() > 0 else gradient,
-                    "gradcam": self.gradcam(batch, chosen)[0],
-                    "gradcam_plus_plus": self.gradcam_plus_plus(batch, chosen)[0]}
+            maps = {
+                "saliency": gradient / gradient.max() if gradient.max() > 0 else gradient,
+                "gradcam": self.gradcam(batch, chosen)[0],
+                "gradcam_plus_plus": self.gradcam_plus_plus(batch, chosen)[0],
+            }
             elapsed = time.perf_counter() - started
-        return {"probabilities": probabilities, "top": int(probabilities.argmax()), "target": chosen,
-                "maps": maps, "milliseconds": 1000 * elapsed}
+        return {
+            "probabilities": probabilities,
+            "top": int(probabilities.argmax()),
+            "target": chosen,
+            "maps": maps,
+            "milliseconds": 1000 * elapsed,
+        }
 
-    def explain_lime(self, image: np.ndarray, target: int | None, cell_size: int, num_samples: int,
-                     seed: int) -> dict[str, Any]:
+    def explain_lime(
+        self, image: np.ndarray, target: int | None, cell_size: int, num_samples: int, seed: int
+    ) -> dict[str, Any]:
         """LIME's coefficient of each superpixel, painted on its pixels (28, 28)."""
         started = time.perf_counter()
-        explanation = self.lime.explain(image[None].astype(np.float32), self.probabilities, target=target,
-                                        cell_size=cell_size, hide_color=0.0, num_samples=num_samples,
-                                        batch_size=num_samples, seed=seed)
+        explanation = self.lime.explain(
+            image[None].astype(np.float32),
+            self.probabilities,
+            target=target,
+            cell_size=cell_size,
+            hide_color=0.0,
+            num_samples=num_samples,
+            batch_size=num_samples,
+            seed=seed,
+        )
         elapsed = time.perf_counter() - started
-        return {"weights": explanation.coef[explanation.segments], "target": explanation.target,
-                "score": explanation.score, "milliseconds": 1000 * elapsed}
+        return {
+            "weights": explanation.coef[explanation.segments],
+            "target": explanation.target,
+            "score": explanation.score,
+            "milliseconds": 1000 * elapsed,
+        }

@@ -1,5 +1,6 @@
 """Maps sent to the browser as base64 bytes, one byte per pixel, row by row: a 40×40 map is
 2 KB of text instead of 10 KB of JSON numbers, which keeps live frames small and fast."""
+
 from __future__ import annotations
 
 import base64

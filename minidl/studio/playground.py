@@ -8,6 +8,7 @@ backpropagation delivers no gradient to the weights below it: only the output la
 the loss stalls at whatever that layer can do with frozen random features. The frame reports the
 gradient norm that reached the first layer, so the page shows that zero instead of asserting it.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -26,10 +27,18 @@ from minidl.studio.checks import check_choice, check_integer, check_number
 from minidl.studio.encoding import encode_signed, encode_unit
 
 DATASETS = {"xor": make_xor, "circles": make_circles, "spirals": make_spirals, "blobs": make_blobs}
-ACTIVATIONS = {"step": nn.Step, "sign": nn.Sign, "identity": nn.Identity, "piecewise_linear": nn.PiecewiseLinear,
-               "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "softplus": nn.Softplus}
-GRID = 40            # the plane is sampled on GRID × GRID points for the boundary and the neurons
-POINTS = 300         # samples of the data set before the train/test split
+ACTIVATIONS = {
+    "step": nn.Step,
+    "sign": nn.Sign,
+    "identity": nn.Identity,
+    "piecewise_linear": nn.PiecewiseLinear,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "softplus": nn.Softplus,
+}
+GRID = 40  # the plane is sampled on GRID × GRID points for the boundary and the neurons
+POINTS = 300  # samples of the data set before the train/test split
 MAX_LAYERS, MAX_WIDTH = 6, 8
 STEPS_PER_FRAME = 8  # gradient steps between two frames while playing
 
@@ -67,7 +76,7 @@ class PlaygroundSettings:
         check_number("learning_rate", self.learning_rate, 1e-5, 10.0)
         check_number("l2", self.l2, 0.0, 1.0)
         check_integer("batch_size", self.batch_size, 1, POINTS)
-        check_integer("seed", self.seed, 0, 2 ** 31 - 1)
+        check_integer("seed", self.seed, 0, 2**31 - 1)
         if not isinstance(self.hidden, list) or len(self.hidden) > MAX_LAYERS:
             raise ValueError(f"hidden must be a list of at most {MAX_LAYERS} layer widths, got {self.hidden!r}")
         for width in self.hidden:
@@ -108,21 +117,29 @@ class Playground:
 
     def data(self) -> dict[str, Any]:
         """The points, sent once per data set: [x, y, label] rounded for the page."""
+
         def rows(points: np.ndarray, labels: np.ndarray) -> list[list[float]]:
             return np.round(np.column_stack([points, labels[:, 0]]), 3).tolist()
-        return {"type": "data", "extent": self.extent, "grid": GRID,
-                "train": rows(*self.train), "test": rows(*self.test)}
+
+        return {
+            "type": "data",
+            "extent": self.extent,
+            "grid": GRID,
+            "train": rows(*self.train),
+            "test": rows(*self.test),
+        }
 
     def step(self) -> None:
         """One SGD step on a random mini-batch of the training points."""
         points, labels = self.train
         chosen = self.rng.choice(len(labels), size=min(self.settings.batch_size, len(labels)), replace=False)
-        loss = F.binary_cross_entropy_with_logits(self.model(minidl.tensor(points[chosen])),
-                                                  minidl.tensor(labels[chosen]))
+        loss = F.binary_cross_entropy_with_logits(
+            self.model(minidl.tensor(points[chosen])), minidl.tensor(labels[chosen])
+        )
         self.optimizer.zero_grad()
         loss.backward()
         first = self.model[0]
-        self.first_layer_gradient = float(np.sqrt((first.weight.grad ** 2).sum() + (first.bias.grad ** 2).sum()))
+        self.first_layer_gradient = float(np.sqrt((first.weight.grad**2).sum() + (first.bias.grad**2).sum()))
         self.optimizer.step()
         self.steps += 1
 
@@ -134,8 +151,11 @@ class Playground:
         """Probability of class 1 on the grid (GRID, GRID), each hidden neuron's output on it
         (one (width, GRID, GRID) array per layer), losses and step count."""
         outputs: list[np.ndarray] = []
-        hooks = [layer.register_forward_hook(lambda module, inputs, output: outputs.append(output.data))
-                 for layer in self.model if not isinstance(layer, nn.Linear)]
+        hooks = [
+            layer.register_forward_hook(lambda module, inputs, output: outputs.append(output.data))
+            for layer in self.model
+            if not isinstance(layer, nn.Linear)
+        ]
         try:
             with minidl.no_grad():
                 logits = self.model(minidl.tensor(self.grid)).data[:, 0].astype(np.float64)
@@ -144,12 +164,16 @@ class Playground:
                 hook.remove()
         probability = 1.0 / (1.0 + np.exp(-np.clip(logits, -60, 60)))
         neurons = [values.T.reshape(-1, GRID, GRID) for values in outputs]
-        return {"type": "frame", "steps": self.steps,
-                "epoch": self.steps * self.settings.batch_size / len(self.train[1]),
-                "train_loss": self.loss(*self.train), "test_loss": self.loss(*self.test),
-                "first_layer_gradient": self.first_layer_gradient,
-                "boundary": encode_unit(probability.reshape(GRID, GRID)),
-                "neurons": [[encode_signed(map_) for map_ in layer] for layer in neurons]}
+        return {
+            "type": "frame",
+            "steps": self.steps,
+            "epoch": self.steps * self.settings.batch_size / len(self.train[1]),
+            "train_loss": self.loss(*self.train),
+            "test_loss": self.loss(*self.test),
+            "first_layer_gradient": self.first_layer_gradient,
+            "boundary": encode_unit(probability.reshape(GRID, GRID)),
+            "neurons": [[encode_signed(map_) for map_ in layer] for layer in neurons],
+        }
 
     def advance(self, steps: int = STEPS_PER_FRAME) -> dict[str, Any]:
         for _ in range(steps):

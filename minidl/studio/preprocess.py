@@ -3,6 +3,7 @@ ink's bounding box scaled, keeping its aspect ratio, so that its longer side is 
 anti-aliasing: each new pixel is the mean of the area it covers), then placed in a 28×28 image
 so that its centre of mass is the image centre. A network trained on MNIST expects exactly this;
 a raw 280×280 drawing shrunk to 28×28 would be off-centre and of the wrong size."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,9 +29,10 @@ def mnist_like(drawing: np.ndarray) -> np.ndarray:
     """
     rows, columns = np.nonzero(drawing > INK_THRESHOLD)
     if rows.size == 0:
-        raise ValueError("the drawing is empty: no pixel has ink above "
-                         f"{INK_THRESHOLD} (draw a digit first; ink is 1, background 0)")
-    ink = drawing[rows.min():rows.max() + 1, columns.min():columns.max() + 1].astype(np.float64)
+        raise ValueError(
+            f"the drawing is empty: no pixel has ink above {INK_THRESHOLD} (draw a digit first; ink is 1, background 0)"
+        )
+    ink = drawing[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1].astype(np.float64)
     height, width = ink.shape
     scale = BOX / max(height, width)
     new_height, new_width = max(1, round(height * scale)), max(1, round(width * scale))
@@ -46,6 +48,7 @@ def mnist_like(drawing: np.ndarray) -> np.ndarray:
     # Paste with clipping: a lopsided stroke's centre of mass may push part of its box outside.
     rows_from, columns_from = max(0, -top), max(0, -left)
     rows_to, columns_to = min(new_height, SIZE - top), min(new_width, SIZE - left)
-    image[top + rows_from:top + rows_to, left + columns_from:left + columns_to] = \
-        box[rows_from:rows_to, columns_from:columns_to]
+    image[top + rows_from : top + rows_to, left + columns_from : left + columns_to] = box[
+        rows_from:rows_to, columns_from:columns_to
+    ]
     return np.clip(image, 0.0, 1.0).astype(np.float32)

@@ -10,6 +10,7 @@ Messages from the browser (JSON text): {"type": "play" | "pause" | "step" | "res
 {"type": "settings", "settings": {...}}. Messages to it: "busy", "ready", whatever the session
 sends ("data", "frame"), "error" (a bad message, the connection stays) and "closed" (why it ends).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -77,8 +78,13 @@ class TrainingSlots:
 class SessionRunner:
     """Runs one browser's session on its WebSocket until it disconnects or idles."""
 
-    def __init__(self, websocket: WebSocket, slots: TrainingSlots,
-                 make_session: Callable[[dict[str, Any]], LiveSession], idle_seconds: float):
+    def __init__(
+        self,
+        websocket: WebSocket,
+        slots: TrainingSlots,
+        make_session: Callable[[dict[str, Any]], LiveSession],
+        idle_seconds: float,
+    ):
         self.websocket, self.slots, self.make_session = websocket, slots, make_session
         self.idle_seconds = idle_seconds
         self.inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
@@ -105,10 +111,16 @@ class SessionRunner:
 
     async def _report_busy(self, position: int) -> None:
         status = self.slots.status()
-        await self.websocket.send_json({"type": "busy", "position": position, **status, "message":
-                                        f"Training is busy: {status['active']} of {status['capacity']} sessions in use, "
-                                        f"{status['waiting']} waiting (you are number {position}). "
-                                        "The Draw page works meanwhile."})
+        await self.websocket.send_json(
+            {
+                "type": "busy",
+                "position": position,
+                **status,
+                "message": f"Training is busy: {status['active']} of {status['capacity']} sessions in use, "
+                f"{status['waiting']} waiting (you are number {position}). "
+                "The Draw page works meanwhile.",
+            }
+        )
 
     async def _receive(self) -> None:
         """Parse every message from the browser into the inbox; None marks the end."""
@@ -123,8 +135,9 @@ class SessionRunner:
                     await self._send({"type": "error", "message": "binary messages are not understood; send JSON text"})
                     continue
                 if len(text) > MAX_MESSAGE_CHARS:
-                    await self._close(CLOSE_TOO_BIG, f"message of {len(text)} characters; the limit is "
-                                                     f"{MAX_MESSAGE_CHARS}")
+                    await self._close(
+                        CLOSE_TOO_BIG, f"message of {len(text)} characters; the limit is {MAX_MESSAGE_CHARS}"
+                    )
                     break
                 try:
                     message = json.loads(text)
@@ -155,8 +168,11 @@ class SessionRunner:
         await self._send(await run_in_threadpool(session.frame))
         while not self.disconnected:
             if time.monotonic() - self.last_message > self.idle_seconds:
-                await self._close(CLOSE_NORMAL, f"idle for {self.idle_seconds:.0f} s: the training slot was "
-                                                "freed for others; reload the page to train again")
+                await self._close(
+                    CLOSE_NORMAL,
+                    f"idle for {self.idle_seconds:.0f} s: the training slot was "
+                    "freed for others; reload the page to train again",
+                )
                 return
             if self.playing:
                 started = time.monotonic()
@@ -199,6 +215,10 @@ class SessionRunner:
             await self._send(session.data())
             await self._send(await run_in_threadpool(session.frame))
         elif kind != "ping":
-            await self._send({"type": "error", "message": f"unknown message type {kind!r}; expected play, pause, "
-                                                          "step, reset, settings or ping"})
+            await self._send(
+                {
+                    "type": "error",
+                    "message": f"unknown message type {kind!r}; expected play, pause, step, reset, settings or ping",
+                }
+            )
         return session

@@ -5,6 +5,7 @@ They were made by this module's `train_weights` (the ConvNet page's trainer, run
     python -m minidl.studio.weights [--epochs 12] [--out FILE]
 which prints the training time and the accuracy on the 1,000 held-out digits of the subset.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,10 @@ EPOCHS = 12
 def load_trained_lenet(path: Path = WEIGHTS_FILE) -> LeNet5:
     """LeNet5 in evaluation mode with the shipped weights."""
     if not path.is_file():
-        raise FileNotFoundError(f"minidl studio: the trained weights {path} are missing; reinstall minidl or "
-                                "make them with `python -m minidl.studio.weights`")
+        raise FileNotFoundError(
+            f"minidl studio: the trained weights {path} are missing; reinstall minidl or "
+            "make them with `python -m minidl.studio.weights`"
+        )
     model = LeNet5()
     model.load_state_dict(minidl.load(path))
     return model.eval()
@@ -42,16 +45,21 @@ def train_weights(epochs: int = EPOCHS, seed: int = 0) -> tuple[LeNet5, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m minidl.studio.weights", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m minidl.studio.weights",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--out", type=Path, default=WEIGHTS_FILE)
     args = parser.parse_args(argv)
     start = time.perf_counter()
     model, test_accuracy = train_weights(args.epochs)
     minidl.save(model.state_dict(), args.out)
-    print(f"trained in {time.perf_counter() - start:.0f} s; accuracy on the 1,000 held-out digits "
-          f"{test_accuracy:.3f}; wrote {args.out}")
+    print(
+        f"trained in {time.perf_counter() - start:.0f} s; accuracy on the 1,000 held-out digits "
+        f"{test_accuracy:.3f}; wrote {args.out}"
+    )
     return 0
 
 

@@ -18,10 +18,23 @@ the gradient methods take a contrast class c′ too (contrast=…, or "runner_up
 y_c − y_c′, the log-odds of c against c′. Every explainer refuses NaN and infinite images and
 scores with a ValueError saying where they were.
 """
-from minidl.xai.concepts import (ConceptActivationVector, TCAVResult, activations, concept_activation_vector,
-                                 concept_sensitivities, tcav)
-from minidl.xai.evaluation import (deletion_auc, deletion_curve, insertion_auc, insertion_curve, randomisation_check,
-                                   spearman)
+
+from minidl.xai.concepts import (
+    ConceptActivationVector,
+    TCAVResult,
+    activations,
+    concept_activation_vector,
+    concept_sensitivities,
+    tcav,
+)
+from minidl.xai.evaluation import (
+    deletion_auc,
+    deletion_curve,
+    insertion_auc,
+    insertion_curve,
+    randomisation_check,
+    spearman,
+)
 from minidl.xai.gradcam import GradCAM, GradCAMPlusPlus
 from minidl.xai.integrated_gradients import integrated_gradients
 from minidl.xai.kernel_shap import KernelShapExplainer
@@ -35,9 +48,36 @@ from minidl.xai.shapley import ShapleyExplanation, shapley_values
 from minidl.xai.smoothgrad import smoothgrad
 from minidl.xai.student_t import two_sample_t_test
 
-__all__ = ["ConceptActivationVector", "GradCAM", "GradCAMPlusPlus", "KernelShapExplainer", "LimeExplanation",
-           "LimeImageExplainer", "NeuronShapley", "NeuronShapleyValues", "RegressionConceptVector", "ShapleyExplanation",
-           "TCAVResult", "activations", "bidirectional_relevance", "concept_activation_vector", "concept_sensitivities",
-           "deletion_auc", "deletion_curve", "grid_segments", "insertion_auc", "insertion_curve", "integrated_gradients",
-           "randomisation_check", "regression_concept_vector", "resize_bilinear", "saliency", "shapley_values",
-           "smoothgrad", "spearman", "tcav", "two_sample_t_test", "weighted_ridge"]
+__all__ = [
+    "ConceptActivationVector",
+    "GradCAM",
+    "GradCAMPlusPlus",
+    "KernelShapExplainer",
+    "LimeExplanation",
+    "LimeImageExplainer",
+    "NeuronShapley",
+    "NeuronShapleyValues",
+    "RegressionConceptVector",
+    "ShapleyExplanation",
+    "TCAVResult",
+    "activations",
+    "bidirectional_relevance",
+    "concept_activation_vector",
+    "concept_sensitivities",
+    "deletion_auc",
+    "deletion_curve",
+    "grid_segments",
+    "insertion_auc",
+    "insertion_curve",
+    "integrated_gradients",
+    "randomisation_check",
+    "regression_concept_vector",
+    "resize_bilinear",
+    "saliency",
+    "shapley_values",
+    "smoothgrad",
+    "spearman",
+    "tcav",
+    "two_sample_t_test",
+    "weighted_ridge",
+]

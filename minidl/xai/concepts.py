@@ -16,6 +16,7 @@ a human concept ("striped", "bright blob") inside one layer of the network?
 The linear classifier is an L2-regularised logistic regression, fitted by Nesterov's accelerated
 gradient descent on standardised activations and mapped back to the activations' own axes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,12 +35,13 @@ LOGISTIC_ITERATIONS = 500
 
 @dataclass
 class ConceptActivationVector:
-    vector: np.ndarray   # (D,) unit normal of the boundary, towards the concept
-    accuracy: float      # accuracy of the linear classifier on the held-out third of the examples
+    vector: np.ndarray  # (D,) unit normal of the boundary, towards the concept
+    accuracy: float  # accuracy of the linear classifier on the held-out third of the examples
 
 
-def logistic_regression(X: np.ndarray, y: np.ndarray, l2: float = 0.01,
-                        iterations: int = LOGISTIC_ITERATIONS) -> tuple[np.ndarray, float]:
+def logistic_regression(
+    X: np.ndarray, y: np.ndarray, l2: float = 0.01, iterations: int = LOGISTIC_ITERATIONS
+) -> tuple[np.ndarray, float]:
     """(w (D,), b) minimising mean log(1 + exp(−(2yᵢ − 1)(xᵢ·w + b))) + l2/2 |w|² for labels y ∈ {0, 1},
     by Nesterov's accelerated gradient with step 1/L, L = σ_max(X)² / (4n) + l2 (the gradient's
     Lipschitz constant)."""
@@ -66,18 +68,21 @@ def unit_vector(vector: np.ndarray) -> np.ndarray | None:
     return scaled / np.linalg.norm(scaled)
 
 
-def concept_activation_vector(concept_activations: np.ndarray, random_activations: np.ndarray, l2: float = 0.01,
-                              seed: int = 0) -> ConceptActivationVector:
+def concept_activation_vector(
+    concept_activations: np.ndarray, random_activations: np.ndarray, l2: float = 0.01, seed: int = 0
+) -> ConceptActivationVector:
     """The CAV of activations (n_c, D) of concept examples against (n_r, D) of random examples: a
     logistic regression fitted on two thirds of each (a seeded shuffle), scored on the last third."""
     concept = np.asarray(concept_activations, np.float64)
     random = np.asarray(random_activations, np.float64)
     if concept.ndim != 2 or random.ndim != 2 or concept.shape[1] != random.shape[1]:
-        raise ValueError(f"concept_activation_vector: need activations (n_c, D) and (n_r, D), got {concept.shape} "
-                         f"and {random.shape}")
+        raise ValueError(
+            f"concept_activation_vector: need activations (n_c, D) and (n_r, D), got {concept.shape} and {random.shape}"
+        )
     if len(concept) < 3 or len(random) < 3:
-        raise ValueError(f"concept_activation_vector: need at least 3 examples of each, got {len(concept)} and "
-                         f"{len(random)}")
+        raise ValueError(
+            f"concept_activation_vector: need at least 3 examples of each, got {len(concept)} and {len(random)}"
+        )
     check_finite("concept_activation_vector", "the concept activations", concept, ("example", "unit"))
     check_finite("concept_activation_vector", "the random activations", random, ("example", "unit"))
     X = np.vstack([concept, random])
@@ -92,8 +97,10 @@ def concept_activation_vector(concept_activations: np.ndarray, random_activation
     # the same boundary in unstandardised activations: (x − μ)/s · w = x · (w/s) − const
     vector = unit_vector(w / scale)
     if vector is None:
-        raise ValueError("concept_activation_vector: the classifier found no direction (all weights 0); are the "
-                         "concept and random activations identical?")
+        raise ValueError(
+            "concept_activation_vector: the classifier found no direction (all weights 0); are the "
+            "concept and random activations identical?"
+        )
     return ConceptActivationVector(vector, accuracy)
 
 
@@ -103,8 +110,14 @@ def activations(model: Module, layer: Module | str, images: np.ndarray) -> np.nd
     return layer_activations("activations", model, name, module, check_images("activations", images))
 
 
-def concept_sensitivities(model: Module, layer: Module | str, images: np.ndarray, vector: np.ndarray,
-                          target: Target = None, contrast: Contrast = None) -> np.ndarray:
+def concept_sensitivities(
+    model: Module,
+    layer: Module | str,
+    images: np.ndarray,
+    vector: np.ndarray,
+    target: Target = None,
+    contrast: Contrast = None,
+) -> np.ndarray:
     """S(x) = ∇h(f_l(x)) · v (N,): the directional derivative of the class score (or y_target −
     y_contrast) along the unit vector v (D,) in the layer's flattened activations, for images (N, C, H, W)."""
     op = "concept_sensitivities"
@@ -114,33 +127,44 @@ def concept_sensitivities(model: Module, layer: Module | str, images: np.ndarray
     gradients = gradients.reshape(len(images), -1)
     vector = np.asarray(vector, np.float64)
     if vector.shape != (gradients.shape[1],):
-        raise ValueError(f"{op}: layer {name!r} has {gradients.shape[1]} activations per image, the vector "
-                         f"{vector.shape}")
+        raise ValueError(
+            f"{op}: layer {name!r} has {gradients.shape[1]} activations per image, the vector {vector.shape}"
+        )
     return gradients @ vector
 
 
 @dataclass
 class TCAVResult:
-    score: float                 # mean TCAV score over the CAVs against the random sets
-    scores: np.ndarray           # (R,) the TCAV score of the concept's CAV against each random set
-    random_scores: np.ndarray    # (R,) the TCAV scores of random-against-random CAVs
-    cav_accuracies: np.ndarray   # (R,) held-out accuracy of each concept CAV
+    score: float  # mean TCAV score over the CAVs against the random sets
+    scores: np.ndarray  # (R,) the TCAV score of the concept's CAV against each random set
+    random_scores: np.ndarray  # (R,) the TCAV scores of random-against-random CAVs
+    cav_accuracies: np.ndarray  # (R,) held-out accuracy of each concept CAV
     t_statistic: float
-    p_value: float               # two-sided, Student's t with 2R − 2 degrees of freedom
-    sensitivities: np.ndarray    # (R, N) S_C,k(x) of each class image along each concept CAV
+    p_value: float  # two-sided, Student's t with 2R − 2 degrees of freedom
+    sensitivities: np.ndarray  # (R, N) S_C,k(x) of each class image along each concept CAV
 
 
-def tcav(model: Module, layer: Module | str, class_images: np.ndarray, concept_images: np.ndarray,
-         random_image_sets: Sequence[np.ndarray], target: Target = None, contrast: Contrast = None,
-         l2: float = 0.01, seed: int = 0) -> TCAVResult:
+def tcav(
+    model: Module,
+    layer: Module | str,
+    class_images: np.ndarray,
+    concept_images: np.ndarray,
+    random_image_sets: Sequence[np.ndarray],
+    target: Target = None,
+    contrast: Contrast = None,
+    l2: float = 0.01,
+    seed: int = 0,
+) -> TCAVResult:
     """TCAV of a concept for the class `target` (None: each class image's top class) at a layer.
     class_images (N, C, H, W) are examples of the class; concept_images (n_c, C, H, W) show the
     concept; random_image_sets R ≥ 10 arrays of random images. The concept's CAV is trained against
     each random set i; the null CAVs set i (as if it were a concept) against set i + 1 (mod R)."""
     op = "tcav"
     if len(random_image_sets) < MIN_RANDOM_SETS:
-        raise ValueError(f"{op}: the significance test needs at least {MIN_RANDOM_SETS} random image sets, got "
-                         f"{len(random_image_sets)}")
+        raise ValueError(
+            f"{op}: the significance test needs at least {MIN_RANDOM_SETS} random image sets, got "
+            f"{len(random_image_sets)}"
+        )
     name, module = find_layer(op, model, layer)
     class_images = check_images(op, class_images)
     concept = layer_activations(op, model, name, module, check_images(op, concept_images))
@@ -154,5 +178,12 @@ def tcav(model: Module, layer: Module | str, class_images: np.ndarray, concept_i
     scores = (sensitivities > 0).mean(axis=1)
     random_scores = np.array([np.mean(gradients @ cav.vector > 0) for cav in null_cavs])
     test = two_sample_t_test(scores, random_scores)
-    return TCAVResult(float(scores.mean()), scores, random_scores, np.array([cav.accuracy for cav in concept_cavs]),
-                      test.statistic, test.p_value, sensitivities)
+    return TCAVResult(
+        float(scores.mean()),
+        scores,
+        random_scores,
+        np.array([cav.accuracy for cav in concept_cavs]),
+        test.statistic,
+        test.p_value,
+        sensitivities,
+    )

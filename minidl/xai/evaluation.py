@@ -10,6 +10,7 @@
   depends on what the model learned must change (low Spearman rank correlation with the
   original map), one that does not is only an edge detector.
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -27,8 +28,9 @@ BLUR_SIGMA, BLUR_TAPS = 5.0, 11
 
 def _probabilities(model: Module, images: np.ndarray, batch_size: int) -> np.ndarray:
     with explaining(model), minidl.no_grad():
-        logits = np.concatenate([model(minidl.tensor(images[i:i + batch_size])).data
-                                 for i in range(0, len(images), batch_size)]).astype(np.float64)
+        logits = np.concatenate(
+            [model(minidl.tensor(images[i : i + batch_size])).data for i in range(0, len(images), batch_size)]
+        ).astype(np.float64)
         check_finite("deletion/insertion", "the model's scores", logits, SCORE_AXES)
         return F.softmax(minidl.tensor(logits), axis=1).data
 
@@ -36,20 +38,29 @@ def _probabilities(model: Module, images: np.ndarray, batch_size: int) -> np.nda
 def gaussian_blur(image: np.ndarray, sigma: float = BLUR_SIGMA, taps: int = BLUR_TAPS) -> np.ndarray:
     """(C, H, W) blurred by a normalised taps-wide Gaussian along each axis, edges repeated."""
     offsets = np.arange(taps) - taps // 2
-    kernel = np.exp(-offsets ** 2 / (2 * sigma ** 2))
+    kernel = np.exp(-(offsets**2) / (2 * sigma**2))
     kernel /= kernel.sum()
     pad = taps // 2
     padded = np.pad(image, ((0, 0), (pad, pad), (pad, pad)), mode="edge")
-    rows = sum(k * padded[:, i:i + image.shape[1], :] for i, k in enumerate(kernel))
-    return sum(k * rows[:, :, i:i + image.shape[2]] for i, k in enumerate(kernel)).astype(image.dtype)
+    rows = sum(k * padded[:, i : i + image.shape[1], :] for i, k in enumerate(kernel))
+    return sum(k * rows[:, :, i : i + image.shape[2]] for i, k in enumerate(kernel)).astype(image.dtype)
 
 
-def _curve(model: Module, start: np.ndarray, finish: np.ndarray, saliency: np.ndarray, target: int,
-           step: int | None, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+def _curve(
+    model: Module,
+    start: np.ndarray,
+    finish: np.ndarray,
+    saliency: np.ndarray,
+    target: int,
+    step: int | None,
+    batch_size: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities of target while the pixels of start become those of finish, most salient first."""
     if start.ndim != 3 or saliency.shape != start.shape[1:]:
-        raise ValueError(f"the image must be (C, H, W) and the saliency map (H, W) of the same size, got "
-                         f"{start.shape} and {saliency.shape}")
+        raise ValueError(
+            f"the image must be (C, H, W) and the saliency map (H, W) of the same size, got "
+            f"{start.shape} and {saliency.shape}"
+        )
     check_finite("deletion/insertion", "the saliency map", saliency, IMAGE_AXES[2:])
     pixels = saliency.size
     step = max(1, pixels // 100) if step is None else step
@@ -61,7 +72,7 @@ def _curve(model: Module, start: np.ndarray, finish: np.ndarray, saliency: np.nd
     current = start.reshape(start.shape[0], -1).copy()
     for i in range(steps + 1):
         frames[i] = current.reshape(start.shape)
-        chosen = order[i * step:(i + 1) * step]
+        chosen = order[i * step : (i + 1) * step]
         current[:, chosen] = finish.reshape(start.shape[0], -1)[:, chosen]
     return np.linspace(0.0, 1.0, steps + 1), _probabilities(model, frames, batch_size)[:, target]
 
@@ -71,30 +82,54 @@ def auc(values: np.ndarray) -> float:
     return float((values.sum() - values[0] / 2 - values[-1] / 2) / (len(values) - 1))
 
 
-def deletion_curve(model: Module, image: np.ndarray, saliency: np.ndarray, target: int | None = None,
-                   step: int | None = None, batch_size: int = 100) -> tuple[np.ndarray, np.ndarray]:
+def deletion_curve(
+    model: Module,
+    image: np.ndarray,
+    saliency: np.ndarray,
+    target: int | None = None,
+    step: int | None = None,
+    batch_size: int = 100,
+) -> tuple[np.ndarray, np.ndarray]:
     """(fraction of pixels deleted, probability of target); target None = the class of the intact image."""
     image = np.asarray(getattr(image, "data", image))
     target = _default_target(model, image, target)
     return _curve(model, image, np.zeros_like(image), np.asarray(saliency), target, step, batch_size)
 
 
-def insertion_curve(model: Module, image: np.ndarray, saliency: np.ndarray, target: int | None = None,
-                    step: int | None = None, batch_size: int = 100) -> tuple[np.ndarray, np.ndarray]:
+def insertion_curve(
+    model: Module,
+    image: np.ndarray,
+    saliency: np.ndarray,
+    target: int | None = None,
+    step: int | None = None,
+    batch_size: int = 100,
+) -> tuple[np.ndarray, np.ndarray]:
     """(fraction of pixels inserted into a blurred copy, probability of target)."""
     image = np.asarray(getattr(image, "data", image))
     target = _default_target(model, image, target)
     return _curve(model, gaussian_blur(image), image, np.asarray(saliency), target, step, batch_size)
 
 
-def deletion_auc(model: Module, image: np.ndarray, saliency: np.ndarray, target: int | None = None,
-                 step: int | None = None, batch_size: int = 100) -> float:
+def deletion_auc(
+    model: Module,
+    image: np.ndarray,
+    saliency: np.ndarray,
+    target: int | None = None,
+    step: int | None = None,
+    batch_size: int = 100,
+) -> float:
     """Area under the deletion curve: lower is better."""
     return auc(deletion_curve(model, image, saliency, target, step, batch_size)[1])
 
 
-def insertion_auc(model: Module, image: np.ndarray, saliency: np.ndarray, target: int | None = None,
-                  step: int | None = None, batch_size: int = 100) -> float:
+def insertion_auc(
+    model: Module,
+    image: np.ndarray,
+    saliency: np.ndarray,
+    target: int | None = None,
+    step: int | None = None,
+    batch_size: int = 100,
+) -> float:
     """Area under the insertion curve: higher is better."""
     return auc(insertion_curve(model, image, saliency, target, step, batch_size)[1])
 
@@ -132,8 +167,9 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float(ra @ rb / denominator) if denominator > 0 else 0.0
 
 
-def randomisation_check(model: Module, explain: Callable[[Module, np.ndarray], np.ndarray], images: np.ndarray,
-                        seed: int = 0) -> list[tuple[str, np.ndarray]]:
+def randomisation_check(
+    model: Module, explain: Callable[[Module, np.ndarray], np.ndarray], images: np.ndarray, seed: int = 0
+) -> list[tuple[str, np.ndarray]]:
     """Cascading randomisation: for each layer with weights, from the output down, re-initialise it
     (and keep the ones above re-initialised) and compare explain(model, images) (N, H, W) with the
     original maps. Returns [(layer name, Spearman correlation per image)]; the model's weights are

@@ -12,6 +12,7 @@ then, as the widely used pytorch-grad-cam does, each map is scaled to [0, 1] by
 (L − min) / (max − min + 10⁻⁷) and resized to the input with bilinear interpolation at half-pixel
 centres (OpenCV's INTER_LINEAR).
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -29,13 +30,14 @@ PLUS_PLUS_EPS = 1e-6
 
 class CAMResult(NamedTuple):
     """Every step of the computation, for lessons that show them one by one."""
-    scores: np.ndarray       # (N, classes) the model's outputs
-    targets: np.ndarray      # (N,) the class each map explains
+
+    scores: np.ndarray  # (N, classes) the model's outputs
+    targets: np.ndarray  # (N,) the class each map explains
     activations: np.ndarray  # (N, K, h, w) the layer's output A
-    gradients: np.ndarray    # (N, K, h, w) ∂y_c/∂A (∂(y_c − y_c′)/∂A with a contrast)
-    weights: np.ndarray      # (N, K) α_k
-    raw: np.ndarray          # (N, h, w) ReLU(Σ_k α_k A_k), before scaling and resizing
-    cam: np.ndarray          # (N, H, W) in [0, 1], the size of the input
+    gradients: np.ndarray  # (N, K, h, w) ∂y_c/∂A (∂(y_c − y_c′)/∂A with a contrast)
+    weights: np.ndarray  # (N, K) α_k
+    raw: np.ndarray  # (N, h, w) ReLU(Σ_k α_k A_k), before scaling and resizing
+    cam: np.ndarray  # (N, H, W) in [0, 1], the size of the input
 
 
 class GradCAM:
@@ -55,8 +57,10 @@ class GradCAM:
         images = check_images(op, x)
         found = layer_gradients(op, self.model, self.layer_name, self.layer, images, target, contrast)
         if found.activations.ndim != 4:
-            raise ValueError(f"{op}: layer {self.layer_name!r} ({type(self.layer).__name__}) must output feature "
-                             f"maps (N, K, h, w); it gave {found.activations.shape}")
+            raise ValueError(
+                f"{op}: layer {self.layer_name!r} ({type(self.layer).__name__}) must output feature "
+                f"maps (N, K, h, w); it gave {found.activations.shape}"
+            )
         weights = self.channel_weights(found.activations, found.gradients)
         raw = np.maximum(np.einsum("nk,nkhw->nhw", weights, found.activations), 0.0)
         low = raw.min(axis=(1, 2), keepdims=True)
@@ -73,7 +77,7 @@ class GradCAMPlusPlus(GradCAM):
     """Grad-CAM++: pixel-wise weights a_kij let several instances of a class all count."""
 
     def channel_weights(self, activations: np.ndarray, gradients: np.ndarray) -> np.ndarray:
-        g2 = gradients ** 2
+        g2 = gradients**2
         g3 = g2 * gradients
         activation_sums = activations.sum(axis=(2, 3), keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):

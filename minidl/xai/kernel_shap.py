@@ -22,6 +22,7 @@ solves it on a sample:
 Unlike LIME there is no intercept to fit and no ridge penalty: the weights come from the Shapley
 axioms, not from a distance chosen by hand.
 """
+
 from __future__ import annotations
 
 from math import comb
@@ -47,7 +48,7 @@ class KernelShapExplainer:
     @staticmethod
     def perturb(count: int, num_samples: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """(coalitions (n, count), regression weights (n,)), the empty and full coalitions excluded."""
-        if num_samples >= 2 ** count - 2:
+        if num_samples >= 2**count - 2:
             coalitions = all_coalitions(count)[1:-1]
             return coalitions, shapley_kernel(coalitions)
         sizes = np.arange(1, count)
@@ -60,8 +61,9 @@ class KernelShapExplainer:
         return np.concatenate([chosen, 1 - chosen]), np.ones(2 * pairs)
 
     @staticmethod
-    def fit(coalitions: np.ndarray, scores: np.ndarray, weights: np.ndarray, base_value: float,
-            full_value: float) -> np.ndarray:
+    def fit(
+        coalitions: np.ndarray, scores: np.ndarray, weights: np.ndarray, base_value: float, full_value: float
+    ) -> np.ndarray:
         """φ (K,) of the weighted least squares with Σφ = full_value − base_value enforced exactly.
         With fewer distinct coalitions than superpixels the problem is underdetermined and lstsq
         returns its minimum-norm solution."""
@@ -73,9 +75,18 @@ class KernelShapExplainer:
         head = np.linalg.lstsq(root[:, None] * X, root * y, rcond=None)[0]
         return np.append(head, delta - head.sum())
 
-    def explain(self, image: np.ndarray, predict_fn: PredictFn, target: int | None = None, cell_size: int = 4,
-                segments: np.ndarray | None = None, hide_color: float | None = None, num_samples: int = 1000,
-                seed: int | None = None, batch_size: int = 100) -> ShapleyExplanation:
+    def explain(
+        self,
+        image: np.ndarray,
+        predict_fn: PredictFn,
+        target: int | None = None,
+        cell_size: int = 4,
+        segments: np.ndarray | None = None,
+        hide_color: float | None = None,
+        num_samples: int = 1000,
+        seed: int | None = None,
+        batch_size: int = 100,
+    ) -> ShapleyExplanation:
         """Estimated Shapley values of the superpixels of image (C, H, W) for predict_fn's score of
         target (None: the top class of the intact image), from num_samples coalitions; seed None
         draws from minidl's global generator (minidl.manual_seed)."""
@@ -85,8 +96,9 @@ class KernelShapExplainer:
         count = int(segments.max()) + 1
         sampled, weights = self.perturb(count, num_samples, generator_for(seed))
         coalitions = np.concatenate([np.ones((1, count), np.int64), np.zeros((1, count), np.int64), sampled])
-        predictions = predict_coalitions("KernelSHAP", image, hidden_image(image, segments, hide_color), segments,
-                                         coalitions, predict_fn, batch_size)
+        predictions = predict_coalitions(
+            "KernelSHAP", image, hidden_image(image, segments, hide_color), segments, coalitions, predict_fn, batch_size
+        )
         target = pick_target("KernelSHAP", predictions[0], target)
         scores = predictions[:, target]
         full_value, base_value = float(scores[0]), float(scores[1])

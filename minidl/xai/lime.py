@@ -12,6 +12,7 @@ The four steps of the paper are four methods: perturb (draw coalitions), predict
 scores on the perturbed images, shared with Kernel SHAP in minidl/xai/perturbation.py), weight
 (the kernel) and fit (the weighted ridge regression).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,12 +20,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from minidl.rng import generator_for
-from minidl.xai.perturbation import (PredictFn, check_image_and_segments, hidden_image, pick_target,
-                                     predict_coalitions, superpixel_mask)
+from minidl.xai.perturbation import (
+    PredictFn,
+    check_image_and_segments,
+    hidden_image,
+    pick_target,
+    predict_coalitions,
+    superpixel_mask,
+)
 
 
-def weighted_ridge(X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray,
-                   alpha: float = 1.0) -> tuple[np.ndarray, float]:
+def weighted_ridge(
+    X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, alpha: float = 1.0
+) -> tuple[np.ndarray, float]:
     """(coef, intercept) minimising Σᵢ wᵢ (yᵢ − b − xᵢ·β)² + α |β|².
 
     Weighted, because LIME trusts samples near the original image more than far ones; ridge
@@ -35,8 +43,9 @@ def weighted_ridge(X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray,
     """
     X, y, w = np.asarray(X, np.float64), np.asarray(y, np.float64), np.asarray(sample_weight, np.float64)
     if X.ndim != 2 or y.shape != (X.shape[0],) or w.shape != (X.shape[0],):
-        raise ValueError(f"weighted_ridge: need X (n, k), y (n,) and sample_weight (n,), got {X.shape}, {y.shape}, "
-                         f"{w.shape}")
+        raise ValueError(
+            f"weighted_ridge: need X (n, k), y (n,) and sample_weight (n,), got {X.shape}, {y.shape}, {w.shape}"
+        )
     if np.any(w < 0) or not w.sum() > 0 or alpha < 0:
         raise ValueError("weighted_ridge: weights must be non-negative with a positive sum, and alpha >= 0")
     x_mean, y_mean = w @ X / w.sum(), w @ y / w.sum()
@@ -47,18 +56,19 @@ def weighted_ridge(X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray,
 
 @dataclass
 class LimeExplanation:
-    segments: np.ndarray     # (H, W) superpixel labels 0..K−1
-    coef: np.ndarray         # (K,) weight of each superpixel in the local linear model
+    segments: np.ndarray  # (H, W) superpixel labels 0..K−1
+    coef: np.ndarray  # (K,) weight of each superpixel in the local linear model
     intercept: float
-    score: float             # weighted R² of the linear model on the perturbed samples
-    local_pred: float        # the linear model's prediction for the unperturbed image
+    score: float  # weighted R² of the linear model on the perturbed samples
+    local_pred: float  # the linear model's prediction for the unperturbed image
     target: int
-    samples: np.ndarray      # (num_samples, K) on/off of each superpixel; row 0 all on
+    samples: np.ndarray  # (num_samples, K) on/off of each superpixel; row 0 all on
     predictions: np.ndarray  # (num_samples, classes) the classifier's outputs for them
-    weights: np.ndarray      # (num_samples,) kernel weights
+    weights: np.ndarray  # (num_samples,) kernel weights
 
-    def mask(self, num_features: int = 5, positive_only: bool = True, negative_only: bool = False,
-             min_weight: float = 0.0) -> np.ndarray:
+    def mask(
+        self, num_features: int = 5, positive_only: bool = True, negative_only: bool = False, min_weight: float = 0.0
+    ) -> np.ndarray:
         """(H, W) ints: 1 on the superpixels that push the class up, −1 on those that push it down
         (unless positive_only), 0 elsewhere; at most num_features of the largest |coef| above min_weight."""
         return superpixel_mask(self.segments, self.coef, num_features, positive_only, negative_only, min_weight)
@@ -91,26 +101,45 @@ class LimeImageExplainer:
         on = samples.sum(axis=1).astype(np.float64)
         similarity = np.divide(on, norms, out=np.zeros_like(on), where=norms > 0)  # an all-off row: distance 1
         distances = 1.0 - similarity
-        return np.sqrt(np.exp(-distances ** 2 / self.kernel_width ** 2))
+        return np.sqrt(np.exp(-(distances**2) / self.kernel_width**2))
 
     def fit(self, samples: np.ndarray, y: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, float, float]:
         """Step 4: (coef, intercept, weighted R²) of the weighted ridge regression of y on the coalitions."""
         coef, intercept = weighted_ridge(samples, y, weights, self.alpha)
         return coef, intercept, weighted_r2(y, intercept + samples @ coef, weights)
 
-    def explain(self, image: np.ndarray, predict_fn: PredictFn, target: int | None = None, cell_size: int = 4,
-                segments: np.ndarray | None = None, hide_color: float | None = None, num_samples: int = 1000,
-                batch_size: int = 100, seed: int | None = None) -> LimeExplanation:
+    def explain(
+        self,
+        image: np.ndarray,
+        predict_fn: PredictFn,
+        target: int | None = None,
+        cell_size: int = 4,
+        segments: np.ndarray | None = None,
+        hide_color: float | None = None,
+        num_samples: int = 1000,
+        batch_size: int = 100,
+        seed: int | None = None,
+    ) -> LimeExplanation:
         """Explain predict_fn's score for target on image (C, H, W); predict_fn maps images
         (n, C, H, W) to scores (n, classes). seed None draws from minidl's global generator."""
         image, segments = check_image_and_segments("LIME", image, cell_size, segments)
         if num_samples < 2:
             raise ValueError(f"LIME: need num_samples >= 2, got {num_samples}")
         samples = self.perturb(int(segments.max()) + 1, num_samples, generator_for(seed))
-        predictions = predict_coalitions("LIME", image, hidden_image(image, segments, hide_color), segments, samples,
-                                         predict_fn, batch_size)
+        predictions = predict_coalitions(
+            "LIME", image, hidden_image(image, segments, hide_color), segments, samples, predict_fn, batch_size
+        )
         target = pick_target("LIME", predictions[0], target)
         weights = self.weight(samples)
         coef, intercept, score = self.fit(samples, predictions[:, target], weights)
-        return LimeExplanation(segments, coef, intercept, score, float(intercept + samples[0] @ coef), target, samples,
-                               predictions, weights)
+        return LimeExplanation(
+            segments,
+            coef,
+            intercept,
+            score,
+            float(intercept + samples[0] @ coef),
+            target,
+            samples,
+            predictions,
+            weights,
+        )

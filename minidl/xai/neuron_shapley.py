@@ -16,6 +16,7 @@ filters of the permutation are given 0: together they could change it by less th
 and most permutations stop early. The paper's multi-armed-bandit refinement (sampling more where
 the top-k ranking is uncertain) is not implemented: every filter gets the same permutations.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,12 +38,12 @@ METRICS = ("accuracy", "negative_loss")
 
 @dataclass
 class NeuronShapleyValues:
-    values: np.ndarray           # (K,) estimated Shapley value of each filter, in units of the metric
+    values: np.ndarray  # (K,) estimated Shapley value of each filter, in units of the metric
     standard_errors: np.ndarray  # (K,) standard error of each mean over the permutations (NaN for one)
-    full_performance: float      # v(all filters)
-    empty_performance: float     # v(no filter)
+    full_performance: float  # v(all filters)
+    empty_performance: float  # v(no filter)
     permutations: int
-    evaluations: int             # forward passes over the data set made by explain()
+    evaluations: int  # forward passes over the data set made by explain()
 
     def ranking(self) -> np.ndarray:
         """Filter indices, the most valuable first."""
@@ -53,16 +54,25 @@ class NeuronShapley:
     """ns = NeuronShapley(model, "features.3", images, labels); result = ns.explain(permutations=30, seed=0);
     ns.performance(kept) evaluates the model with only the filters where kept (K,) is True."""
 
-    def __init__(self, model: Module, layer: Module | str, images: np.ndarray, labels: np.ndarray,
-                 metric: str = "accuracy", batch_size: int = 256):
+    def __init__(
+        self,
+        model: Module,
+        layer: Module | str,
+        images: np.ndarray,
+        labels: np.ndarray,
+        metric: str = "accuracy",
+        batch_size: int = 256,
+    ):
         op = "NeuronShapley"
         self.model = model
         self.layer_name, self.layer = find_layer(op, model, layer)
         self.images = check_images(op, images)
         self.labels = np.asarray(labels)
         if self.labels.shape != (len(self.images),) or self.labels.dtype.kind not in "iu":
-            raise ValueError(f"{op}: labels must be {len(self.images)} ints (one per image), got "
-                             f"{self.labels.dtype} {self.labels.shape}")
+            raise ValueError(
+                f"{op}: labels must be {len(self.images)} ints (one per image), got "
+                f"{self.labels.dtype} {self.labels.shape}"
+            )
         if metric not in METRICS:
             raise ValueError(f"{op}: metric must be one of {', '.join(METRICS)}, got {metric!r}")
         self.metric, self.batch_size = metric, positive_int(op, "batch_size", batch_size)
@@ -78,11 +88,15 @@ class NeuronShapley:
         finally:
             handle.remove()
         if not shapes or len(shapes[0]) < 2:
-            raise ValueError(f"NeuronShapley: layer {self.layer_name!r} must output (N, K, ...) with K filters; "
-                             f"it gave {shapes[0] if shapes else 'nothing'}")
+            raise ValueError(
+                f"NeuronShapley: layer {self.layer_name!r} must output (N, K, ...) with K filters; "
+                f"it gave {shapes[0] if shapes else 'nothing'}"
+            )
         if self.labels.size and (self.labels.min() < 0 or self.labels.max() >= scores.shape[1]):
-            raise ValueError(f"NeuronShapley: labels must lie in [0, {scores.shape[1] - 1}], got "
-                             f"{self.labels.min()}..{self.labels.max()}")
+            raise ValueError(
+                f"NeuronShapley: labels must lie in [0, {scores.shape[1] - 1}], got "
+                f"{self.labels.min()}..{self.labels.max()}"
+            )
         return shapes[0][1]
 
     def performance(self, kept: np.ndarray) -> float:
@@ -98,8 +112,12 @@ class NeuronShapley:
         handle = self.layer.register_forward_hook(remove_filters)
         try:
             with explaining(self.model), minidl.no_grad():
-                scores = np.concatenate([self.model(Tensor(self.images[i:i + self.batch_size])).data
-                                         for i in range(0, len(self.images), self.batch_size)])
+                scores = np.concatenate(
+                    [
+                        self.model(Tensor(self.images[i : i + self.batch_size])).data
+                        for i in range(0, len(self.images), self.batch_size)
+                    ]
+                )
         finally:
             handle.remove()
         check_finite("NeuronShapley", "the model's scores", scores, SCORE_AXES)
@@ -130,5 +148,6 @@ class NeuronShapley:
                 contributions[p, filter_index] = previous - current
                 previous = current
         spread = contributions.std(axis=0, ddof=1) if permutations > 1 else np.full(count, np.nan)
-        return NeuronShapleyValues(contributions.mean(axis=0), spread / np.sqrt(permutations), full, empty,
-                                   permutations, evaluations)
+        return NeuronShapleyValues(
+            contributions.mean(axis=0), spread / np.sqrt(permutations), full, empty, permutations, evaluations
+        )

@@ -6,6 +6,7 @@ they fit.
 
 An "off" superpixel shows `hide_color`, or its own mean colour per channel when that is None.
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -25,15 +26,18 @@ def grid_segments(height: int, width: int, cell_size: int) -> np.ndarray:
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
             raise ValueError(f"grid_segments: {name} must be a positive int, got {value!r}")
     if cell_size > max(height, width):
-        raise ValueError(f"grid_segments: cell_size {cell_size} is larger than the image ({height}×{width}); "
-                         "LIME needs at least two superpixels")
+        raise ValueError(
+            f"grid_segments: cell_size {cell_size} is larger than the image ({height}×{width}); "
+            "LIME needs at least two superpixels"
+        )
     columns = -(-width // cell_size)
     rows, cols = np.mgrid[0:height, 0:width]
     return ((rows // cell_size) * columns + cols // cell_size).astype(np.int64)
 
 
-def check_image_and_segments(op: str, image: np.ndarray, cell_size: int,
-                             segments: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def check_image_and_segments(
+    op: str, image: np.ndarray, cell_size: int, segments: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
     """(image (C, H, W), segments (H, W) labelled 0..K−1): the grid of cell_size cells when segments is None."""
     image = np.asarray(getattr(image, "data", image))
     if image.ndim != 3 or image.dtype.kind != "f":
@@ -44,8 +48,9 @@ def check_image_and_segments(op: str, image: np.ndarray, cell_size: int,
         return image, grid_segments(height, width, cell_size)
     segments = np.asarray(segments)
     if segments.shape != (height, width) or segments.dtype.kind not in "iu":
-        raise ValueError(f"{op}: segments must be integer labels of shape ({height}, {width}), "
-                         f"got {segments.dtype} {segments.shape}")
+        raise ValueError(
+            f"{op}: segments must be integer labels of shape ({height}, {width}), got {segments.dtype} {segments.shape}"
+        )
     labels = np.unique(segments)
     if labels[0] != 0 or labels[-1] != len(labels) - 1 or len(labels) < 2:
         raise ValueError(f"{op}: segments must be labelled 0..K-1 with K >= 2, got labels {labels[:10].tolist()}...")
@@ -67,26 +72,37 @@ def perturb(image: np.ndarray, hidden: np.ndarray, segments: np.ndarray, coaliti
     return np.where(visible == 1, image, hidden).astype(image.dtype)
 
 
-def predict_coalitions(op: str, image: np.ndarray, hidden: np.ndarray, segments: np.ndarray, coalitions: np.ndarray,
-                       predict_fn: PredictFn, batch_size: int = 100) -> np.ndarray:
+def predict_coalitions(
+    op: str,
+    image: np.ndarray,
+    hidden: np.ndarray,
+    segments: np.ndarray,
+    coalitions: np.ndarray,
+    predict_fn: PredictFn,
+    batch_size: int = 100,
+) -> np.ndarray:
     """Scores (n, classes) float64 of predict_fn on the perturbed images of coalitions (n, K), batch
     by batch. predict_fn may return NumPy arrays or minidl Tensors; non-finite scores are refused."""
     if batch_size < 1:
         raise ValueError(f"{op}: batch_size must be at least 1, got {batch_size}")
     predictions = []
     for start in progress(range(0, len(coalitions), batch_size), f"{op} coalitions", unit="batch"):
-        batch = perturb(image, hidden, segments, coalitions[start:start + batch_size])
+        batch = perturb(image, hidden, segments, coalitions[start : start + batch_size])
         out = predict_fn(batch)
         out = np.asarray(getattr(out, "data", out))
         if out.ndim != 2 or out.shape[0] != len(batch):
-            raise ValueError(f"{op}: predict_fn must return scores (batch, classes); for a batch of "
-                             f"{len(batch)} images it returned shape {out.shape}")
+            raise ValueError(
+                f"{op}: predict_fn must return scores (batch, classes); for a batch of "
+                f"{len(batch)} images it returned shape {out.shape}"
+            )
         bad = np.argwhere(~np.isfinite(out))
         if len(bad):
             row, column = bad[0]
             visible = np.flatnonzero(coalitions[start + row]).tolist()
-            raise ValueError(f"{op}: predict_fn returned {out[row, column]} for class {column} of coalition "
-                             f"{start + row} (visible superpixels {visible}); explanations need finite scores")
+            raise ValueError(
+                f"{op}: predict_fn returned {out[row, column]} for class {column} of coalition "
+                f"{start + row} (visible superpixels {visible}); explanations need finite scores"
+            )
         predictions.append(out.astype(np.float64))
     return np.concatenate(predictions)
 
@@ -100,8 +116,14 @@ def pick_target(op: str, full_scores: np.ndarray, target: int | None) -> int:
     return int(target)
 
 
-def superpixel_mask(segments: np.ndarray, weights: np.ndarray, num_features: int = 5, positive_only: bool = True,
-                    negative_only: bool = False, min_weight: float = 0.0) -> np.ndarray:
+def superpixel_mask(
+    segments: np.ndarray,
+    weights: np.ndarray,
+    num_features: int = 5,
+    positive_only: bool = True,
+    negative_only: bool = False,
+    min_weight: float = 0.0,
+) -> np.ndarray:
     """(H, W) ints: 1 on the superpixels whose weight pushes the class up, −1 on those that push it
     down (unless positive_only), 0 elsewhere; at most num_features of the largest |weight| above min_weight."""
     if positive_only and negative_only:

@@ -16,6 +16,7 @@ a tumour, the contrast of its border, the texture of nuclei. A regression concep
    falls, near 0 when the concept is not encoded or the sensitivities disagree in sign. A held-out
    R² below 0 (worse than predicting the mean) counts as 0.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,10 +30,10 @@ from minidl.xai.targets import check_finite
 
 @dataclass
 class RegressionConceptVector:
-    vector: np.ndarray   # (D,) unit vector of the regression coefficients
-    r2: float            # coefficient of determination on the held-out third
-    train_r2: float      # on the examples it was fitted to
-    coef: np.ndarray     # (D,) the regression's coefficients
+    vector: np.ndarray  # (D,) unit vector of the regression coefficients
+    r2: float  # coefficient of determination on the held-out third
+    train_r2: float  # on the examples it was fitted to
+    coef: np.ndarray  # (D,) the regression's coefficients
     intercept: float
 
 
@@ -41,25 +42,31 @@ def _r2(y: np.ndarray, fitted: np.ndarray) -> float:
     return float(1.0 - np.sum((y - fitted) ** 2) / total) if total > 0 else 0.0
 
 
-def regression_concept_vector(activations: np.ndarray, measures: np.ndarray, alpha: float = 1.0,
-                              seed: int = 0) -> RegressionConceptVector:
+def regression_concept_vector(
+    activations: np.ndarray, measures: np.ndarray, alpha: float = 1.0, seed: int = 0
+) -> RegressionConceptVector:
     """The RCV of a concept measure (N,) in activations (N, D): a ridge regression (penalty alpha)
     fitted on two thirds of the examples (a seeded shuffle), its R² measured on the last third."""
     X, y = np.asarray(activations, np.float64), np.asarray(measures, np.float64)
     if X.ndim != 2 or y.shape != (len(X),) or len(X) < 6:
-        raise ValueError(f"regression_concept_vector: need activations (N, D) and one measure per example (N,), "
-                         f"N >= 6, got {X.shape} and {y.shape}")
+        raise ValueError(
+            f"regression_concept_vector: need activations (N, D) and one measure per example (N,), "
+            f"N >= 6, got {X.shape} and {y.shape}"
+        )
     check_finite("regression_concept_vector", "the activations", X, ("example", "unit"))
     check_finite("regression_concept_vector", "the concept measures", y, ("example",))
     order = np.random.default_rng(seed).permutation(len(X))
-    test, train = order[: len(X) // 3], order[len(X) // 3:]
+    test, train = order[: len(X) // 3], order[len(X) // 3 :]
     coef, intercept = weighted_ridge(X[train], y[train], np.ones(len(train)), alpha)
     vector = unit_vector(coef)
     if vector is None:
-        raise ValueError("regression_concept_vector: the regression found no direction (all coefficients 0); "
-                         "is the concept measure constant?")
-    return RegressionConceptVector(vector, _r2(y[test], X[test] @ coef + intercept),
-                                   _r2(y[train], X[train] @ coef + intercept), coef, intercept)
+        raise ValueError(
+            "regression_concept_vector: the regression found no direction (all coefficients 0); "
+            "is the concept measure constant?"
+        )
+    return RegressionConceptVector(
+        vector, _r2(y[test], X[test] @ coef + intercept), _r2(y[train], X[train] @ coef + intercept), coef, intercept
+    )
 
 
 def bidirectional_relevance(r2: float, sensitivities: np.ndarray) -> float:

@@ -1,6 +1,7 @@
 """Saliency maps (Simonyan, Vedaldi & Zisserman, "Deep inside convolutional networks", 2013):
 how much a small change of each pixel changes the class score, |∂y_c/∂x|, the maximum over the
 colour channels taken per pixel."""
+
 from __future__ import annotations
 
 import numpy as np

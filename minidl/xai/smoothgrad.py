@@ -7,6 +7,7 @@ A raw gradient map is speckled because the gradient of a ReLU network jumps from
 averaging over a neighbourhood of the image keeps what is stable there. The paper finds noise
 levels of 10–20 % of the image's range work best.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,8 +19,15 @@ from minidl.xai.gradients import explained_classes, input_gradients
 from minidl.xai.targets import Contrast, Target, check_images
 
 
-def smoothgrad(model: Module, images: np.ndarray, target: Target = None, noise: float = 0.15, samples: int = 50,
-               seed: int | None = None, contrast: Contrast = None) -> np.ndarray:
+def smoothgrad(
+    model: Module,
+    images: np.ndarray,
+    target: Target = None,
+    noise: float = 0.15,
+    samples: int = 50,
+    seed: int | None = None,
+    contrast: Contrast = None,
+) -> np.ndarray:
     """Mean gradients (N, C, H, W), signed, of the score of target (None: each clean image's top
     class) or of y_target − y_contrast; show |M̂| max over channels as a saliency map.
     seed None draws from minidl's global generator (minidl.manual_seed)."""
@@ -34,7 +42,12 @@ def smoothgrad(model: Module, images: np.ndarray, target: Target = None, noise: 
     smoothed = np.empty(images.shape, dtype=np.float64)
     for n, image in enumerate(images):
         noisy = image + (noise * ranges[n]) * rng.standard_normal((samples, *image.shape))
-        gradients, _, _ = input_gradients(op, model, noisy.astype(images.dtype), np.full(samples, targets[n]),
-                                          None if contrasts is None else np.full(samples, contrasts[n]))
+        gradients, _, _ = input_gradients(
+            op,
+            model,
+            noisy.astype(images.dtype),
+            np.full(samples, targets[n]),
+            None if contrasts is None else np.full(samples, contrasts[n]),
+        )
         smoothed[n] = gradients.mean(axis=0)
     return smoothed

@@ -7,6 +7,7 @@ the p-value from the regularised incomplete beta function:
 I_x(a, b) is evaluated by its continued fraction (modified Lentz's method; Press et al.,
 "Numerical Recipes", 3rd ed., §6.4), on whichever of x and 1 − x makes it converge fast.
 """
+
 from __future__ import annotations
 
 from math import exp, lgamma, log

@@ -6,6 +6,7 @@ y_c − y_c′, the log-odds of c over c′ under the softmax. A two-class netwo
 lowering the husky logit rather than raising the wolf logit; the wolf logit alone then shows little
 evidence, while y_wolf − y_husky, which is what the decision depends on, shows all of it.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -36,8 +37,10 @@ def resolve_targets(op: str, scores: np.ndarray, target: Target, name: str = "ta
     if chosen.shape != (n,):
         raise ValueError(f"{op}: {n} sample(s) need {n} {name}(s), got {chosen.shape[0]}")
     if chosen.size and (chosen.min() < 0 or chosen.max() >= classes):
-        raise ValueError(f"{op}: {name} classes must lie in [0, {classes - 1}] for a model with {classes} "
-                         f"outputs, got {chosen.tolist()}")
+        raise ValueError(
+            f"{op}: {name} classes must lie in [0, {classes - 1}] for a model with {classes} "
+            f"outputs, got {chosen.tolist()}"
+        )
     return chosen.astype(np.int64)
 
 
@@ -49,8 +52,9 @@ def resolve_contrasts(op: str, scores: np.ndarray, targets: np.ndarray, contrast
         return None
     if isinstance(contrast, str):
         if contrast != "runner_up":
-            raise ValueError(f"{op}: contrast must be None, 'runner_up', an int or one int per sample, "
-                             f"got {contrast!r}")
+            raise ValueError(
+                f"{op}: contrast must be None, 'runner_up', an int or one int per sample, got {contrast!r}"
+            )
         if scores.shape[1] < 2:
             raise ValueError(f"{op}: contrast 'runner_up' needs a model with at least 2 outputs, got {scores.shape[1]}")
         others = scores.astype(np.float64)
@@ -59,13 +63,16 @@ def resolve_contrasts(op: str, scores: np.ndarray, targets: np.ndarray, contrast
     contrasts = resolve_targets(op, scores, contrast, "contrast")
     same = np.flatnonzero(contrasts == targets)
     if same.size:
-        raise ValueError(f"{op}: sample {same[0]} is explained as class {targets[same[0]]} against the same class; "
-                         "the contrast must differ from the target (y_c − y_c is always 0)")
+        raise ValueError(
+            f"{op}: sample {same[0]} is explained as class {targets[same[0]]} against the same class; "
+            "the contrast must differ from the target (y_c − y_c is always 0)"
+        )
     return contrasts
 
 
-def explained_scores(op: str, scores: Tensor, target: Target,
-                     contrast: Contrast = None) -> tuple[Tensor, np.ndarray, np.ndarray | None]:
+def explained_scores(
+    op: str, scores: Tensor, target: Target, contrast: Contrast = None
+) -> tuple[Tensor, np.ndarray, np.ndarray | None]:
     """(score per sample (N,) as a Tensor in the graph, targets (N,), contrasts (N,) or None):
     y[n, cₙ], or y[n, cₙ] − y[n, c′ₙ] with a contrast. The model's scores must be finite."""
     check_finite(op, "the model's scores", scores.data, SCORE_AXES)
@@ -83,16 +90,20 @@ def check_finite(op: str, what: str, values: np.ndarray, axes: Sequence[str]) ->
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
         where = ", ".join(f"{axis} {i}" for axis, i in zip(axes, first))
-        raise ValueError(f"{op}: {int(bad.sum())} non-finite value(s) in {what}, the first ({values[first]}) at "
-                         f"{where}. Explanations need finite numbers")
+        raise ValueError(
+            f"{op}: {int(bad.sum())} non-finite value(s) in {what}, the first ({values[first]}) at "
+            f"{where}. Explanations need finite numbers"
+        )
 
 
 def check_images(op: str, x: np.ndarray) -> np.ndarray:
     """Images (N, C, H, W) of a floating dtype with finite values, as a NumPy array."""
     x = np.asarray(getattr(x, "data", x))
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected images (N, C, H, W), got shape {x.shape}"
-                         + ("; add a batch axis with x[None]" if x.ndim == 3 else ""))
+        raise ValueError(
+            f"{op}: expected images (N, C, H, W), got shape {x.shape}"
+            + ("; add a batch axis with x[None]" if x.ndim == 3 else "")
+        )
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: expected floating-point images, got {x.dtype}")
     check_finite(op, "the images", x, IMAGE_AXES)
