@@ -19,7 +19,6 @@
 
 import matplotlib.pyplot as plt
 import numpy as np
-from tqdm import tqdm
 
 from lessons.figures import save_figure
 from lessons.settings import lesson_settings
@@ -29,6 +28,7 @@ from lessons.verdicts import CHANGED_BELOW, QUICK_RUN_NOTE, classifier_verdict, 
 from minidl.datasets import load_mnist
 from minidl.metrics import accuracy
 from minidl.nn import Module
+from minidl.progress import progress
 from minidl.xai import (
     GradCAM,
     LimeImageExplainer,
@@ -92,7 +92,7 @@ maps = {name: explain(model, images) for name, explain in methods.items()}
 # (two standard errors of the paired differences): with few digits, nothing may be clear.
 # %%
 scores = {name: ([], []) for name in methods}
-for index, image in enumerate(tqdm(images, desc="deletion/insertion", leave=False, disable=None)):
+for index, image in enumerate(progress(images, "deletion/insertion", unit="digits")):
     for name in methods:
         scores[name][0].append(deletion_auc(model, image, maps[name][index], step=8))
         scores[name][1].append(insertion_auc(model, image, maps[name][index], step=8))

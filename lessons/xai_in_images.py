@@ -19,7 +19,6 @@
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-from tqdm import tqdm
 
 from lessons.figures import save_figure
 from lessons.settings import lesson_settings
@@ -27,6 +26,7 @@ from lessons.trained_models import trained_mnist_lenet
 from lessons.training import predict
 from lessons.verdicts import QUICK_RUN_NOTE, ranking_verdict, relevance_verdict
 from minidl.datasets import load_mnist
+from minidl.progress import progress
 from minidl.xai import (
     KernelShapExplainer,
     activations,
@@ -71,7 +71,7 @@ maps = {
 explainer = KernelShapExplainer()
 shap = [
     explainer.explain(image, logits, cell_size=4, hide_color=0.0, num_samples=200 if settings.quick else 1000, seed=0)
-    for image in tqdm(images, desc="Kernel SHAP", leave=False, disable=None)
+    for image in progress(images, "Kernel SHAP", unit="digits")
 ]
 maps["Kernel SHAP"] = np.stack([e.values[e.segments] for e in shap])
 scores = predict(model, images)[np.arange(count), predicted]
@@ -140,7 +140,7 @@ save_figure(fig, settings.out_dir / "xai_table.png")
 # %%
 rankings = {**maps, "random": np.random.default_rng(0).random((count, 28, 28))}
 areas = {name: ([], []) for name in rankings}
-for index, image in enumerate(tqdm(images, desc="deletion/insertion", leave=False, disable=None)):
+for index, image in enumerate(progress(images, "deletion/insertion", unit="digits")):
     for name, ranking in rankings.items():
         areas[name][0].append(deletion_auc(model, image, ranking[index], step=8))
         areas[name][1].append(insertion_auc(model, image, ranking[index], step=8))
