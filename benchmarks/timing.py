@@ -12,6 +12,10 @@ sample: a BLAS keeps its worker threads spinning for a while after its last call
 2-core machine (measured: PyTorch's LeNet-5 epoch took 302 ms right after minidl's and 251 ms after
 half a second of rest); the untimed sample then wakes the candidate's own threads and caches,
 which a rest alone leaves cold (PyTorch's conv2 step: 1.5 ms warm, 7.6 ms straight after a rest).
+That untimed warm-up lasts at least WARM_SECONDS: a candidate whose threads hand work to each other
+needs tens of milliseconds after a rest to reach the pace it keeps in a training loop (measured:
+minidl's conv2 step on two threads, median of the first 50 calls after 0.2 s of rest 1.92 ms, of
+the next 350 1.22 ms; after 0.05 s of rest no slow start). Every candidate gets the same warm-up.
 """
 
 from __future__ import annotations
@@ -22,13 +26,17 @@ import time
 from typing import Callable
 
 SETTLE_SECONDS = 0.2
+WARM_SECONDS = 0.1
 
 
 def _seconds_per_call(fn: Callable[[], object], number: int, settle_seconds: float) -> float:
     if settle_seconds:
         time.sleep(settle_seconds)
-        for _ in range(number):
+        warm_until = time.perf_counter() + WARM_SECONDS
+        calls = 0
+        while calls < number or time.perf_counter() < warm_until:
             fn()
+            calls += 1
     start = time.perf_counter()
     for _ in range(number):
         fn()

@@ -58,8 +58,9 @@ def test_conv2d_matches_naive_loop_and_gradcheck(data, n, c, o, size, kernel, st
 def test_conv2d_in_chunks_of_images_matches_naive_loop_and_gradcheck(
     data, n, images_per_chunk, size, kernel, stride, padding
 ):
-    """A large batch is convolved a few images at a time and its cols rebuilt in backward: forced here
-    on small inputs by shrinking the byte limits to a chunk of one or two images."""
+    """A large batch is convolved a few images at a time and its cols rebuilt in backward, in each
+    worker's scratch: forced here on small inputs by shrinking the byte limits to a chunk of one or two
+    images (with more than one piece, map_pieces shares them between the threads)."""
     x = leaf(data.draw(values((n, 2) + size)))
     w, b = leaf(data.draw(values((3, 2) + kernel))), leaf(data.draw(values((3,))))
     out_h, out_w = ((size[a] + 2 * padding[a] - kernel[a]) // stride[a] + 1 for a in (0, 1))
@@ -67,7 +68,7 @@ def test_conv2d_in_chunks_of_images_matches_naive_loop_and_gradcheck(
     with mock.patch.multiple(
         chunked_im2col, WHOLE_BATCH_COLS_BYTES=0, CHUNK_COLS_BYTES=images_per_chunk * cols_bytes_per_image
     ):
-        assert len(chunked_im2col.image_chunks(n, cols_bytes_per_image)) == -(-n // images_per_chunk)
+        assert len(chunked_im2col.image_pieces(n, cols_bytes_per_image, 1)) == -(-n // images_per_chunk)
         out = F.conv2d(x, w, b, stride, padding)
         np.testing.assert_allclose(
             out.data, naive_conv2d(x.data, w.data, b.data, stride, padding, (1, 1)), rtol=1e-10, atol=1e-10
@@ -75,12 +76,16 @@ def test_conv2d_in_chunks_of_images_matches_naive_loop_and_gradcheck(
         assert minidl.gradcheck(lambda *t: F.conv2d(*t, stride=stride, padding=padding), [x, w, b])
 
 
-def test_image_chunks_cover_the_batch_in_order():
-    assert chunked_im2col.image_chunks(64, 1000) == [slice(0, 64)]  # 64 kB of cols: one piece
-    big = chunked_im2col.CHUNK_COLS_BYTES // 3  # three images per chunk
-    chunks = chunked_im2col.image_chunks(10, big)
-    assert chunks == [slice(0, 3), slice(3, 6), slice(6, 9), slice(9, 10)]
-    assert chunked_im2col.image_chunks(2, 10 * chunked_im2col.WHOLE_BATCH_COLS_BYTES) == [slice(0, 1), slice(1, 2)]
+def test_image_pieces_cover_the_batch_in_order():
+    pieces = chunked_im2col.image_pieces
+    assert pieces(64, 1000, 2) == [slice(0, 64)]  # 64 kB of cols: not worth a thread, one piece
+    assert pieces(64, 5000, 1) == [slice(0, 64)]  # one worker: kept whole
+    assert pieces(64, 5000, 2) == [slice(0, 32), slice(32, 64)]  # 320 kB: one piece per worker
+    big = chunked_im2col.CHUNK_COLS_BYTES // 3  # three images fit a chunk
+    assert pieces(10, big, 1) == [slice(0, 2), slice(2, 5), slice(5, 7), slice(7, 10)]  # 4 even pieces
+    assert pieces(10, big, 3) == [slice(0, 1), slice(1, 3), slice(3, 5), slice(5, 6), slice(6, 8), slice(8, 10)]
+    assert pieces(2, 10 * chunked_im2col.WHOLE_BATCH_COLS_BYTES, 4) == [slice(0, 1), slice(1, 2)]
+    assert pieces(0, 1000, 2) == [slice(0, 0)]
 
 
 @given(

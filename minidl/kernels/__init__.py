@@ -16,6 +16,8 @@ from minidl.kernels.backend import BACKENDS, kernel_backend, set_kernel_backend,
 from minidl.kernels.chunked_im2col import ChunkedIm2col
 from minidl.kernels.dispatch import col2im, im2col, max_pool_backward, max_pool_forward
 from minidl.kernels.geometry import Window, conv_output_size
+from minidl.kernels.matmul import matmul
+from minidl.kernels.workers import map_pieces, one_blas_thread, worker_count
 
 __all__ = [
     "BACKENDS",
@@ -25,8 +27,12 @@ __all__ = [
     "conv_output_size",
     "im2col",
     "kernel_backend",
+    "map_pieces",
+    "matmul",
     "max_pool_backward",
     "max_pool_forward",
+    "one_blas_thread",
     "set_kernel_backend",
     "use_kernels",
+    "worker_count",
 ]

@@ -1,48 +1,92 @@
-"""im2col of a batch, built whole or a few images at a time: the memory side of the convolution.
+"""im2col of a batch by pieces: how the convolution's memory and its work are cut up.
 
-cols is C·kh·kw times larger than the input. Up to WHOLE_BATCH_COLS_BYTES it is built once for the
-whole batch and kept for the backward pass. Beyond, it is built for a few images at a time (at most
-CHUNK_COLS_BYTES), each piece used by its matrix product while it is still in the processor's cache,
-and rebuilt from the input in backward instead of kept. The README's section on speed gives the
-measurements behind the two limits.
+cols is C·kh·kw times larger than the input. The batch is cut into pieces of whole images, for two
+reasons: so that the workers (workers.py) each take a share of them, and so that a piece's cols (at
+most CHUNK_COLS_BYTES) is used by its matrix product while it is still in the processor's cache.
+Up to WHOLE_BATCH_COLS_BYTES for the whole batch, cols is one array that every piece fills its own
+rows of, kept for the backward pass; beyond, each worker has one scratch array of a piece's size,
+and a piece's cols is built into it again wherever it is needed. A batch whose cols is smaller than
+MIN_PIECE_COLS_BYTES per worker stays one piece: handing it to a thread costs more than it saves.
+Every array is made here, by the calling thread (workers.py says why). The README's section on
+speed gives the measurements behind the limits.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from minidl.kernels.dispatch import im2col
 from minidl.kernels.geometry import Window
+from minidl.kernels.workers import worker_count
 
 WHOLE_BATCH_COLS_BYTES = 8 << 20
 CHUNK_COLS_BYTES = 3 << 20
+MIN_PIECE_COLS_BYTES = 128 << 10
 
 
-def image_chunks(n: int, cols_bytes_per_image: int) -> list[slice]:
-    """The slices of a batch of n images that im2col handles at one time."""
-    if n * cols_bytes_per_image <= WHOLE_BATCH_COLS_BYTES:
-        return [slice(0, n)]
-    size = max(1, CHUNK_COLS_BYTES // cols_bytes_per_image)
-    return [slice(start, min(start + size, n)) for start in range(0, n, size)]
+def image_pieces(n: int, cols_bytes_per_image: int, workers: int) -> list[slice]:
+    """The slices of a batch of n images: enough that none exceeds CHUNK_COLS_BYTES once the batch is
+    too large to keep, a multiple of `workers` when the batch is worth sharing, as even as whole images allow."""
+    total = n * cols_bytes_per_image
+    count = math.ceil(total / CHUNK_COLS_BYTES) if total > WHOLE_BATCH_COLS_BYTES else 1
+    if workers > 1 and total >= workers * MIN_PIECE_COLS_BYTES:
+        count = workers * math.ceil(count / workers)
+    count = max(1, min(count, n))
+    bounds = [n * k // count for k in range(count + 1)]
+    return [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
+
+
+class PieceBuffers:
+    """Matrices of `rows_per_image` rows per image and `width` columns for the pieces of a batch: one
+    array for the whole batch, in which each piece has its own rows (`whole`), or one scratch array
+    per worker, reused by the pieces it works on one after the other."""
+
+    def __init__(
+        self, pieces: list[slice], rows_per_image: int, width: int, dtype: np.dtype, whole: bool, workers: int
+    ):
+        self.pieces, self.rows_per_image = pieces, rows_per_image
+        if whole:
+            self.arrays = [np.empty((pieces[-1].stop * rows_per_image, width), dtype=dtype)]
+        else:
+            largest = max(piece.stop - piece.start for piece in pieces)
+            scratches = min(workers, len(pieces))
+            self.arrays = [np.empty((largest * rows_per_image, width), dtype=dtype) for _ in range(scratches)]
+
+    def __call__(self, piece: int, worker: int) -> np.ndarray:
+        images = self.pieces[piece]
+        if len(self.arrays) == 1:
+            return self.arrays[0][images.start * self.rows_per_image : images.stop * self.rows_per_image]
+        return self.arrays[worker][: (images.stop - images.start) * self.rows_per_image]
 
 
 class ChunkedIm2col:
     """The receptive fields of x (N, C, H, W) under `window`, by pieces of the batch.
 
-    for images in fields.pieces: cols = fields.cols(images)  # (images·OH·OW, C·kh·kw)
+    map_pieces(work, range(len(fields.pieces)), fields.workers), where work(piece, worker) calls
+    fields.cols(piece, worker): (images·OH·OW, C·kh·kw) for the images fields.pieces[piece].
     """
 
     def __init__(self, x: np.ndarray, window: Window):
         self.x, self.window = x, window
         out_h, out_w = window.output_size(*x.shape[2:])
-        cols_bytes_per_image = out_h * out_w * x.shape[1] * window.kernel[0] * window.kernel[1] * x.itemsize
-        self.pieces = image_chunks(x.shape[0], cols_bytes_per_image)
-        self._whole_batch_cols: np.ndarray | None = None
+        self.rows_per_image, self.taps = out_h * out_w, x.shape[1] * window.kernel[0] * window.kernel[1]
+        cols_bytes_per_image = self.rows_per_image * self.taps * x.itemsize
+        self.workers = worker_count()
+        self.pieces = image_pieces(x.shape[0], cols_bytes_per_image, self.workers)
+        self.kept = x.shape[0] * cols_bytes_per_image <= WHOLE_BATCH_COLS_BYTES
+        self._cols = self.buffers(x.dtype)
+        self._built = [False] * len(self.pieces)
 
-    def cols(self, images: slice) -> np.ndarray:
-        """im2col of x[images]: kept after the first call when the batch is one piece, else built anew."""
-        if len(self.pieces) > 1:
-            return im2col(self.x[images], self.window)
-        if self._whole_batch_cols is None:
-            self._whole_batch_cols = im2col(self.x, self.window)
-        return self._whole_batch_cols
+    def buffers(self, dtype: np.dtype) -> PieceBuffers:
+        """Matrices shaped like cols, laid out as cols is (one array or a scratch per worker)."""
+        return PieceBuffers(self.pieces, self.rows_per_image, self.taps, dtype, self.kept, self.workers)
+
+    def cols(self, piece: int, worker: int) -> np.ndarray:
+        """im2col of x's piece-th piece: built once when cols is kept, else into the worker's scratch."""
+        cols = self._cols(piece, worker)
+        if not self._built[piece]:
+            im2col(self.x[self.pieces[piece]], self.window, out=cols)
+            self._built[piece] = self.kept
+        return cols

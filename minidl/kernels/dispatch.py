@@ -52,18 +52,45 @@ def _require_shape(op: str, what: str, shape: tuple[int, ...], expected: tuple[i
         raise ValueError(f"{op}: {what} of shape {shape} do not fit; expected {expected}")
 
 
-def im2col(x: np.ndarray, window: Window) -> np.ndarray:
-    """Receptive fields of x (N, C, H, W), zero-padded, as a matrix (N·OH·OW, C·kh·kw); see im2col_numpy.py."""
-    return _backend_module("im2col").im2col(_kernel_array("im2col", x, 4), window)
-
-
-def col2im(cols: np.ndarray, x_shape: ImageShape, window: Window) -> np.ndarray:
-    """The adjoint of im2col: rows of cols (N·OH·OW, C·kh·kw) summed back into an array of x_shape."""
-    cols = _kernel_array("col2im", cols, 2)
+def _cols_shape(x_shape: ImageShape, window: Window) -> tuple[int, int]:
     n, c, h, w = x_shape
     out_h, out_w = window.output_size(h, w)
-    _require_shape("col2im", "cols", cols.shape, (n * out_h * out_w, c * window.kernel[0] * window.kernel[1]))
-    return _backend_module("im2col").col2im(cols, x_shape, window)
+    return n * out_h * out_w, c * window.kernel[0] * window.kernel[1]
+
+
+def _output_array(op: str, out: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """`out` checked to be what a kernel may write into: C-contiguous, writeable, of this shape and dtype."""
+    if not isinstance(out, np.ndarray) or out.dtype != dtype or not out.flags.c_contiguous or not out.flags.writeable:
+        raise TypeError(
+            f"{op}: out must be a writeable C-contiguous {dtype} array, got "
+            f"{getattr(out, 'dtype', type(out).__name__)} (flags {getattr(out, 'flags', '?')})"
+        )
+    _require_shape(op, "out", out.shape, shape)
+    return out
+
+
+def im2col(x: np.ndarray, window: Window, out: np.ndarray | None = None) -> np.ndarray:
+    """Receptive fields of x (N, C, H, W), zero-padded, as a matrix (N·OH·OW, C·kh·kw); see im2col_numpy.py.
+    Written into `out` when given (a matrix of that shape and x's dtype), else into a new array."""
+    x = _kernel_array("im2col", x, 4)
+    shape = _cols_shape(x.shape, window)
+    cols = np.empty(shape, dtype=x.dtype) if out is None else _output_array("im2col", out, shape, x.dtype)
+    return _backend_module("im2col").im2col(x, window, cols)
+
+
+def col2im(cols: np.ndarray, x_shape: ImageShape, window: Window, out: np.ndarray | None = None) -> np.ndarray:
+    """The adjoint of im2col: rows of cols (N·OH·OW, C·kh·kw) summed back into an array of x_shape.
+
+    `out`, when given, is the input in its frame (N, C, top + H + bottom, left + W + right), see
+    Window.frame, of cols' dtype: the sums are added to what it holds (zeros, for the plain adjoint)
+    and the result is its x_shape part, a view of it. Else a new zeroed array is used."""
+    cols = _kernel_array("col2im", cols, 2)
+    _require_shape("col2im", "cols", cols.shape, _cols_shape(x_shape, window))
+    n, c, h, w = x_shape
+    top, bottom, left, right = window.frame(h, w)
+    framed = (n, c, top + h + bottom, left + w + right)
+    x_pad = np.zeros(framed, dtype=cols.dtype) if out is None else _output_array("col2im", out, framed, cols.dtype)
+    return _backend_module("im2col").col2im(cols, x_shape, window, x_pad)
 
 
 def max_pool_forward(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndarray]:

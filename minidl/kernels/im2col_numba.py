@@ -61,7 +61,7 @@ class RowKernels(NamedTuple):
 def row_kernels(taps: int, spacing: int) -> RowKernels:
     """The gather and scatter-add for kernel rows of `taps` taps `spacing` apart (kw and dw)."""
 
-    @numba.njit(cache=True)
+    @numba.njit(cache=True, nogil=True)
     def gather(flat: np.ndarray, corner: np.ndarray, row_offset: np.ndarray, cols: np.ndarray) -> None:
         for row in range(corner.size):
             for r in range(row_offset.size):
@@ -69,7 +69,7 @@ def row_kernels(taps: int, spacing: int) -> RowKernels:
                 for j in range(taps):
                     cols[row, r * taps + j] = flat[start + j * spacing]
 
-    @numba.njit(cache=True)
+    @numba.njit(cache=True, nogil=True)
     def scatter_add(cols: np.ndarray, corner: np.ndarray, row_offset: np.ndarray, flat: np.ndarray) -> None:
         for row in range(corner.size):
             for r in range(row_offset.size):
@@ -84,19 +84,15 @@ def _kernels_for(window: Window) -> RowKernels:
     return row_kernels(window.kernel[1], window.dilation[1])
 
 
-def im2col(x: np.ndarray, window: Window) -> np.ndarray:
-    """Receptive fields of x (N, C, H, W), zero-padded, as a matrix (N·OH·OW, C·kh·kw)."""
+def im2col(x: np.ndarray, window: Window, cols: np.ndarray) -> np.ndarray:
+    """Receptive fields of x (N, C, H, W), zero-padded, written into cols (N·OH·OW, C·kh·kw), returned."""
     x_pad = np.ascontiguousarray(pad_spatial(x, window.frame(*x.shape[2:])))
-    corner, row_offset = window_indices(x.shape, window)
-    cols = np.empty((corner.size, row_offset.size * window.kernel[1]), dtype=x.dtype)
-    _kernels_for(window).gather(x_pad.ravel(), corner, row_offset, cols)
+    _kernels_for(window).gather(x_pad.ravel(), *window_indices(x.shape, window), cols)
     return cols
 
 
-def col2im(cols: np.ndarray, x_shape: tuple[int, int, int, int], window: Window) -> np.ndarray:
-    """The adjoint of im2col: rows of cols (N·OH·OW, C·kh·kw) summed back into shape x_shape."""
-    n, c, h, w = x_shape
-    top, bottom, left, right = frame = window.frame(h, w)
-    x_pad = np.zeros((n, c, top + h + bottom, left + w + right), dtype=cols.dtype)
+def col2im(cols: np.ndarray, x_shape: tuple[int, int, int, int], window: Window, x_pad: np.ndarray) -> np.ndarray:
+    """The adjoint of im2col: rows of cols (N·OH·OW, C·kh·kw) summed into x_pad, the input of x_shape
+    in its frame (window.frame); returns the input's part of x_pad."""
     _kernels_for(window).scatter_add(cols, *window_indices(x_shape, window), x_pad.ravel())
-    return crop_spatial(x_pad, frame)
+    return crop_spatial(x_pad, window.frame(*x_shape[2:]))

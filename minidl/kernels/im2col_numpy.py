@@ -26,8 +26,9 @@ def _tap_slices(i: int, j: int, out_h: int, out_w: int, window: Window) -> tuple
     return slice(top, top + sh * (out_h - 1) + 1, sh), slice(left, left + sw * (out_w - 1) + 1, sw)
 
 
-def im2col(x: np.ndarray, window: Window) -> np.ndarray:
-    """Receptive fields of x (N, C, H, W) as a matrix (N·OH·OW, C·kh·kw).
+def im2col(x: np.ndarray, window: Window, cols: np.ndarray | None = None) -> np.ndarray:
+    """Receptive fields of x (N, C, H, W) as a matrix cols (N·OH·OW, C·kh·kw), written into `cols`
+    when given.
 
     Column order is (c, i, j), matching W.reshape(O, C·kh·kw); row order is (n, oh, ow).
     """
@@ -35,22 +36,24 @@ def im2col(x: np.ndarray, window: Window) -> np.ndarray:
     kh, kw = window.kernel
     out_h, out_w = window.output_size(h, w)
     x_pad = pad_spatial(x, window.frame(h, w))
-    cols = np.empty((n, out_h, out_w, c, kh, kw), dtype=x.dtype)
+    if cols is None:
+        cols = np.empty((n * out_h * out_w, c * kh * kw), dtype=x.dtype)
+    fields = cols.reshape(n, out_h, out_w, c, kh, kw)
     for i in range(kh):
         for j in range(kw):
             rows, columns = _tap_slices(i, j, out_h, out_w, window)
-            cols[:, :, :, :, i, j] = x_pad[:, :, rows, columns].transpose(0, 2, 3, 1)
-    return cols.reshape(n * out_h * out_w, c * kh * kw)
+            fields[:, :, :, :, i, j] = x_pad[:, :, rows, columns].transpose(0, 2, 3, 1)
+    return cols
 
 
-def col2im(cols: np.ndarray, x_shape: tuple[int, int, int, int], window: Window) -> np.ndarray:
-    """The adjoint of im2col: sum the rows of cols (N·OH·OW, C·kh·kw) back into shape x_shape."""
+def col2im(cols: np.ndarray, x_shape: tuple[int, int, int, int], window: Window, x_pad: np.ndarray) -> np.ndarray:
+    """The adjoint of im2col: sum the rows of cols (N·OH·OW, C·kh·kw) into x_pad, the input of
+    x_shape in its frame (window.frame); returns the input's part of x_pad."""
     n, c, h, w = x_shape
     kh, kw = window.kernel
     out_h, out_w = window.output_size(h, w)
-    top, bottom, left, right = frame = window.frame(h, w)
+    frame = window.frame(h, w)
     fields = cols.reshape(n, out_h, out_w, c, kh, kw)
-    x_pad = np.zeros((n, c, top + h + bottom, left + w + right), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
             rows, columns = _tap_slices(i, j, out_h, out_w, window)

@@ -43,7 +43,7 @@ def max_pool_kernel(kh: int, kw: int, sh: int, sw: int) -> Callable[..., None]:
     """The max-pool forward for kh×kw windows moved by (sh, sw), with these compiled in as constants (one
     kernel per window, made on first use and cached on disk), so that numba unrolls the window loop."""
 
-    @numba.njit(cache=True)
+    @numba.njit(cache=True, nogil=True)
     def max_pool_forward_into(
         x_pad: np.ndarray, out: np.ndarray, winner: np.ndarray, top: int, left: int, height: int, width: int
     ) -> None:
@@ -61,7 +61,7 @@ def max_pool_kernel(kh: int, kw: int, sh: int, sw: int) -> Callable[..., None]:
     return max_pool_forward_into
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _max_pool_2x2_into(x: np.ndarray, out: np.ndarray, winner: np.ndarray) -> None:
     """The common case — 2×2 windows, stride 2, no frame — without the frame's bookkeeping: the
     benchmarks show it pays over max_pool_kernel(2, 2, 2, 2) (README, section on speed)."""
@@ -74,7 +74,7 @@ def _max_pool_2x2_into(x: np.ndarray, out: np.ndarray, winner: np.ndarray) -> No
                 winner[plane, oy, ox] = (2 * oy + tap // 2) * width + 2 * ox + tap % 2
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _max_pool_backward_into(grad: np.ndarray, winner: np.ndarray, grad_x: np.ndarray) -> None:
     """grad_x (planes, H·W), zeros on entry, += grad (planes, OH·OW) at each output's winner."""
     for plane in range(grad.shape[0]):

@@ -16,11 +16,13 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.autograd import Context, Function
-from minidl.kernels import ChunkedIm2col, Window, col2im, im2col
+from minidl.kernels import ChunkedIm2col, Window, col2im, im2col, map_pieces
+from minidl.kernels.padding import crop_spatial
 
 
 class Convolution2d(Function):
-    """conv2d's forward and backward; ChunkedIm2col decides whether cols is built whole or by pieces."""
+    """conv2d's forward and backward, piece by piece of the batch: ChunkedIm2col cuts the batch and
+    makes the arrays, map_pieces shares the pieces between the cores (minidl/kernels/workers.py)."""
 
     @staticmethod
     def forward(
@@ -41,18 +43,17 @@ class Convolution2d(Function):
         group_out, group_taps = grouped_weight.shape[1:]
         fields = ChunkedIm2col(x, window)
         dtype = np.result_type(x, weight, *(() if bias is None else (bias,)))
-        out = np.empty((n, out_channels, out_h * out_w), dtype=dtype)
-        for images in fields.pieces:
-            cols = fields.cols(images)
-            by_group = cols.reshape(-1, groups, group_taps).transpose(1, 0, 2)  # cols_g: (G, images·OH·OW, C/G·kh·kw)
-            rows = np.matmul(by_group, grouped_weight.transpose(0, 2, 1))  # (G, images·OH·OW, O/G)
-            # One pass writes the NCHW result and adds the bias: rows (g, n, oh·ow, o) → out (n, g·O/G + o, oh·ow).
-            by_channel = rows.reshape(groups, -1, out_h * out_w, group_out).transpose(1, 0, 3, 2)
-            target = out[images].reshape(by_channel.shape)
-            if bias is None:
-                target[...] = by_channel
-            else:
-                np.add(by_channel, bias.reshape(groups, -1, 1), out=target)
+        out = np.empty((n, groups, group_out, out_h * out_w), dtype=dtype)
+
+        def forward_piece(piece: int, worker: int) -> None:
+            # Per image and group, out_g = W_g @ cols_gᵀ: (O/G, OH·OW), straight into the NCHW result.
+            cols = fields.cols(piece, worker).reshape(-1, out_h * out_w, groups, group_taps)
+            target = out[fields.pieces[piece]]
+            np.matmul(grouped_weight, cols.transpose(0, 2, 3, 1), out=target)
+            if bias is not None:
+                target += bias.reshape(groups, group_out, 1)
+
+        map_pieces(forward_piece, range(len(fields.pieces)), fields.workers)
         ctx.save_for_backward(fields, grouped_weight, weight.shape)
         return out.reshape(n, out_channels, out_h, out_w)
 
@@ -68,21 +69,37 @@ class Convolution2d(Function):
         n, _, out_h, out_w = grad.shape
         grad_maps = np.ascontiguousarray(grad.reshape(n, groups, group_out, out_h * out_w))
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        grad_x_pieces = []
-        grad_w = np.zeros(grouped_weight.shape, dtype=np.result_type(grad, x)) if need_w else None
-        for images in fields.pieces:
+        need_b = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
+        dtype = np.result_type(grad, grouped_weight)
+        if need_x:  # the arrays the pieces write into, made here (map_pieces says why)
+            grad_cols_of = fields.buffers(dtype)
+            top, bottom, left, right = window.frame(*x.shape[2:])
+            grad_x_framed = np.zeros((n, x.shape[1], top + x.shape[2] + bottom, left + x.shape[3] + right), dtype)
+        if need_w:
+            grad_w_per_image = np.empty((n, *grouped_weight.shape), dtype=np.result_type(grad, x))
+
+        def backward_piece(piece: int, worker: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+            """Writes the piece's dx; returns its shares of dW (G, O/G, C/G·kh·kw) and db (G, O/G)."""
+            images = fields.pieces[piece]
             dout = grad_maps[images]  # (images, G, O/G, OH·OW)
             if need_x:
-                grad_cols = np.matmul(dout.transpose(0, 1, 3, 2), grouped_weight)  # (images, G, OH·OW, C/G·kh·kw)
-                grad_cols = grad_cols.transpose(0, 2, 1, 3).reshape(-1, groups * group_taps)
-                grad_x_pieces.append(col2im(grad_cols, x[images].shape, window))
+                grad_cols = grad_cols_of(piece, worker)  # (images·OH·OW, C·kh·kw), filled per group:
+                by_group = grad_cols.reshape(-1, out_h * out_w, groups, group_taps).transpose(0, 2, 1, 3)
+                np.matmul(dout.transpose(0, 1, 3, 2), grouped_weight, out=by_group)  # dcols_g = dout_gᵀ @ W_g
+                col2im(grad_cols, x[images].shape, window, out=grad_x_framed[images])
+            grad_w = grad_b = None
             if need_w:
-                cols = fields.cols(images).reshape(-1, out_h * out_w, groups, group_taps).transpose(0, 2, 1, 3)
-                grad_w += np.matmul(dout, cols).sum(axis=0)
-        grad_x = None if not need_x else grad_x_pieces[0] if len(grad_x_pieces) == 1 else np.concatenate(grad_x_pieces)
-        need_b = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
-        grad_b = grad_maps.sum(axis=(0, 3)).ravel() if need_b else None
-        return grad_x, None if grad_w is None else grad_w.reshape(weight_shape), grad_b
+                cols = fields.cols(piece, worker).reshape(-1, out_h * out_w, groups, group_taps)
+                grad_w = np.matmul(dout, cols.transpose(0, 2, 1, 3), out=grad_w_per_image[images]).sum(axis=0)
+            if need_b:
+                grad_b = dout.sum(axis=(0, 3))
+            return grad_w, grad_b
+
+        shares = map_pieces(backward_piece, range(len(fields.pieces)), fields.workers)
+        grad_x = crop_spatial(grad_x_framed, window.frame(*x.shape[2:])) if need_x else None
+        grad_w = sum(share[0] for share in shares).reshape(weight_shape) if need_w else None
+        grad_b = sum(share[1] for share in shares).ravel() if need_b else None
+        return grad_x, grad_w, grad_b
 
 
 class TransposedConvolution2d(Function):

@@ -1,0 +1,39 @@
+"""Matrix products on minidl's workers: a @ b with NumPy's semantics, the rows of the result shared
+between the threads of workers.py when the product is large, BLAS on one thread per call always.
+
+Row block r of A @ B is A[r] @ B, so each worker writes its own rows of a result that the calling
+thread made. Products below SHARED_PRODUCT_MACS multiply-adds stay on the calling thread: handing a
+piece to a thread costs tens of microseconds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minidl.kernels.workers import map_pieces, one_blas_thread, worker_count
+
+SHARED_PRODUCT_MACS = 1 << 23
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b, with the rows of a (its axis −2) shared between the workers when that pays."""
+    workers = worker_count()
+    if a.ndim < 2 or workers == 1 or a.size * (b.shape[-1] if b.ndim > 1 else 1) < SHARED_PRODUCT_MACS:
+        with one_blas_thread():
+            return a @ b
+    rows = a.shape[-2]
+    if b.ndim == 1:
+        out = np.empty(a.shape[:-1], dtype=np.result_type(a, b))
+    else:
+        out = np.empty((*np.broadcast_shapes(a.shape[:-2], b.shape[:-2]), rows, b.shape[-1]), np.result_type(a, b))
+    bounds = [rows * k // workers for k in range(workers + 1)]
+
+    def product_rows(piece: int, worker: int) -> None:
+        r = slice(bounds[piece], bounds[piece + 1])
+        if b.ndim == 1:
+            np.matmul(a[..., r, :], b, out=out[..., r])
+        else:
+            np.matmul(a[..., r, :], b, out=out[..., r, :])
+
+    map_pieces(product_rows, range(workers), workers)
+    return out
