@@ -46,7 +46,7 @@ class PieceBuffers:
     def __init__(
         self, pieces: list[slice], rows_per_image: int, width: int, dtype: np.dtype, whole: bool, workers: int
     ):
-        self.pieces, self.rows_per_image = pieces, rows_per_image
+        self.pieces, self.rows_per_image, self.whole = pieces, rows_per_image, whole
         if whole:
             self.arrays = [np.empty((pieces[-1].stop * rows_per_image, width), dtype=dtype)]
         else:
@@ -56,7 +56,7 @@ class PieceBuffers:
 
     def __call__(self, piece: int, worker: int) -> np.ndarray:
         images = self.pieces[piece]
-        if len(self.arrays) == 1:
+        if self.whole:
             return self.arrays[0][images.start * self.rows_per_image : images.stop * self.rows_per_image]
         return self.arrays[worker][: (images.stop - images.start) * self.rows_per_image]
 
