@@ -76,12 +76,12 @@ class ChunkedIm2col:
         self.workers = worker_count()
         self.pieces = image_pieces(x.shape[0], cols_bytes_per_image, self.workers)
         self.kept = x.shape[0] * cols_bytes_per_image <= WHOLE_BATCH_COLS_BYTES
-        self._cols = self.buffers(x.dtype)
+        self._cols = self.buffers(self.taps, x.dtype)
         self._built = [False] * len(self.pieces)
 
-    def buffers(self, dtype: np.dtype) -> PieceBuffers:
-        """Matrices shaped like cols, laid out as cols is (one array or a scratch per worker)."""
-        return PieceBuffers(self.pieces, self.rows_per_image, self.taps, dtype, self.kept, self.workers)
+    def buffers(self, width: int, dtype: np.dtype) -> PieceBuffers:
+        """Matrices of cols' rows and `width` columns, laid out as cols is (one array or a scratch per worker)."""
+        return PieceBuffers(self.pieces, self.rows_per_image, width, dtype, self.kept, self.workers)
 
     def cols(self, piece: int, worker: int) -> np.ndarray:
         """im2col of x's piece-th piece: built once when cols is kept, else into the worker's scratch."""

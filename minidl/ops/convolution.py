@@ -44,14 +44,19 @@ class Convolution2d(Function):
         fields = ChunkedIm2col(x, window)
         dtype = np.result_type(x, weight, *(() if bias is None else (bias,)))
         out = np.empty((n, groups, group_out, out_h * out_w), dtype=dtype)
+        rows_of = fields.buffers(out_channels, dtype)  # made here: map_pieces says why
 
         def forward_piece(piece: int, worker: int) -> None:
-            # Per image and group, out_g = W_g @ cols_gᵀ: (O/G, OH·OW), straight into the NCHW result.
-            cols = fields.cols(piece, worker).reshape(-1, out_h * out_w, groups, group_taps)
+            by_group = fields.cols(piece, worker).reshape(-1, groups, group_taps).transpose(1, 0, 2)  # cols_g
+            rows = rows_of(piece, worker).reshape(groups, -1, group_out)  # (G, images·OH·OW, O/G)
+            np.matmul(by_group, grouped_weight.transpose(0, 2, 1), out=rows)
+            # One pass writes the NCHW result and adds the bias: rows (g, n, oh·ow, o) → out (n, g, o, oh·ow).
+            by_channel = rows.reshape(groups, -1, out_h * out_w, group_out).transpose(1, 0, 3, 2)
             target = out[fields.pieces[piece]]
-            np.matmul(grouped_weight, cols.transpose(0, 2, 3, 1), out=target)
-            if bias is not None:
-                target += bias.reshape(groups, group_out, 1)
+            if bias is None:
+                target[...] = by_channel
+            else:
+                np.add(by_channel, bias.reshape(groups, group_out, 1), out=target)
 
         map_pieces(forward_piece, range(len(fields.pieces)), fields.workers)
         ctx.save_for_backward(fields, grouped_weight, weight.shape)
@@ -72,7 +77,7 @@ class Convolution2d(Function):
         need_b = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
         dtype = np.result_type(grad, grouped_weight)
         if need_x:  # the arrays the pieces write into, made here (map_pieces says why)
-            grad_cols_of = fields.buffers(dtype)
+            grad_cols_of = fields.buffers(fields.taps, dtype)
             top, bottom, left, right = window.frame(*x.shape[2:])
             grad_x_framed = np.zeros((n, x.shape[1], top + x.shape[2] + bottom, left + x.shape[3] + right), dtype)
         if need_w:
