@@ -98,9 +98,35 @@ def worker_count() -> int:
     return max(1, min(available_cores(), _one_blas_thread.threads_allowed()))
 
 
+class _InPool(threading.local):
+    """Whether this thread is one of the pool's: a piece that itself called map_pieces would wait for
+    a pool whose every thread may be waiting too, so such a call runs its pieces in place."""
+
+    active = False
+
+
+_in_pool = _InPool()
+
+
+def _enter_pool() -> None:
+    _in_pool.active = True
+
+
 @functools.cache
 def _pool(threads: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="minidl-worker")
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="minidl-worker", initializer=_enter_pool)
+
+
+def _forget_threads_after_fork() -> None:
+    """A forked child has only the thread that forked: the parent's pool and a hold taken by another of
+    its threads do not exist there, so the child starts afresh."""
+    global _one_blas_thread
+    _pool.cache_clear()
+    _one_blas_thread = _OneBlasThread()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_threads_after_fork)
 
 
 def map_pieces(
@@ -116,7 +142,7 @@ def map_pieces(
     and 2.5x the time per piece). An exception in any piece is raised here, after every thread has finished.
     """
     workers = max(1, min(worker_count() if workers is None else workers, len(pieces), available_cores()))
-    if workers == 1:
+    if workers == 1 or _in_pool.active:
         return [work(piece, 0) for piece in pieces]
     bounds = [len(pieces) * k // workers for k in range(workers + 1)]
 
