@@ -27,8 +27,19 @@ def _blas() -> str:
         return "unknown"
 
 
+def _blas_kernel() -> str:
+    """The kernel family BLAS chose for this processor (OpenBLAS's "architecture", e.g. Haswell for AVX2,
+    SkylakeX for AVX-512), as threadpoolctl reports it; OPENBLAS_CORETYPE in the environment overrides it."""
+    from threadpoolctl import threadpool_info
+
+    kernels = {info.get("architecture") for info in threadpool_info() if info.get("user_api") == "blas"}
+    return ", ".join(sorted(str(kernel) for kernel in kernels)) or "unknown"
+
+
 def describe(torch_module: object | None) -> dict[str, object]:
     import numba
+
+    from minidl.kernels import worker_count
 
     info: dict[str, object] = {
         "cpu": _cpu_model(),
@@ -37,8 +48,9 @@ def describe(torch_module: object | None) -> dict[str, object]:
         "python": platform.python_version(),
         "numpy": np.__version__,
         "blas": _blas(),
+        "blas_kernel": _blas_kernel(),
         "numba": numba.__version__,
-        "numba_threads": numba.config.NUMBA_NUM_THREADS,
+        "minidl_workers": worker_count(),
     }
     if torch_module is not None:
         info["torch"] = torch_module.__version__

@@ -62,7 +62,10 @@ README_START, README_END = "<!-- benchmark-table -->", "<!-- /benchmark-table --
 def markdown(rows: list[dict], machine: dict, stamp: str) -> str:
     lines = [
         f"Measured {stamp} on {machine['cpu']} ({machine['cores']} cores), Python {machine['python']}, "
-        f"NumPy {machine['numpy']} ({machine['blas']}), numba {machine['numba']}"
+        f"NumPy {machine['numpy']} ({machine['blas']}"
+        + (f", {machine['blas_kernel']} kernels" if "blas_kernel" in machine else "")
+        + f"), numba {machine['numba']}"
+        + (f", minidl {machine['minidl_workers']} worker threads" if "minidl_workers" in machine else "")
         + (f", PyTorch {machine['torch']} ({machine['torch_threads']} threads)" if "torch" in machine else "")
         + (f", malloc: {machine['malloc']}" if "malloc" in machine else "")
         + (
@@ -71,7 +74,7 @@ def markdown(rows: list[dict], machine: dict, stamp: str) -> str:
             else ""
         )
         + ". Medians over rounds; in each round every candidate runs once, one after the other, "
-        "after 0.2 s of rest (so that no BLAS threads still spin) and an untimed warm-up, "
+        "after 0.2 s of rest (so that no BLAS threads still spin) and an untimed warm-up of at least 0.1 s, "
         "and a sample of a fast case is a loop of calls lasting about 20 ms. "
         "A ratio is the median of the rounds' ratios, (low-high) their quartiles.",
         "",
