@@ -1,7 +1,7 @@
 """minidl studio: the deck's three web demos served locally by minidl — Draw (an MNIST pad with
 saliency, Grad-CAM, Grad-CAM++ and LIME), Playground (an MLP on 2-D data, trained live) and
 ConvNet (LeNet-5 trained live). Start it with `python -m minidl.studio`; it needs the `studio`
-extra (Starlette, uvicorn, websockets, threadpoolctl): pip install 'minidl[studio]'.
+extra (Starlette, uvicorn, websockets): pip install 'minidl[studio]'.
 
 Modules: app (routes, input checks), sessions (live training over WebSockets, capped), draw,
 playground and convnet (the models behind each page), preprocess (drawings made like MNIST),

@@ -16,8 +16,8 @@ import time
 import webbrowser
 
 INSTALL_HINT = (
-    "minidl studio needs Starlette, uvicorn, websockets and threadpoolctl: pip install 'minidl[studio]' "
-    "(or: pip install starlette uvicorn websockets threadpoolctl)"
+    "minidl studio needs Starlette, uvicorn and websockets: pip install 'minidl[studio]' "
+    "(or: pip install starlette uvicorn websockets)"
 )
 
 
