@@ -4,12 +4,14 @@ Each exists twice with the same functions: a plain NumPy reference that teaches 
 (im2col_numpy.py, pooling_numpy.py) and a numba version that runs it fast (im2col_numba.py,
 pooling_numba.py). `dispatch` hands them only the arrays they were written for and calls the
 backend chosen in `backend` (MINIDL_KERNELS=numba|numpy, set_kernel_backend, or
-`with use_kernels(...)`). chunked_im2col.py decides how much of a batch im2col takes at a time.
+`with use_kernels(...)`). chunked_im2col.py cuts a batch into the pieces im2col takes at a time.
 
-The numba kernels are single-threaded on purpose. NumPy's BLAS already runs the GEMMs between
-them on every core; a second pool of threads (numba's prange) fighting it made a LeNet-5 training
-step several times slower on 2 cores, because each pool's idle threads spin while the other works.
-They compile on first use and are cached on disk (cache=True).
+Each numba kernel runs on the thread that calls it, and releases the GIL while it runs. The cores
+are shared out one level up: the pieces of a batch go to minidl's own threads (workers.py),
+each piece's gather, GEMM and scatter on one thread, with BLAS held to one thread per call meanwhile
+(a second pool of threads, numba's prange, fighting OpenBLAS's spinning threads made a LeNet-5 step
+several times slower on 2 cores). matmul.py shares large matrix products the same way. The kernels
+compile on first use and are cached on disk (cache=True).
 """
 
 from minidl.kernels.backend import BACKENDS, kernel_backend, set_kernel_backend, use_kernels

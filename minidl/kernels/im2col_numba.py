@@ -15,8 +15,9 @@ The run of a kernel row, kw taps dw apart, is compiled into each kernel as a con
 of kernels per (kw, dw), made on first use and cached on disk like the rest): numba then unrolls
 the innermost loop, which a loop of run-time length over one offset per column cannot do.
 
-Single-threaded, like all minidl kernels (see minidl/kernels/__init__.py). Only
-minidl.kernels.dispatch calls these, with C-contiguous float arrays of the ranks they take.
+Each call runs on its caller's thread without the GIL, so that minidl's workers run two at once
+(see minidl/kernels/__init__.py). Only minidl.kernels.dispatch calls these, with C-contiguous float
+arrays of the ranks they take.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Max-pooling with numba: the same (out, winner) and gradients as pooling_numpy.py, without
-building the window matrix. Single-threaded, like all minidl kernels (see minidl/kernels/__init__.py).
-Only minidl.kernels.dispatch calls these, with C-contiguous float arrays of the ranks they take.
+building the window matrix. Each call runs on its caller's thread without the GIL, so that minidl's
+workers run two at once (see minidl/kernels/__init__.py). Only minidl.kernels.dispatch calls these,
+with C-contiguous float arrays of the ranks they take.
 """
 
 from __future__ import annotations
