@@ -14,7 +14,9 @@ How many workers: as many threads as BLAS may use now (threadpoolctl reads it), 
 this process may run on. A program or server that limited BLAS to one thread (the studio does, to
 serve many requests at once) therefore gets one worker, and minidl starts no threads of its own.
 The BLAS limit is process-wide (an OpenBLAS setting), so it is taken by the first of several
-concurrent callers and given back, to what it was, by the last.
+concurrent callers and given back, to what it was, by the last. Where threadpoolctl finds no BLAS
+it can control (e.g. Apple's Accelerate), the workers still share the cores and BLAS keeps its own
+threads.
 """
 
 from __future__ import annotations
