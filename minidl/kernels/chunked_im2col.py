@@ -5,7 +5,8 @@ reasons: so that the workers (workers.py) each take a share of them, and so that
 most CHUNK_COLS_BYTES) is used by its matrix product while it is still in the processor's cache.
 Up to WHOLE_BATCH_COLS_BYTES for the whole batch, cols is one array that every piece fills its own
 rows of, kept for the backward pass; beyond, each worker has one scratch array of a piece's size,
-and a piece's cols is built into it again wherever it is needed. A batch whose cols is smaller than
+borrowed from the workspace (workspace.py) for one call, and a piece's cols is built into it again
+wherever it is needed. A batch whose cols is smaller than
 MIN_PIECE_COLS_BYTES per worker stays one piece: handing it to a thread costs more than it saves.
 Every array is made here, by the calling thread (workers.py says why). The README's section on
 speed gives the measurements behind the limits.
@@ -14,12 +15,15 @@ speed gives the measurements behind the limits.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
+from typing import Iterator
 
 import numpy as np
 
 from minidl.kernels.dispatch import im2col
 from minidl.kernels.geometry import Window
 from minidl.kernels.workers import worker_count
+from minidl.kernels.workspace import workspace
 
 WHOLE_BATCH_COLS_BYTES = 8 << 20
 CHUNK_COLS_BYTES = 3 << 20
@@ -39,20 +43,12 @@ def image_pieces(n: int, cols_bytes_per_image: int, workers: int) -> list[slice]
 
 
 class PieceBuffers:
-    """Matrices of `rows_per_image` rows per image and `width` columns for the pieces of a batch: one
-    array for the whole batch, in which each piece has its own rows (`whole`), or one scratch array
-    per worker, reused by the pieces it works on one after the other."""
+    """Matrices of `rows_per_image` rows per image for the pieces of a batch: one array for the whole
+    batch, in which each piece has its own rows (`whole`), or one scratch array per worker, reused by
+    the pieces it works on one after the other."""
 
-    def __init__(
-        self, pieces: list[slice], rows_per_image: int, width: int, dtype: np.dtype, whole: bool, workers: int
-    ):
-        self.pieces, self.rows_per_image, self.whole = pieces, rows_per_image, whole
-        if whole:
-            self.arrays = [np.empty((pieces[-1].stop * rows_per_image, width), dtype=dtype)]
-        else:
-            largest = max(piece.stop - piece.start for piece in pieces)
-            scratches = min(workers, len(pieces))
-            self.arrays = [np.empty((largest * rows_per_image, width), dtype=dtype) for _ in range(scratches)]
+    def __init__(self, pieces: list[slice], rows_per_image: int, arrays: list[np.ndarray], whole: bool):
+        self.pieces, self.rows_per_image, self.arrays, self.whole = pieces, rows_per_image, arrays, whole
 
     def __call__(self, piece: int, worker: int) -> np.ndarray:
         images = self.pieces[piece]
@@ -62,29 +58,59 @@ class PieceBuffers:
 
 
 class ChunkedIm2col:
-    """The receptive fields of x (N, C, H, W) under `window`, by pieces of the batch.
+    """The receptive fields of x (N, C, H, W) under `window`, by pieces of the batch; `keep` False
+    when no backward pass will need them (cols is then never kept, whatever its size).
 
-    map_pieces(work, range(len(fields.pieces)), fields.workers), where work(piece, worker) calls
-    fields.cols(piece, worker): (images·OH·OW, C·kh·kw) for the images fields.pieces[piece].
+    with fields.in_use():  # for one call (forward or backward)
+        map_pieces(work, range(len(fields.pieces)), fields.workers)
+    where work(piece, worker) calls fields.cols(piece, worker): (images·OH·OW, C·kh·kw) for the
+    images fields.pieces[piece].
     """
 
-    def __init__(self, x: np.ndarray, window: Window):
+    def __init__(self, x: np.ndarray, window: Window, keep: bool = True):
         self.x, self.window = x, window
         out_h, out_w = window.output_size(*x.shape[2:])
         self.rows_per_image, self.taps = out_h * out_w, x.shape[1] * window.kernel[0] * window.kernel[1]
         cols_bytes_per_image = self.rows_per_image * self.taps * x.itemsize
         self.workers = worker_count()
         self.pieces = image_pieces(x.shape[0], cols_bytes_per_image, self.workers)
-        self.kept = x.shape[0] * cols_bytes_per_image <= WHOLE_BATCH_COLS_BYTES
-        self._cols = self.buffers(self.taps, x.dtype)
+        self.kept = keep and x.shape[0] * cols_bytes_per_image <= WHOLE_BATCH_COLS_BYTES
+        # Kept cols lives from the forward to the backward pass, so it is an array of its own.
+        whole = [np.empty((x.shape[0] * self.rows_per_image, self.taps), dtype=x.dtype)] if self.kept else []
+        self._cols: PieceBuffers | None = (
+            PieceBuffers(self.pieces, self.rows_per_image, whole, True) if self.kept else None
+        )
         self._built = [False] * len(self.pieces)
 
-    def buffers(self, width: int, dtype: np.dtype) -> PieceBuffers:
-        """Matrices of cols' rows and `width` columns, laid out as cols is (one array or a scratch per worker)."""
-        return PieceBuffers(self.pieces, self.rows_per_image, width, dtype, self.kept, self.workers)
+    @contextmanager
+    def buffers(self, width: int, dtype: np.dtype) -> Iterator[PieceBuffers]:
+        """For the block: matrices of cols' rows and `width` columns, laid out as cols is (one array
+        for the batch, or a scratch per worker), borrowed from the workspace."""
+        if self.kept:
+            shapes = [(self.x.shape[0] * self.rows_per_image, width)]
+        else:
+            largest = max(piece.stop - piece.start for piece in self.pieces)
+            shapes = [(largest * self.rows_per_image, width)] * min(self.workers, len(self.pieces))
+        with workspace.borrowed(shapes, dtype) as arrays:
+            yield PieceBuffers(self.pieces, self.rows_per_image, arrays, self.kept)
+
+    @contextmanager
+    def in_use(self) -> Iterator[None]:
+        """For one call: kept cols needs nothing more; else each worker's scratch for cols is borrowed."""
+        if self.kept:
+            yield
+            return
+        with self.buffers(self.taps, self.x.dtype) as scratch:
+            self._cols = scratch
+            try:
+                yield
+            finally:
+                self._cols = None
 
     def cols(self, piece: int, worker: int) -> np.ndarray:
         """im2col of x's piece-th piece: built once when cols is kept, else into the worker's scratch."""
+        if self._cols is None:
+            raise RuntimeError("ChunkedIm2col.cols: the batch is too large to keep; call it inside fields.in_use()")
         cols = self._cols(piece, worker)
         if not self._built[piece]:
             im2col(self.x[self.pieces[piece]], self.window, out=cols)

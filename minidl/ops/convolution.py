@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.autograd import Context, Function
-from minidl.kernels import ChunkedIm2col, Window, col2im, im2col, map_pieces
+from minidl.kernels import ChunkedIm2col, Window, col2im, im2col, map_pieces, matmul
 from minidl.kernels.padding import crop_spatial
 
 
@@ -41,10 +41,9 @@ class Convolution2d(Function):
         out_h, out_w = window.output_size(*x.shape[2:])
         grouped_weight = weight.reshape(groups, out_channels // groups, -1)  # W_g: (G, O/G, C/G·kh·kw)
         group_out, group_taps = grouped_weight.shape[1:]
-        fields = ChunkedIm2col(x, window)
+        fields = ChunkedIm2col(x, window, keep=ctx.needs_input_grad[1])  # cols is needed again for dW only
         dtype = np.result_type(x, weight, *(() if bias is None else (bias,)))
         out = np.empty((n, groups, group_out, out_h * out_w), dtype=dtype)
-        rows_of = fields.buffers(out_channels, dtype)  # made here: map_pieces says why
 
         def forward_piece(piece: int, worker: int) -> None:
             by_group = fields.cols(piece, worker).reshape(-1, groups, group_taps).transpose(1, 0, 2)  # cols_g
@@ -58,7 +57,8 @@ class Convolution2d(Function):
             else:
                 np.add(by_channel, bias.reshape(groups, group_out, 1), out=target)
 
-        map_pieces(forward_piece, range(len(fields.pieces)), fields.workers)
+        with fields.in_use(), fields.buffers(out_channels, dtype) as rows_of:  # made here: map_pieces says why
+            map_pieces(forward_piece, range(len(fields.pieces)), fields.workers)
         ctx.save_for_backward(fields, grouped_weight, weight.shape)
         return out.reshape(n, out_channels, out_h, out_w)
 
@@ -76,10 +76,11 @@ class Convolution2d(Function):
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         need_b = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
         dtype = np.result_type(grad, grouped_weight)
-        if need_x:  # the arrays the pieces write into, made here (map_pieces says why)
-            grad_cols_of = fields.buffers(fields.taps, dtype)
+        # The arrays the pieces write into are made here, by the calling thread (map_pieces says why).
+        if need_x:
             top, bottom, left, right = window.frame(*x.shape[2:])
-            grad_x_framed = np.zeros((n, x.shape[1], top + x.shape[2] + bottom, left + x.shape[3] + right), dtype)
+            grad_x_framed = np.empty((n, x.shape[1], top + x.shape[2] + bottom, left + x.shape[3] + right), dtype)
+            grad_x_framed.fill(0)
         if need_w:
             grad_w_per_image = np.empty((n, *grouped_weight.shape), dtype=np.result_type(grad, x))
 
@@ -100,7 +101,8 @@ class Convolution2d(Function):
                 grad_b = dout.sum(axis=(0, 3))
             return grad_w, grad_b
 
-        shares = map_pieces(backward_piece, range(len(fields.pieces)), fields.workers)
+        with fields.in_use(), fields.buffers(fields.taps if need_x else 0, dtype) as grad_cols_of:
+            shares = map_pieces(backward_piece, range(len(fields.pieces)), fields.workers)
         grad_x = crop_spatial(grad_x_framed, window.frame(*x.shape[2:])) if need_x else None
         grad_w = sum(share[0] for share in shares).reshape(weight_shape) if need_w else None
         grad_b = sum(share[1] for share in shares).ravel() if need_b else None
@@ -140,7 +142,7 @@ class TransposedConvolution2d(Function):
         out_size = tuple(f - 2 * p + extra for f, p, extra in zip(full, padding, output_padding))
         rows = x.transpose(0, 2, 3, 1).reshape(-1, in_channels)
         flat_weight = weight.reshape(in_channels, -1)
-        scattered = col2im(rows @ flat_weight, (n, out_channels, *full), window)
+        scattered = col2im(matmul(rows, flat_weight), (n, out_channels, *full), window)
         beyond = [max(0, extra - p) for extra, p in zip(output_padding, padding)]  # rows past the full output
         scattered = np.pad(scattered, ((0, 0), (0, 0), (0, beyond[0]), (0, beyond[1])))
         out = scattered[:, :, padding[0] : padding[0] + out_size[0], padding[1] : padding[1] + out_size[1]]
@@ -163,9 +165,9 @@ class TransposedConvolution2d(Function):
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
             _, in_channels, height, width = x_shape
-            grad_x = (grad_cols @ flat_weight.T).reshape(n, height, width, in_channels).transpose(0, 3, 1, 2)
+            grad_x = matmul(grad_cols, flat_weight.T).reshape(n, height, width, in_channels).transpose(0, 3, 1, 2)
         if ctx.needs_input_grad[1]:
-            grad_w = (rows.T @ grad_cols).reshape(weight_shape)
+            grad_w = matmul(rows.T, grad_cols).reshape(weight_shape)
         if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
             grad_b = grad.sum(axis=(0, 2, 3))
         return grad_x, grad_w, grad_b
