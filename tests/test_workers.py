@@ -164,7 +164,9 @@ def test_map_pieces_runs_every_piece_in_the_callers_context():
 
 
 def test_nested_map_pieces_finishes():
-    """Run in a child process with a time limit, so that a hang cannot stall this test session's pool."""
+    """A piece whose work calls map_pieces again (a function of the user's, handed to map_pieces, that
+    runs conv2d or a large matmul). Catches a pool that waits for itself. Run in a child process with
+    a time limit, so that a hang cannot stall this test session's pool."""
     nested = textwrap.dedent(
         """
         from minidl.kernels.workers import map_pieces
@@ -519,7 +521,8 @@ window = Window((2, 3), (1, 2), (1, 0))
 x_shape = (2, 3, 5, 6)  # cols (2·6·2, 3·2·3) = (24, 18); framed input (2, 3, 7, 6)
 
 
-def test_window_and_shape_of_the_out_tests_are_what_their_comments_say():
+def test_the_out_tests_window_makes_the_shapes_they_expect():
+    """The shapes in the messages below follow from these sizes."""
     assert window.output_size(*x_shape[2:]) == (6, 2) and window.frame(*x_shape[2:]) == (1, 1, 0, 0)
 
 
