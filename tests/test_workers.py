@@ -182,15 +182,6 @@ def test_nested_map_pieces_finishes():
     assert done.stdout.strip() == "[[0, 10], [20, 30]]"
 
 
-if available_cores() >= 2:  # on one core map_pieces never uses the pool, so there is nothing to deadlock
-    test_nested_map_pieces_finishes = pytest.mark.xfail(
-        strict=True,
-        reason="minidl bug: map_pieces from inside a piece deadlocks. The pool has available_cores() - 1 "
-        "threads; a piece running on a pool thread submits its inner share to that same pool and waits "
-        "for it, while the pool's only thread is the one waiting (workers.py, map_pieces).",
-    )(test_nested_map_pieces_finishes)
-
-
 # --- one_blas_thread and worker_count ----------------------------------------------------------
 
 
@@ -206,7 +197,7 @@ seen = {"at start": blas_threads()}
 def blas_in_a_fresh_process(scenario: str) -> dict:
     """Runs `scenario` (Python using blas_threads(), one_blas_thread, worker_count and `seen`, a dict)
     in a new process whose BLAS starts at 2 threads, and returns `seen`. A fresh process, because
-    threadpoolctl remembers which thread set BLAS's threads first (see the xfail reasons below)."""
+    threadpoolctl (≥ 3.8) remembers which thread set OpenBLAS's threads first, and ignores the others."""
     script = FRESH_PROCESS_PREAMBLE + textwrap.dedent(scenario) + "\nprint(repr(seen))\n"
     environment = {**os.environ, "OPENBLAS_NUM_THREADS": "2"}
     done = subprocess.run(
@@ -244,19 +235,7 @@ def test_one_blas_thread_holds_blas_at_one_thread_and_restores_the_users_setting
     assert seen["after"] == (two, 2) and seen["after an error"] == two
 
 
-CONTROLLING_THREAD = (
-    "minidl bug: threadpoolctl (3.8 here) lets only one thread, the first to set OpenBLAS's threads, "
-    "change them; set_num_threads from any other thread silently does nothing (OpenBLASController."
-    "set_num_threads). workers.py's hold calls it from whichever thread holds, so "
-)
-
-
 @needs_two_cores
-@pytest.mark.xfail(
-    strict=True,
-    reason=CONTROLLING_THREAD + "when the last holder is not the thread that set 1, BLAS is never given "
-    "back: it stays at one thread, and worker_count() at 1, for the rest of the process.",
-)
 def test_overlapping_holds_in_two_threads_give_blas_back_only_when_the_last_ends():
     """Thread A takes the hold, then B; A lets go while B still holds, and goes on running until B has
     let go too. Catches a hold that is not counted (A's end would give B's products their threads
@@ -298,11 +277,6 @@ def test_overlapping_holds_in_two_threads_give_blas_back_only_when_the_last_ends
 
 
 @needs_two_cores
-@pytest.mark.xfail(
-    strict=True,
-    reason=CONTROLLING_THREAD + "once the main thread has held BLAS (any conv2d on it does), a hold taken "
-    "in any other thread leaves BLAS at the user's thread count beside minidl's workers.",
-)
 def test_a_hold_in_another_thread_than_the_first_holders_reaches_blas():
     """Catches a hold that works only in the thread that happened to take the first one."""
     seen = blas_in_a_fresh_process(
@@ -466,16 +440,21 @@ def test_conv2d_on_several_workers_equals_one_worker_and_the_naive_loop(
     np.testing.assert_allclose(grad_b, grad.sum(axis=(0, 2, 3)), rtol=1e-12, atol=1e-12)
 
 
-def test_piece_buffers_give_each_worker_its_own_scratch_and_each_piece_its_own_rows():
-    """Catches scratch arrays that are one array listed twice ([np.empty(...)] * workers), and kept
-    cols whose pieces overlap or leave rows out."""
+def test_piece_buffers_give_each_worker_its_own_scratch_and_each_piece_its_own_rows(monkeypatch):
+    """Catches scratch arrays that are one array lent twice, and kept-layout pieces that overlap or
+    leave rows out."""
+    monkeypatch.setattr(chunked_im2col, "worker_count", lambda: 2)
+    monkeypatch.setattr(chunked_im2col, "WHOLE_BATCH_COLS_BYTES", 0)
+    monkeypatch.setattr(chunked_im2col, "CHUNK_COLS_BYTES", 2 * 16 * 8)  # two 4×4 single-channel images
+    fields = chunked_im2col.ChunkedIm2col(np.zeros((5, 1, 4, 4)), Window((1, 1), (1, 1)))
+    assert not fields.kept and len(fields.pieces) >= 3
+    with fields.buffers(6, np.float64) as scratch:
+        first, second = scratch(0, 0), scratch(1, 1)
+        assert first.shape == (16 * (fields.pieces[0].stop - fields.pieces[0].start), 6)
+        assert not np.shares_memory(first, second)
+        assert np.shares_memory(scratch(2, 0), first)  # worker 0's next piece reuses its scratch
     pieces = [slice(0, 2), slice(2, 3), slice(3, 5)]
-    scratch = chunked_im2col.PieceBuffers(pieces, 4, 6, np.float64, whole=False, workers=2)
-    first, second = scratch(0, 0), scratch(1, 1)
-    assert first.shape == (8, 6) and second.shape == (4, 6)
-    assert not np.shares_memory(first, second)
-    assert np.shares_memory(scratch(2, 0), first)  # worker 0's next piece reuses its scratch
-    whole = chunked_im2col.PieceBuffers(pieces, 4, 6, np.float32, whole=True, workers=2)
+    whole = chunked_im2col.PieceBuffers(pieces, 4, [np.zeros((20, 6), np.float32)], whole=True)
     rows = [whole(piece, piece % 2) for piece in range(3)]
     assert [part.shape for part in rows] == [(8, 6), (4, 6), (8, 6)] and rows[0].dtype == np.float32
     for part, value in zip(rows, (1, 2, 3)):
@@ -483,25 +462,13 @@ def test_piece_buffers_give_each_worker_its_own_scratch_and_each_piece_its_own_r
     np.testing.assert_array_equal(whole.arrays[0][:, 0], np.repeat([1, 2, 3], [8, 4, 8]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="minidl bug: PieceBuffers tells its two layouts apart by len(self.arrays) == 1, but with one worker "
-    "and several pieces (whole=False) there is also one array, the scratch: pieces after the first get a "
-    "slice past its end (chunked_im2col.py, PieceBuffers.__call__)",
-)
 def test_piece_buffers_of_one_worker_give_every_piece_the_scratch():
     """Catches the single scratch array of one worker taken for a whole-batch array."""
     pieces = [slice(0, 2), slice(2, 4), slice(4, 5)]
-    scratch = chunked_im2col.PieceBuffers(pieces, 4, 6, np.float64, whole=False, workers=1)
+    scratch = chunked_im2col.PieceBuffers(pieces, 4, [np.zeros((8, 6))], whole=False)
     assert [scratch(piece, 0).shape for piece in range(3)] == [(8, 6), (8, 6), (4, 6)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="minidl bug: with one worker (BLAS limited to one thread, as the studio does, or a single core), "
-    "conv2d on a batch whose cols exceed WHOLE_BATCH_COLS_BYTES raises ValueError from im2col "
-    "(out of shape (2116, 27) ... expected (14812, 27)): PieceBuffers, see the test above",
-)
 def test_conv2d_with_one_worker_on_a_batch_too_large_to_keep_its_cols():
     """The shipped limits, no monkeypatch: 20 images of 3×48×48 under a 3×3 kernel make 9.1 MB of
     cols, more than WHOLE_BATCH_COLS_BYTES, so the batch is convolved in pieces on one worker."""

@@ -49,6 +49,22 @@ def _blas_libraries() -> list:
     return ThreadpoolController().select(user_api="blas").lib_controllers
 
 
+def _set_blas_threads(libraries: list, counts: list[int]) -> None:
+    """Set each BLAS library's thread count from whichever thread holds minidl's lock.
+
+    threadpoolctl ≥ 3.8 lets only one thread, the first to set it, change OpenBLAS's process-wide
+    count, and silently ignores the others: a hold taken or given back on another thread would do
+    nothing (BLAS left at one thread for good, measured). The count is minidl's to set here, under
+    its own lock, so this thread takes control for the one call and lets go of it again."""
+    for lib, count in zip(libraries, counts):
+        let_go = getattr(type(lib), "clear_controlling_thread", None)
+        if let_go is not None:
+            let_go(force=True)
+        lib.set_num_threads(count)
+        if let_go is not None:
+            let_go()
+
+
 class _OneBlasThread:
     """The process-wide hold on BLAS's thread count: set to 1 by the first holder, restored by the last."""
 
@@ -69,8 +85,7 @@ class _OneBlasThread:
         with self.lock:
             if self.holders == 0:
                 self.saved = [lib.get_num_threads() for lib in libraries]
-                for lib in libraries:
-                    lib.set_num_threads(1)
+                _set_blas_threads(libraries, [1] * len(libraries))
             self.holders += 1
         try:
             yield
@@ -78,8 +93,7 @@ class _OneBlasThread:
             with self.lock:
                 self.holders -= 1
                 if self.holders == 0:
-                    for lib, count in zip(libraries, self.saved):
-                        lib.set_num_threads(count)
+                    _set_blas_threads(libraries, self.saved)
 
 
 _one_blas_thread = _OneBlasThread()
