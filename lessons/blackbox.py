@@ -7,7 +7,7 @@
 # accident cannot reveal this; an explanation can.
 #
 # Here the accident is built in: a "wolf" (a grey triangle) always stands on bright snow and a
-# "husky" (a grey circle) on dark grass (minidl.datasets.make_husky_wolf). A LeNet-5 learns it and
+# "husky" (a grey circle) on dark grass (minidl.datasets.make_husky_wolf). A LeNet-5 is trained on it and
 # is tested on images made the same way and on images where the backgrounds are swapped; Grad-CAM
 # and LIME then show where its evidence lies, measured as the share of each map on the animal
 # against the animal's share of the image. Trained on images whose background is random, the same
@@ -32,7 +32,15 @@ from lessons.trained_models import (
     trained_husky_wolf_lenet,
 )
 from lessons.training import predict, probabilities
-from lessons.verdicts import QUICK_RUN_NOTE, heat_location_verdict, heat_place, shortcut_verdict
+from lessons.verdicts import (
+    QUICK_RUN_NOTE,
+    biased_model_name,
+    heat_location_verdict,
+    heat_place,
+    hiding_change_verdict,
+    separation_verdict,
+    shortcut_verdict,
+)
 from minidl.datasets import HUSKY_WOLF_CLASSES, make_husky_wolf
 from minidl.metrics import accuracy
 from minidl.nn import Module
@@ -98,6 +106,7 @@ swapped_accuracy = accuracy(predict(model, swapped_x), swapped_y)
 print(f"test accuracy, backgrounds as in training: {same_accuracy:.1%}")
 print(f"test accuracy, backgrounds swapped:        {swapped_accuracy:.1%}")
 print(f"so the model {shortcut_verdict(same_accuracy, swapped_accuracy)}")
+biased = biased_model_name(same_accuracy, swapped_accuracy)  # "the shortcut model" only if it took the shortcut
 sureness = probabilities(model, swapped_x).max(axis=1)
 print(
     f"its probability for its own answer on the swapped images: {np.median(sureness):.8f} (median), "
@@ -156,7 +165,7 @@ axes[0, 0].set_ylabel("swapped test image", fontsize=9)
 axes[1, 0].set_ylabel("Grad-CAM of the log-odds", fontsize=9)
 axes[2, 0].set_ylabel("LIME, 8 strongest cells\nfor the answer shown", fontsize=9)
 fig.suptitle(
-    f"The model on swapped backgrounds; each panel says where its own heat lies. Over all {count} swapped "
+    f"{biased.capitalize()} on swapped backgrounds; each panel says where its own heat lies. Over all {count} swapped "
     f"images: Grad-CAM {heat_place(cam_share, animal_area)}, LIME {heat_place(lime_share, animal_area)}",
     fontsize=10,
 )
@@ -167,8 +176,8 @@ save_figure(fig, settings.out_dir / "shortcut_explanations.png")
 # ## 4. Break the accident: train on random backgrounds
 # The same network and recipe, trained on images whose background is drawn by a coin toss. Look at
 # where its Grad-CAM sits now, and on which part of the animal. If LIME disagrees with Grad-CAM here,
-# remember what "hidden" means in this lesson: grey, and the animal itself is grey (0.55), so hiding
-# a superpixel of the animal changes little of it.
+# remember what "hidden" means in this lesson: grey, and the animal itself is grey. How much does
+# hiding change the animal's pixels, against the background's? The lesson measures it below.
 # %%
 random_x, random_y, _ = make_husky_wolf(n_train, background="random", seed=3)
 fixed = train_lenet(random_x, random_y, 2, epochs)
@@ -206,21 +215,38 @@ fig.suptitle(
 )
 save_figure(fig, settings.out_dir / "fixed_model_gradcam.png")
 
+# %% [markdown]
+# ## 5. What LIME's grey hiding changes, and whether LIME tells the two models apart
+# LIME can only see what hiding changes: the mean absolute change |x − grey| of the animal's pixels
+# and of the background's on the swapped images explained above.
+# %%
+explained, explained_masks = swapped_x[:count, 0], swapped_masks[:count]
+animal_change = np.abs(explained - HIDE_GREY)[explained_masks].mean()
+background_change = np.abs(explained - HIDE_GREY)[~explained_masks].mean()
+hiding = hiding_change_verdict(animal_change, background_change, "the animal", "the background")
+print(f"hiding with grey {HIDE_GREY} {hiding}")
+fair = "the model trained on random backgrounds"
+lime_separation = separation_verdict("LIME", biased, lime_share, fair, fixed_lime_share, animal_area)
+cam_separation = separation_verdict("Grad-CAM", biased, cam_share, fair, fixed_cam_share, animal_area)
+print(lime_separation)
+print(cam_separation)
+
 # %%
 fixed_agree = heat_place(fixed_cam_share, animal_area) == heat_place(fixed_lime_share, animal_area)
 if settings.quick:
     print(
         f"\nWhat we saw: {QUICK_RUN_NOTE}. Its numbers: the model "
         f"{shortcut_verdict(same_accuracy, swapped_accuracy)}; "
-        f"Grad-CAM's heat {heat_location_verdict(cam_share, animal_area)}."
+        f"Grad-CAM's heat {heat_location_verdict(cam_share, animal_area)}; {lime_separation}; {cam_separation}."
     )
 else:
     print(
-        f"\nWhat we saw: the shortcut model {shortcut_verdict(same_accuracy, swapped_accuracy)}. "
+        f"\nWhat we saw: {biased} {shortcut_verdict(same_accuracy, swapped_accuracy)}. "
         f"On the swapped images Grad-CAM's heat {heat_location_verdict(cam_share, animal_area)}; "
         f"LIME's weight {heat_location_verdict(lime_share, animal_area)}. "
         f"Trained without the accident, the same network {shortcut_verdict(fixed_same, fixed_swapped)}; its "
         f"Grad-CAM heat {heat_location_verdict(fixed_cam_share, animal_area)}, and LIME "
-        + ("agrees" if fixed_agree else "(whose grey hiding barely changes the grey animal) disagrees")
-        + f": its weight {heat_location_verdict(fixed_lime_share, animal_area)}."
+        + ("agrees" if fixed_agree else "disagrees")
+        + f": its weight {heat_location_verdict(fixed_lime_share, animal_area)}. Hiding with grey {HIDE_GREY} "
+        f"{hiding}. {lime_separation}; {cam_separation}."
     )

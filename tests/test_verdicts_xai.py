@@ -74,3 +74,56 @@ def test_missed_effect_verdict_on_both_sides_of_each_threshold(p_value, effect, 
     assert bool(text) is missed
     if missed:
         assert f"{effect:+.2f}" in text
+
+
+# --- blackbox, gradcam, lime: the Husky-vs-Wolf model's name and what LIME's hiding changes ---
+
+
+@pytest.mark.parametrize(
+    "same, swapped, shortcut",
+    [(1.0, 0.0, True), (0.9, 0.5, True), (0.89, 0.0, False), (0.95, 0.51, False), (0.45, 0.52, False)],
+)
+def test_biased_model_name_follows_the_shortcut_verdict(same, swapped, shortcut):
+    from lessons.verdicts import biased_model_name, learned_shortcut, shortcut_verdict
+
+    assert learned_shortcut(same, swapped) is shortcut
+    assert shortcut_verdict(same, swapped).startswith("learned the shortcut") is shortcut
+    assert (biased_model_name(same, swapped) == "the shortcut model") is shortcut
+    if not shortcut:
+        assert "shortcut" not in biased_model_name(same, swapped)
+
+
+@pytest.mark.parametrize(
+    "part, rest, words",
+    [
+        (0.05, 0.33, "barely changes the animal beside the background"),
+        (0.11, 0.33, "barely changes the animal"),
+        (0.12, 0.33, "about as much as"),
+        (0.33, 0.12, "about as much as"),
+        (0.33, 0.11, "far more than"),
+    ],
+)
+def test_hiding_change_verdict_on_both_sides_of_the_factor(part, rest, words):
+    from lessons.verdicts import hiding_change_verdict
+
+    text = hiding_change_verdict(part, rest, "the animal", "the background")
+    assert words in text
+    assert f"{part:.2f} on the animal, {rest:.2f} on the background" in text
+
+
+def test_separation_verdict():
+    from lessons.verdicts import separation_verdict
+
+    same = separation_verdict("LIME", "model A", 0.035, "model B", 0.060, 0.094)
+    assert same.startswith("LIME does not separate model A from model B: its heat is on the background for both")
+    assert "3.5% against 6.0%" in same and "covers 9.4%" in same
+    apart = separation_verdict("Grad-CAM", "model A", 0.08, "model B", 0.47, 0.094)
+    assert apart.startswith("Grad-CAM separates model A from model B: spread over the image against on the animal")
+
+
+def test_unchanged_cells_verdict():
+    from lessons.verdicts import unchanged_cells_verdict
+
+    assert "24 of the 49 superpixels" in unchanged_cells_verdict(24, 49, 0.0012)
+    assert "up to |β| = 0.001" in unchanged_cells_verdict(24, 49, 0.0012)
+    assert "no weight here is pure noise" in unchanged_cells_verdict(0, 49, 0.0)
