@@ -241,8 +241,8 @@ print(
     f"\nWhat we saw: five steps — forward, choose class {c}, backward, average the gradients into 16 weights, "
     "weigh and sum the maps — give a coarse 10×10 map, enlarged to 28×28. On the digits Grad-CAM's heat "
     f"{heat_location_verdict(digit_shares['Grad-CAM'].mean(), stroke_area, 'the strokes')}; Grad-CAM++ "
-    f"{map_agreement('Grad-CAM', agreement)}. On {name_of_model}, which "
-    f"{shortcut_verdict(same_accuracy, swapped_accuracy)}, "
+    f"{map_agreement('Grad-CAM', agreement)}. {name_of_model.capitalize()} "
+    f"{shortcut_verdict(same_accuracy, swapped_accuracy)}; on its swapped images "
     + " and ".join(
         f"{name}'s heat {heat_location_verdict(shares.mean(), animal_area)}" for name, shares in animal_shares.items()
     )
