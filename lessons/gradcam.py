@@ -29,7 +29,13 @@ import numpy as np
 from lessons.figures import save_figure
 from lessons.heat import cam_heat, on_one_scale, share_inside
 from lessons.settings import lesson_settings
-from lessons.trained_models import TwoClassLogOdds, swapped_caption, trained_husky_wolf_lenet, trained_mnist_lenet
+from lessons.trained_models import (
+    TwoClassLogOdds,
+    husky_wolf_accuracies,
+    swapped_caption,
+    trained_husky_wolf_lenet,
+    trained_mnist_lenet,
+)
 from lessons.training import predict
 from lessons.verdicts import (
     QUICK_RUN_NOTE,
@@ -210,13 +216,10 @@ for name, shares in digit_shares.items():
 # the model's answer? Measured on 20 swapped images, four shown.
 # %%
 biased = trained_husky_wolf_lenet(settings.quick)
-same_x, same_y, _ = make_husky_wolf(300, background="confounded", seed=1)
-swapped_x, swapped_y, swapped_masks = make_husky_wolf(300, background="swapped", seed=2)
-same_accuracy = accuracy(predict(biased, same_x), same_y)
-swapped_accuracy = accuracy(predict(biased, swapped_x), swapped_y)
+same_accuracy, swapped_accuracy = husky_wolf_accuracies(biased)
 name_of_model = biased_model_name(same_accuracy, swapped_accuracy)  # "the shortcut model" only if it took it
 print(f"{name_of_model} {shortcut_verdict(same_accuracy, swapped_accuracy)}")
-animals, labels, animal_masks = swapped_x[:20], swapped_y[:20], swapped_masks[:20]
+animals, labels, animal_masks = (a[:20] for a in make_husky_wolf(300, background="swapped", seed=2))
 log_odds = TwoClassLogOdds(biased)
 animal_results = {name: method(log_odds, "model." + LAYER).explain(animals) for name, method in METHODS.items()}
 animal_shares = {name: share_inside(cam_heat(r.raw, 28, 28), animal_masks)[0] for name, r in animal_results.items()}

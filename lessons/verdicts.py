@@ -552,5 +552,5 @@ def unchanged_cells_verdict(unchanged: int, count: int, noise_level: float) -> s
         return f"none of the {count} superpixels has the hide colour everywhere, so no weight here is pure noise"
     return (
         f"{unchanged} of the {count} superpixels have the hide colour everywhere already: hiding them changes "
-        f"nothing, so their weights, up to |β| = {noise_level:.3f}, are the fit's noise"
+        f"nothing, so their weights, up to |β| = {noise_level:.2g}, are the fit's noise"
     )

@@ -125,5 +125,5 @@ def test_unchanged_cells_verdict():
     from lessons.verdicts import unchanged_cells_verdict
 
     assert "24 of the 49 superpixels" in unchanged_cells_verdict(24, 49, 0.0012)
-    assert "up to |β| = 0.001" in unchanged_cells_verdict(24, 49, 0.0012)
+    assert "up to |β| = 0.0012" in unchanged_cells_verdict(24, 49, 0.0012)
     assert "no weight here is pure noise" in unchanged_cells_verdict(0, 49, 0.0)
