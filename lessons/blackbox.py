@@ -51,7 +51,8 @@ settings = lesson_settings("blackbox")
 
 CELL = 4  # LIME superpixels of 4×4 pixels
 HIDE_GREY = 0.5  # hidden superpixels turn grey: neither snow nor grass
-LAYER = "model.features.4"  # LeNet-5's last convolution (after its ReLU), inside TwoClassLogOdds
+LAYER = "features.4"  # LeNet-5's last convolution (after its ReLU)
+LOG_ODDS = "runner_up"  # Grad-CAM's contrast: y_c − y_other, the log-odds of the predicted class
 
 
 def explain_with_lime(model: Module, images: np.ndarray, num_samples: int) -> list[LimeExplanation]:
@@ -128,8 +129,7 @@ print(
 # of the image: a map blind to what it shows would give about the area share. The Grad-CAM maps of
 # one row share one scale from 0 (a weak map looks weak).
 # %%
-log_odds = TwoClassLogOdds(model)
-result = GradCAM(log_odds, LAYER).explain(swapped_x[:count])
+result = GradCAM(model, LAYER).explain(swapped_x[:count], contrast=LOG_ODDS)
 cam_shares, animal_areas = share_inside(cam_heat(result.raw, *swapped_x.shape[2:]), swapped_masks[:count])
 explanations = explain_with_lime(model, swapped_x[:count], lime_samples)
 lime_shares, _ = share_inside(lime_heat(explanations), swapped_masks[:count])
@@ -187,7 +187,7 @@ print(
     f"trained on random backgrounds: {fixed_same:.1%} (as in training) and {fixed_swapped:.1%} (swapped), "
     f"so the model {shortcut_verdict(fixed_same, fixed_swapped)}"
 )
-fixed_result = GradCAM(TwoClassLogOdds(fixed), LAYER).explain(swapped_x[:count])
+fixed_result = GradCAM(fixed, LAYER).explain(swapped_x[:count], contrast=LOG_ODDS)
 fixed_cam_shares, _ = share_inside(cam_heat(fixed_result.raw, *swapped_x.shape[2:]), swapped_masks[:count])
 fixed_lime_shares, _ = share_inside(
     lime_heat(explain_with_lime(fixed, swapped_x[:count], lime_samples)), swapped_masks[:count]

@@ -30,7 +30,6 @@ from lessons.figures import save_figure
 from lessons.heat import cam_heat, on_one_scale, share_inside
 from lessons.settings import lesson_settings
 from lessons.trained_models import (
-    TwoClassLogOdds,
     husky_wolf_accuracies,
     swapped_caption,
     trained_husky_wolf_lenet,
@@ -220,8 +219,10 @@ same_accuracy, swapped_accuracy = husky_wolf_accuracies(biased)
 name_of_model = biased_model_name(same_accuracy, swapped_accuracy)  # "the shortcut model" only if it took it
 print(f"{name_of_model} {shortcut_verdict(same_accuracy, swapped_accuracy)}")
 animals, labels, animal_masks = (a[:20] for a in make_husky_wolf(300, background="swapped", seed=2))
-log_odds = TwoClassLogOdds(biased)
-animal_results = {name: method(log_odds, "model." + LAYER).explain(animals) for name, method in METHODS.items()}
+# contrast "runner_up": with two classes, the log-odds y_c − y_other of the predicted class c
+animal_results = {
+    name: method(biased, LAYER).explain(animals, contrast="runner_up") for name, method in METHODS.items()
+}
 animal_shares = {name: share_inside(cam_heat(r.raw, 28, 28), animal_masks)[0] for name, r in animal_results.items()}
 animal_area = animal_masks.mean()
 called = animal_results["Grad-CAM"].targets

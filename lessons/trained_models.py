@@ -68,9 +68,10 @@ def _trained_mnist_lenet(quick: bool, full: bool, data_folder: str) -> tuple[LeN
 class TwoClassLogOdds(Module):
     """Wraps a two-class model so that it outputs the log-odds (y₀ − y₁, y₁ − y₀) instead of the
     two logits. A two-class network may decide "wolf" by lowering the husky score rather than
-    raising the wolf score; the raw wolf logit then shows little evidence (Grad-CAM's ReLU keeps
-    only the positive part), while the log-odds, which is what the softmax decision depends on,
-    shows all of it."""
+    raising the wolf score; the raw wolf logit then shows little evidence, while the log-odds,
+    which is what the softmax decision depends on, shows all of it. For the black-box explainers
+    (LIME), which call a predict function and take no contrast class; the gradient methods
+    (Grad-CAM, saliency, ...) take contrast="runner_up" instead, which gives the same maps."""
 
     def __init__(self, model: Module):
         super().__init__()
