@@ -530,15 +530,22 @@ def separation_verdict(
     method: str,
     first: str,
     first_share: float,
+    first_area: float,
     second: str,
     second_share: float,
-    area: float,
+    second_area: float,
     thing: str = "the animal",
 ) -> str:
-    """Whether an explanation method tells two models apart by where its heat lies (heat_place of
-    each model's share of the heat on `thing`, whose share of the image is `area`)."""
-    first_place, second_place = heat_place(first_share, area, thing), heat_place(second_share, area, thing)
-    numbers = f"{first_share:.1%} against {second_share:.1%} of its heat on {thing}, which covers {area:.1%}"
+    """Whether an explanation method tells two models apart by where its heat lies: heat_place of
+    each model's mean share of the heat on `thing`, against `thing`'s mean share of the image (nan
+    when all of a model's maps are 0 everywhere, see heat.mean_share_with_heat)."""
+    if np.isnan(first_share) or np.isnan(second_share):
+        return f"{method} cannot tell {first} from {second} by where its heat lies: one has no heat at all"
+    first_place, second_place = heat_place(first_share, first_area, thing), heat_place(second_share, second_area, thing)
+    numbers = (
+        f"{first_share:.1%} of its heat on {thing} covering {first_area:.1%}, against {second_share:.1%} on "
+        f"{thing} covering {second_area:.1%}"
+    )
     if first_place == second_place:
         return f"{method} does not separate {first} from {second}: its heat is {first_place} for both ({numbers})"
     return f"{method} separates {first} from {second}: {first_place} against {second_place} ({numbers})"
@@ -554,3 +561,23 @@ def unchanged_cells_verdict(unchanged: int, count: int, noise_level: float) -> s
         f"{unchanged} of the {count} superpixels have the hide colour everywhere already: hiding them changes "
         f"nothing, so their weights, up to |β| = {noise_level:.2g}, are the fit's noise"
     )
+
+
+def maps_place(share: float, area: float, empty: int, total: int, thing: str = "the animal") -> str:
+    """heat_place over `total` maps of which `empty` are 0 everywhere (share and area: the means
+    over the others, nan when none is left; see heat.mean_share_with_heat). For one map, total = 1."""
+    if empty == total:
+        return "no heat: 0 everywhere" if total == 1 else f"no heat: all {total} maps are 0 everywhere"
+    place = heat_place(share, area, thing)
+    return f"{place} ({total - empty} of {total} maps have heat)" if empty else place
+
+
+def maps_location_verdict(share: float, area: float, empty: int, total: int, thing: str = "the animal") -> str:
+    """heat_location_verdict over `total` maps of which `empty` are 0 everywhere and left out
+    (share and area: the means over the others); completes "the heat ..."."""
+    if empty == total:
+        return f"is 0 everywhere on all {total} images: there is no heat to place"
+    text = heat_location_verdict(share, area, thing)
+    if empty:
+        return f"{text}, over the {total - empty} of {total} maps that have heat ({empty} are 0 everywhere)"
+    return text
