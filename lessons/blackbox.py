@@ -7,7 +7,7 @@
 # accident cannot reveal this; an explanation can.
 #
 # Here the accident is built in: a "wolf" (a grey triangle) always stands on bright snow and a
-# "husky" (a grey circle) on dark grass (minidl.datasets.make_husky_wolf). A LeNet-5 learns it and
+# "husky" (a grey circle) on dark grass (minidl.datasets.make_husky_wolf). A LeNet-5 is trained on it and
 # is tested on images made the same way and on images where the backgrounds are swapped; Grad-CAM
 # and LIME then show where its evidence lies, measured as the share of each map on the animal
 # against the animal's share of the image. Trained on images whose background is random, the same
@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lessons.figures import save_figure
-from lessons.heat import cam_heat, lime_heat, on_one_scale, share_inside
+from lessons.heat import cam_heat, lime_heat, mean_share_with_heat, on_one_scale, share_inside
 from lessons.settings import lesson_settings
 from lessons.trained_models import (
     HUSKY_WOLF_EPOCHS,
@@ -32,7 +32,16 @@ from lessons.trained_models import (
     trained_husky_wolf_lenet,
 )
 from lessons.training import predict, probabilities
-from lessons.verdicts import QUICK_RUN_NOTE, heat_location_verdict, heat_place, shortcut_verdict
+from lessons.verdicts import (
+    QUICK_RUN_NOTE,
+    biased_model_name,
+    heat_place,
+    hiding_change_verdict,
+    maps_location_verdict,
+    maps_place,
+    separation_verdict,
+    shortcut_verdict,
+)
 from minidl.datasets import HUSKY_WOLF_CLASSES, make_husky_wolf
 from minidl.metrics import accuracy
 from minidl.nn import Module
@@ -43,7 +52,8 @@ settings = lesson_settings("blackbox")
 
 CELL = 4  # LIME superpixels of 4×4 pixels
 HIDE_GREY = 0.5  # hidden superpixels turn grey: neither snow nor grass
-LAYER = "model.features.4"  # LeNet-5's last convolution (after its ReLU), inside TwoClassLogOdds
+LAYER = "features.4"  # LeNet-5's last convolution (after its ReLU)
+LOG_ODDS = "runner_up"  # Grad-CAM's contrast: y_c − y_other, the log-odds of the predicted class
 
 
 def explain_with_lime(model: Module, images: np.ndarray, num_samples: int) -> list[LimeExplanation]:
@@ -60,6 +70,14 @@ def explain_with_lime(model: Module, images: np.ndarray, num_samples: int) -> li
         )
         for image in images
     ]
+
+
+def panel_heat(share: float, area: float, heat: np.ndarray) -> str:
+    """One map's heat (H, W) in two lines for its panel's title: its share on an animal of `area`
+    and where it lies (maps_place of a single map), or that it has none."""
+    if not heat.any():
+        return maps_place(share, area, 1, 1)
+    return f"{share:.0%} of it on an animal of {area:.0%}:\n{maps_place(share, area, 0, 1)}"
 
 
 # %%
@@ -98,6 +116,7 @@ swapped_accuracy = accuracy(predict(model, swapped_x), swapped_y)
 print(f"test accuracy, backgrounds as in training: {same_accuracy:.1%}")
 print(f"test accuracy, backgrounds swapped:        {swapped_accuracy:.1%}")
 print(f"so the model {shortcut_verdict(same_accuracy, swapped_accuracy)}")
+biased = biased_model_name(same_accuracy, swapped_accuracy)  # "the shortcut model" only if it took the shortcut
 sureness = probabilities(model, swapped_x).max(axis=1)
 print(
     f"its probability for its own answer on the swapped images: {np.median(sureness):.8f} (median), "
@@ -117,16 +136,19 @@ print(
 #
 # Where does the heat lie? Each map's share of its mass on the animal, against the animal's share
 # of the image: a map blind to what it shows would give about the area share. The Grad-CAM maps of
-# one row share one scale from 0 (a weak map looks weak).
+# one row share one scale from 0 (a weak map looks weak). A map that is 0 everywhere (Grad-CAM's
+# ReLU can cut all of it) has no heat to place: it is left out of the means over the images.
 # %%
-log_odds = TwoClassLogOdds(model)
-result = GradCAM(log_odds, LAYER).explain(swapped_x[:count])
-cam_shares, animal_areas = share_inside(cam_heat(result.raw, *swapped_x.shape[2:]), swapped_masks[:count])
+masks = swapped_masks[:count]
+result = GradCAM(model, LAYER).explain(swapped_x[:count], contrast=LOG_ODDS)
+cam_maps = cam_heat(result.raw, *swapped_x.shape[2:])
+cam_shares, animal_areas = share_inside(cam_maps, masks)
 explanations = explain_with_lime(model, swapped_x[:count], lime_samples)
-lime_shares, _ = share_inside(lime_heat(explanations), swapped_masks[:count])
-cam_share, lime_share, animal_area = cam_shares.mean(), lime_shares.mean(), animal_areas.mean()
-print(f"on {count} swapped images, Grad-CAM's heat {heat_location_verdict(cam_share, animal_area)}")
-print(f"on the same images, LIME's positive weight {heat_location_verdict(lime_share, animal_area)}")
+lime_maps = lime_heat(explanations)
+lime_shares, _ = share_inside(lime_maps, masks)
+cam, lime = mean_share_with_heat(cam_maps, masks), mean_share_with_heat(lime_maps, masks)  # (share, area, empty)
+print(f"on {count} swapped images, Grad-CAM's heat {maps_location_verdict(*cam, count)}")
+print(f"on the same images, LIME's positive weight {maps_location_verdict(*lime, count)}")
 
 shown = swapped_x[:4]
 predicted = result.targets[:4]
@@ -141,14 +163,14 @@ for column in range(4):
         axes[1, column],
         shown[column],
         cams[column],
-        f"{cam_shares[column]:.0%} on an animal of {area:.0%}:\n{heat_place(cam_shares[column], area)}",
+        panel_heat(cam_shares[column], area, cam_maps[column]),
     )
     lime_overlay(
         axes[2, column],
         shown[column],
         explanations[column].segments,
         explanations[column].mask(num_features=8),
-        f"{lime_shares[column]:.0%} of all + weight on it:\n{heat_place(lime_shares[column], area)}",
+        panel_heat(lime_shares[column], area, lime_maps[column]),
         value_range=(0, 1),
     )
 fig.colorbar(heat_shown, ax=list(axes[1]), shrink=0.9, label=f"Grad-CAM heat (1 = {top:.2g} unscaled)")
@@ -156,8 +178,8 @@ axes[0, 0].set_ylabel("swapped test image", fontsize=9)
 axes[1, 0].set_ylabel("Grad-CAM of the log-odds", fontsize=9)
 axes[2, 0].set_ylabel("LIME, 8 strongest cells\nfor the answer shown", fontsize=9)
 fig.suptitle(
-    f"The model on swapped backgrounds; each panel says where its own heat lies. Over all {count} swapped "
-    f"images: Grad-CAM {heat_place(cam_share, animal_area)}, LIME {heat_place(lime_share, animal_area)}",
+    f"{biased.capitalize()} on swapped backgrounds; each panel says where its own heat lies. Over all {count} swapped "
+    f"images: Grad-CAM {maps_place(*cam, count)}, LIME {maps_place(*lime, count)}",
     fontsize=10,
 )
 save_figure(fig, settings.out_dir / "shortcut_explanations.png")
@@ -167,8 +189,8 @@ save_figure(fig, settings.out_dir / "shortcut_explanations.png")
 # ## 4. Break the accident: train on random backgrounds
 # The same network and recipe, trained on images whose background is drawn by a coin toss. Look at
 # where its Grad-CAM sits now, and on which part of the animal. If LIME disagrees with Grad-CAM here,
-# remember what "hidden" means in this lesson: grey, and the animal itself is grey (0.55), so hiding
-# a superpixel of the animal changes little of it.
+# remember what "hidden" means in this lesson: grey, and the animal itself is grey. How much does
+# hiding change the animal's pixels, against the background's? The lesson measures it below.
 # %%
 random_x, random_y, _ = make_husky_wolf(n_train, background="random", seed=3)
 fixed = train_lenet(random_x, random_y, 2, epochs)
@@ -178,14 +200,13 @@ print(
     f"trained on random backgrounds: {fixed_same:.1%} (as in training) and {fixed_swapped:.1%} (swapped), "
     f"so the model {shortcut_verdict(fixed_same, fixed_swapped)}"
 )
-fixed_result = GradCAM(TwoClassLogOdds(fixed), LAYER).explain(swapped_x[:count])
-fixed_cam_shares, _ = share_inside(cam_heat(fixed_result.raw, *swapped_x.shape[2:]), swapped_masks[:count])
-fixed_lime_shares, _ = share_inside(
-    lime_heat(explain_with_lime(fixed, swapped_x[:count], lime_samples)), swapped_masks[:count]
-)
-fixed_cam_share, fixed_lime_share = fixed_cam_shares.mean(), fixed_lime_shares.mean()
-print(f"its Grad-CAM heat {heat_location_verdict(fixed_cam_share, animal_area)}")
-print(f"its LIME weight {heat_location_verdict(fixed_lime_share, animal_area)}")
+fixed_result = GradCAM(fixed, LAYER).explain(swapped_x[:count], contrast=LOG_ODDS)
+fixed_cam_maps = cam_heat(fixed_result.raw, *swapped_x.shape[2:])
+fixed_cam_shares, _ = share_inside(fixed_cam_maps, masks)
+fixed_cam = mean_share_with_heat(fixed_cam_maps, masks)
+fixed_lime = mean_share_with_heat(lime_heat(explain_with_lime(fixed, swapped_x[:count], lime_samples)), masks)
+print(f"its Grad-CAM heat {maps_location_verdict(*fixed_cam, count)}")
+print(f"its LIME weight {maps_location_verdict(*fixed_lime, count)}")
 
 fixed_cams, fixed_top = on_one_scale(cam_heat(fixed_result.raw[:4], *shown.shape[2:]))
 fig, axes = plt.subplots(1, 4, figsize=(10.5, 3.3), layout="constrained")
@@ -195,32 +216,48 @@ for column in range(4):
         shown[column],
         fixed_cams[column],
         f"{swapped_caption(swapped_y[column], fixed_result.targets[column])}\n"
-        f"{fixed_cam_shares[column]:.0%} on the animal "
-        f"({heat_place(fixed_cam_shares[column], animal_areas[column])})",
+        + panel_heat(fixed_cam_shares[column], animal_areas[column], fixed_cam_maps[column]),
     )
 fig.colorbar(heat_shown, ax=list(axes), shrink=0.9, label=f"Grad-CAM heat (1 = {fixed_top:.2g} unscaled)")
 fig.suptitle(
     "Model trained on random backgrounds, Grad-CAM of the log-odds on one scale; over all "
-    f"{count} swapped images the heat is {heat_place(fixed_cam_share, animal_area)}",
+    f"{count} swapped images the heat is {maps_place(*fixed_cam, count)}",
     fontsize=10,
 )
 save_figure(fig, settings.out_dir / "fixed_model_gradcam.png")
 
+# %% [markdown]
+# ## 5. What LIME's grey hiding changes, and whether LIME tells the two models apart
+# LIME can only see what hiding changes: the mean absolute change |x − grey| of the animal's pixels
+# and of the background's on the swapped images explained above.
 # %%
-fixed_agree = heat_place(fixed_cam_share, animal_area) == heat_place(fixed_lime_share, animal_area)
+change = np.abs(swapped_x[:count, 0] - HIDE_GREY)  # what hiding every pixel with grey would change
+animal_change, background_change = change[masks].mean(), change[~masks].mean()
+hiding = hiding_change_verdict(animal_change, background_change, "the animal", "the background")
+print(f"hiding with grey {HIDE_GREY} {hiding}")
+fair = "the model trained on random backgrounds"
+lime_separation = separation_verdict("LIME", biased, *lime[:2], fair, *fixed_lime[:2])
+cam_separation = separation_verdict("Grad-CAM", biased, *cam[:2], fair, *fixed_cam[:2])
+print(lime_separation)
+print(cam_separation)
+
+# %%
+both_have_heat = max(fixed_cam[2], fixed_lime[2]) < count
+fixed_agree = both_have_heat and heat_place(*fixed_cam[:2]) == heat_place(*fixed_lime[:2])
 if settings.quick:
     print(
         f"\nWhat we saw: {QUICK_RUN_NOTE}. Its numbers: the model "
         f"{shortcut_verdict(same_accuracy, swapped_accuracy)}; "
-        f"Grad-CAM's heat {heat_location_verdict(cam_share, animal_area)}."
+        f"Grad-CAM's heat {maps_location_verdict(*cam, count)}; {lime_separation}; {cam_separation}."
     )
 else:
     print(
-        f"\nWhat we saw: the shortcut model {shortcut_verdict(same_accuracy, swapped_accuracy)}. "
-        f"On the swapped images Grad-CAM's heat {heat_location_verdict(cam_share, animal_area)}; "
-        f"LIME's weight {heat_location_verdict(lime_share, animal_area)}. "
+        f"\nWhat we saw: {biased} {shortcut_verdict(same_accuracy, swapped_accuracy)}. "
+        f"On the swapped images Grad-CAM's heat {maps_location_verdict(*cam, count)}; "
+        f"LIME's weight {maps_location_verdict(*lime, count)}. "
         f"Trained without the accident, the same network {shortcut_verdict(fixed_same, fixed_swapped)}; its "
-        f"Grad-CAM heat {heat_location_verdict(fixed_cam_share, animal_area)}, and LIME "
-        + ("agrees" if fixed_agree else "(whose grey hiding barely changes the grey animal) disagrees")
-        + f": its weight {heat_location_verdict(fixed_lime_share, animal_area)}."
+        f"Grad-CAM heat {maps_location_verdict(*fixed_cam, count)}, and LIME "
+        + ("agrees" if fixed_agree else "disagrees")
+        + f": its weight {maps_location_verdict(*fixed_lime, count)}. Hiding with grey {HIDE_GREY} "
+        f"{hiding}. {lime_separation}; {cam_separation}."
     )

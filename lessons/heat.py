@@ -46,3 +46,15 @@ def lime_heat(explanations: list[LimeExplanation]) -> np.ndarray:
     """(N, H, W): each pixel gets its superpixel's positive LIME weight max(β_k, 0), the evidence
     for the explained class (the share of it on an object is then measured like a heat map's)."""
     return np.stack([np.maximum(e.coef, 0.0)[e.segments] for e in explanations])
+
+
+def mean_share_with_heat(heat: np.ndarray, masks: np.ndarray) -> tuple[float, float, int]:
+    """Over the maps (N, H, W) >= 0 that have any heat: the mean share of their heat inside the
+    masks (N, H, W) and the masks' mean share of the image; and how many maps are 0 everywhere and
+    left out (Grad-CAM's ReLU can cut a whole map: a map without heat lies nowhere, while
+    share_inside gives it share 0). Both means are nan when no map has any heat."""
+    shares, areas = share_inside(heat, masks)
+    lit = np.asarray(heat).sum(axis=(1, 2)) > 0
+    if not lit.any():
+        return float("nan"), float("nan"), len(lit)
+    return float(shares[lit].mean()), float(areas[lit].mean()), int((~lit).sum())

@@ -7,7 +7,8 @@
 #   1. cut the image into superpixels (here a grid of 4×4-pixel cells: 49 on a 28×28 digit);
 #   2. draw perturbed images, each superpixel switched on or off at random (off = black here, so
 #      that switching a cell off erases its strokes; switching off a cell that is already black
-#      changes nothing, so such a cell's weight can only be the fit's noise);
+#      changes nothing, so such a cell's weight can only be the fit's noise: the lesson counts
+#      those cells and measures what hiding changes in the other stroke-free ones);
 #   3. ask the classifier for the class probability of each;
 #   4. weigh each sample by its closeness to the original (an exponential kernel on the cosine
 #      distance of the on/off vectors) and fit a weighted ridge regression: probability ≈
@@ -24,14 +25,29 @@
 import itertools
 
 import matplotlib.pyplot as plt
+from matplotlib.colors import LinearSegmentedColormap
 import numpy as np
 
 from lessons.figures import save_figure
 from lessons.heat import lime_heat, share_inside
 from lessons.settings import lesson_settings
-from lessons.trained_models import TwoClassLogOdds, swapped_caption, trained_husky_wolf_lenet, trained_mnist_lenet
+from lessons.trained_models import (
+    TwoClassLogOdds,
+    husky_wolf_accuracies,
+    swapped_caption,
+    trained_husky_wolf_lenet,
+    trained_mnist_lenet,
+)
 from lessons.training import predict, probabilities
-from lessons.verdicts import QUICK_RUN_NOTE, heat_location_verdict, heat_place, stability_verdict
+from lessons.verdicts import (
+    QUICK_RUN_NOTE,
+    biased_model_name,
+    heat_location_verdict,
+    heat_place,
+    shortcut_verdict,
+    stability_verdict,
+    unchanged_cells_verdict,
+)
 from minidl.datasets import load_mnist, make_husky_wolf
 from minidl.viz import lime_overlay
 from minidl.xai import LimeImageExplainer
@@ -40,13 +56,18 @@ settings = lesson_settings("lime")
 
 CELL = 4
 STROKE = 0.2  # pixels brighter than this are the digit's strokes
+HIDE_BLACK = 0.0  # the digits' hide colour
+# β's colours as lime_overlay tints the superpixels: green for the class (β > 0), red against it
+FOR_AGAINST = LinearSegmentedColormap.from_list("red_white_green", ["tab:red", "white", "tab:green"])
 
 
 def stability(image: np.ndarray, predict_fn, num_samples: int, seeds: range) -> float:
     """Mean correlation between the coefficient vectors of explanations drawn with different seeds."""
     explainer = LimeImageExplainer()
     coefs = [
-        explainer.explain(image, predict_fn, cell_size=CELL, hide_color=0.0, num_samples=num_samples, seed=seed).coef
+        explainer.explain(
+            image, predict_fn, cell_size=CELL, hide_color=HIDE_BLACK, num_samples=num_samples, seed=seed
+        ).coef
         for seed in seeds
     ]
     return float(np.mean([np.corrcoef(a, b)[0, 1] for a, b in itertools.combinations(coefs, 2)]))
@@ -64,12 +85,16 @@ num_samples = 300 if settings.quick else 1000
 # ## Steps 1–4: superpixels, perturbed samples, their predictions, the weighted ridge fit
 # %%
 explanation = LimeImageExplainer().explain(
-    image, predict_fn, cell_size=CELL, hide_color=0.0, num_samples=num_samples, seed=0
+    image, predict_fn, cell_size=CELL, hide_color=HIDE_BLACK, num_samples=num_samples, seed=0
 )
 c = explanation.target
 count = explanation.coef.size
 print(f"the digit is a {test_y[4]}; the model says {c} with probability {explanation.predictions[0, c]:.3f}")
-stroked = np.array([(image[0][explanation.segments == k] > STROKE).any() for k in range(count)])
+cells = [image[0][explanation.segments == k] for k in range(count)]
+stroked = np.array([(cell > STROKE).any() for cell in cells])
+unchanged = np.array([(cell == HIDE_BLACK).all() for cell in cells])  # black already: hiding changes nothing
+faint_cells = [cell for cell, known in zip(cells, stroked | unchanged) if not known]  # stroke-free, not black
+faint = max((np.abs(cell - HIDE_BLACK).max() for cell in faint_cells), default=0.0)
 print(f"{count} superpixels of {CELL}×{CELL} pixels, {num_samples} perturbed samples")
 print(
     f"local linear model: intercept {explanation.intercept:.3f}, weighted R² {explanation.score:.3f}, "
@@ -78,10 +103,14 @@ print(
 )
 top = np.argsort(-explanation.coef)[:5]
 print("strongest superpixels: " + ", ".join(f"#{k} β = {explanation.coef[k]:+.3f}" for k in top))
-noise_level = np.abs(explanation.coef[~stroked]).max(initial=0.0)
+noise_level = np.abs(explanation.coef[unchanged]).max(initial=0.0)
+unchanged_text = unchanged_cells_verdict(int(unchanged.sum()), count, noise_level)
+faint_text = (
+    f"hiding the {len(faint_cells)} other stroke-free cells changes their pixels by at most {faint:.2f}"
+)
 print(
-    f"{stroked.sum()} of the {count} superpixels contain strokes; the others, which hiding barely changes, get "
-    f"weights up to |β| = {noise_level:.3f} (the fit's noise), against {np.abs(explanation.coef).max():.3f} overall"
+    f"{stroked.sum()} of the {count} superpixels contain strokes (a pixel above {STROKE}); {unchanged_text}, "
+    f"against {np.abs(explanation.coef).max():.3f} overall; {faint_text}"
 )
 
 fig, axes = plt.subplots(2, 6, figsize=(15, 5.4))
@@ -96,9 +125,9 @@ for ax, index in zip(list(axes[0, 1:]) + list(axes[1, :3]), range(1, 9)):
     )
 coef_map = explanation.coef[explanation.segments]
 limit = np.abs(explanation.coef).max()
-shown = axes[1, 3].imshow(coef_map, cmap="RdBu_r", vmin=-limit, vmax=limit)
+shown = axes[1, 3].imshow(coef_map, cmap=FOR_AGAINST, vmin=-limit, vmax=limit)
 axes[1, 3].set_title("step 4: ridge weights β_k", fontsize=9)
-fig.colorbar(shown, ax=axes[1, 3], fraction=0.046)
+fig.colorbar(shown, ax=axes[1, 3], fraction=0.046, label="β_k (green for, red against)")
 lime_overlay(
     axes[1, 4], image, explanation.segments, explanation.mask(num_features=5), f"step 5: the 5 strongest for {c}"
 )
@@ -111,7 +140,10 @@ lime_overlay(
 )
 for ax in axes.flat:
     ax.set(xticks=[], yticks=[])
-fig.suptitle(f"LIME on LeNet-5, class {c}: perturbed samples (steps 2–3) and the local linear model")
+fig.suptitle(
+    f"LIME on LeNet-5, class {c}: perturbed samples (steps 2–3) and the local linear model;\n"
+    f"in the last three panels green = for class {c} (β > 0), red = against it (β < 0)"
+)
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "lime_steps.png")
 
@@ -139,19 +171,24 @@ save_figure(fig, settings.out_dir / "lime_stability.png")
 
 
 # %% [markdown]
-# ## On the shortcut model of the Husky-vs-Wolf lesson (off = grey: neither snow nor grass)
+# ## On the Husky-vs-Wolf model trained on biased data (off = grey: neither snow nor grass)
+# The model of the black-box lesson, trained on wolves on snow and huskies on grass; its test
+# accuracies say whether it took the shortcut.
 # LIME explains probabilities, as in the paper. But this model is extremely sure of itself (the
 # black-box lesson prints its p, to many decimals): hiding superpixels may leave p where it is, or flip it
 # to 0 once enough of them are hidden, a step that a linear model follows badly. Compare below how
 # well LIME's linear model fits the probability p and the log-odds log(p / (1 − p)) = y_wolf − y_husky;
 # the figure shows the log-odds explanation.
 # %%
-shortcut = trained_husky_wolf_lenet(settings.quick)
+biased = trained_husky_wolf_lenet(settings.quick)
+same_accuracy, swapped_accuracy = husky_wolf_accuracies(biased)
+name_of_model = biased_model_name(same_accuracy, swapped_accuracy)  # "the shortcut model" only if it took it
+print(f"{name_of_model} {shortcut_verdict(same_accuracy, swapped_accuracy)}")
 animals, labels, animal_masks = (a[:4] for a in make_husky_wolf(300, background="swapped", seed=2))
 as_probabilities = [
     LimeImageExplainer().explain(
         animal,
-        lambda batch: probabilities(shortcut, batch),
+        lambda batch: probabilities(biased, batch),
         cell_size=CELL,
         hide_color=0.5,
         num_samples=num_samples,
@@ -160,7 +197,7 @@ as_probabilities = [
     for animal in animals
 ]
 moved = [np.ptp(e.predictions[:, e.target]) for e in as_probabilities]
-log_odds = TwoClassLogOdds(shortcut)
+log_odds = TwoClassLogOdds(biased)
 results = [
     LimeImageExplainer().explain(
         animal, lambda batch: predict(log_odds, batch), cell_size=CELL, hide_color=0.5, num_samples=num_samples, seed=0
@@ -192,7 +229,7 @@ for ax, animal, label, result, animal_share in zip(axes, animals, labels, result
         value_range=(0, 1),
     )
 fig.suptitle(
-    "LIME's top 6 superpixels for the shortcut model's answer (log-odds) on swapped backgrounds:\n"
+    f"LIME's top 6 superpixels (green) for the answer of {name_of_model} (log-odds) on swapped backgrounds:\n"
     f"the positive weight lies {heat_place(animal_shares.mean(), animal_areas.mean())} "
     f"(the animal covers {animal_areas.mean():.0%} of these images)"
 )
@@ -206,11 +243,11 @@ print(
 called = f"calls this {test_y[4]} a {c}" if c != test_y[4] else f"calls this {test_y[4]} correctly"
 print(
     f"\nWhat we saw: the model {called} (p = {explanation.predictions[0, c]:.2f}); a linear model of {count} "
-    f"on/off superpixels fits it near this digit with R² {explanation.score:.2f}; superpixels without strokes, which "
-    f"hiding barely changes, get up to |β| = {noise_level:.3f} from the fit's noise, the strongest "
+    f"on/off superpixels fits it near this digit with R² {explanation.score:.2f}; {unchanged_text}, the strongest "
     f"({', '.join(f'#{k}' for k in top[:3])}) up to {explanation.coef[top[0]]:.3f}: compare those with what makes "
-    f"a {c} a {c}. LIME's answer {stability}. On the "
-    f"shortcut model, whose log-odds it fits with R² {np.median(fit_log_odds):.2f} (its probability with "
+    f"a {c} a {c}. LIME's answer {stability}. {name_of_model.capitalize()} "
+    f"{shortcut_verdict(same_accuracy, swapped_accuracy)}; LIME fits its log-odds with R² "
+    f"{np.median(fit_log_odds):.2f} (its probability with "
     f"{np.median(fit_probability):.2f}, medians), its weight "
     f"{heat_location_verdict(animal_shares.mean(), animal_areas.mean())}."
     + (f" ({QUICK_RUN_NOTE}.)" if settings.quick else "")

@@ -9,9 +9,10 @@ import os
 import numpy as np
 
 import minidl
-from lessons.training import History, cosine_learning_rate, random_shifts, train_classifier
+from lessons.training import History, cosine_learning_rate, predict, random_shifts, train_classifier
 from minidl.datasets import HUSKY_WOLF_CLASSES, DatasetError, load_mnist, make_husky_wolf
 from minidl.datasets.download import cache_dir
+from minidl.metrics import accuracy
 from minidl.models import LeNet5
 from minidl.nn import Module
 from minidl.optim import Adam
@@ -67,9 +68,10 @@ def _trained_mnist_lenet(quick: bool, full: bool, data_folder: str) -> tuple[LeN
 class TwoClassLogOdds(Module):
     """Wraps a two-class model so that it outputs the log-odds (y₀ − y₁, y₁ − y₀) instead of the
     two logits. A two-class network may decide "wolf" by lowering the husky score rather than
-    raising the wolf score; the raw wolf logit then shows little evidence (Grad-CAM's ReLU keeps
-    only the positive part), while the log-odds, which is what the softmax decision depends on,
-    shows all of it."""
+    raising the wolf score; the raw wolf logit then shows little evidence, while the log-odds,
+    which is what the softmax decision depends on, shows all of it. For the black-box explainers
+    (LIME), which call a predict function and take no contrast class; the gradient methods
+    (Grad-CAM, saliency, ...) take contrast="runner_up" instead, which gives the same maps."""
 
     def __init__(self, model: Module):
         super().__init__()
@@ -110,3 +112,12 @@ def swapped_caption(label: int, called: int) -> str:
     """ "wolf on grass, called husky": a swapped-background test image (wolves on grass, huskies on
     snow) and the class a model gave it."""
     return f"{HUSKY_WOLF_CLASSES[label]} on {'grass' if label == 1 else 'snow'}, called {HUSKY_WOLF_CLASSES[called]}"
+
+
+def husky_wolf_accuracies(model: Module, n_test: int = 300) -> tuple[float, float]:
+    """(accuracy with the training set's backgrounds, accuracy with them swapped) of a Husky-vs-Wolf
+    model on the black-box lesson's test images (seeds 1 and 2): what shortcut_verdict and
+    biased_model_name judge."""
+    same_x, same_y, _ = make_husky_wolf(n_test, background="confounded", seed=1)
+    swapped_x, swapped_y, _ = make_husky_wolf(n_test, background="swapped", seed=2)
+    return accuracy(predict(model, same_x), same_y), accuracy(predict(model, swapped_x), swapped_y)

@@ -489,3 +489,95 @@ def missed_effect_verdict(
         "yet the directional derivatives along its CAV are not significantly different from random ones "
         "(a saturated score barely varies between images, so the per-CAV scores sit near 0 or 1)"
     )
+
+
+# --- The Husky-vs-Wolf model's name, and what LIME's hiding changes (blackbox, gradcam, lime) ---
+
+
+def learned_shortcut(same_accuracy: float, swapped_accuracy: float, good: float = 0.9) -> bool:
+    """True exactly when shortcut_verdict says "learned the shortcut": at least `good` correct on
+    images made like the training ones, and no better than chance (50 %) with the backgrounds swapped."""
+    return same_accuracy >= good and swapped_accuracy <= 0.5
+
+
+def biased_model_name(same_accuracy: float, swapped_accuracy: float, good: float = 0.9) -> str:
+    """What a lesson may call the model trained on the confounded Husky-vs-Wolf images: "the
+    shortcut model" only when its own test accuracies show the shortcut (learned_shortcut); a
+    short run may not have learned it at all."""
+    if learned_shortcut(same_accuracy, swapped_accuracy, good):
+        return "the shortcut model"
+    return "the model trained on the biased data"
+
+
+HIDING_CONTRAST = 3.0  # one part's mean change at most 1/3 of another's: hiding "barely changes" it, by comparison
+
+
+def hiding_change_verdict(
+    part_change: float, rest_change: float, part: str, rest: str, factor: float = HIDING_CONTRAST
+) -> str:
+    """How much LIME's hiding (its superpixels set to the hide colour) changes the pixels of one
+    part of the image against the rest: the mean absolute change of each part's pixels. Completes
+    "hiding with this colour ..."."""
+    numbers = f"mean absolute change {part_change:.2f} on {part}, {rest_change:.2f} on {rest}"
+    if part_change * factor <= rest_change:
+        return f"barely changes {part} beside {rest} ({numbers}): hiding {part} leaves it much as it was"
+    if rest_change * factor <= part_change:
+        return f"changes {part} far more than {rest} ({numbers})"
+    return f"changes {part} about as much as {rest}, within a factor {factor:g} ({numbers})"
+
+
+def separation_verdict(
+    method: str,
+    first: str,
+    first_share: float,
+    first_area: float,
+    second: str,
+    second_share: float,
+    second_area: float,
+    thing: str = "the animal",
+) -> str:
+    """Whether an explanation method tells two models apart by where its heat lies: heat_place of
+    each model's mean share of the heat on `thing`, against `thing`'s mean share of the image (nan
+    when all of a model's maps are 0 everywhere, see heat.mean_share_with_heat)."""
+    if np.isnan(first_share) or np.isnan(second_share):
+        return f"{method} cannot tell {first} from {second} by where its heat lies: one has no heat at all"
+    first_place, second_place = heat_place(first_share, first_area, thing), heat_place(second_share, second_area, thing)
+    numbers = (
+        f"{first_share:.1%} of its heat on {thing} covering {first_area:.1%}, against {second_share:.1%} on "
+        f"{thing} covering {second_area:.1%}"
+    )
+    if first_place == second_place:
+        return f"{method} does not separate {first} from {second}: its heat is {first_place} for both ({numbers})"
+    return f"{method} separates {first} from {second}: {first_place} against {second_place} ({numbers})"
+
+
+def unchanged_cells_verdict(unchanged: int, count: int, noise_level: float) -> str:
+    """LIME's superpixels that already have the hide colour everywhere: hiding them changes no
+    pixel, so the model cannot respond and their weights (largest |β| noise_level) are the fit's
+    noise. Completes a sentence."""
+    if unchanged == 0:
+        return f"none of the {count} superpixels has the hide colour everywhere, so no weight here is pure noise"
+    return (
+        f"{unchanged} of the {count} superpixels have the hide colour everywhere already: hiding them changes "
+        f"nothing, so their weights, up to |β| = {noise_level:.2g}, are the fit's noise"
+    )
+
+
+def maps_place(share: float, area: float, empty: int, total: int, thing: str = "the animal") -> str:
+    """heat_place over `total` maps of which `empty` are 0 everywhere (share and area: the means
+    over the others, nan when none is left; see heat.mean_share_with_heat). For one map, total = 1."""
+    if empty == total:
+        return "no heat: 0 everywhere" if total == 1 else f"no heat: all {total} maps are 0 everywhere"
+    place = heat_place(share, area, thing)
+    return f"{place} ({total - empty} of {total} maps have heat)" if empty else place
+
+
+def maps_location_verdict(share: float, area: float, empty: int, total: int, thing: str = "the animal") -> str:
+    """heat_location_verdict over `total` maps of which `empty` are 0 everywhere and left out
+    (share and area: the means over the others); completes "the heat ..."."""
+    if empty == total:
+        return f"is 0 everywhere on all {total} images: there is no heat to place"
+    text = heat_location_verdict(share, area, thing)
+    if empty:
+        return f"{text}, over the {total - empty} of {total} maps that have heat ({empty} are 0 everywhere)"
+    return text

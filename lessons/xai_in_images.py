@@ -102,17 +102,22 @@ print(
 
 shown = min(count, 4)
 columns = ["input", *maps, "concept"]
-fig, axes = plt.subplots(shown, len(columns), figsize=(2.3 * len(columns), 2.4 * shown), squeeze=False)
+SIGNED = ("Integrated Gradients", "Kernel SHAP")  # the other maps are magnitudes, never below 0
+fig, axes = plt.subplots(
+    shown, len(columns), figsize=(2.7 * len(columns), 2.4 * shown + 0.6), squeeze=False, layout="constrained"
+)
 for row in range(shown):
-    axes[row, 0].imshow(images[row, 0], cmap="gray")
+    drawn = axes[row, 0].imshow(images[row, 0], cmap="gray", vmin=0, vmax=1)
+    fig.colorbar(drawn, ax=axes[row, 0], fraction=0.046)
     axes[row, 0].set_ylabel(f"{test_y[row]} → {predicted[row]}")
     for column, name in enumerate(maps, start=1):
         values = maps[name][row]
-        if name in ("Integrated Gradients", "Kernel SHAP"):  # signed: red for, blue against, 0 white
+        if name in SIGNED:  # signed: red for the class, blue against, white at 0, symmetric around 0
             limit = np.abs(values).max() or 1.0
-            axes[row, column].imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit)
-        else:
-            axes[row, column].imshow(values, cmap="hot")
+            drawn = axes[row, column].imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        else:  # a magnitude: black at 0
+            drawn = axes[row, column].imshow(values, cmap="hot", vmin=0, vmax=values.max() or 1.0)
+        fig.colorbar(drawn, ax=axes[row, column], fraction=0.046)
     axes[row, -1].text(
         0.5,
         0.5,
@@ -126,8 +131,11 @@ for row in range(shown):
         ax.set(xticks=[], yticks=[])
 for column, name in enumerate(columns):
     axes[0, column].set_title(name if name != "concept" else f"concept (R² {rcv.r2:.2f})", fontsize=10)
-fig.suptitle("The slide's three families on the same digits (each map on its own scale; signed maps centred on 0)")
-fig.tight_layout()
+fig.suptitle(
+    "The slide's three families on the same digits, each panel on its own scale (its colour bar).\n"
+    f"{' and '.join(name for name in maps if name not in SIGNED)}: magnitudes from 0 (black); "
+    f"{' and '.join(SIGNED)}: signed, red for the predicted class, blue against, white 0"
+)
 save_figure(fig, settings.out_dir / "xai_table.png")
 
 

@@ -74,3 +74,86 @@ def test_missed_effect_verdict_on_both_sides_of_each_threshold(p_value, effect, 
     assert bool(text) is missed
     if missed:
         assert f"{effect:+.2f}" in text
+
+
+# --- blackbox, gradcam, lime: the Husky-vs-Wolf model's name and what LIME's hiding changes ---
+
+
+@pytest.mark.parametrize(
+    "same, swapped, shortcut",
+    [(1.0, 0.0, True), (0.9, 0.5, True), (0.89, 0.0, False), (0.95, 0.51, False), (0.45, 0.52, False)],
+)
+def test_biased_model_name_follows_the_shortcut_verdict(same, swapped, shortcut):
+    from lessons.verdicts import biased_model_name, learned_shortcut, shortcut_verdict
+
+    assert learned_shortcut(same, swapped) is shortcut
+    assert shortcut_verdict(same, swapped).startswith("learned the shortcut") is shortcut
+    assert (biased_model_name(same, swapped) == "the shortcut model") is shortcut
+    if not shortcut:
+        assert "shortcut" not in biased_model_name(same, swapped)
+
+
+@pytest.mark.parametrize(
+    "part, rest, words",
+    [
+        (0.05, 0.33, "barely changes the animal beside the background"),
+        (0.11, 0.33, "barely changes the animal"),
+        (0.12, 0.33, "about as much as"),
+        (0.33, 0.12, "about as much as"),
+        (0.33, 0.11, "far more than"),
+    ],
+)
+def test_hiding_change_verdict_on_both_sides_of_the_factor(part, rest, words):
+    from lessons.verdicts import hiding_change_verdict
+
+    text = hiding_change_verdict(part, rest, "the animal", "the background")
+    assert words in text
+    assert f"{part:.2f} on the animal, {rest:.2f} on the background" in text
+
+
+def test_separation_verdict():
+    from lessons.verdicts import separation_verdict
+
+    same = separation_verdict("LIME", "model A", 0.035, 0.094, "model B", 0.060, 0.094)
+    assert same.startswith("LIME does not separate model A from model B: its heat is on the background for both")
+    assert "3.5% of its heat on the animal covering 9.4%, against 6.0%" in same
+    apart = separation_verdict("Grad-CAM", "model A", 0.08, 0.094, "model B", 0.47, 0.094)
+    assert apart.startswith("Grad-CAM separates model A from model B: spread over the image against on the animal")
+    empty = separation_verdict("Grad-CAM", "model A", 0.08, 0.094, "model B", float("nan"), float("nan"))
+    assert "cannot tell model A from model B" in empty
+
+
+def test_maps_place_and_verdict_leave_out_maps_without_heat():
+    from lessons.verdicts import maps_location_verdict, maps_place
+
+    assert maps_place(0.47, 0.09, 0, 20) == "on the animal"
+    assert maps_place(0.47, 0.09, 8, 20) == "on the animal (12 of 20 maps have heat)"
+    assert maps_place(float("nan"), float("nan"), 1, 1) == "no heat: 0 everywhere"
+    assert maps_place(float("nan"), float("nan"), 4, 4) == "no heat: all 4 maps are 0 everywhere"
+    assert maps_location_verdict(0.03, 0.09, 0, 20).startswith("falls on the animal less than")
+    assert "over the 12 of 20 maps that have heat (8 are 0 everywhere)" in maps_location_verdict(0.47, 0.09, 8, 20)
+    assert "0 everywhere on all 4 images" in maps_location_verdict(float("nan"), float("nan"), 4, 4)
+
+
+def test_mean_share_with_heat_leaves_out_empty_maps():
+    import numpy as np
+
+    from lessons.heat import mean_share_with_heat
+
+    masks = np.zeros((3, 4, 4), dtype=bool)
+    masks[:, :2, :2] = True  # a quarter of each image
+    heat = np.zeros((3, 4, 4))
+    heat[0] = 1.0  # spread evenly: share 1/4
+    heat[1, 0, 0] = 2.0  # all inside: share 1
+    share, area, empty = mean_share_with_heat(heat, masks)
+    assert (share, area, empty) == (0.625, 0.25, 1)
+    share, area, empty = mean_share_with_heat(np.zeros((3, 4, 4)), masks)
+    assert np.isnan(share) and np.isnan(area) and empty == 3
+
+
+def test_unchanged_cells_verdict():
+    from lessons.verdicts import unchanged_cells_verdict
+
+    assert "24 of the 49 superpixels" in unchanged_cells_verdict(24, 49, 0.0012)
+    assert "up to |β| = 0.0012" in unchanged_cells_verdict(24, 49, 0.0012)
+    assert "no weight here is pure noise" in unchanged_cells_verdict(0, 49, 0.0)
