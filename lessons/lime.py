@@ -105,9 +105,7 @@ top = np.argsort(-explanation.coef)[:5]
 print("strongest superpixels: " + ", ".join(f"#{k} β = {explanation.coef[k]:+.3f}" for k in top))
 noise_level = np.abs(explanation.coef[unchanged]).max(initial=0.0)
 unchanged_text = unchanged_cells_verdict(int(unchanged.sum()), count, noise_level)
-faint_text = (
-    f"hiding the {len(faint_cells)} other stroke-free cells changes their pixels by at most {faint:.2f}"
-)
+faint_text = f"hiding the {len(faint_cells)} other stroke-free cells changes their pixels by at most {faint:.2f}"
 print(
     f"{stroked.sum()} of the {count} superpixels contain strokes (a pixel above {STROKE}); {unchanged_text}, "
     f"against {np.abs(explanation.coef).max():.3f} overall; {faint_text}"
