@@ -100,7 +100,7 @@ odds = predict(model, images) @ np.array([-1.0, 1.0])  # y_wolf − y_husky
 snowy = background > 0.5
 snow_effect = float(odds[snowy].mean() - odds[~snowy].mean())
 print(
-    f"globally: the wolf log-odds is {snow_effect:+.2f} higher on snow than on grass (mean over "
+    f"globally: the wolf log-odds is {fixed(snow_effect, plus=True)} higher on snow than on grass (mean over "
     f"{snowy.sum()} snowy and {(~snowy).sum()} grassy images)"
 )
 
@@ -217,7 +217,7 @@ print(
         else "The local derivative and the global effect of the background disagree in sign: a concept "
         "sensitivity describes the model at each image, not what a whole change of background does"
     )
-    + f" (global effect of snow {snow_effect:+.2f} on the log-odds). TCAV: "
+    + f" (global effect of snow {fixed(snow_effect, plus=True)} on the log-odds). TCAV: "
     + "; ".join(concept_verdict(name, result.score, result.p_value) for name, result in results.items())
     + ". "
     + missed_effect_verdict("snow", results["snow"].p_value, snow_effect)

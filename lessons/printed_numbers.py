@@ -8,10 +8,11 @@ turns the second into "+ b".
 from __future__ import annotations
 
 
-def fixed(value: float, digits: int = 2) -> str:
-    """value with `digits` decimals, and no sign on a value that rounds to zero ("0.00", not "-0.00")."""
-    text = f"{value:.{digits}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text
+def fixed(value: float, digits: int = 2, plus: bool = False) -> str:
+    """value with `digits` decimals, and no sign on a value that rounds to zero ("0.00", not "-0.00"
+    or "+0.00"); plus=True writes the sign of a positive value too ("+0.42", for changes)."""
+    text = f"{value:{'+' if plus else ''}.{digits}f}"
+    return text.lstrip("+-") if float(text) == 0 else text
 
 
 def minus_term(value: float, digits: int = 2) -> str:

@@ -122,7 +122,7 @@ print(
     f"accuracy with all 16 filters {result.full_performance:.1%}, with none {result.empty_performance:.1%}; "
     f"{result.evaluations} evaluations of the data set"
 )
-print("values (accuracy points): " + ", ".join(f"{k}: {result.values[k]:+.3f}" for k in ranking))
+print("values (accuracy points): " + ", ".join(f"{k}: {fixed(result.values[k], 3, plus=True)}" for k in ranking))
 
 rng = np.random.default_rng(0)
 # The removal test is scored on other digits than the values were estimated on (the start of the

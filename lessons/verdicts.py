@@ -417,7 +417,7 @@ def paired_score_verdict(scores_a, scores_b, name_a: str, name_b: str) -> str:
     if abs(mean) <= noise:
         return (
             f"{name_a} and {name_b} score the same within the noise of {n} images "
-            f"(difference {mean:+.3f}, ±{noise:.3f})"
+            f"(difference {fixed(mean, 3, plus=True)}, ±{noise:.3f})"
         )
     better, worse = (name_b, name_a) if mean > 0 else (name_a, name_b)
     return f"{better} scores higher than {worse} by {abs(mean):.3f} on average over {n} images (±{noise:.3f})"
@@ -490,7 +490,8 @@ def missed_effect_verdict(
     if p_value < alpha or abs(global_effect) <= large:
         return ""
     return (
-        f"TCAV missed what the global test shows: changing '{name}' moves the log-odds by {global_effect:+.2f}, "
+        f"TCAV missed what the global test shows: changing '{name}' moves the log-odds by "
+        f"{fixed(global_effect, plus=True)}, "
         "yet the directional derivatives along its CAV are not significantly different from random ones "
         "(a saturated score barely varies between images, so the per-CAV scores sit near 0 or 1)"
     )

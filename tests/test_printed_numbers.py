@@ -22,3 +22,10 @@ def test_fixed_drops_the_sign_of_a_rounded_zero_only(value, digits, text):
 )
 def test_minus_term_turns_the_subtraction_of_a_negative_into_an_addition(value, digits, text):
     assert minus_term(value, digits) == text
+
+
+@pytest.mark.parametrize(
+    "value, text", [(0.42, "+0.42"), (-0.42, "-0.42"), (-0.001, "0.00"), (0.004, "0.00"), (38.03, "+38.03")]
+)
+def test_fixed_with_plus_signs_changes_but_not_a_rounded_zero(value, text):
+    assert fixed(value, plus=True) == text

@@ -11,7 +11,7 @@ a tumour, the contrast of its border, the texture of nuclei. A regression concep
 2. the RCV is the unit vector of the regression coefficients: the direction in which the measure grows;
 3. sensitivity of one image: S(x) = ∇h_k(f_l(x)) · v, the change of the class score when the
    activations move towards more of the concept (concept_sensitivities in minidl/xai/concepts.py);
-4. the bidirectional relevance over a set of images, Graziani et al. 2018, Sec. 2.4:
+4. the bidirectional relevance over a set of images (Graziani et al. 2018):
    Br = R² · μ(S) / σ(S), R² the regression's coefficient of determination and μ, σ the mean and
    standard deviation of the sensitivities: large and positive when the layer encodes the concept
    well and the score rises with it consistently, negative when it falls, near 0 when the
