@@ -106,13 +106,16 @@ print(
 
 fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
 names = list(rows)
-axes[0].bar(range(3), [max(rows[k][0], 0) for k in names], color=["tab:orange", "tab:blue", "gray"])
+r2_bars = axes[0].bar(range(3), [max(rows[k][0], 0) for k in names], color=["tab:orange", "tab:blue", "gray"])
+axes[0].bar_label(r2_bars, [f"R² {fixed(rows[k][0])}" for k in names], fontsize=8)
 axes[0].set(
     title="Is the concept encoded?",
     ylabel="held-out R² of the regression\n(1 = predicted exactly; below 0 shown as 0)",
-    ylim=(0, 1),
+    ylim=(0, 1.12),
 )
-axes[1].bar(range(3), [rows[k][2] for k in names], color=["tab:orange", "tab:blue", "gray"])
+br_bars = axes[1].bar(range(3), [rows[k][2] for k in names], color=["tab:orange", "tab:blue", "gray"])
+axes[1].bar_label(br_bars, [f"Br {fixed(rows[k][2])}" for k in names], fontsize=8)
+axes[1].margins(y=0.15)
 axes[1].axhline(0, color="black", linewidth=0.8)
 axes[1].set(
     title="Does the wolf log-odds follow it?",
