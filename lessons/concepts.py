@@ -12,12 +12,15 @@
 # - Regression concept vectors (Graziani et al. 2020): for a concept that is a measure (an area, a
 #   brightness), regress the measure on the activations (R² on held-out images says whether the
 #   layer encodes it), take the regression direction, and measure the class score's sensitivity
-#   along it; Br = R² · mean / standard deviation of the sensitivities sums it up.
+#   along it; Br = R² · mean / standard deviation of the sensitivities sums it up (minidl counts a
+#   held-out R² below 0 as 0, so Br is 0 for any concept the layer does not encode).
 #
 # The model is the black-box lesson's shortcut LeNet-5: trained on huskies on grass and wolves on
 # snow. The generator knows each image's concepts exactly: the background's brightness and the
-# animal's size (from its mask). A random number per image is the control concept. The class score
-# explained is the wolf-against-husky log-odds y_wolf − y_husky (contrast=0).
+# animal's size (from its mask). A random number per image is the control concept: a permutation
+# test asks whether its held-out R² beats the R² of the same numbers shuffled across the images
+# (Br cannot tell: it is 0 whenever R² ≤ 0). The class score explained is the wolf-against-husky
+# log-odds y_wolf − y_husky (contrast=0).
 #
 # Run it as a notebook, cell by cell, or as a script: `python -m lessons concepts`
 # (`--quick` for a short run).
@@ -27,6 +30,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lessons.figures import save_figure
+from lessons.printed_numbers import fixed
 from lessons.settings import lesson_settings
 from lessons.trained_models import trained_husky_wolf_lenet
 from lessons.training import predict
@@ -38,7 +42,14 @@ from lessons.verdicts import (
     relevance_verdict,
 )
 from minidl.datasets import load_mnist, make_husky_wolf, make_shapes
-from minidl.xai import activations, bidirectional_relevance, concept_sensitivities, regression_concept_vector, tcav
+from minidl.xai import (
+    activations,
+    bidirectional_relevance,
+    concept_sensitivities,
+    r2_permutation_test,
+    regression_concept_vector,
+    tcav,
+)
 
 settings = lesson_settings("concepts")
 
@@ -69,7 +80,19 @@ for name, measure in measures.items():
 print(f"layer {LAYER} ({acts.shape[1]} activations), {n} images with random backgrounds")
 print(f"{'concept':<26}{'held-out R²':>12}{'mean S':>10}{'std S':>10}{'Br':>8}")
 for name, (r2, s, br) in rows.items():
-    print(f"{name:<26}{r2:>12.2f}{s.mean():>10.3f}{s.std():>10.3f}{br:>8.2f}")
+    print(f"{name:<26}{fixed(r2):>12}{fixed(s.mean(), 3):>10}{fixed(s.std(), 3):>10}{fixed(br):>8}")
+
+# The control's check: is its held-out R² more than the regression finds in the same random numbers
+# shuffled across the images (which breaks any link between the numbers and the images)?
+permutations = 20 if settings.quick else 50
+control_test = r2_permutation_test(
+    acts, measures["random number (control)"], alpha=1.0, seed=0, permutations=permutations
+)
+print(
+    f"control: held-out R² {fixed(control_test.r2)}; over {permutations} shuffles of the random numbers "
+    f"{fixed(np.median(control_test.shuffled_r2))} (median), {fixed(control_test.shuffled_r2.max())} (largest); "
+    f"p = {control_test.p_value:.2g}"
+)
 
 # S is a derivative at each image: a local answer. The global one for the background: how much
 # higher is the wolf log-odds on snow than on grass, over the same images?
@@ -77,17 +100,27 @@ odds = predict(model, images) @ np.array([-1.0, 1.0])  # y_wolf − y_husky
 snowy = background > 0.5
 snow_effect = float(odds[snowy].mean() - odds[~snowy].mean())
 print(
-    f"globally: the wolf log-odds is {snow_effect:+.2f} higher on snow than on grass (mean over "
+    f"globally: the wolf log-odds is {fixed(snow_effect, plus=True)} higher on snow than on grass (mean over "
     f"{snowy.sum()} snowy and {(~snowy).sum()} grassy images)"
 )
 
 fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
 names = list(rows)
-axes[0].bar(range(3), [max(rows[k][0], 0) for k in names], color=["tab:orange", "tab:blue", "gray"])
-axes[0].set(title="Is the concept encoded? held-out R² (below 0 shown as 0)", ylim=(0, 1))
-axes[1].bar(range(3), [rows[k][2] for k in names], color=["tab:orange", "tab:blue", "gray"])
+r2_bars = axes[0].bar(range(3), [max(rows[k][0], 0) for k in names], color=["tab:orange", "tab:blue", "gray"])
+axes[0].bar_label(r2_bars, [f"R² {fixed(rows[k][0])}" for k in names], fontsize=8)
+axes[0].set(
+    title="Is the concept encoded?",
+    ylabel="held-out R² of the regression\n(1 = predicted exactly; below 0 shown as 0)",
+    ylim=(0, 1.12),
+)
+br_bars = axes[1].bar(range(3), [rows[k][2] for k in names], color=["tab:orange", "tab:blue", "gray"])
+axes[1].bar_label(br_bars, [f"Br {fixed(rows[k][2])}" for k in names], fontsize=8)
+axes[1].margins(y=0.15)
 axes[1].axhline(0, color="black", linewidth=0.8)
-axes[1].set(title="Does the wolf log-odds follow it? Br = R² · μ(S)/σ(S)")
+axes[1].set(
+    title="Does the wolf log-odds follow it?",
+    ylabel="Br = max(R², 0) · μ(S) / σ(S)\n(no unit; 0 when R² ≤ 0)",
+)
 for ax in axes[:2]:
     ax.set_xticks(range(3), [k.replace(" (", "\n(") for k in names], fontsize=8)
 for subset, colour, label in ((snowy, "tab:orange", "snow"), (~snowy, "tab:green", "grass")):
@@ -98,7 +131,11 @@ for subset, colour, label in ((snowy, "tab:orange", "snow"), (~snowy, "tab:green
         color=colour,
         label=f"{label} background",
     )
-axes[2].set(xlabel="animal size (pixels)", ylabel="S along 'background brightness'", title="Sensitivity per image")
+axes[2].set(
+    xlabel="animal size (pixels)",
+    ylabel="S: change of the wolf log-odds per unit\nstep along 'background brightness' RCV",
+    title="Sensitivity per image",
+)
 axes[2].legend(fontsize=8)
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "regression_concepts.png")
@@ -171,11 +208,10 @@ ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "tcav.png")
 
-control_r2, _, control_br = rows["random number (control)"]
 print(
     "\nWhat we saw: regression concept vectors: "
     + "; ".join(relevance_verdict(name, r2, br, "wolf log-odds") for name, (r2, _, br) in list(rows.items())[:2])
-    + f"; {control_concept_verdict('random number', control_r2, control_br)}. "
+    + f"; {control_concept_verdict('random number', control_test.r2, control_test.p_value, permutations)}. "
     + (
         "The background's Br is 0, so there is no local direction to compare with the global effect"
         if rows["background brightness"][2] == 0
@@ -184,7 +220,7 @@ print(
         else "The local derivative and the global effect of the background disagree in sign: a concept "
         "sensitivity describes the model at each image, not what a whole change of background does"
     )
-    + f" (global effect of snow {snow_effect:+.2f} on the log-odds). TCAV: "
+    + f" (global effect of snow {fixed(snow_effect, plus=True)} on the log-odds). TCAV: "
     + "; ".join(concept_verdict(name, result.score, result.p_value) for name, result in results.items())
     + ". "
     + missed_effect_verdict("snow", results["snow"].p_value, snow_effect)

@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lessons.figures import save_figure
+from lessons.printed_numbers import fixed, minus_term
 from lessons.settings import lesson_settings
 from lessons.trained_models import trained_mnist_lenet
 from lessons.training import predict
@@ -51,8 +52,8 @@ segments = (rows // 10) * 4 + columns // 7  # 12 superpixels: a 3 × 4 grid (row
 exact = shapley_values(image, predict_fn, segments=segments, hide_color=0.0)
 print(f"digit {test_y[0]}, explained class {exact.target}; {len(exact.coalitions):,} coalitions evaluated")
 print(
-    f"efficiency: Σφ = {exact.values.sum():.4f}, v(all) − v(none) = {exact.full_value:.4f} − "
-    f"{exact.base_value:.4f} = {exact.full_value - exact.base_value:.4f}"
+    f"efficiency: Σφ = {exact.values.sum():.4f}, v(all) − v(none) = {fixed(exact.full_value, 4)} "
+    f"{minus_term(exact.base_value, 4)} = {fixed(exact.full_value - exact.base_value, 4)}"
 )
 top = np.argsort(-exact.values)[:3]
 print("the three largest values: " + ", ".join(f"superpixel {k} φ = {exact.values[k]:.2f}" for k in top))
@@ -121,7 +122,7 @@ print(
     f"accuracy with all 16 filters {result.full_performance:.1%}, with none {result.empty_performance:.1%}; "
     f"{result.evaluations} evaluations of the data set"
 )
-print("values (accuracy points): " + ", ".join(f"{k}: {result.values[k]:+.3f}" for k in ranking))
+print("values (accuracy points): " + ", ".join(f"{k}: {fixed(result.values[k], 3, plus=True)}" for k in ranking))
 
 rng = np.random.default_rng(0)
 # The removal test is scored on other digits than the values were estimated on (the start of the

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lessons.printed_numbers import fixed
+
 QUICK_RUN_NOTE = "this was a quick run, too short to train the model: run the lesson without --quick to see it work"
 
 
@@ -73,13 +75,16 @@ def concept_verdict(name: str, tcav_score: float, p_value: float, alpha: float =
     )
 
 
-def control_concept_verdict(name: str, r2: float, br: float, near_zero: float = 0.1) -> str:
-    """A control concept (a random measure) should not be encoded (held-out R² ≈ 0) nor relevant (Br ≈ 0)."""
-    if r2 < near_zero and abs(br) < near_zero:
-        return f"the control concept '{name}' scores near zero (R² {r2:.2f}, Br {br:.2f}), as a random measure should"
+def control_concept_verdict(name: str, r2: float, p_value: float, permutations: int, alpha: float = 0.05) -> str:
+    """A control concept (a random measure) must not be encoded: its held-out R² must be no better
+    than the R² of the same measure shuffled across the images (a permutation test with
+    `permutations` shuffles, p-value p_value). Br is no evidence here: it is 0 whenever R² ≤ 0."""
+    numbers = f"held-out R² {fixed(r2)}, p = {p_value:.2g} against {permutations} shuffles of it"
+    if p_value >= alpha:
+        return f"the control concept '{name}' is not encoded ({numbers}), as a random measure should be"
     return (
-        f"the control concept '{name}' does NOT score near zero (R² {r2:.2f}, Br {br:.2f}): with this little data "
-        "the regression finds structure in noise, so the other scores deserve doubt too"
+        f"the control concept '{name}' IS encoded ({numbers}): the regression finds more in a random "
+        "measure than in its shuffles, so something links it to the images and the other scores deserve doubt too"
     )
 
 
@@ -88,10 +93,10 @@ def relevance_verdict(name: str, r2: float, br: float, score: str, near_zero: fl
     (held-out R² below near_zero), encoded but not followed by the score (|Br| below near_zero), or
     followed upwards or downwards."""
     if r2 < near_zero:
-        return f"the layer does not encode '{name}' (held-out R² {r2:.2f})"
+        return f"the layer does not encode '{name}' (held-out R² {fixed(r2)})"
     if abs(br) < near_zero:
-        return f"the layer encodes '{name}' (R² {r2:.2f}) but the {score} does not follow it (Br {br:.2f})"
-    return f"the {score} {'rises' if br > 0 else 'falls'} along '{name}' (R² {r2:.2f}, Br {br:.2f})"
+        return f"the layer encodes '{name}' (R² {fixed(r2)}) but the {score} does not follow it (Br {fixed(br)})"
+    return f"the {score} {'rises' if br > 0 else 'falls'} along '{name}' (R² {fixed(r2)}, Br {fixed(br)})"
 
 
 # --- The explanation lessons: blackbox, saliency_maps, gradcam, lime, evaluating_explanations ---
@@ -412,7 +417,7 @@ def paired_score_verdict(scores_a, scores_b, name_a: str, name_b: str) -> str:
     if abs(mean) <= noise:
         return (
             f"{name_a} and {name_b} score the same within the noise of {n} images "
-            f"(difference {mean:+.3f}, ±{noise:.3f})"
+            f"(difference {fixed(mean, 3, plus=True)}, ±{noise:.3f})"
         )
     better, worse = (name_b, name_a) if mean > 0 else (name_a, name_b)
     return f"{better} scores higher than {worse} by {abs(mean):.3f} on average over {n} images (±{noise:.3f})"
@@ -485,7 +490,8 @@ def missed_effect_verdict(
     if p_value < alpha or abs(global_effect) <= large:
         return ""
     return (
-        f"TCAV missed what the global test shows: changing '{name}' moves the log-odds by {global_effect:+.2f}, "
+        f"TCAV missed what the global test shows: changing '{name}' moves the log-odds by "
+        f"{fixed(global_effect, plus=True)}, "
         "yet the directional derivatives along its CAV are not significantly different from random ones "
         "(a saturated score barely varies between images, so the per-CAV scores sit near 0 or 1)"
     )

@@ -45,9 +45,13 @@ def test_concept_verdict():
 
 
 def test_control_concept_verdict():
-    assert "scores near zero (R² 0.02, Br -0.05)" in control_concept_verdict("random", 0.02, -0.05)
-    assert "does NOT score near zero" in control_concept_verdict("random", 0.15, 0.0)
-    assert "does NOT score near zero" in control_concept_verdict("random", 0.0, -0.12)
+    # The verdict rests on the permutation test of R², not on Br (which is 0 whenever R² <= 0).
+    assert "'random' is not encoded (held-out R² 0.02, p = 0.6 against 50 shuffles of it)" in (
+        control_concept_verdict("random", 0.02, 0.6, 50)
+    )
+    assert "is not encoded" in control_concept_verdict("random", 0.15, 0.05, 50)
+    assert "IS encoded (held-out R² 0.15, p = 0.049" in control_concept_verdict("random", 0.15, 0.049, 50)
+    assert "held-out R² 0.00," in control_concept_verdict("random", -0.001, 0.9, 50)  # no "-0.00"
 
 
 def test_relevance_verdict():
@@ -157,3 +161,26 @@ def test_unchanged_cells_verdict():
     assert "24 of the 49 superpixels" in unchanged_cells_verdict(24, 49, 0.0012)
     assert "up to |β| = 0.0012" in unchanged_cells_verdict(24, 49, 0.0012)
     assert "no weight here is pure noise" in unchanged_cells_verdict(0, 49, 0.0)
+
+
+# --- concepts: the control concept's permutation test, no negative zero ---
+
+
+def test_control_concept_verdict_reports_a_control_the_layer_encodes():
+    """From both sides on real regressions: numbers that are a linear function of the activations
+    must fail the control check, independent random numbers must pass it."""
+    import numpy as np
+
+    from minidl.xai import r2_permutation_test
+
+    rng = np.random.default_rng(0)
+    acts = rng.normal(size=(90, 12))
+    leaky = acts @ rng.normal(size=12) + 0.5 * rng.normal(size=90)
+    for measure, words in ((leaky, "IS encoded"), (rng.normal(size=90), "is not encoded")):
+        test = r2_permutation_test(acts, measure, alpha=1.0, seed=0, permutations=30)
+        assert words in control_concept_verdict("random number", test.r2, test.p_value, 30)
+
+
+def test_relevance_verdict_prints_no_negative_zero():
+    assert "does not follow it (Br 0.00)" in relevance_verdict("size", 0.5, -0.001, "score")
+    assert "held-out R² 0.00)" in relevance_verdict("size", -0.004, 0.0, "score")

@@ -41,7 +41,13 @@ from minidl.xai.kernel_shap import KernelShapExplainer
 from minidl.xai.lime import LimeExplanation, LimeImageExplainer, weighted_ridge
 from minidl.xai.neuron_shapley import NeuronShapley, NeuronShapleyValues
 from minidl.xai.perturbation import grid_segments
-from minidl.xai.regression_concepts import RegressionConceptVector, bidirectional_relevance, regression_concept_vector
+from minidl.xai.regression_concepts import (
+    R2PermutationTest,
+    RegressionConceptVector,
+    bidirectional_relevance,
+    r2_permutation_test,
+    regression_concept_vector,
+)
 from minidl.xai.resize import resize_bilinear
 from minidl.xai.saliency import saliency
 from minidl.xai.shapley import ShapleyExplanation, shapley_values
@@ -57,6 +63,7 @@ __all__ = [
     "LimeImageExplainer",
     "NeuronShapley",
     "NeuronShapleyValues",
+    "R2PermutationTest",
     "RegressionConceptVector",
     "ShapleyExplanation",
     "TCAVResult",
@@ -70,6 +77,7 @@ __all__ = [
     "insertion_auc",
     "insertion_curve",
     "integrated_gradients",
+    "r2_permutation_test",
     "randomisation_check",
     "regression_concept_vector",
     "resize_bilinear",

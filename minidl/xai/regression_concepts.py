@@ -11,10 +11,16 @@ a tumour, the contrast of its border, the texture of nuclei. A regression concep
 2. the RCV is the unit vector of the regression coefficients: the direction in which the measure grows;
 3. sensitivity of one image: S(x) = ∇h_k(f_l(x)) · v, the change of the class score when the
    activations move towards more of the concept (concept_sensitivities in minidl/xai/concepts.py);
-4. the bidirectional relevance Br = R² · μ(S) / σ(S) over a set of images: large and positive when
-   the layer encodes the concept well and the score rises with it consistently, negative when it
-   falls, near 0 when the concept is not encoded or the sensitivities disagree in sign. A held-out
-   R² below 0 (worse than predicting the mean) counts as 0.
+4. the bidirectional relevance over a set of images (Graziani et al. 2018):
+   Br = R² · μ(S) / σ(S), R² the regression's coefficient of determination and μ, σ the mean and
+   standard deviation of the sensitivities: large and positive when the layer encodes the concept
+   well and the score rises with it consistently, negative when it falls, near 0 when the
+   sensitivities disagree in sign. The paper does not clip R². minidl uses the held-out R², which
+   falls below 0 when the regression predicts worse than the mean, and a negative R² would turn the
+   sign of Br around; so minidl (not the paper) sets Br = max(R², 0) · μ(S) / σ(S). Br is therefore
+   exactly 0 for every concept whose held-out R² is ≤ 0 and cannot say whether a concept is encoded:
+   that is R²'s job, and r2_permutation_test says whether an R² is more than a regression finds in
+   the same measures shuffled across the images.
 """
 
 from __future__ import annotations
@@ -70,9 +76,13 @@ def regression_concept_vector(
 
 
 def bidirectional_relevance(r2: float, sensitivities: np.ndarray) -> float:
-    """Br = max(R², 0) · μ(S) / σ(S) for sensitivities S (N,). Equal sensitivities (a layer followed
-    by a linear head has one gradient for all images) give ±inf when R² > 0, and 0 when they are 0
-    or R² ≤ 0."""
+    """Br = max(R², 0) · μ(S) / σ(S) for sensitivities S (N,), σ the population standard deviation.
+
+    Graziani et al. 2018 define Br = R² · μ(S) / σ(S); the clipping of R² at 0 is minidl's (a
+    held-out R² below 0 would flip Br's sign), so Br = 0 whenever R² ≤ 0, whatever S: judge whether
+    the concept is encoded by R² (r2_permutation_test), not by Br. Equal sensitivities (a layer
+    followed by a linear head has one gradient for all images) give ±inf when R² > 0, and 0 when
+    they are 0 or R² ≤ 0."""
     sensitivities = np.asarray(sensitivities, np.float64).ravel()
     if len(sensitivities) < 2:
         raise ValueError(f"bidirectional_relevance: need at least 2 sensitivities, got {len(sensitivities)}")
@@ -81,3 +91,35 @@ def bidirectional_relevance(r2: float, sensitivities: np.ndarray) -> float:
     if spread == 0:
         return 0.0 if r2 <= 0 or sensitivities[0] == 0 else float(np.sign(sensitivities[0]) * np.inf)
     return float(max(r2, 0.0) * sensitivities.mean() / spread)
+
+
+@dataclass
+class R2PermutationTest:
+    r2: float  # held-out R² of the regression on the measures as given
+    shuffled_r2: np.ndarray  # (P,) held-out R² of the same regression on the measures shuffled across examples
+    p_value: float  # (1 + #{shuffled_r2 >= r2}) / (1 + P)
+
+
+def r2_permutation_test(
+    activations: np.ndarray,
+    measures: np.ndarray,
+    alpha: float = 1.0,
+    seed: int = 0,
+    permutations: int = 50,
+    shuffle_seed: int = 1,
+) -> R2PermutationTest:
+    """Is a concept measure (N,) encoded in activations (N, D) beyond chance? The held-out R² of
+    regression_concept_vector (same alpha and seed: the same split) against its R² on `permutations`
+    shuffles of the measures, which keep their values but break any link to the images. The p-value
+    (1 + k) / (1 + P), k the shuffles that reach the observed R², is the permutation test's
+    (Phipson & Smyth 2010: it never claims p = 0 from a finite sample); it cannot go below
+    1 / (1 + P)."""
+    if permutations < 1:
+        raise ValueError(f"r2_permutation_test: need at least 1 permutation, got {permutations}")
+    measures = np.asarray(measures, np.float64)
+    r2 = regression_concept_vector(activations, measures, alpha, seed).r2
+    rng = np.random.default_rng(shuffle_seed)
+    shuffled = np.array(
+        [regression_concept_vector(activations, rng.permutation(measures), alpha, seed).r2 for _ in range(permutations)]
+    )
+    return R2PermutationTest(r2, shuffled, float((1 + np.sum(shuffled >= r2)) / (1 + permutations)))
