@@ -159,7 +159,7 @@ def test_rcv_finds_the_direction_of_a_linear_measure_and_not_of_a_random_one(see
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(150, dims))
     u = rng.normal(size=dims)
-    measure = X @ u + 0.05 * rng.normal(size=150)
+    measure = X @ u + 0.05 * np.linalg.norm(u) * rng.normal(size=150)  # noise 5 % of the signal's scale
     rcv = regression_concept_vector(X, measure, alpha=1e-3, seed=seed)
     assert rcv.vector @ u / np.linalg.norm(u) > 0.99 and rcv.r2 > 0.95
     control = regression_concept_vector(X, rng.normal(size=150), alpha=1e-3, seed=seed)
