@@ -1,5 +1,6 @@
 """Matrix products on minidl's workers: a @ b with NumPy's semantics, the rows of the result shared
-between the threads of workers.py when the product is large, BLAS on one thread per call always.
+between the threads of workers.py when the product is large, BLAS held to one thread per call
+while the workers are about (workers.near_the_workers).
 
 Row block r of A @ B is A[r] @ B, so each worker writes its own rows of a result that the calling
 thread made. Products below SHARED_PRODUCT_MACS multiply-adds stay on the calling thread: handing a
@@ -10,16 +11,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl.kernels.workers import map_pieces, one_blas_thread, worker_count
+from minidl.kernels.workers import map_pieces, near_the_workers, worker_count
 
 SHARED_PRODUCT_MACS = 1 << 23
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b, with the rows of a (its axis −2) shared between the workers when that pays."""
-    workers = worker_count()
-    if a.ndim < 2 or workers == 1 or a.size * (b.shape[-1] if b.ndim > 1 else 1) < SHARED_PRODUCT_MACS:
-        with one_blas_thread():
+    small = a.ndim < 2 or a.size * (b.shape[-1] if b.ndim > 1 else 1) < SHARED_PRODUCT_MACS
+    workers = 1 if small else worker_count()
+    if workers == 1:
+        with near_the_workers():
             return a @ b
     rows = a.shape[-2]
     if b.ndim == 1:

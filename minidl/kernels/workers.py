@@ -21,12 +21,14 @@ threads.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
+import math
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor, wait
-import contextlib
 from contextlib import contextmanager
 from typing import Callable, Iterator, Sequence, TypeVar
 
@@ -49,20 +51,34 @@ def _blas_libraries() -> list:
     return ThreadpoolController().select(user_api="blas").lib_controllers
 
 
-def _set_blas_threads(libraries: list, counts: list[int]) -> None:
-    """Set each BLAS library's thread count from whichever thread holds minidl's lock.
+def _thread_count_setter(lib) -> Callable[[int], None]:
+    """How minidl sets one BLAS library's thread count: OpenBLAS's own openblas_set_num_threads where
+    threadpoolctl finds it (a process-wide count), else threadpoolctl's setter.
 
-    threadpoolctl ≥ 3.8 lets only one thread, the first to set it, change OpenBLAS's process-wide
-    count, and silently ignores the others: a hold taken or given back on another thread would do
-    nothing (BLAS left at one thread for good, measured). The count is minidl's to set here, under
-    its own lock, so this thread takes control for the one call and lets go of it again."""
-    for lib, count in zip(libraries, counts):
-        let_go = getattr(type(lib), "clear_controlling_thread", None)
+    Not threadpoolctl's OpenBLAS setter, for two reasons: from 3.8 on it lets only one thread, the
+    first to set the count, change it, and silently ignores the others (a hold taken or given back
+    on another thread did nothing: BLAS left at one thread for good, measured), and its bookkeeping
+    cost ~7 µs a call, four calls per held product (the MLP step of the benchmarks: +50 µs)."""
+    find_symbol = getattr(lib, "_get_symbol", None)  # threadpoolctl's lookup with the library's affixes
+    if lib.internal_api == "openblas" and getattr(lib, "threading_layer", None) != "openmp" and find_symbol:
+        setter = find_symbol("openblas_set_num_threads")
+        if setter is not None:
+            return setter
+    let_go = getattr(type(lib), "clear_controlling_thread", None)
+
+    def set_through_threadpoolctl(count: int) -> None:
         if let_go is not None:
             let_go(force=True)
         lib.set_num_threads(count)
         if let_go is not None:
             let_go()
+
+    return set_through_threadpoolctl
+
+
+@functools.cache
+def _blas_setters() -> list[Callable[[int], None]]:
+    return [_thread_count_setter(lib) for lib in _blas_libraries()]
 
 
 class _OneBlasThread:
@@ -85,7 +101,8 @@ class _OneBlasThread:
         with self.lock:
             if self.holders == 0:
                 self.saved = [lib.get_num_threads() for lib in libraries]
-                _set_blas_threads(libraries, [1] * len(libraries))
+                for set_threads in _blas_setters():
+                    set_threads(1)
             self.holders += 1
         try:
             yield
@@ -93,20 +110,34 @@ class _OneBlasThread:
             with self.lock:
                 self.holders -= 1
                 if self.holders == 0:
-                    _set_blas_threads(libraries, self.saved)
+                    for set_threads, count in zip(_blas_setters(), self.saved):
+                        set_threads(count)
 
 
 _one_blas_thread = _OneBlasThread()
 
 
 def one_blas_thread() -> contextlib.AbstractContextManager[None]:
-    """Context manager: BLAS calls inside run on the thread that makes them (see the module's docstring).
-
-    Every BLAS call of minidl's ops runs inside one, also those too small to share: a single call that
-    OpenBLAS spread over both cores leaves its threads spinning for about 0.1 s afterwards, beside
-    minidl's workers (measured: a LeNet-5 epoch 337 ms with the dense layers' products free, 244 ms
-    with every product held)."""
+    """Context manager: BLAS calls inside run on the thread that makes them (see the module's docstring)."""
     return _one_blas_thread.held()
+
+
+WORKERS_NEARBY_SECONDS = 1.0
+_last_shared = -math.inf  # time.monotonic() when map_pieces last used more than one thread
+
+
+def near_the_workers() -> contextlib.AbstractContextManager[None]:
+    """For a BLAS call too small to share: one_blas_thread() if minidl's workers ran within the last
+    WORKERS_NEARBY_SECONDS, else nothing.
+
+    A product that OpenBLAS spreads over both cores leaves its threads spinning for about 0.1 s
+    afterwards, beside minidl's workers when a convolution follows (measured: a LeNet-5 epoch 337 ms
+    with the dense layers' products free, 244 ms with every product held). Without workers nearby
+    (an MLP alone) the hold would only cost: the MLP step of the benchmarks took 0.19 ms with its
+    products held, 0.13 ms free."""
+    if time.monotonic() - _last_shared < WORKERS_NEARBY_SECONDS:
+        return _one_blas_thread.held()
+    return contextlib.nullcontext()
 
 
 def worker_count() -> int:
@@ -159,7 +190,8 @@ def map_pieces(
     """
     workers = max(1, min(worker_count() if workers is None else workers, len(pieces), available_cores()))
     if workers == 1 or _in_pool.active:
-        return [work(piece, 0) for piece in pieces]
+        with _one_blas_thread.held():  # one piece's BLAS calls too: no OpenBLAS threads left spinning
+            return [work(piece, 0) for piece in pieces]
     bounds = [len(pieces) * k // workers for k in range(workers + 1)]
 
     def run(worker: int) -> list[Result]:
@@ -173,4 +205,6 @@ def map_pieces(
             own = run(0)
         finally:
             wait(others)  # also when our own share failed: no thread may still write into the arrays
+            global _last_shared
+            _last_shared = time.monotonic()
     return own + [value for future in others for value in future.result()]  # result() re-raises
