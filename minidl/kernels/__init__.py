@@ -20,6 +20,7 @@ from minidl.kernels.dispatch import col2im, im2col, max_pool_backward, max_pool_
 from minidl.kernels.geometry import Window, conv_output_size
 from minidl.kernels.matmul import matmul
 from minidl.kernels.workers import map_pieces, one_blas_thread, worker_count
+from minidl.kernels.workspace import release_workspace
 
 __all__ = [
     "BACKENDS",
@@ -34,6 +35,7 @@ __all__ = [
     "max_pool_backward",
     "max_pool_forward",
     "one_blas_thread",
+    "release_workspace",
     "set_kernel_backend",
     "use_kernels",
     "worker_count",
