@@ -110,8 +110,7 @@ class Function:
 
         needs_input_grad = tuple(t.requires_grad for t in inputs)
         record = _grad_mode.enabled and any(needs_input_grad)
-        # Without a record no backward will run: a forward may read this to keep nothing for it.
-        ctx = Context(needs_input_grad if record else (False,) * len(inputs))
+        ctx = Context(needs_input_grad)
         data = cls.forward(ctx, *(t.data for t in inputs), **params)
         out = Tensor._from_array(data, requires_grad=record)
         if record:

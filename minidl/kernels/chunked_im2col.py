@@ -58,8 +58,7 @@ class PieceBuffers:
 
 
 class ChunkedIm2col:
-    """The receptive fields of x (N, C, H, W) under `window`, by pieces of the batch; `keep` False
-    when no backward pass will need them (cols is then never kept, whatever its size).
+    """The receptive fields of x (N, C, H, W) under `window`, by pieces of the batch.
 
     with fields.in_use():  # for one call (forward or backward)
         map_pieces(work, range(len(fields.pieces)), fields.workers)
@@ -67,14 +66,14 @@ class ChunkedIm2col:
     images fields.pieces[piece].
     """
 
-    def __init__(self, x: np.ndarray, window: Window, keep: bool = True):
+    def __init__(self, x: np.ndarray, window: Window):
         self.x, self.window = x, window
         out_h, out_w = window.output_size(*x.shape[2:])
         self.rows_per_image, self.taps = out_h * out_w, x.shape[1] * window.kernel[0] * window.kernel[1]
         cols_bytes_per_image = self.rows_per_image * self.taps * x.itemsize
         self.workers = worker_count()
         self.pieces = image_pieces(x.shape[0], cols_bytes_per_image, self.workers)
-        self.kept = keep and x.shape[0] * cols_bytes_per_image <= WHOLE_BATCH_COLS_BYTES
+        self.kept = x.shape[0] * cols_bytes_per_image <= WHOLE_BATCH_COLS_BYTES
         # Kept cols lives from the forward to the backward pass, so it is an array of its own.
         whole = [np.empty((x.shape[0] * self.rows_per_image, self.taps), dtype=x.dtype)] if self.kept else []
         self._cols: PieceBuffers | None = (

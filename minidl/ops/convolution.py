@@ -41,7 +41,7 @@ class Convolution2d(Function):
         out_h, out_w = window.output_size(*x.shape[2:])
         grouped_weight = weight.reshape(groups, out_channels // groups, -1)  # W_g: (G, O/G, C/G·kh·kw)
         group_out, group_taps = grouped_weight.shape[1:]
-        fields = ChunkedIm2col(x, window, keep=ctx.needs_input_grad[1])  # cols is needed again for dW only
+        fields = ChunkedIm2col(x, window)
         dtype = np.result_type(x, weight, *(() if bias is None else (bias,)))
         out = np.empty((n, groups, group_out, out_h * out_w), dtype=dtype)
 
