@@ -169,6 +169,17 @@ def test_clearly_better_needs_more_than_the_spread_of_the_images():
     assert not clearly_better([0.1], [0.9], lower_is_better=True)  # one image: nothing is clear
 
 
+def test_clearly_better_asks_more_of_three_images_than_of_thirty():
+    """Gains of t = 2.6 standard errors: beyond the large-sample 2, short of Student's 4.3 for 3 images."""
+    gains = np.array([0.1, 0.2, 0.05])
+    reference = np.full(3, 0.8)
+    assert not clearly_better(reference - gains, reference, lower_is_better=True)
+    many = np.tile(gains, 10)  # the same spread over 30 images: t = 2.6 · √10
+    assert clearly_better(np.full(30, 0.8) - many, np.full(30, 0.8), lower_is_better=True)
+    near_two = np.array([0.1, -0.04] * 15)  # t = 2.3 on 30 images (29 degrees of freedom need 2.05): clear
+    assert clearly_better(np.full(30, 0.8) - near_two, np.full(30, 0.8), lower_is_better=True)
+
+
 def test_ranking_verdict_names_the_winner_only_when_it_is_clear():
     rng = np.random.default_rng(0)
     base = rng.uniform(0.6, 0.9, 30)
