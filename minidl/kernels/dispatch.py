@@ -19,6 +19,7 @@ import numpy as np
 from minidl.kernels import im2col_numpy, pooling_numpy
 from minidl.kernels.backend import kernel_backend
 from minidl.kernels.geometry import Window
+from minidl.kernels.padding import framed_shape
 
 KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 ImageShape = tuple[int, int, int, int]
@@ -86,9 +87,7 @@ def col2im(cols: np.ndarray, x_shape: ImageShape, window: Window, out: np.ndarra
     and the result is its x_shape part, a view of it. Else a new zeroed array is used."""
     cols = _kernel_array("col2im", cols, 2)
     _require_shape("col2im", "cols", cols.shape, _cols_shape(x_shape, window))
-    n, c, h, w = x_shape
-    top, bottom, left, right = window.frame(h, w)
-    framed = (n, c, top + h + bottom, left + w + right)
+    framed = framed_shape(x_shape, window.frame(*x_shape[2:]))
     x_pad = np.zeros(framed, dtype=cols.dtype) if out is None else _output_array("col2im", out, framed, cols.dtype)
     return _backend_module("im2col").col2im(cols, x_shape, window, x_pad)
 

@@ -29,7 +29,7 @@ import numba
 import numpy as np
 
 from minidl.kernels.geometry import Window
-from minidl.kernels.padding import crop_spatial, pad_spatial
+from minidl.kernels.padding import crop_spatial, framed_shape, pad_spatial
 
 
 @functools.lru_cache(maxsize=64)
@@ -41,8 +41,7 @@ def window_indices(x_shape: tuple[int, int, int, int], window: Window) -> tuple[
     n, channels, height, width = x_shape
     (kh, _), (sh, sw), (dh, _) = window.kernel, window.stride, window.dilation
     out_h, out_w = window.output_size(height, width)
-    top, bottom, left, right = window.frame(height, width)
-    height, width = top + height + bottom, left + width + right
+    height, width = framed_shape((height, width), window.frame(height, width))
     image, oy, ox = np.meshgrid(np.arange(n), np.arange(out_h), np.arange(out_w), indexing="ij")
     corner = image * channels * height * width + oy * sh * width + ox * sw
     c, i = np.meshgrid(np.arange(channels), np.arange(kh), indexing="ij")

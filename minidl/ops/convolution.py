@@ -17,7 +17,7 @@ import numpy as np
 
 from minidl.autograd import Context, Function
 from minidl.kernels import ChunkedIm2col, Window, col2im, im2col, map_pieces, matmul
-from minidl.kernels.padding import crop_spatial
+from minidl.kernels.padding import crop_spatial, framed_shape
 
 
 class Convolution2d(Function):
@@ -77,10 +77,9 @@ class Convolution2d(Function):
         need_b = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
         dtype = np.result_type(grad, grouped_weight)
         # The arrays the pieces write into are made here, by the calling thread (map_pieces says why).
+        frame = window.frame(*x.shape[2:])
         if need_x:
-            top, bottom, left, right = window.frame(*x.shape[2:])
-            grad_x_framed = np.empty((n, x.shape[1], top + x.shape[2] + bottom, left + x.shape[3] + right), dtype)
-            grad_x_framed.fill(0)
+            grad_x_framed = np.zeros(framed_shape(x.shape, frame), dtype)
         if need_w:
             grad_w_per_image = np.empty((n, *grouped_weight.shape), dtype=np.result_type(grad, x))
 
@@ -103,7 +102,7 @@ class Convolution2d(Function):
 
         with fields.in_use(), fields.buffers(fields.taps if need_x else 0, dtype) as grad_cols_of:
             shares = map_pieces(backward_piece, range(len(fields.pieces)), fields.workers)
-        grad_x = crop_spatial(grad_x_framed, window.frame(*x.shape[2:])) if need_x else None
+        grad_x = crop_spatial(grad_x_framed, frame) if need_x else None
         grad_w = sum(share[0] for share in shares).reshape(weight_shape) if need_w else None
         grad_b = sum(share[1] for share in shares).ravel() if need_b else None
         return grad_x, grad_w, grad_b
