@@ -27,7 +27,7 @@ LIMIT_BYTES = 128 << 20
 
 
 class Workspace:
-    """Raw byte blocks by size: borrow() hands out the smallest free block that fits (at most twice
+    """Raw byte blocks by size: borrowed() hands out the smallest free block that fits (at most twice
     the size asked for, so that a small request does not hold a large block), else a new one."""
 
     def __init__(self, limit_bytes: int = LIMIT_BYTES):
@@ -40,14 +40,6 @@ class Workspace:
         with self._lock:
             return sum(block.nbytes for block in self._free)
 
-    def lend(self, shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-        """(array, block): an uninitialised C-contiguous array of this shape and dtype, and the block
-        to give_back once nothing uses the array any more."""
-        dtype = np.dtype(dtype)
-        nbytes = math.prod(shape) * dtype.itemsize
-        block = self._take(nbytes)
-        return block[:nbytes].view(dtype).reshape(shape), block
-
     def _take(self, nbytes: int) -> np.ndarray:
         with self._lock:
             fitting = [k for k, block in enumerate(self._free) if nbytes <= block.nbytes <= 2 * max(nbytes, 1)]
@@ -55,7 +47,7 @@ class Workspace:
                 return self._free.pop(min(fitting, key=lambda k: self._free[k].nbytes))
         return np.empty(nbytes, dtype=np.uint8)
 
-    def give_back(self, block: np.ndarray) -> None:
+    def _give_back(self, block: np.ndarray) -> None:
         with self._lock:
             if sum(kept.nbytes for kept in self._free) + block.nbytes <= self.limit_bytes:
                 self._free.append(block)
@@ -63,12 +55,14 @@ class Workspace:
     @contextmanager
     def borrowed(self, shapes: list[tuple[int, ...]], dtype: np.dtype) -> Iterator[list[np.ndarray]]:
         """Uninitialised C-contiguous arrays of these shapes and dtype, for the duration of the block."""
-        lent = [self.lend(shape, dtype) for shape in shapes]
+        dtype = np.dtype(dtype)
+        sizes = [math.prod(shape) * dtype.itemsize for shape in shapes]
+        blocks = [self._take(nbytes) for nbytes in sizes]
         try:
-            yield [array for array, _ in lent]
+            yield [block[:nbytes].view(dtype).reshape(shape) for block, nbytes, shape in zip(blocks, sizes, shapes)]
         finally:
-            for _, block in lent:
-                self.give_back(block)
+            for block in blocks:
+                self._give_back(block)
 
     def release(self) -> None:
         """Let go of every block kept while not borrowed."""
