@@ -85,11 +85,11 @@ def _torch_step(torch, x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: int
 
 
 def _gemm_gflops(case: ConvCase, x: np.ndarray, w: np.ndarray, repeats: int) -> float:
-    """GFLOP/s of the forward GEMM cols @ Wᵀ alone (2·M·K·O flops)."""
+    """GFLOP/s of the forward GEMMs W @ cols[n] alone, one per image (2·N·O·C·kh·kw·OH·OW flops)."""
     cols = im2col(x, Window((case.kernel, case.kernel), (1, 1), (case.padding, case.padding)))
     flat_weight = w.reshape(case.out_channels, -1)
-    seconds = interleaved_timings({"gemm": lambda: cols @ flat_weight.T}, repeats)["seconds"]["gemm"]
-    return 2 * cols.shape[0] * cols.shape[1] * case.out_channels / seconds / 1e9
+    seconds = interleaved_timings({"gemm": lambda: flat_weight @ cols}, repeats)["seconds"]["gemm"]
+    return 2 * cols.size * case.out_channels / seconds / 1e9
 
 
 def numpy_matmul_gflops(repeats: int, size: int = 1024) -> float:

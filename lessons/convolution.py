@@ -7,8 +7,8 @@
 # image and, at every position, sums the element-wise product of the kernel with the patch under
 # it (a cross-correlation, as in PyTorch). The output size is ⌊(n + 2p − k) / s⌋ + 1 for an n-pixel
 # side, kernel k, padding p and stride s. Max-pooling keeps the largest value of each window.
-# minidl computes a convolution through im2col: every patch becomes one row of a matrix, and the
-# whole layer is that matrix times the flattened kernels.
+# minidl computes a convolution through im2col: every patch becomes one column of a matrix, and the
+# whole layer is the flattened kernels times that matrix.
 #
 # Run it as a notebook, cell by cell, or as a script: `python -m lessons convolution`
 # (`--quick` for a short run).
@@ -133,19 +133,23 @@ plt.close(fig)
 
 # %% [markdown]
 # ## 5. im2col: the convolution as one matrix product
-# Each row holds one 3×3 patch (9 numbers); multiplying by the flattened kernel gives
+# Each column holds one 3×3 patch (9 numbers); the flattened kernel times that matrix gives
 # every output pixel at once.
 # %%
-patches = im2col(IMAGE[None, None], Window(kernel=(3, 3), stride=(1, 1)))
-as_product = (patches @ X_KERNEL.ravel()).reshape(3, 3)
-print(f"\nim2col matrix: {patches.shape[0]} patches x {patches.shape[1]} kernel entries")
-print(f"patches @ kernel.ravel() reshaped to 3x3 equals the feature map: {np.array_equal(as_product, feature_map)}")
-fig, axes = plt.subplots(1, 3, figsize=(9, 5.5), gridspec_kw={"width_ratios": [9, 1.4, 1.4]})
+patches = im2col(IMAGE[None, None], Window(kernel=(3, 3), stride=(1, 1)))[0]  # (kernel entries, patches)
+as_product = (X_KERNEL.ravel() @ patches).reshape(3, 3)
+print(f"\nim2col matrix: {patches.shape[0]} kernel entries x {patches.shape[1]} patches")
+print(f"kernel.ravel() @ patches reshaped to 3x3 equals the feature map: {np.array_equal(as_product, feature_map)}")
+fig, axes = plt.subplots(3, 1, figsize=(6, 9), gridspec_kw={"height_ratios": [1.4, 9, 1.4]})
+annotated_matrix(axes[0], X_KERNEL.reshape(1, -1), "kernel, flattened", cmap="Oranges")
 annotated_matrix(
-    axes[0], patches, "im2col: one row per 3×3 patch", xlabel="kernel entry (i, j)", ylabel="output pixel (row-major)"
+    axes[1],
+    patches,
+    "im2col: one column per 3×3 patch",
+    xlabel="output pixel (row-major)",
+    ylabel="kernel entry (i, j)",
 )
-annotated_matrix(axes[1], X_KERNEL.reshape(-1, 1), "kernel", cmap="Oranges")
-annotated_matrix(axes[2], as_product.reshape(-1, 1), "= output", cmap="Greens")
+annotated_matrix(axes[2], as_product.reshape(1, -1), "kernel @ im2col = output", cmap="Greens")
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "im2col.png")
 plt.close(fig)

@@ -58,15 +58,31 @@ def test_im2col_backends_agree_exactly(case):
     np.testing.assert_array_equal(fast, reference)
 
 
+@given(case=conv_case())
+def test_im2col_puts_each_receptive_field_in_a_column(case):
+    """cols[n, (c·kh + i)·kw + j, oy·OW + ox] = x_pad[n, c, oy·sh + i·dh, ox·sw + j·dw], written out
+    as loops: the layout the convolution's products rely on, in both backends."""
+    x, window = case
+    top, bottom, left, right = window.frame(*x.shape[2:])
+    x_pad = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    (kh, kw), (sh, sw), (dh, dw) = window.kernel, window.stride, window.dilation
+    out_h, out_w = window.output_size(*x.shape[2:])
+    expected = np.empty((x.shape[0], x.shape[1] * kh * kw, out_h * out_w), x.dtype)
+    for n, c, i, j, oy, ox in np.ndindex(x.shape[0], x.shape[1], kh, kw, out_h, out_w):
+        expected[n, (c * kh + i) * kw + j, oy * out_w + ox] = x_pad[n, c, oy * sh + i * dh, ox * sw + j * dw]
+    for cols in both_backends(lambda: im2col(x, window)):
+        np.testing.assert_array_equal(cols, expected)
+
+
 @given(case=conv_case(), data=st.data())
 def test_col2im_backends_agree(case, data):
     x, window = case
-    rows = x.shape[0] * int(np.prod(window.output_size(*x.shape[2:])))
-    cols = data.draw(
-        hnp.arrays(
-            x.dtype, (rows, x.shape[1] * window.kernel[0] * window.kernel[1]), elements=st.floats(-4, 4, width=32)
-        )
+    shape = (
+        x.shape[0],
+        x.shape[1] * window.kernel[0] * window.kernel[1],
+        int(np.prod(window.output_size(*x.shape[2:]))),
     )
+    cols = data.draw(hnp.arrays(x.dtype, shape, elements=st.floats(-4, 4, width=32)))
     reference, fast = both_backends(lambda: col2im(cols, x.shape, window))
     assert fast.dtype == x.dtype and fast.shape == x.shape
     tolerance = 1e-5 if x.dtype == np.float32 else 1e-12
@@ -142,11 +158,15 @@ def test_kernels_accept_non_contiguous_input_and_never_change_it():
         ),
         (lambda: im2col([[[[1.0]]]], Window((1, 1), (1, 1))), TypeError, ["im2col", "list"]),
         (
-            lambda: col2im(np.ones((9, 5)), (1, 1, 4, 4), Window((2, 2), (1, 1))),
+            lambda: col2im(np.ones((1, 5, 9)), (1, 1, 4, 4), Window((2, 2), (1, 1))),
             ValueError,
-            ["(9, 5)", "expected (9, 4)"],
+            ["(1, 5, 9)", "expected (1, 4, 9)"],
         ),
-        (lambda: col2im(np.ones(9), (1, 1, 4, 4), Window((2, 2), (1, 1))), TypeError, ["col2im", "2 axes", "(9,)"]),
+        (
+            lambda: col2im(np.ones((4, 9)), (1, 1, 4, 4), Window((2, 2), (1, 1))),
+            TypeError,
+            ["col2im", "3 axes", "(4, 9)"],
+        ),
         (
             lambda: max_pool_forward(np.ones((1, 4, 4)), Window((2, 2), (2, 2))),
             TypeError,

@@ -440,33 +440,47 @@ def test_conv2d_on_several_workers_equals_one_worker_and_the_naive_loop(
     np.testing.assert_allclose(grad_b, grad.sum(axis=(0, 2, 3)), rtol=1e-12, atol=1e-12)
 
 
-def test_piece_buffers_give_each_worker_its_own_scratch_and_each_piece_its_own_rows(monkeypatch):
-    """Catches scratch arrays that are one array lent twice, and kept-layout pieces that overlap or
-    leave rows out."""
+def test_scratch_gives_each_worker_its_own_array_shaped_like_its_pieces_cols(monkeypatch):
+    """Catches scratch arrays that are one array lent twice, or not shaped like a piece's cols."""
     monkeypatch.setattr(chunked_im2col, "worker_count", lambda: 2)
     monkeypatch.setattr(chunked_im2col, "WHOLE_BATCH_COLS_BYTES", 0)
     monkeypatch.setattr(chunked_im2col, "CHUNK_COLS_BYTES", 2 * 16 * 8)  # two 4×4 single-channel images
     fields = chunked_im2col.ChunkedIm2col(np.zeros((5, 1, 4, 4)), Window((1, 1), (1, 1)))
     assert not fields.kept and len(fields.pieces) >= 3
-    with fields.buffers(6, np.float64) as scratch:
+    with fields.scratch(np.float32) as scratch:
         first, second = scratch(0, 0), scratch(1, 1)
-        assert first.shape == (16 * (fields.pieces[0].stop - fields.pieces[0].start), 6)
+        images = fields.pieces[0].stop - fields.pieces[0].start
+        assert first.shape == (images, 1, 16) and first.dtype == np.float32
         assert not np.shares_memory(first, second)
         assert np.shares_memory(scratch(2, 0), first)  # worker 0's next piece reuses its scratch
-    pieces = [slice(0, 2), slice(2, 3), slice(3, 5)]
-    whole = chunked_im2col.PieceBuffers(pieces, 4, [np.zeros((20, 6), np.float32)], whole=True)
-    rows = [whole(piece, piece % 2) for piece in range(3)]
-    assert [part.shape for part in rows] == [(8, 6), (4, 6), (8, 6)] and rows[0].dtype == np.float32
-    for part, value in zip(rows, (1, 2, 3)):
-        part[...] = value
-    np.testing.assert_array_equal(whole.arrays[0][:, 0], np.repeat([1, 2, 3], [8, 4, 8]))
 
 
-def test_piece_buffers_of_one_worker_give_every_piece_the_scratch():
-    """Catches the single scratch array of one worker taken for a whole-batch array."""
-    pieces = [slice(0, 2), slice(2, 4), slice(4, 5)]
-    scratch = chunked_im2col.PieceBuffers(pieces, 4, [np.zeros((8, 6))], whole=False)
-    assert [scratch(piece, 0).shape for piece in range(3)] == [(8, 6), (8, 6), (4, 6)]
+def test_kept_cols_gives_each_piece_its_own_images(monkeypatch):
+    """Catches kept-layout pieces that overlap or leave images out: each piece writes its images'
+    fields into the one kept array, which then holds im2col of the whole batch."""
+    monkeypatch.setattr(chunked_im2col, "worker_count", lambda: 2)
+    monkeypatch.setattr(
+        chunked_im2col, "WHOLE_BATCH_COLS_BYTES", 5 * 9 * 4 * 8
+    )  # the batch is kept, in one piece per worker
+    monkeypatch.setattr(chunked_im2col, "MIN_PIECE_COLS_BYTES", 0)
+    x = np.random.default_rng(0).standard_normal((5, 1, 4, 4))
+    window = Window((2, 2), (1, 1))
+    fields = chunked_im2col.ChunkedIm2col(x, window)
+    assert fields.kept and [(p.start, p.stop) for p in fields.pieces] == [(0, 2), (2, 5)]
+    with fields.in_use():
+        parts = [fields.cols(piece, piece) for piece in range(len(fields.pieces))]
+    assert [part.shape for part in parts] == [(2, 4, 9), (3, 4, 9)]
+    np.testing.assert_array_equal(np.concatenate(parts), im2col(x, window))
+    assert all(not np.shares_memory(a, b) for k, a in enumerate(parts) for b in parts[k + 1 :])
+
+
+def test_scratch_of_one_worker_serves_every_piece():
+    """Catches the single scratch array of one worker cut to the wrong number of images."""
+    fields = chunked_im2col.ChunkedIm2col(np.zeros((5, 1, 4, 4)), Window((1, 1), (1, 1)))
+    fields.pieces, fields.workers = [slice(0, 2), slice(2, 4), slice(4, 5)], 1
+    with fields.scratch(np.float64) as scratch:
+        assert [scratch(piece, 0).shape for piece in range(3)] == [(2, 1, 16), (2, 1, 16), (1, 1, 16)]
+        assert all(np.shares_memory(scratch(piece, 0), scratch(0, 0)) for piece in range(3))
 
 
 def test_conv2d_with_one_worker_on_a_batch_too_large_to_keep_its_cols():
@@ -485,7 +499,7 @@ def test_conv2d_with_one_worker_on_a_batch_too_large_to_keep_its_cols():
 
 
 window = Window((2, 3), (1, 2), (1, 0))
-x_shape = (2, 3, 5, 6)  # cols (2·6·2, 3·2·3) = (24, 18); framed input (2, 3, 7, 6)
+x_shape = (2, 3, 5, 6)  # cols (2, 3·2·3, 6·2) = (2, 18, 12); framed input (2, 3, 7, 6)
 
 
 def test_the_out_tests_window_makes_the_shapes_they_expect():
@@ -497,12 +511,12 @@ def test_the_out_tests_window_makes_the_shapes_they_expect():
 @pytest.mark.parametrize(
     "kind, bad_out, error, message",
     [
-        ("shape", np.empty((24, 17)), ValueError, r"out of shape \(24, 17\) do not fit; expected \(24, 18\)"),
-        ("dtype", np.empty((24, 18), np.float32), TypeError, "writeable C-contiguous float64 array, got float32"),
-        ("not contiguous", np.empty((18, 24)).T, TypeError, "writeable C-contiguous float64"),
-        ("every second row", np.empty((48, 18))[::2], TypeError, "writeable C-contiguous float64"),
-        ("read-only", np.empty((24, 18)), TypeError, "writeable C-contiguous float64"),
-        ("a list", [[0.0] * 18] * 24, TypeError, "writeable C-contiguous float64 array, got list"),
+        ("shape", np.empty((2, 18, 11)), ValueError, r"out of shape \(2, 18, 11\) do not fit; expected \(2, 18, 12\)"),
+        ("dtype", np.empty((2, 18, 12), np.float32), TypeError, "writeable C-contiguous float64 array, got float32"),
+        ("not contiguous", np.empty((12, 18, 2)).T, TypeError, "writeable C-contiguous float64"),
+        ("every second image", np.empty((4, 18, 12))[::2], TypeError, "writeable C-contiguous float64"),
+        ("read-only", np.empty((2, 18, 12)), TypeError, "writeable C-contiguous float64"),
+        ("a list", [[[0.0] * 12] * 18] * 2, TypeError, "writeable C-contiguous float64 array, got list"),
     ],
 )
 def test_im2col_refuses_an_out_it_may_not_write_into(backend, kind, bad_out, error, message):
@@ -517,7 +531,7 @@ def test_im2col_refuses_an_out_it_may_not_write_into(backend, kind, bad_out, err
 
 @pytest.mark.parametrize("backend", ["numpy", "numba"])
 def test_col2im_refuses_an_out_it_may_not_write_into(backend):
-    cols = np.random.default_rng(2).standard_normal((24, 18))
+    cols = np.random.default_rng(2).standard_normal((2, 18, 12))
     framed = np.zeros((2, 3, 7, 6))
     framed.flags.writeable = False
     with use_kernels(backend):

@@ -83,12 +83,14 @@ def test_cav_points_from_random_towards_the_concept(seed, dims, shift):
     rng = np.random.default_rng(seed)
     direction = rng.normal(size=dims)
     direction /= np.linalg.norm(direction)
-    random = rng.normal(size=(60, dims))
-    concept = rng.normal(size=(60, dims)) + shift * direction
+    # 200 examples a side: with 60, seed 341 in 12 dimensions at shift 3 gave cos 0.71 (the fitted
+    # direction's noise); with 200, the worst of seeds 0-1000 in 2, 7 and 12 dimensions is cos 0.90.
+    random = rng.normal(size=(200, dims))
+    concept = rng.normal(size=(200, dims)) + shift * direction
     cav = concept_activation_vector(concept, random, seed=seed)
     assert np.linalg.norm(cav.vector) == pytest.approx(1.0)
     assert cav.vector @ direction > 0.8
-    assert cav.accuracy > 0.75  # the Bayes accuracy is Φ(shift / 2) ≥ 0.93, on 40 held-out examples
+    assert cav.accuracy > 0.75  # the Bayes accuracy is Φ(shift / 2) ≥ 0.93, on a third held out (worst seen 0.84)
 
 
 def test_logistic_regression_reaches_the_optimum_of_its_loss():

@@ -1,22 +1,22 @@
 """im2col of a batch by pieces: how the convolution's memory and its work are cut up.
 
 cols is C·kh·kw times larger than the input. The batch is cut into pieces of whole images, for two
-reasons: so that the workers (workers.py) each take a share of them, and so that a piece's cols (at
-most CHUNK_COLS_BYTES) is used by its matrix product while it is still in the processor's cache.
-Up to WHOLE_BATCH_COLS_BYTES for the whole batch, cols is one array that every piece fills its own
-rows of, kept for the backward pass; beyond, each worker has one scratch array of a piece's size,
-borrowed from the workspace (workspace.py) for one call, and a piece's cols is built into it again
-wherever it is needed. A batch whose cols is smaller than
-MIN_PIECE_COLS_BYTES per worker stays one piece: handing it to a thread costs more than it saves.
-Every array is made here, by the calling thread (workers.py says why). The README's section on
-speed gives the measurements behind the limits.
+reasons: so that the workers (workers.py) each take a share of them, and so that a batch too large
+to keep its cols needs only a piece's worth (at most CHUNK_COLS_BYTES) at a time. Up to
+WHOLE_BATCH_COLS_BYTES for the whole batch, cols is one array that every piece fills its own images
+of, kept for the backward pass, and there is one piece per worker (smaller pieces, sized for the
+core's cache, measured slower: every piece costs its own calls); beyond, each worker has one scratch
+array of a piece's size, borrowed from the workspace (workspace.py) for one call, and a piece's cols
+is built into it again wherever it is needed. A batch whose cols is smaller than MIN_PIECE_COLS_BYTES per worker is not shared out:
+handing a piece to a thread costs more than it saves. Every array is made here, by the calling
+thread (workers.py says why). The README's section on speed gives the measurements behind the limits.
 """
 
 from __future__ import annotations
 
 import math
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -28,6 +28,8 @@ from minidl.kernels.workspace import workspace
 WHOLE_BATCH_COLS_BYTES = 8 << 20
 CHUNK_COLS_BYTES = 3 << 20
 MIN_PIECE_COLS_BYTES = 128 << 10
+
+PieceArray = Callable[[int, int], np.ndarray]  # (piece, worker) -> an array of the piece's images
 
 
 def image_pieces(n: int, cols_bytes_per_image: int, workers: int) -> list[slice]:
@@ -42,56 +44,36 @@ def image_pieces(n: int, cols_bytes_per_image: int, workers: int) -> list[slice]
     return [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
 
 
-class PieceBuffers:
-    """Matrices of `rows_per_image` rows per image for the pieces of a batch: one array for the whole
-    batch, in which each piece has its own rows (`whole`), or one scratch array per worker, reused by
-    the pieces it works on one after the other."""
-
-    def __init__(self, pieces: list[slice], rows_per_image: int, arrays: list[np.ndarray], whole: bool):
-        self.pieces, self.rows_per_image, self.arrays, self.whole = pieces, rows_per_image, arrays, whole
-
-    def __call__(self, piece: int, worker: int) -> np.ndarray:
-        images = self.pieces[piece]
-        if self.whole:
-            return self.arrays[0][images.start * self.rows_per_image : images.stop * self.rows_per_image]
-        return self.arrays[worker][: (images.stop - images.start) * self.rows_per_image]
-
-
 class ChunkedIm2col:
     """The receptive fields of x (N, C, H, W) under `window`, by pieces of the batch.
 
     with fields.in_use():  # for one call (forward or backward)
         map_pieces(work, range(len(fields.pieces)), fields.workers)
-    where work(piece, worker) calls fields.cols(piece, worker): (images·OH·OW, C·kh·kw) for the
+    where work(piece, worker) calls fields.cols(piece, worker): (images, C·kh·kw, OH·OW) for the
     images fields.pieces[piece].
     """
 
     def __init__(self, x: np.ndarray, window: Window):
         self.x, self.window = x, window
         out_h, out_w = window.output_size(*x.shape[2:])
-        self.rows_per_image, self.taps = out_h * out_w, x.shape[1] * window.kernel[0] * window.kernel[1]
-        cols_bytes_per_image = self.rows_per_image * self.taps * x.itemsize
+        self.taps, self.out_size = x.shape[1] * window.kernel[0] * window.kernel[1], out_h * out_w
+        cols_bytes_per_image = self.taps * self.out_size * x.itemsize
         self.workers = worker_count()
         self.pieces = image_pieces(x.shape[0], cols_bytes_per_image, self.workers)
         self.kept = x.shape[0] * cols_bytes_per_image <= WHOLE_BATCH_COLS_BYTES
         # Kept cols lives from the forward to the backward pass, so it is an array of its own.
-        whole = [np.empty((x.shape[0] * self.rows_per_image, self.taps), dtype=x.dtype)] if self.kept else []
-        self._cols: PieceBuffers | None = (
-            PieceBuffers(self.pieces, self.rows_per_image, whole, True) if self.kept else None
-        )
+        self._kept_cols = np.empty((x.shape[0], self.taps, self.out_size), x.dtype) if self.kept else None
+        self._scratch: PieceArray | None = None
         self._built = [False] * len(self.pieces)
 
     @contextmanager
-    def buffers(self, width: int, dtype: np.dtype) -> Iterator[PieceBuffers]:
-        """For the block: matrices of cols' rows and `width` columns, laid out as cols is (one array
-        for the batch, or a scratch per worker), borrowed from the workspace."""
-        if self.kept:
-            shapes = [(self.x.shape[0] * self.rows_per_image, width)]
-        else:
-            largest = max(piece.stop - piece.start for piece in self.pieces)
-            shapes = [(largest * self.rows_per_image, width)] * min(self.workers, len(self.pieces))
+    def scratch(self, dtype: np.dtype) -> Iterator[PieceArray]:
+        """For the block: scratch(piece, worker), an array shaped like the piece's cols, one per worker
+        (reused by the pieces it works on one after the other), borrowed from the workspace."""
+        largest = max(piece.stop - piece.start for piece in self.pieces)
+        shapes = [(largest, self.taps, self.out_size)] * min(self.workers, len(self.pieces))
         with workspace.borrowed(shapes, dtype) as arrays:
-            yield PieceBuffers(self.pieces, self.rows_per_image, arrays, self.kept)
+            yield lambda piece, worker: arrays[worker][: self.pieces[piece].stop - self.pieces[piece].start]
 
     @contextmanager
     def in_use(self) -> Iterator[None]:
@@ -99,18 +81,21 @@ class ChunkedIm2col:
         if self.kept:
             yield
             return
-        with self.buffers(self.taps, self.x.dtype) as scratch:
-            self._cols = scratch
+        with self.scratch(self.x.dtype) as scratch:
+            self._scratch = scratch
             try:
                 yield
             finally:
-                self._cols = None
+                self._scratch = None
 
     def cols(self, piece: int, worker: int) -> np.ndarray:
         """im2col of x's piece-th piece: built once when cols is kept, else into the worker's scratch."""
-        if self._cols is None:
+        if self._kept_cols is not None:
+            cols = self._kept_cols[self.pieces[piece]]
+        elif self._scratch is not None:
+            cols = self._scratch(piece, worker)
+        else:
             raise RuntimeError("ChunkedIm2col.cols: the batch is too large to keep; call it inside fields.in_use()")
-        cols = self._cols(piece, worker)
         if not self._built[piece]:
             im2col(self.x[self.pieces[piece]], self.window, out=cols)
             self._built[piece] = self.kept

@@ -53,10 +53,10 @@ def _require_shape(op: str, what: str, shape: tuple[int, ...], expected: tuple[i
         raise ValueError(f"{op}: {what} of shape {shape} do not fit; expected {expected}")
 
 
-def _cols_shape(x_shape: ImageShape, window: Window) -> tuple[int, int]:
+def _cols_shape(x_shape: ImageShape, window: Window) -> tuple[int, int, int]:
     n, c, h, w = x_shape
     out_h, out_w = window.output_size(h, w)
-    return n * out_h * out_w, c * window.kernel[0] * window.kernel[1]
+    return n, c * window.kernel[0] * window.kernel[1], out_h * out_w
 
 
 def _output_array(op: str, out: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
@@ -71,8 +71,8 @@ def _output_array(op: str, out: np.ndarray, shape: tuple[int, ...], dtype: np.dt
 
 
 def im2col(x: np.ndarray, window: Window, out: np.ndarray | None = None) -> np.ndarray:
-    """Receptive fields of x (N, C, H, W), zero-padded, as a matrix (N·OH·OW, C·kh·kw); see im2col_numpy.py.
-    Written into `out` when given (a matrix of that shape and x's dtype), else into a new array."""
+    """Receptive fields of x (N, C, H, W), zero-padded, as one matrix per image (N, C·kh·kw, OH·OW); see
+    im2col_numpy.py. Written into `out` when given (an array of that shape and x's dtype), else into a new array."""
     x = _kernel_array("im2col", x, 4)
     shape = _cols_shape(x.shape, window)
     cols = np.empty(shape, dtype=x.dtype) if out is None else _output_array("im2col", out, shape, x.dtype)
@@ -80,12 +80,12 @@ def im2col(x: np.ndarray, window: Window, out: np.ndarray | None = None) -> np.n
 
 
 def col2im(cols: np.ndarray, x_shape: ImageShape, window: Window, out: np.ndarray | None = None) -> np.ndarray:
-    """The adjoint of im2col: rows of cols (N·OH·OW, C·kh·kw) summed back into an array of x_shape.
+    """The adjoint of im2col: columns of cols (N, C·kh·kw, OH·OW) summed back into an array of x_shape.
 
     `out`, when given, is the input in its frame (N, C, top + H + bottom, left + W + right), see
     Window.frame, of cols' dtype: the sums are added to what it holds (zeros, for the plain adjoint)
     and the result is its x_shape part, a view of it. Else a new zeroed array is used."""
-    cols = _kernel_array("col2im", cols, 2)
+    cols = _kernel_array("col2im", cols, 3)
     _require_shape("col2im", "cols", cols.shape, _cols_shape(x_shape, window))
     framed = framed_shape(x_shape, window.frame(*x_shape[2:]))
     x_pad = np.zeros(framed, dtype=cols.dtype) if out is None else _output_array("col2im", out, framed, cols.dtype)

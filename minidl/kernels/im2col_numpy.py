@@ -1,10 +1,14 @@
-"""im2col and col2im in plain NumPy: convolution as one matrix product (Chellapilla et al. 2006).
+"""im2col and col2im in plain NumPy: convolution as matrix products (Chellapilla et al. 2006; the
+column layout of Caffe, Jia et al. 2014).
 
-im2col copies every receptive field of an input (N, C, H, W), zero-padded, into a row of a matrix
-cols (N·OH·OW, C·kh·kw); a cross-correlation with weights W (O, C, kh, kw) is then
-    out = cols @ W.reshape(O, C·kh·kw)ᵀ,
-one GEMM through NumPy's BLAS. col2im is its adjoint: it adds each row of a gradient of cols back
-onto the input positions it was copied from (positions shared by overlapping windows add up).
+im2col copies every receptive field of an input (N, C, H, W), zero-padded, into a column of its
+image's matrix: cols (N, C·kh·kw, OH·OW), column oy·OW + ox of image n holding the C·kh·kw inputs
+that output pixel (oy, ox) sees. A cross-correlation with weights W (O, C, kh, kw) is then, image
+by image,
+    out[n] = W.reshape(O, C·kh·kw) @ cols[n],   (O, OH·OW): the output already in NCHW order,
+one GEMM per image through NumPy's BLAS. col2im is its adjoint: it adds each column of a gradient
+of cols back onto the input positions it was copied from (positions shared by overlapping windows
+add up).
 
 Both loop over the kh·kw kernel taps only; each tap (i, j) reads or writes a strided slice of the
 padded input, the pixels that every output position sees through that tap. This is the reference
@@ -27,35 +31,35 @@ def _tap_slices(i: int, j: int, out_h: int, out_w: int, window: Window) -> tuple
 
 
 def im2col(x: np.ndarray, window: Window, cols: np.ndarray | None = None) -> np.ndarray:
-    """Receptive fields of x (N, C, H, W) as a matrix cols (N·OH·OW, C·kh·kw), written into `cols`
+    """Receptive fields of x (N, C, H, W) as matrices cols (N, C·kh·kw, OH·OW), written into `cols`
     when given.
 
-    Column order is (c, i, j), matching W.reshape(O, C·kh·kw); row order is (n, oh, ow).
+    Row order is (c, i, j), matching W.reshape(O, C·kh·kw); column order is (oh, ow).
     """
     n, c, h, w = x.shape
     kh, kw = window.kernel
     out_h, out_w = window.output_size(h, w)
     x_pad = pad_spatial(x, window.frame(h, w))
     if cols is None:
-        cols = np.empty((n * out_h * out_w, c * kh * kw), dtype=x.dtype)
-    fields = cols.reshape(n, out_h, out_w, c, kh, kw)
+        cols = np.empty((n, c * kh * kw, out_h * out_w), dtype=x.dtype)
+    fields = cols.reshape(n, c, kh, kw, out_h, out_w)
     for i in range(kh):
         for j in range(kw):
             rows, columns = _tap_slices(i, j, out_h, out_w, window)
-            fields[:, :, :, :, i, j] = x_pad[:, :, rows, columns].transpose(0, 2, 3, 1)
+            fields[:, :, i, j] = x_pad[:, :, rows, columns]
     return cols
 
 
 def col2im(cols: np.ndarray, x_shape: tuple[int, int, int, int], window: Window, x_pad: np.ndarray) -> np.ndarray:
-    """The adjoint of im2col: sum the rows of cols (N·OH·OW, C·kh·kw) into x_pad, the input of
+    """The adjoint of im2col: sum the columns of cols (N, C·kh·kw, OH·OW) into x_pad, the input of
     x_shape in its frame (window.frame); returns the input's part of x_pad."""
     n, c, h, w = x_shape
     kh, kw = window.kernel
     out_h, out_w = window.output_size(h, w)
     frame = window.frame(h, w)
-    fields = cols.reshape(n, out_h, out_w, c, kh, kw)
+    fields = cols.reshape(n, c, kh, kw, out_h, out_w)
     for i in range(kh):
         for j in range(kw):
             rows, columns = _tap_slices(i, j, out_h, out_w, window)
-            x_pad[:, :, rows, columns] += fields[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+            x_pad[:, :, rows, columns] += fields[:, :, i, j]
     return crop_spatial(x_pad, frame)

@@ -9,6 +9,8 @@ piece to a thread costs tens of microseconds.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from minidl.kernels.workers import map_pieces, near_the_workers, worker_count
@@ -16,9 +18,17 @@ from minidl.kernels.workers import map_pieces, near_the_workers, worker_count
 SHARED_PRODUCT_MACS = 1 << 23
 
 
+def _multiply_adds(a: np.ndarray, b: np.ndarray) -> int:
+    """The multiply-adds of a @ b, a of two axes or more: a stack of (M, K) @ (K, P) products."""
+    if b.ndim == 1:
+        return a.size
+    stack = math.prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+    return stack * a.shape[-2] * a.shape[-1] * b.shape[-1]
+
+
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b, with the rows of a (its axis −2) shared between the workers when that pays."""
-    small = a.ndim < 2 or a.size * (b.shape[-1] if b.ndim > 1 else 1) < SHARED_PRODUCT_MACS
+    small = a.ndim < 2 or _multiply_adds(a, b) < SHARED_PRODUCT_MACS
     workers = 1 if small else worker_count()
     if workers == 1:
         with near_the_workers():

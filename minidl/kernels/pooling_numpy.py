@@ -1,6 +1,6 @@
 """Max-pooling in plain NumPy, through the same im2col windows as convolution.
 
-Forward: pad with −∞ (padding never wins), lay every window out as a row, take the maximum and
+Forward: pad with −∞ (padding never wins), lay every window out as a column, take the maximum and
 remember where it was: `winner` holds, for each output, the flat index y·W + x of the winning
 input pixel in its (H, W) plane, or −1 when a padding cell won (only possible if the whole window
 is −∞). Ties go to the first maximal entry in row-major window order, and a NaN wins, as np.argmax
@@ -24,16 +24,16 @@ def max_pool_forward(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndar
     out_h, out_w = window.output_size(h, w)
     top, _, left, _ = frame = window.frame(h, w)
     x_pad = pad_spatial(x, frame, value=-np.inf)
-    fields = im2col(x_pad, Window(window.kernel, window.stride)).reshape(n, out_h, out_w, c, kh * kw)
-    tap = fields.argmax(axis=-1)
-    out = np.take_along_axis(fields, tap[..., np.newaxis], axis=-1)[..., 0]
+    fields = im2col(x_pad, Window(window.kernel, window.stride)).reshape(n, c, kh * kw, out_h, out_w)
+    tap = fields.argmax(axis=2)
+    out = np.take_along_axis(fields, tap[:, :, np.newaxis], axis=2)[:, :, 0]
     # Tap (i, j) of output (oy, ox) reads row oy·sh − top + i, column ox·sw − left + j.
     sh, sw = window.stride
-    rows = np.arange(out_h)[:, None, None] * sh - top + tap // kw
-    columns = np.arange(out_w)[None, :, None] * sw - left + tap % kw
+    rows = np.arange(out_h)[:, None] * sh - top + tap // kw
+    columns = np.arange(out_w)[None, :] * sw - left + tap % kw
     inside = (rows >= 0) & (rows < h) & (columns >= 0) & (columns < w)
     winner = np.where(inside, rows * w + columns, -1)
-    return (np.ascontiguousarray(out.transpose(0, 3, 1, 2)), np.ascontiguousarray(winner.transpose(0, 3, 1, 2)))
+    return out, winner
 
 
 def max_pool_backward(grad: np.ndarray, winner: np.ndarray, x_shape: tuple[int, int, int, int]) -> np.ndarray:

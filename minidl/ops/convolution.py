@@ -1,17 +1,20 @@
-"""2-D convolution (cross-correlation, as in PyTorch) through im2col and one matrix product, and
-its adjoint, the transposed convolution, through col2im.
+"""2-D convolution (cross-correlation, as in PyTorch) through im2col and matrix products, and its
+adjoint, the transposed convolution, through col2im.
 
 out[n, o, y, x] = b[o] + Σ_{c,i,j} w[o, c, i, j] · x_pad[n, g·C/G + c, y·s + i·d, x·s + j·d],  g = o // (O/G)
 
 With G groups, each group g of O/G filters sees only its own C/G input channels (G = C: depthwise).
-With cols = im2col(x) of shape (N·OH·OW, C·kh·kw), whose columns hold the G groups' channels one
-after the other, cols_g its group-g columns and W_g = w[group g's filters].reshape(O/G, C/G·kh·kw):
-    forward   out_g = cols_g @ W_gᵀ + b_g
-    backward  dW_g = dout_gᵀ @ cols_g,  db = Σ dout,  dcols_g = dout_g @ W_g,  dx = col2im(dcols)
-where dout_g is group g's output gradient laid out as cols' rows, (N·OH·OW, O/G).
+With cols = im2col(x) of shape (N, C·kh·kw, OH·OW), one column per output pixel whose rows hold the
+G groups' channels one after the other, cols_g[n] its group-g rows and W_g = w[group g's
+filters].reshape(O/G, C/G·kh·kw), image by image:
+    forward   out_g[n] = W_g @ cols_g[n] + b_g                 (O/G, OH·OW): NCHW as it comes
+    backward  dW_g = Σ_n dout_g[n] @ cols_g[n]ᵀ,  db = Σ dout,  dcols_g[n] = W_gᵀ @ dout_g[n],  dx = col2im(dcols)
+where dout_g[n] is group g's output gradient of image n, (O/G, OH·OW), as it arrives in NCHW.
 """
 
 from __future__ import annotations
+
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -40,24 +43,19 @@ class Convolution2d(Function):
         window = Window(weight.shape[2:], stride, padding, dilation)
         out_h, out_w = window.output_size(*x.shape[2:])
         grouped_weight = weight.reshape(groups, out_channels // groups, -1)  # W_g: (G, O/G, C/G·kh·kw)
-        group_out, group_taps = grouped_weight.shape[1:]
         fields = ChunkedIm2col(x, window)
         dtype = np.result_type(x, weight, *(() if bias is None else (bias,)))
-        out = np.empty((n, groups, group_out, out_h * out_w), dtype=dtype)
+        # made here, by the calling thread (map_pieces says why); (N, G, O/G, OH·OW) is NCHW
+        out = np.empty((n, groups, out_channels // groups, out_h * out_w), dtype=dtype)
 
         def forward_piece(piece: int, worker: int) -> None:
-            by_group = fields.cols(piece, worker).reshape(-1, groups, group_taps).transpose(1, 0, 2)  # cols_g
-            rows = rows_of(piece, worker).reshape(groups, -1, group_out)  # (G, images·OH·OW, O/G)
-            np.matmul(by_group, grouped_weight.transpose(0, 2, 1), out=rows)
-            # One pass writes the NCHW result and adds the bias: rows (g, n, oh·ow, o) → out (n, g, o, oh·ow).
-            by_channel = rows.reshape(groups, -1, out_h * out_w, group_out).transpose(1, 0, 3, 2)
+            by_group = fields.cols(piece, worker).reshape(-1, groups, grouped_weight.shape[2], out_h * out_w)
             target = out[fields.pieces[piece]]
-            if bias is None:
-                target[...] = by_channel
-            else:
-                np.add(by_channel, bias.reshape(groups, group_out, 1), out=target)
+            np.matmul(grouped_weight, by_group, out=target)  # out_g[n] = W_g @ cols_g[n]
+            if bias is not None:
+                target += bias.reshape(groups, -1, 1)
 
-        with fields.in_use(), fields.buffers(out_channels, dtype) as rows_of:  # made here: map_pieces says why
+        with fields.in_use():
             map_pieces(forward_piece, range(len(fields.pieces)), fields.workers)
         ctx.save_for_backward(fields, grouped_weight, weight.shape)
         return out.reshape(n, out_channels, out_h, out_w)
@@ -67,10 +65,8 @@ class Convolution2d(Function):
         fields, grouped_weight, weight_shape = ctx.saved
         x, window = fields.x, fields.window
         groups, group_out, group_taps = grouped_weight.shape
-        # Per image and group, dout is (O/G, OH·OW) as it arrives in NCHW and its rows of cols are
-        # (OH·OW, C/G·kh·kw): both products are batches over images and groups that hand dout to BLAS as
-        # it lies (transposed for dcols). Contiguous, so that matmul reaches BLAS: a broadcast gradient,
-        # e.g. of a sum, has zero strides.
+        # dout_g[n] as it arrives in NCHW; contiguous, so that matmul reaches BLAS: a broadcast
+        # gradient, e.g. of a sum, has zero strides.
         n, _, out_h, out_w = grad.shape
         grad_maps = np.ascontiguousarray(grad.reshape(n, groups, group_out, out_h * out_w))
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
@@ -80,30 +76,30 @@ class Convolution2d(Function):
         frame = window.frame(*x.shape[2:])
         if need_x:
             grad_x_framed = np.zeros(framed_shape(x.shape, frame), dtype)
-        if need_w:
-            grad_w_per_image = np.empty((n, *grouped_weight.shape), dtype=np.result_type(grad, x))
+        if need_w:  # dW_gᵀ per image: the product cols_g[n] @ dout_g[n]ᵀ is the faster orientation for BLAS
+            grad_w_t_per_image = np.empty((n, groups, group_taps, group_out), dtype=np.result_type(grad, x))
 
         def backward_piece(piece: int, worker: int) -> tuple[np.ndarray | None, np.ndarray | None]:
-            """Writes the piece's dx; returns its shares of dW (G, O/G, C/G·kh·kw) and db (G, O/G)."""
+            """Writes the piece's dx; returns its shares of dWᵀ (G, C/G·kh·kw, O/G) and db (G, O/G)."""
             images = fields.pieces[piece]
             dout = grad_maps[images]  # (images, G, O/G, OH·OW)
             if need_x:
-                grad_cols = grad_cols_of(piece, worker)  # (images·OH·OW, C·kh·kw), filled per group:
-                by_group = grad_cols.reshape(-1, out_h * out_w, groups, group_taps).transpose(0, 2, 1, 3)
-                np.matmul(dout.transpose(0, 1, 3, 2), grouped_weight, out=by_group)  # dcols_g = dout_gᵀ @ W_g
+                grad_cols = grad_cols_of(piece, worker)  # (images, C·kh·kw, OH·OW)
+                by_group = grad_cols.reshape(-1, groups, group_taps, out_h * out_w)
+                np.matmul(grouped_weight.transpose(0, 2, 1), dout, out=by_group)  # dcols_g[n] = W_gᵀ @ dout_g[n]
                 col2im(grad_cols, x[images].shape, window, out=grad_x_framed[images])
             grad_w = grad_b = None
             if need_w:
-                cols = fields.cols(piece, worker).reshape(-1, out_h * out_w, groups, group_taps)
-                grad_w = np.matmul(dout, cols.transpose(0, 2, 1, 3), out=grad_w_per_image[images]).sum(axis=0)
+                cols = fields.cols(piece, worker).reshape(-1, groups, group_taps, out_h * out_w)
+                grad_w = np.matmul(cols, dout.transpose(0, 1, 3, 2), out=grad_w_t_per_image[images]).sum(axis=0)
             if need_b:
                 grad_b = dout.sum(axis=(0, 3))
             return grad_w, grad_b
 
-        with fields.in_use(), fields.buffers(fields.taps if need_x else 0, dtype) as grad_cols_of:
+        with fields.in_use(), fields.scratch(dtype) if need_x else nullcontext() as grad_cols_of:
             shares = map_pieces(backward_piece, range(len(fields.pieces)), fields.workers)
         grad_x = crop_spatial(grad_x_framed, frame) if need_x else None
-        grad_w = sum(share[0] for share in shares).reshape(weight_shape) if need_w else None
+        grad_w = sum(share[0] for share in shares).transpose(0, 2, 1).reshape(weight_shape) if need_w else None
         grad_b = sum(share[1] for share in shares).ravel() if need_b else None
         return grad_x, grad_w, grad_b
 
@@ -114,10 +110,10 @@ class TransposedConvolution2d(Function):
     Every input pixel scatters weight[c_in] · x[n, c_in, y, x] onto a kh×kw patch at (y·s + i·d,
     x·s + j·d) of a full output of F = (H − 1)·s + d·(kh − 1) + 1 rows (and likewise columns); the
     result is that full output with `padding` rows cut from the top and padding − output_padding
-    from the bottom (zeros added if negative), OH = F − 2p + output_padding. With rows = x as
-    (N·H·W, C_in) and W = weight.reshape(C_in, C_out·kh·kw):
-        forward   full = col2im(rows @ W),  out = crop(full) + b
-        backward  dcols = im2col(uncrop(dout)),  dx = dcols @ Wᵀ,  dW = rowsᵀ @ dcols,  db = Σ dout
+    from the bottom (zeros added if negative), OH = F − 2p + output_padding. With x[n] as
+    (C_in, H·W) and W = weight.reshape(C_in, C_out·kh·kw), image by image:
+        forward   full[n] = col2im(Wᵀ @ x[n]),  out = crop(full) + b
+        backward  dcols = im2col(uncrop(dout)),  dx[n] = W @ dcols[n],  dW = Σ_n x[n] @ dcols[n]ᵀ,  db = Σ dout
     """
 
     @staticmethod
@@ -139,20 +135,20 @@ class TransposedConvolution2d(Function):
             (size - 1) * s + d * (k - 1) + 1 for size, s, d, k in zip((height, width), stride, dilation, (kh, kw))
         )
         out_size = tuple(f - 2 * p + extra for f, p, extra in zip(full, padding, output_padding))
-        rows = x.transpose(0, 2, 3, 1).reshape(-1, in_channels)
+        images = x.reshape(n, in_channels, height * width)
         flat_weight = weight.reshape(in_channels, -1)
-        scattered = col2im(matmul(rows, flat_weight), (n, out_channels, *full), window)
+        scattered = col2im(matmul(flat_weight.T, images), (n, out_channels, *full), window)
         beyond = [max(0, extra - p) for extra, p in zip(output_padding, padding)]  # rows past the full output
         scattered = np.pad(scattered, ((0, 0), (0, 0), (0, beyond[0]), (0, beyond[1])))
         out = scattered[:, :, padding[0] : padding[0] + out_size[0], padding[1] : padding[1] + out_size[1]]
         if bias is not None:
             out = out + bias[:, np.newaxis, np.newaxis]
-        ctx.save_for_backward(rows, flat_weight, x.shape, weight.shape, window, full, padding)
+        ctx.save_for_backward(images, flat_weight, x.shape, weight.shape, window, full, padding)
         return np.ascontiguousarray(out)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        rows, flat_weight, x_shape, weight_shape, window, full, padding = ctx.saved
+        images, flat_weight, x_shape, weight_shape, window, full, padding = ctx.saved
         # Put the gradient back where the output was cut from the full output; what lies past it came
         # from no input pixel.
         n, out_channels, out_h, out_w = grad.shape
@@ -163,10 +159,9 @@ class TransposedConvolution2d(Function):
         grad_cols = im2col(grad_full[:, :, : full[0], : full[1]], window)  # each input pixel's output patch
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
-            _, in_channels, height, width = x_shape
-            grad_x = matmul(grad_cols, flat_weight.T).reshape(n, height, width, in_channels).transpose(0, 3, 1, 2)
+            grad_x = matmul(flat_weight, grad_cols).reshape(x_shape)
         if ctx.needs_input_grad[1]:
-            grad_w = matmul(rows.T, grad_cols).reshape(weight_shape)
+            grad_w = matmul(images, grad_cols.transpose(0, 2, 1)).sum(axis=0).reshape(weight_shape)
         if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
             grad_b = grad.sum(axis=(0, 2, 3))
         return grad_x, grad_w, grad_b

@@ -52,14 +52,14 @@ class AveragePooling2d(Function):
                 for size, out_size, k, s, p in zip((h, w), (out_h, out_w), window.kernel, window.stride, window.padding)
             )
         )
-        sums = im2col(x, window).reshape(n, out_h, out_w, c, taps).sum(axis=4).transpose(0, 3, 1, 2)
+        sums = im2col(x, window).reshape(n, c, taps, out_h, out_w).sum(axis=2)
         ctx.save_for_backward(x.shape, window, counts)
-        return np.ascontiguousarray(sums / counts.astype(x.dtype))
+        return sums / counts.astype(x.dtype)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         x_shape, window, counts = ctx.saved
         taps = window.kernel[0] * window.kernel[1]
-        share = (grad / counts.astype(grad.dtype)).transpose(0, 2, 3, 1)  # (N, OH, OW, C)
-        share = np.repeat(share[..., np.newaxis], taps, axis=4)
-        return col2im(share.reshape(-1, x_shape[1] * taps), x_shape, window)
+        n, c, out_h, out_w = grad.shape
+        share = (grad / counts.astype(grad.dtype)).reshape(n, c, 1, out_h * out_w)
+        return col2im(np.repeat(share, taps, axis=2).reshape(n, c * taps, out_h * out_w), x_shape, window)
