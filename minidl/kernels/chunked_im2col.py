@@ -7,9 +7,10 @@ WHOLE_BATCH_COLS_BYTES for the whole batch, cols is one array that every piece f
 of, kept for the backward pass, and there is one piece per worker (smaller pieces, sized for the
 core's cache, measured slower: every piece costs its own calls); beyond, each worker has one scratch
 array of a piece's size, borrowed from the workspace (workspace.py) for one call, and a piece's cols
-is built into it again wherever it is needed. A batch whose cols is smaller than MIN_PIECE_COLS_BYTES per worker is not shared out:
-handing a piece to a thread costs more than it saves. Every array is made here, by the calling
-thread (workers.py says why). The README's section on speed gives the measurements behind the limits.
+is built into it again wherever it is needed. A batch whose cols is smaller than
+MIN_PIECE_COLS_BYTES per worker is not shared out: handing a piece to a thread costs more than it
+saves. Every array is made here, by the calling thread (workers.py says why). The README's section
+on speed gives the measurements behind the limits.
 """
 
 from __future__ import annotations
