@@ -11,20 +11,12 @@ from hypothesis.extra import numpy as hnp
 import minidl
 from minidl.kernels import relu_backward, relu_forward, use_kernels
 from strategies import leaf, nonzero, shapes
+from test_kernels import both_backends
 
 # NumPy warns about ∞·0 in grad · np.sign(out); the NaN it gives is the expected value here.
 pytestmark = [pytest.mark.kernels, pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")]
 
 SPECIAL = [np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0]
-
-
-def both_backends(fn):
-    """fn() under the NumPy twins, then under numba."""
-    with use_kernels("numpy"):
-        reference = fn()
-    with use_kernels("numba"):
-        fast = fn()
-    return reference, fast
 
 
 def assert_identical(actual: np.ndarray, expected: np.ndarray) -> None:
