@@ -103,6 +103,19 @@ def test_other_dtypes_keep_numpys_rules(backend):
     assert swapped.tolist() == [0.0, 2.0]
 
 
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_empty_and_read_only_arrays(backend):
+    z = np.array([[-1.0, 2.0]], np.float32)
+    z.flags.writeable = False  # as np.load(mmap_mode="r") or a broadcast view hands them over
+    with use_kernels(backend):
+        out = relu_forward(z)
+        grad_z = relu_backward(z, out)
+        empty = relu_forward(np.zeros((0, 3)))
+        empty_grad = relu_backward(np.zeros((0, 3)), np.zeros((0, 3)))
+    assert out.tolist() == [[0.0, 2.0]] and grad_z.tolist() == [[0.0, 2.0]]
+    assert empty.shape == empty_grad.shape == (0, 3)
+
+
 def test_the_numba_loops_only_see_c_contiguous_float_arrays_of_one_shape(monkeypatch):
     from minidl.kernels import relu_numba
 
