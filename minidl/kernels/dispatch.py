@@ -127,7 +127,7 @@ def _c_order(array: np.ndarray) -> np.ndarray:
 # backend. A strided z or a broadcast grad (zero strides: the gradient of a sum) is copied into C order
 # first rather than left to NumPy: the copy and the kernel each run at about the speed of memory, while
 # np.maximum — or np.sign, its temporary and the product — on a strided array are slower than a copy, so
-# copy + kernel costs at most what NumPy would (transposed input) and less for slices and broadcast grads.
+# copy + kernel costs about what NumPy would on a transposed array, less on slices and broadcast grads.
 def relu_forward(z: np.ndarray) -> np.ndarray:
     """max(0, z) of an array of any shape and dtype, a NaN kept; see relu_numpy.py."""
     z = _numpy_array("relu_forward", "z", z)
