@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks.timing import interleaved_timings
-from minidl.kernels import Window, col2im, im2col, max_pool_backward, max_pool_forward, use_kernels
+from minidl.kernels import (
+    Window,
+    col2im,
+    im2col,
+    max_pool_backward,
+    max_pool_forward,
+    relu_backward,
+    relu_forward,
+    use_kernels,
+)
 
 
 def run(repeats: int) -> list[dict[str, object]]:
@@ -17,6 +26,9 @@ def run(repeats: int) -> list[dict[str, object]]:
     pool_window = Window((2, 2), (2, 2))
     out, winner = max_pool_forward(pool_input, pool_window)
     grad = np.ones_like(out)
+    relu_input = rng.standard_normal((64, 6, 28, 28)).astype(np.float32)  # LeNet conv1's output
+    relu_out = relu_forward(relu_input)
+    relu_grad = rng.standard_normal(relu_out.shape).astype(np.float32)
     work = {
         f"im2col {conv_input.shape} k5 -> cols {cols.shape}": lambda: im2col(conv_input, conv_window),
         f"col2im cols {cols.shape} -> {conv_input.shape}": lambda: col2im(cols, conv_input.shape, conv_window),
@@ -24,6 +36,8 @@ def run(repeats: int) -> list[dict[str, object]]:
         f"max-pool backward {out.shape} -> {pool_input.shape}": lambda: max_pool_backward(
             grad, winner, pool_input.shape
         ),
+        f"ReLU forward {relu_input.shape}": lambda: relu_forward(relu_input),
+        f"ReLU backward {relu_out.shape}": lambda: relu_backward(relu_grad, relu_out),
     }
     rows = []
     for name, fn in work.items():

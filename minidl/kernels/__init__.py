@@ -1,8 +1,8 @@
-"""Hot loops of the convolution path, kept apart from the graph: im2col/col2im and max-pooling.
+"""Hot loops of the convolution path, kept apart from the graph: im2col/col2im, max-pooling and ReLU.
 
 Each exists twice with the same functions: a plain NumPy reference that teaches the step
-(im2col_numpy.py, pooling_numpy.py) and a numba version that runs it fast (im2col_numba.py,
-pooling_numba.py). `dispatch` hands them only the arrays they were written for and calls the
+(im2col_numpy.py, pooling_numpy.py, relu_numpy.py) and a numba version that runs it fast (im2col_numba.py,
+pooling_numba.py, relu_numba.py). `dispatch` hands them only the arrays they were written for and calls the
 backend chosen in `backend` (MINIDL_KERNELS=numba|numpy, set_kernel_backend, or
 `with use_kernels(...)`). chunked_im2col.py cuts a batch into the pieces im2col takes at a time.
 
@@ -16,7 +16,7 @@ compile on first use and are cached on disk (cache=True).
 
 from minidl.kernels.backend import BACKENDS, kernel_backend, set_kernel_backend, use_kernels
 from minidl.kernels.chunked_im2col import ChunkedIm2col
-from minidl.kernels.dispatch import col2im, im2col, max_pool_backward, max_pool_forward
+from minidl.kernels.dispatch import col2im, im2col, max_pool_backward, max_pool_forward, relu_backward, relu_forward
 from minidl.kernels.geometry import Window, conv_output_size
 from minidl.kernels.matmul import matmul
 from minidl.kernels.workers import map_pieces, one_blas_thread, worker_count
@@ -35,6 +35,8 @@ __all__ = [
     "max_pool_backward",
     "max_pool_forward",
     "one_blas_thread",
+    "relu_backward",
+    "relu_forward",
     "release_workspace",
     "set_kernel_backend",
     "use_kernels",

@@ -16,7 +16,7 @@ from types import ModuleType
 
 import numpy as np
 
-from minidl.kernels import im2col_numpy, pooling_numpy
+from minidl.kernels import im2col_numpy, pooling_numpy, relu_numpy
 from minidl.kernels.backend import kernel_backend
 from minidl.kernels.geometry import Window
 from minidl.kernels.padding import framed_shape
@@ -32,9 +32,9 @@ def _numba_module(name: str) -> ModuleType:
 
 
 def _backend_module(kind: str) -> ModuleType:
-    """The module of the active backend for `kind` ("im2col" or "pooling"): both expose the same functions."""
+    """The module of the active backend for `kind` ("im2col", "pooling" or "relu"): both expose the same functions."""
     if kernel_backend() == "numpy":
-        return {"im2col": im2col_numpy, "pooling": pooling_numpy}[kind]
+        return {"im2col": im2col_numpy, "pooling": pooling_numpy, "relu": relu_numpy}[kind]
     return _numba_module(f"{kind}_numba")
 
 
@@ -108,3 +108,38 @@ def max_pool_backward(grad: np.ndarray, winner: np.ndarray, x_shape: ImageShape)
     _require_shape("max_pool_backward", "winners", winner.shape, grad.shape)
     _require_shape("max_pool_backward", "gradients", grad.shape[:2], tuple(x_shape[:2]))
     return _backend_module("pooling").max_pool_backward(grad, np.ascontiguousarray(winner), x_shape)
+
+
+def _numpy_array(op: str, what: str, array: object) -> np.ndarray:
+    """array as an ndarray: NumPy arrays and the NumPy scalars that ufuncs return for 0-d input pass."""
+    if not isinstance(array, (np.ndarray, np.generic)):
+        raise TypeError(f"{op}: {what} must be a NumPy array, got {type(array).__name__}")
+    return np.asarray(array)
+
+
+def _c_order(array: np.ndarray) -> np.ndarray:
+    """array itself when C-contiguous (a 0-d array always is: np.ascontiguousarray would make it 1-d), else a C copy."""
+    return array if array.flags.c_contiguous else np.ascontiguousarray(array)
+
+
+# ReLU's kernels take float32/float64 only; other dtypes (integers stay integers, float16) and a grad whose
+# dtype differs from out's (the product then takes NumPy's promoted dtype) go to relu_numpy whatever the
+# backend. A strided z or a broadcast grad (zero strides: the gradient of a sum) is copied into C order
+# first rather than left to NumPy: the copy and the kernel each run at about the speed of memory, while
+# np.maximum — or np.sign, its temporary and the product — on a strided array are slower than a copy, so
+# copy + kernel costs about what NumPy would on a transposed array, less on slices and broadcast grads.
+def relu_forward(z: np.ndarray) -> np.ndarray:
+    """max(0, z) of an array of any shape and dtype, a NaN kept; see relu_numpy.py."""
+    z = _numpy_array("relu_forward", "z", z)
+    if z.dtype not in KERNEL_DTYPES:
+        return relu_numpy.relu_forward(z)
+    return _backend_module("relu").relu_forward(_c_order(z))
+
+
+def relu_backward(grad: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """∂L/∂z = grad · sign(out) from ReLU's output `out` and the gradient `grad` of the same shape."""
+    grad, out = _numpy_array("relu_backward", "grad", grad), _numpy_array("relu_backward", "out", out)
+    _require_shape("relu_backward", "gradients", grad.shape, out.shape)
+    if grad.dtype not in KERNEL_DTYPES or grad.dtype != out.dtype:
+        return relu_numpy.relu_backward(grad, out)
+    return _backend_module("relu").relu_backward(_c_order(grad), _c_order(out))
