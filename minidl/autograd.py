@@ -110,7 +110,9 @@ class Function:
 
         needs_input_grad = tuple(t.requires_grad for t in inputs)
         record = _grad_mode.enabled and any(needs_input_grad)
-        ctx = Context(needs_input_grad)
+        # Unrecorded (no_grad, or no input needs a gradient), no backward pass will ask for any:
+        # forward may skip what only backward would use.
+        ctx = Context(needs_input_grad if record else (False,) * len(inputs))
         data = cls.forward(ctx, *(t.data for t in inputs), **params)
         out = Tensor._from_array(data, requires_grad=record)
         if record:

@@ -9,7 +9,8 @@ from hypothesis import assume, given, strategies as st
 import minidl
 import minidl.functional as F
 from minidl import nn
-from minidl.kernels import chunked_im2col, use_kernels
+from minidl.kernels import chunked_im2col, max_pool_forward, use_kernels
+import minidl.ops.pooling
 from naive_loops import naive_avg_pool2d, naive_conv2d, naive_max_pool2d, pooled_size
 from strategies import distinct, leaf, values
 
@@ -200,3 +201,21 @@ def test_bad_input(call, error, words):
         call()
     for word in words:
         assert word in str(caught.value), f"{word!r} missing from: {caught.value}"
+
+
+def test_max_pool_without_a_gradient_to_compute_finds_no_winners(monkeypatch):
+    """Under no_grad (or for an input that needs no gradient) max_pool2d takes the maxima alone, the
+    same numbers; with a gradient to compute it takes the winners too, and backward uses them."""
+    x = np.random.default_rng(0).standard_normal((2, 3, 6, 6))
+    expected = F.max_pool2d(minidl.tensor(x, requires_grad=True), 2).data
+    calls = []
+    monkeypatch.setattr(
+        minidl.ops.pooling, "max_pool_forward", lambda *a: calls.append("winners") or max_pool_forward(*a)
+    )
+    with minidl.no_grad():
+        np.testing.assert_array_equal(F.max_pool2d(minidl.tensor(x, requires_grad=True), 2).data, expected)
+    np.testing.assert_array_equal(F.max_pool2d(minidl.tensor(x), 2).data, expected)
+    assert calls == []
+    leaf = minidl.tensor(x, requires_grad=True)
+    F.max_pool2d(leaf, 2).sum().backward()
+    assert calls == ["winners"] and leaf.grad.sum() == 2 * 3 * 3 * 3

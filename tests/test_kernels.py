@@ -21,6 +21,7 @@ from minidl.kernels import (
     kernel_backend,
     max_pool_backward,
     max_pool_forward,
+    max_pool_values,
     set_kernel_backend,
     use_kernels,
 )
@@ -248,3 +249,18 @@ def test_the_unrolled_2x2_max_pool_agrees_with_the_general_rules(data, size, dty
     (out_ref, winner_ref), (out, winner) = both_backends(lambda: max_pool_forward(x, window))
     np.testing.assert_array_equal(out, out_ref)
     np.testing.assert_array_equal(winner, winner_ref)
+
+
+@given(data=st.data(), size=pairs(1, 9), dtype=dtypes, general=st.booleans())
+def test_max_pool_values_are_the_forward_maxima_without_the_winners(data, size, dtype, general):
+    """The no-gradient path (2×2 numba kernel of its own, any other window through the full forward):
+    the same maxima as max_pool_forward, ties, ±inf and NaN included, in both backends."""
+    window = Window((3, 2), (2, 1), (1, 0)) if general else Window((2, 2), (2, 2))
+    assume(min(window.output_size(*size)) >= 1)
+    x = data.draw(
+        hnp.arrays(dtype, (2, 3) + size, elements=st.sampled_from([-np.inf, -1.0, 0.0, 1.0, 2.0, np.inf, np.nan]))
+    )
+    (expected, _), _ = both_backends(lambda: max_pool_forward(x, window))
+    for values in both_backends(lambda: max_pool_values(x, window)):
+        assert values.dtype == x.dtype
+        np.testing.assert_array_equal(values, expected)

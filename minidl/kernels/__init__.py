@@ -16,7 +16,15 @@ compile on first use and are cached on disk (cache=True).
 
 from minidl.kernels.backend import BACKENDS, kernel_backend, set_kernel_backend, use_kernels
 from minidl.kernels.chunked_im2col import ChunkedIm2col
-from minidl.kernels.dispatch import col2im, im2col, max_pool_backward, max_pool_forward, relu_backward, relu_forward
+from minidl.kernels.dispatch import (
+    col2im,
+    im2col,
+    max_pool_backward,
+    max_pool_forward,
+    max_pool_values,
+    relu_backward,
+    relu_forward,
+)
 from minidl.kernels.geometry import Window, conv_output_size
 from minidl.kernels.matmul import matmul
 from minidl.kernels.workers import map_pieces, one_blas_thread, worker_count
@@ -34,6 +42,7 @@ __all__ = [
     "matmul",
     "max_pool_backward",
     "max_pool_forward",
+    "max_pool_values",
     "one_blas_thread",
     "relu_backward",
     "relu_forward",

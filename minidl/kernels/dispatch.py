@@ -97,6 +97,11 @@ def max_pool_forward(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndar
     return _backend_module("pooling").max_pool_forward(_kernel_array("max_pool_forward", x, 4), window)
 
 
+def max_pool_values(x: np.ndarray, window: Window) -> np.ndarray:
+    """max_pool_forward's out alone, for a forward pass that no backward pass will follow (faster)."""
+    return _backend_module("pooling").max_pool_values(_kernel_array("max_pool_values", x, 4), window)
+
+
 def max_pool_backward(grad: np.ndarray, winner: np.ndarray, x_shape: ImageShape) -> np.ndarray:
     """∂L/∂x of max-pooling from ∂L/∂out; winner exactly as max_pool_forward returned it for x_shape."""
     grad = _kernel_array("max_pool_backward", grad, 4)

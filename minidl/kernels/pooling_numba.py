@@ -76,6 +76,16 @@ def _max_pool_2x2_into(x: np.ndarray, out: np.ndarray, winner: np.ndarray) -> No
 
 
 @numba.njit(cache=True, nogil=True)
+def _max_pool_2x2_values_into(x: np.ndarray, out: np.ndarray) -> None:
+    """_max_pool_2x2_into's maxima without the winners, for a forward pass no gradient will follow:
+    the winners' index arithmetic and int64 stores made that kernel several times slower."""
+    for plane in range(x.shape[0]):
+        for oy in range(out.shape[1]):
+            for ox in range(out.shape[2]):
+                out[plane, oy, ox] = window_argmax(x, plane, 2 * oy, 2 * ox, 2, 2)[0]
+
+
+@numba.njit(cache=True, nogil=True)
 def _max_pool_backward_into(grad: np.ndarray, winner: np.ndarray, grad_x: np.ndarray) -> None:
     """grad_x (planes, H·W), zeros on entry, += grad (planes, OH·OW) at each output's winner."""
     for plane in range(grad.shape[0]):
@@ -98,6 +108,16 @@ def max_pool_forward(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndar
         kernel = max_pool_kernel(*window.kernel, *window.stride)
         kernel(x_pad.reshape(n * c, *x_pad.shape[2:]), out, winner, frame[0], frame[2], h, w)
     return out.reshape(n, c, out_h, out_w), winner.reshape(n, c, out_h, out_w)
+
+
+def max_pool_values(x: np.ndarray, window: Window) -> np.ndarray:
+    """max_pool_forward's out alone (N, C, OH, OW); the winners are found only where they cost nothing extra."""
+    if window != Window((2, 2), (2, 2)):
+        return max_pool_forward(x, window)[0]
+    n, c, h, w = x.shape
+    out = np.empty((n * c, h // 2, w // 2), dtype=x.dtype)
+    _max_pool_2x2_values_into(x.reshape(n * c, h, w), out)
+    return out.reshape(n, c, h // 2, w // 2)
 
 
 def max_pool_backward(grad: np.ndarray, winner: np.ndarray, x_shape: tuple[int, int, int, int]) -> np.ndarray:

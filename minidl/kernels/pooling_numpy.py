@@ -36,6 +36,11 @@ def max_pool_forward(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndar
     return out, winner
 
 
+def max_pool_values(x: np.ndarray, window: Window) -> np.ndarray:
+    """The window maxima alone (N, C, OH, OW), for a forward pass no gradient will follow."""
+    return max_pool_forward(x, window)[0]
+
+
 def max_pool_backward(grad: np.ndarray, winner: np.ndarray, x_shape: tuple[int, int, int, int]) -> np.ndarray:
     """∂L/∂x (x_shape) from ∂L/∂out (N, C, OH, OW): each output's gradient added at its winner."""
     n, c, h, w = x_shape

@@ -16,12 +16,14 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.autograd import Context, Function
-from minidl.kernels import Window, col2im, im2col, max_pool_backward, max_pool_forward
+from minidl.kernels import Window, col2im, im2col, max_pool_backward, max_pool_forward, max_pool_values
 
 
 class MaxPooling2d(Function):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, window: Window) -> np.ndarray:
+        if not any(ctx.needs_input_grad):  # no backward pass will ask where the maxima were
+            return max_pool_values(x, window)
         out, winner = max_pool_forward(x, window)
         ctx.save_for_backward(winner, x.shape)
         return out
