@@ -264,3 +264,15 @@ def test_max_pool_values_are_the_forward_maxima_without_the_winners(data, size, 
     for values in both_backends(lambda: max_pool_values(x, window)):
         assert values.dtype == x.dtype
         np.testing.assert_array_equal(values, expected)
+
+
+@pytest.mark.parametrize("shape, kernel", [((1, 1, 4, 4), (5, 5)), ((1, 1, 10, 4), (1, 5)), ((2, 1, 4, 10), (5, 1))])
+def test_a_window_larger_than_the_input_gives_empty_matrices_in_both_backends(shape, kernel):
+    """No output pixel (OH or OW = 0): im2col is (N, C·kh·kw, 0) and col2im gives zeros, in both backends
+    (the numba kernels once divided by OW)."""
+    window = Window(kernel, (1, 1))
+    for cols in both_backends(lambda: im2col(np.ones(shape), window)):
+        assert cols.shape == (shape[0], kernel[0] * kernel[1], 0)
+    empty = np.ones((shape[0], kernel[0] * kernel[1], 0))
+    for grad_x in both_backends(lambda: col2im(empty, shape, window)):
+        np.testing.assert_array_equal(grad_x, np.zeros(shape))

@@ -424,7 +424,7 @@ def test_conv2d_on_several_workers_equals_one_worker_and_the_naive_loop(
     grad = rng.standard_normal(expected.shape)
     with blas_allows(2), mock.patch.multiple(chunked_im2col, **limits):
         out, grads, calls = conv2d_and_gradients(x, w, b, grad, args)
-    # one worker on the batch kept whole: chunked, one worker fails (test_piece_buffers_of_one_worker_...)
+    # one worker on the batch kept whole, or chunked (test_scratch_of_one_worker_serves_every_piece)
     with blas_allows(1):
         one_out, one_grads, one_calls = conv2d_and_gradients(x, w, b, grad, args)
     assert [workers for _, workers in calls] == [2, 2] and [workers for _, workers in one_calls] == [1, 1]

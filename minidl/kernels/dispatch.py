@@ -98,7 +98,7 @@ def max_pool_forward(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndar
 
 
 def max_pool_values(x: np.ndarray, window: Window) -> np.ndarray:
-    """max_pool_forward's out alone, for a forward pass that no backward pass will follow (faster)."""
+    """max_pool_forward's out alone, for a forward pass that no backward pass will follow."""
     return _backend_module("pooling").max_pool_values(_kernel_array("max_pool_values", x, 4), window)
 
 

@@ -47,52 +47,52 @@ def _run_starts(
 
 @numba.njit(cache=True, nogil=True)
 def _gather(
-    x_pad: np.ndarray, kh: int, kw: int, sh: int, sw: int, dh: int, dw: int, out_w: int, cols: np.ndarray
+    x_pad: np.ndarray, kh: int, kw: int, sh: int, sw: int, dh: int, dw: int, out_h: int, out_w: int, cols: np.ndarray
 ) -> None:
     images, channels, height, width = x_pad.shape
-    out_size = cols.shape[2]
     source_flat, target_flat, step = x_pad.ravel(), cols.ravel(), np.uint64(sw)
     for plane in range(images * channels):
         for i in range(kh):
             for j in range(kw):
                 row = (plane * kh + i) * kw + j
-                for oy in range(out_size // out_w):
-                    source, target = _run_starts(plane, row, oy, i, j, height, width, sh, dh, dw, out_size, out_w)
+                for oy in range(out_h):
+                    source, target = _run_starts(plane, row, oy, i, j, height, width, sh, dh, dw, out_h * out_w, out_w)
                     for ox in range(np.uint64(out_w)):
                         target_flat[target + ox] = source_flat[source + ox * step]
 
 
 @numba.njit(cache=True, nogil=True)
 def _scatter_add(
-    cols: np.ndarray, kh: int, kw: int, sh: int, sw: int, dh: int, dw: int, out_w: int, x_pad: np.ndarray
+    cols: np.ndarray, kh: int, kw: int, sh: int, sw: int, dh: int, dw: int, out_h: int, out_w: int, x_pad: np.ndarray
 ) -> None:
     images, channels, height, width = x_pad.shape
-    out_size = cols.shape[2]
     source_flat, target_flat, step = cols.ravel(), x_pad.ravel(), np.uint64(sw)
     for plane in range(images * channels):
         for i in range(kh):
             for j in range(kw):
                 row = (plane * kh + i) * kw + j
-                for oy in range(out_size // out_w):
-                    x_start, cols_start = _run_starts(plane, row, oy, i, j, height, width, sh, dh, dw, out_size, out_w)
+                for oy in range(out_h):
+                    x_start, cols_start = _run_starts(
+                        plane, row, oy, i, j, height, width, sh, dh, dw, out_h * out_w, out_w
+                    )
                     for ox in range(np.uint64(out_w)):
                         target_flat[x_start + ox * step] += source_flat[cols_start + ox]
 
 
-def _geometry(window: Window, out_w: int) -> tuple[int, ...]:
-    """The window as the kernels take it: kh, kw, sh, sw, dh, dw, OW."""
-    return (*window.kernel, *window.stride, *window.dilation, out_w)
+def _geometry(window: Window, height: int, width: int) -> tuple[int, ...]:
+    """The window on an input of height×width as the kernels take it: kh, kw, sh, sw, dh, dw, OH, OW."""
+    return (*window.kernel, *window.stride, *window.dilation, *window.output_size(height, width))
 
 
 def im2col(x: np.ndarray, window: Window, cols: np.ndarray) -> np.ndarray:
     """Receptive fields of x (N, C, H, W), zero-padded, written into cols (N, C·kh·kw, OH·OW), returned."""
     x_pad = np.ascontiguousarray(pad_spatial(x, window.frame(*x.shape[2:])))
-    _gather(x_pad, *_geometry(window, window.output_size(*x.shape[2:])[1]), cols)
+    _gather(x_pad, *_geometry(window, *x.shape[2:]), cols)
     return cols
 
 
 def col2im(cols: np.ndarray, x_shape: tuple[int, int, int, int], window: Window, x_pad: np.ndarray) -> np.ndarray:
     """The adjoint of im2col: columns of cols (N, C·kh·kw, OH·OW) summed into x_pad, the input of
     x_shape in its frame (window.frame); returns the input's part of x_pad."""
-    _scatter_add(cols, *_geometry(window, window.output_size(*x_shape[2:])[1]), x_pad)
+    _scatter_add(cols, *_geometry(window, *x_shape[2:]), x_pad)
     return crop_spatial(x_pad, window.frame(*x_shape[2:]))

@@ -111,7 +111,8 @@ def max_pool_forward(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndar
 
 
 def max_pool_values(x: np.ndarray, window: Window) -> np.ndarray:
-    """max_pool_forward's out alone (N, C, OH, OW); the winners are found only where they cost nothing extra."""
+    """max_pool_forward's out alone (N, C, OH, OW): a kernel without the winners for 2×2 windows moved by 2
+    (LeNet's and the U-Net's), the full forward with its winners dropped for any other window."""
     if window != Window((2, 2), (2, 2)):
         return max_pool_forward(x, window)[0]
     n, c, h, w = x.shape

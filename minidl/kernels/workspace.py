@@ -1,5 +1,5 @@
 """Scratch memory kept between calls: the convolution's large temporary arrays (pieces of im2col
-matrices, their gradients, the rows of a product), borrowed for one call and given back after it.
+matrices and of their gradients), borrowed for one call and given back after it.
 
 Why: glibc gives large freed blocks back to the system and faults their pages in again at the next
 allocation, and two threads faulting at once wait for each other in the kernel (backward pieces of
