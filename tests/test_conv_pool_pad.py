@@ -2,6 +2,8 @@
 images: against the naive loops of naive_loops.py, gradcheck in float64 under hypothesis, values
 worked out by hand, and clear errors for bad input."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, strategies as st
@@ -219,3 +221,34 @@ def test_max_pool_without_a_gradient_to_compute_finds_no_winners(monkeypatch):
     leaf = minidl.tensor(x, requires_grad=True)
     F.max_pool2d(leaf, 2).sum().backward()
     assert calls == ["winners"] and leaf.grad.sum() == 2 * 3 * 3 * 3
+
+
+def test_conv2d_weight_gradient_in_blocks_of_images_agrees_and_stays_small(monkeypatch):
+    """dW is summed image by image a block at a time: blocks of 2 images give the batch's dW (also
+    with groups and a batch that is not a multiple of the block), and the backward pass of a layer
+    with large weights never holds one copy of them per image."""
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((7, 4, 6, 6)), rng.standard_normal((6, 2, 3, 3))
+    grad = rng.standard_normal((7, 6, 4, 4))
+
+    def weight_gradient() -> np.ndarray:
+        weight = minidl.tensor(w, requires_grad=True)
+        (F.conv2d(minidl.tensor(x, requires_grad=True), weight, groups=2) * minidl.tensor(grad)).sum().backward()
+        return weight.grad
+
+    whole = weight_gradient()
+    monkeypatch.setattr(chunked_im2col, "PER_IMAGE_WEIGHT_GRADS_BYTES", 2 * w.size * 8)
+    np.testing.assert_allclose(weight_gradient(), whole, rtol=1e-12, atol=1e-12)
+    expected = naive_conv2d(x, w, None, (1, 1), (0, 0), (1, 1), groups=2)
+    np.testing.assert_allclose(np.sum(whole * w), np.sum(grad * expected), rtol=1e-10)  # ⟨dW, W⟩ = ⟨dout, out⟩
+
+    monkeypatch.undo()
+    big_x = minidl.tensor(rng.standard_normal((256, 64, 4, 4)).astype(np.float32))
+    big_w = minidl.tensor(rng.standard_normal((128, 64, 3, 3)).astype(np.float32), requires_grad=True)
+    out = F.conv2d(big_x, big_w)
+    tracemalloc.start()
+    out.sum().backward()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    per_image_weights = 256 * big_w.data.nbytes  # 75.5 MB: what one dW per image would hold
+    assert peak < per_image_weights / 4, f"backward peaked at {peak / 1e6:.1f} MB"  # blocks: ≤ 4 MB a worker

@@ -29,6 +29,7 @@ from minidl.kernels.workspace import workspace
 WHOLE_BATCH_COLS_BYTES = 8 << 20
 CHUNK_COLS_BYTES = 3 << 20
 MIN_PIECE_COLS_BYTES = 128 << 10
+PER_IMAGE_WEIGHT_GRADS_BYTES = 4 << 20  # the convolution's dW, image by image, a block of images at a time
 
 PieceArray = Callable[[int, int], np.ndarray]  # (piece, worker) -> an array of the piece's images
 
@@ -68,13 +69,19 @@ class ChunkedIm2col:
         self._built = [False] * len(self.pieces)
 
     @contextmanager
-    def scratch(self, dtype: np.dtype) -> Iterator[PieceArray]:
-        """For the block: scratch(piece, worker), an array shaped like the piece's cols, one per worker
-        (reused by the pieces it works on one after the other), borrowed from the workspace."""
-        largest = max(piece.stop - piece.start for piece in self.pieces)
-        shapes = [(largest, self.taps, self.out_size)] * min(self.workers, len(self.pieces))
-        with workspace.borrowed(shapes, dtype) as arrays:
-            yield lambda piece, worker: arrays[worker][: self.pieces[piece].stop - self.pieces[piece].start]
+    def scratch(
+        self, dtype: np.dtype, per_image: tuple[int, ...] | None = None, most_images: int | None = None
+    ) -> Iterator[PieceArray]:
+        """For the block: scratch(piece, worker), an array of one `per_image` entry (default: cols' own,
+        (C·kh·kw, OH·OW)) for each of the piece's images, or for at most `most_images` of them; one per
+        worker (reused by the pieces it works on one after the other), borrowed from the workspace."""
+        per_image = (self.taps, self.out_size) if per_image is None else per_image
+        images = max(piece.stop - piece.start for piece in self.pieces)
+        images = images if most_images is None else max(1, min(images, most_images))
+        with workspace.borrowed([(images, *per_image)] * min(self.workers, len(self.pieces)), dtype) as arrays:
+            yield lambda piece, worker: arrays[worker][
+                : min(images, self.pieces[piece].stop - self.pieces[piece].start)
+            ]
 
     @contextmanager
     def in_use(self) -> Iterator[None]:

@@ -19,7 +19,7 @@ from contextlib import nullcontext
 import numpy as np
 
 from minidl.autograd import Context, Function
-from minidl.kernels import ChunkedIm2col, Window, col2im, im2col, map_pieces, matmul
+from minidl.kernels import ChunkedIm2col, Window, chunked_im2col, col2im, im2col, map_pieces, matmul
 from minidl.kernels.padding import crop_spatial, framed_shape
 
 
@@ -76,8 +76,10 @@ class Convolution2d(Function):
         frame = window.frame(*x.shape[2:])
         if need_x:
             grad_x_framed = np.zeros(framed_shape(x.shape, frame), dtype)
-        if need_w:  # dW_gᵀ per image: the product cols_g[n] @ dout_g[n]ᵀ is the faster orientation for BLAS
-            grad_w_t_per_image = np.empty((n, groups, group_taps, group_out), dtype=np.result_type(grad, x))
+        # dW_gᵀ image by image (cols_g[n] @ dout_g[n]ᵀ: the faster orientation for BLAS), then summed, a block
+        # of images at a time: a large layer's weights, once per image of the batch, would not fit in memory.
+        grad_w_dtype = np.result_type(grad, x)
+        block = chunked_im2col.PER_IMAGE_WEIGHT_GRADS_BYTES // (grouped_weight.size * grad_w_dtype.itemsize)
 
         def backward_piece(piece: int, worker: int) -> tuple[np.ndarray | None, np.ndarray | None]:
             """Writes the piece's dx; returns its shares of dWᵀ (G, C/G·kh·kw, O/G) and db (G, O/G)."""
@@ -91,12 +93,22 @@ class Convolution2d(Function):
             grad_w = grad_b = None
             if need_w:
                 cols = fields.cols(piece, worker).reshape(-1, groups, group_taps, out_h * out_w)
-                grad_w = np.matmul(cols, dout.transpose(0, 1, 3, 2), out=grad_w_t_per_image[images]).sum(axis=0)
+                per_image = per_image_of(piece, worker)  # (≤ block images, G, C/G·kh·kw, O/G)
+                grad_w = np.zeros(per_image.shape[1:], grad_w_dtype)
+                for start in range(0, len(cols), max(1, len(per_image))):  # a piece of 0 images has an empty scratch
+                    part = slice(start, start + len(per_image))
+                    products = per_image[: len(cols[part])]
+                    grad_w += np.matmul(cols[part], dout[part].transpose(0, 1, 3, 2), out=products).sum(axis=0)
             if need_b:  # Σ over images and pixels (einsum: one loop, where sum over axes (0, 3) takes two passes)
                 grad_b = np.einsum("ngop->go", dout)
             return grad_w, grad_b
 
-        with fields.in_use(), fields.scratch(dtype) if need_x else nullcontext() as grad_cols_of:
+        per_image_grad_w = (groups, group_taps, group_out)
+        with (
+            fields.in_use(),
+            fields.scratch(dtype) if need_x else nullcontext() as grad_cols_of,
+            fields.scratch(grad_w_dtype, per_image_grad_w, block) if need_w else nullcontext() as per_image_of,
+        ):
             shares = map_pieces(backward_piece, range(len(fields.pieces)), fields.workers)
         grad_x = crop_spatial(grad_x_framed, frame) if need_x else None
         grad_w = sum(share[0] for share in shares).transpose(0, 2, 1).reshape(weight_shape) if need_w else None
