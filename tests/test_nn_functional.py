@@ -68,7 +68,7 @@ def test_conv2d_in_chunks_of_images_matches_naive_loop_and_gradcheck(
     with mock.patch.multiple(
         chunked_im2col, WHOLE_BATCH_COLS_BYTES=0, CHUNK_COLS_BYTES=images_per_chunk * cols_bytes_per_image
     ):
-        assert len(chunked_im2col.image_pieces(n, cols_bytes_per_image, 1)) == -(-n // images_per_chunk)
+        assert len(chunked_im2col.image_pieces(n, cols_bytes_per_image, 1, 1)) == -(-n // images_per_chunk)
         out = F.conv2d(x, w, b, stride, padding)
         np.testing.assert_allclose(
             out.data, naive_conv2d(x.data, w.data, b.data, stride, padding, (1, 1)), rtol=1e-10, atol=1e-10
@@ -78,14 +78,15 @@ def test_conv2d_in_chunks_of_images_matches_naive_loop_and_gradcheck(
 
 def test_image_pieces_cover_the_batch_in_order():
     pieces = chunked_im2col.image_pieces
-    assert pieces(64, 1000, 2) == [slice(0, 64)]  # 64 kB of cols: not worth a thread, one piece
-    assert pieces(64, 5000, 1) == [slice(0, 64)]  # one worker: kept whole
-    assert pieces(64, 5000, 2) == [slice(0, 32), slice(32, 64)]  # 320 kB: one piece per worker
+    enough = 2 * chunked_im2col.MIN_SHARED_MULTIPLY_ADDS // 64  # per image, for two workers on 64 images
+    assert pieces(64, 1000, 2, enough - 1) == [slice(0, 64)]  # too little work for a second thread
+    assert pieces(64, 1000, 1, enough) == [slice(0, 64)]  # one worker: kept whole
+    assert pieces(64, 1000, 2, enough) == [slice(0, 32), slice(32, 64)]  # one piece per worker
     big = chunked_im2col.CHUNK_COLS_BYTES // 3  # three images fit a chunk
-    assert pieces(10, big, 1) == [slice(0, 2), slice(2, 5), slice(5, 7), slice(7, 10)]  # 4 even pieces
-    assert pieces(10, big, 3) == [slice(0, 1), slice(1, 3), slice(3, 5), slice(5, 6), slice(6, 8), slice(8, 10)]
-    assert pieces(2, 10 * chunked_im2col.WHOLE_BATCH_COLS_BYTES, 4) == [slice(0, 1), slice(1, 2)]
-    assert pieces(0, 1000, 2) == [slice(0, 0)]
+    assert pieces(10, big, 1, big) == [slice(0, 2), slice(2, 5), slice(5, 7), slice(7, 10)]  # 4 even pieces
+    assert pieces(10, big, 3, big) == [slice(0, 1), slice(1, 3), slice(3, 5), slice(5, 6), slice(6, 8), slice(8, 10)]
+    assert pieces(2, 10 * chunked_im2col.WHOLE_BATCH_COLS_BYTES, 4, 1) == [slice(0, 1), slice(1, 2)]
+    assert pieces(0, 1000, 2, enough) == [slice(0, 0)]
 
 
 @given(

@@ -406,7 +406,7 @@ def conv2d_and_gradients(x, w, b, grad, args):
 def test_conv2d_on_several_workers_equals_one_worker_and_the_naive_loop(
     data, groups, size, kernel, stride, padding, dilation, chunked, seed
 ):
-    """Every batch is split (MIN_PIECE_COLS_BYTES = 0); chunked: one image per piece, each worker's
+    """Every batch is split (MIN_SHARED_MULTIPLY_ADDS = 0); chunked: one image per piece, each worker's
     scratch cols rebuilt piece after piece (more pieces than workers). Forward against the naive loop
     and against one worker (BLAS limited to one thread, the batch in one piece); backward against one
     worker, and against the identities of a bilinear map: Σ dx·x = Σ dw·w = Σ grad·(out − b), db = Σ grad.
@@ -419,7 +419,7 @@ def test_conv2d_on_several_workers_equals_one_worker_and_the_naive_loop(
     w = rng.standard_normal((3 * groups, 2, *kernel))
     b = rng.standard_normal(3 * groups)
     args = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    limits = dict(MIN_PIECE_COLS_BYTES=0) | (dict(WHOLE_BATCH_COLS_BYTES=0, CHUNK_COLS_BYTES=1) if chunked else {})
+    limits = dict(MIN_SHARED_MULTIPLY_ADDS=0) | (dict(WHOLE_BATCH_COLS_BYTES=0, CHUNK_COLS_BYTES=1) if chunked else {})
     expected = naive_conv2d(x, w, b, stride, padding, dilation, groups)
     grad = rng.standard_normal(expected.shape)
     with blas_allows(2), mock.patch.multiple(chunked_im2col, **limits):
@@ -445,7 +445,7 @@ def test_scratch_gives_each_worker_its_own_array_shaped_like_its_pieces_cols(mon
     monkeypatch.setattr(chunked_im2col, "worker_count", lambda: 2)
     monkeypatch.setattr(chunked_im2col, "WHOLE_BATCH_COLS_BYTES", 0)
     monkeypatch.setattr(chunked_im2col, "CHUNK_COLS_BYTES", 2 * 16 * 8)  # two 4×4 single-channel images
-    fields = chunked_im2col.ChunkedIm2col(np.zeros((5, 1, 4, 4)), Window((1, 1), (1, 1)))
+    fields = chunked_im2col.ChunkedIm2col(np.zeros((5, 1, 4, 4)), Window((1, 1), (1, 1)), filters=1)
     assert not fields.kept and len(fields.pieces) >= 3
     with fields.scratch(np.float32) as scratch:
         first, second = scratch(0, 0), scratch(1, 1)
@@ -462,10 +462,10 @@ def test_kept_cols_gives_each_piece_its_own_images(monkeypatch):
     monkeypatch.setattr(
         chunked_im2col, "WHOLE_BATCH_COLS_BYTES", 5 * 9 * 4 * 8
     )  # the batch is kept, in one piece per worker
-    monkeypatch.setattr(chunked_im2col, "MIN_PIECE_COLS_BYTES", 0)
+    monkeypatch.setattr(chunked_im2col, "MIN_SHARED_MULTIPLY_ADDS", 0)
     x = np.random.default_rng(0).standard_normal((5, 1, 4, 4))
     window = Window((2, 2), (1, 1))
-    fields = chunked_im2col.ChunkedIm2col(x, window)
+    fields = chunked_im2col.ChunkedIm2col(x, window, filters=1)
     assert fields.kept and [(p.start, p.stop) for p in fields.pieces] == [(0, 2), (2, 5)]
     with fields.in_use():
         parts = [fields.cols(piece, piece) for piece in range(len(fields.pieces))]
@@ -476,7 +476,7 @@ def test_kept_cols_gives_each_piece_its_own_images(monkeypatch):
 
 def test_scratch_of_one_worker_serves_every_piece():
     """Catches the single scratch array of one worker cut to the wrong number of images."""
-    fields = chunked_im2col.ChunkedIm2col(np.zeros((5, 1, 4, 4)), Window((1, 1), (1, 1)))
+    fields = chunked_im2col.ChunkedIm2col(np.zeros((5, 1, 4, 4)), Window((1, 1), (1, 1)), filters=1)
     fields.pieces, fields.workers = [slice(0, 2), slice(2, 4), slice(4, 5)], 1
     with fields.scratch(np.float64) as scratch:
         assert [scratch(piece, 0).shape for piece in range(3)] == [(2, 1, 16), (2, 1, 16), (1, 1, 16)]

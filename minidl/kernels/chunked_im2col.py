@@ -7,10 +7,11 @@ WHOLE_BATCH_COLS_BYTES for the whole batch, cols is one array that every piece f
 of, kept for the backward pass, and there is one piece per worker (smaller pieces, sized for the
 core's cache, measured slower: every piece costs its own calls); beyond, each worker has one scratch
 array of a piece's size, borrowed from the workspace (workspace.py) for one call, and a piece's cols
-is built into it again wherever it is needed. A batch whose cols is smaller than
-MIN_PIECE_COLS_BYTES per worker is not shared out: handing a piece to a thread costs more than it
-saves. Every array is made here, by the calling thread (workers.py says why). The README's section
-on speed gives the measurements behind the limits.
+is built into it again wherever it is needed. A batch whose forward product has fewer than
+MIN_SHARED_MULTIPLY_ADDS per worker stays on the calling thread: waking a second thread costs
+a fixed time per call (on this project's 2-core virtual machine, more than small work saves).
+Every array is made here, by the calling thread (workers.py says why). The README's section on
+speed gives the measurements behind the limits.
 """
 
 from __future__ import annotations
@@ -28,18 +29,19 @@ from minidl.kernels.workspace import workspace
 
 WHOLE_BATCH_COLS_BYTES = 8 << 20
 CHUNK_COLS_BYTES = 3 << 20
-MIN_PIECE_COLS_BYTES = 128 << 10
+MIN_SHARED_MULTIPLY_ADDS = 3 << 20
 PER_IMAGE_WEIGHT_GRADS_BYTES = 4 << 20  # the convolution's dW, image by image, a block of images at a time
 
 PieceArray = Callable[[int, int], np.ndarray]  # (piece, worker) -> an array of the piece's images
 
 
-def image_pieces(n: int, cols_bytes_per_image: int, workers: int) -> list[slice]:
+def image_pieces(n: int, cols_bytes_per_image: int, workers: int, multiply_adds_per_image: int) -> list[slice]:
     """The slices of a batch of n images: enough that none exceeds CHUNK_COLS_BYTES once the batch is
-    too large to keep, a multiple of `workers` when the batch is worth sharing, as even as whole images allow."""
+    too large to keep, a multiple of `workers` when the batch is worth sharing (its forward product
+    has at least MIN_SHARED_MULTIPLY_ADDS per worker), as even as whole images allow."""
     total = n * cols_bytes_per_image
     count = math.ceil(total / CHUNK_COLS_BYTES) if total > WHOLE_BATCH_COLS_BYTES else 1
-    if workers > 1 and total >= workers * MIN_PIECE_COLS_BYTES:
+    if workers > 1 and n * multiply_adds_per_image >= workers * MIN_SHARED_MULTIPLY_ADDS:
         count = workers * math.ceil(count / workers)
     count = max(1, min(count, n))
     bounds = [n * k // count for k in range(count + 1)]
@@ -47,7 +49,8 @@ def image_pieces(n: int, cols_bytes_per_image: int, workers: int) -> list[slice]
 
 
 class ChunkedIm2col:
-    """The receptive fields of x (N, C, H, W) under `window`, by pieces of the batch.
+    """The receptive fields of x (N, C, H, W) under `window`, by pieces of the batch; each column of
+    cols meets `filters` rows of weights in the product (O/G for a convolution of G groups).
 
     with fields.in_use():  # for one call (forward or backward)
         map_pieces(work, range(len(fields.pieces)), fields.workers)
@@ -55,13 +58,14 @@ class ChunkedIm2col:
     images fields.pieces[piece].
     """
 
-    def __init__(self, x: np.ndarray, window: Window):
+    def __init__(self, x: np.ndarray, window: Window, filters: int):
         self.x, self.window = x, window
         out_h, out_w = window.output_size(*x.shape[2:])
         self.taps, self.out_size = x.shape[1] * window.kernel[0] * window.kernel[1], out_h * out_w
         cols_bytes_per_image = self.taps * self.out_size * x.itemsize
         self.workers = worker_count()
-        self.pieces = image_pieces(x.shape[0], cols_bytes_per_image, self.workers)
+        multiply_adds_per_image = self.taps * self.out_size * filters
+        self.pieces = image_pieces(x.shape[0], cols_bytes_per_image, self.workers, multiply_adds_per_image)
         self.kept = x.shape[0] * cols_bytes_per_image <= WHOLE_BATCH_COLS_BYTES
         # Kept cols lives from the forward to the backward pass, so it is an array of its own.
         self._kept_cols = np.empty((x.shape[0], self.taps, self.out_size), x.dtype) if self.kept else None

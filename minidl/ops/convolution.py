@@ -43,7 +43,7 @@ class Convolution2d(Function):
         window = Window(weight.shape[2:], stride, padding, dilation)
         out_h, out_w = window.output_size(*x.shape[2:])
         grouped_weight = weight.reshape(groups, out_channels // groups, -1)  # W_g: (G, O/G, C/G·kh·kw)
-        fields = ChunkedIm2col(x, window)
+        fields = ChunkedIm2col(x, window, filters=out_channels // groups)
         dtype = np.result_type(x, weight, *(() if bias is None else (bias,)))
         # made here, by the calling thread (map_pieces says why); (N, G, O/G, OH·OW) is NCHW
         out = np.empty((n, groups, out_channels // groups, out_h * out_w), dtype=dtype)
