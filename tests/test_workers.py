@@ -406,8 +406,8 @@ def conv2d_and_gradients(x, w, b, grad, args):
 def test_conv2d_on_several_workers_equals_one_worker_and_the_naive_loop(
     data, groups, size, kernel, stride, padding, dilation, chunked, seed
 ):
-    """Every batch is split (MIN_SHARED_MULTIPLY_ADDS = 0); chunked: one image per piece, each worker's
-    scratch cols rebuilt piece after piece (more pieces than workers). Forward against the naive loop
+    """Every batch is split (MIN_SHARED_MULTIPLY_ADDS = 0), dW summed one image at a time; chunked: one
+    image per piece, each worker's scratch cols rebuilt piece after piece (more pieces than workers). Forward against the naive loop
     and against one worker (BLAS limited to one thread, the batch in one piece); backward against one
     worker, and against the identities of a bilinear map: Σ dx·x = Σ dw·w = Σ grad·(out − b), db = Σ grad.
     Catches pieces that write over each other's rows, a scratch array shared between two threads or
@@ -419,7 +419,9 @@ def test_conv2d_on_several_workers_equals_one_worker_and_the_naive_loop(
     w = rng.standard_normal((3 * groups, 2, *kernel))
     b = rng.standard_normal(3 * groups)
     args = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    limits = dict(MIN_SHARED_MULTIPLY_ADDS=0) | (dict(WHOLE_BATCH_COLS_BYTES=0, CHUNK_COLS_BYTES=1) if chunked else {})
+    limits = dict(MIN_SHARED_MULTIPLY_ADDS=0, PER_IMAGE_WEIGHT_GRADS_BYTES=1) | (
+        dict(WHOLE_BATCH_COLS_BYTES=0, CHUNK_COLS_BYTES=1) if chunked else {}
+    )
     expected = naive_conv2d(x, w, b, stride, padding, dilation, groups)
     grad = rng.standard_normal(expected.shape)
     with blas_allows(2), mock.patch.multiple(chunked_im2col, **limits):
