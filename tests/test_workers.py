@@ -407,8 +407,8 @@ def test_conv2d_on_several_workers_equals_one_worker_and_the_naive_loop(
     data, groups, size, kernel, stride, padding, dilation, chunked, seed
 ):
     """Every batch is split (MIN_SHARED_MULTIPLY_ADDS = 0), dW summed one image at a time; chunked: one
-    image per piece, each worker's scratch cols rebuilt piece after piece (more pieces than workers). Forward against the naive loop
-    and against one worker (BLAS limited to one thread, the batch in one piece); backward against one
+    image per piece, each worker's scratch cols rebuilt piece after piece (more pieces than workers).
+    Forward against the naive loop and against one worker (BLAS limited to one thread, the batch in one piece); backward against one
     worker, and against the identities of a bilinear map: Σ dx·x = Σ dw·w = Σ grad·(out − b), db = Σ grad.
     Catches pieces that write over each other's rows, a scratch array shared between two threads or
     not rebuilt for the next piece, and a share of dW or db lost when the shares are summed."""
