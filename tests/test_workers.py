@@ -406,12 +406,13 @@ def conv2d_and_gradients(x, w, b, grad, args):
 def test_conv2d_on_several_workers_equals_one_worker_and_the_naive_loop(
     data, groups, size, kernel, stride, padding, dilation, chunked, seed
 ):
-    """Every batch is split (MIN_SHARED_MULTIPLY_ADDS = 0), dW summed one image at a time; chunked: one
-    image per piece, each worker's scratch cols rebuilt piece after piece (more pieces than workers).
-    Forward against the naive loop and against one worker (BLAS limited to one thread, the batch in one piece); backward against one
-    worker, and against the identities of a bilinear map: Σ dx·x = Σ dw·w = Σ grad·(out − b), db = Σ grad.
-    Catches pieces that write over each other's rows, a scratch array shared between two threads or
-    not rebuilt for the next piece, and a share of dW or db lost when the shares are summed."""
+    """Every batch is split (MIN_SHARED_MULTIPLY_ADDS = 0), dW summed one image at a time; chunked:
+    one image per piece, each worker's scratch cols rebuilt piece after piece (more pieces than
+    workers). Forward against the naive loop and against one worker (BLAS limited to one thread, the
+    batch in one piece); backward against one worker, and against the identities of a bilinear map:
+    Σ dx·x = Σ dw·w = Σ grad·(out − b), db = Σ grad. Catches pieces that write over each other's rows,
+    a scratch array shared between two threads or not rebuilt for the next piece, and a share of dW
+    or db lost when the shares are summed."""
     assume(all(size[a] + 2 * padding[a] >= dilation[a] * (kernel[a] - 1) + 1 for a in (0, 1)))
     n = data.draw(st.integers(3 if chunked else 2, 5), label="n")
     rng = np.random.default_rng(seed)
