@@ -79,7 +79,7 @@ class Convolution2d(Function):
         # dW_gᵀ image by image (cols_g[n] @ dout_g[n]ᵀ: the faster orientation for BLAS), then summed, a block
         # of images at a time: a large layer's weights, once per image of the batch, would not fit in memory.
         grad_w_dtype = np.result_type(grad, x)
-        block = chunked_im2col.PER_IMAGE_WEIGHT_GRADS_BYTES // (grouped_weight.size * grad_w_dtype.itemsize)
+        block = max(1, chunked_im2col.PER_IMAGE_WEIGHT_GRADS_BYTES // (grouped_weight.size * grad_w_dtype.itemsize))
 
         def backward_piece(piece: int, worker: int) -> tuple[np.ndarray | None, np.ndarray | None]:
             """Writes the piece's dx; returns its shares of dWᵀ (G, C/G·kh·kw, O/G) and db (G, O/G)."""
@@ -95,8 +95,8 @@ class Convolution2d(Function):
                 cols = fields.cols(piece, worker).reshape(-1, groups, group_taps, out_h * out_w)
                 per_image = per_image_of(piece, worker)  # (≤ block images, G, C/G·kh·kw, O/G)
                 grad_w = np.zeros(per_image.shape[1:], grad_w_dtype)
-                for start in range(0, len(cols), max(1, len(per_image))):  # a piece of 0 images has an empty scratch
-                    part = slice(start, start + len(per_image))
+                for start in range(0, len(cols), block):
+                    part = slice(start, start + block)
                     products = per_image[: len(cols[part])]
                     grad_w += np.matmul(cols[part], dout[part].transpose(0, 1, 3, 2), out=products).sum(axis=0)
             if need_b:  # Σ over images and pixels (einsum: one loop, where sum over axes (0, 3) takes two passes)
