@@ -38,6 +38,8 @@ from minidl.kernels import (
     use_kernels,
     worker_count,
 )
+from minidl.kernels import workers
+from minidl.kernels.spin_wait import spin_until_changed
 from minidl.kernels.workers import available_cores
 from naive_loops import naive_conv2d
 
@@ -180,6 +182,103 @@ def test_nested_map_pieces_finishes():
         pytest.fail("map_pieces called from inside a piece never returned (the pool waits for itself)")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[[0, 10], [20, 30]]"
+
+
+@needs_two_cores
+@pytest.mark.parametrize("spinning", [True, False], ids=["spinning", "asleep"])
+def test_map_pieces_hands_work_over_whether_the_helper_spins_or_sleeps(monkeypatch, spinning):
+    """Pieces of random lengths (0-3 ms, about the spin's SPIN_SECONDS) with random pauses between the
+    calls, so that hand-overs meet the other thread spinning, giving up, or asleep; without spinning
+    (one read), every hand-over goes through the condition variable. Catches a lost wake-up (a hang,
+    stopped by the timeout), a result handed back before its job finished or from the previous job."""
+    if not spinning:
+        monkeypatch.setattr(workers, "_spin_reads", lambda: 1)
+    generator = np.random.default_rng(7)
+
+    def work(piece, worker):
+        time.sleep(float(generator.uniform(0, 0.003)))
+        return piece * piece, worker
+
+    def calls():
+        for call in range(150):
+            pieces = list(range(call % 5 + 2))
+            assert map_pieces(work, pieces, 2) == [(p * p, 0 if p < len(pieces) // 2 else 1) for p in pieces]
+            time.sleep(float(generator.choice([0, 0.0005, 0.004])))
+
+    runner = threading.Thread(target=calls, daemon=True)  # a hung one must not hold the session
+    runner.start()
+    runner.join(timeout=60)
+    assert not runner.is_alive(), "map_pieces hung: a hand-over was lost"
+
+
+@needs_two_cores
+def test_map_pieces_from_two_threads_at_once_gives_each_its_own_results():
+    """Two threads call map_pieces at the same time: one gets the helper, the other runs its pieces in
+    place. Catches a job or result of one caller handed to the other, and a hang on a busy helper."""
+    failures = []
+
+    def caller(offset):
+        try:
+            for call in range(300):
+                pieces = list(range(offset, offset + 4))
+                shifted = map_pieces(lambda piece, worker, shift=call: piece + shift, pieces, 2)
+                assert shifted == [p + call for p in pieces]
+        except AssertionError as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=caller, args=(offset,), daemon=True) for offset in (0, 1000)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "map_pieces hung with two callers"
+    assert not failures, failures[0]
+
+
+# --- spin_until_changed ------------------------------------------------------------------------
+
+
+def test_spin_until_changed_sees_a_value_another_thread_writes():
+    """Catches a read that the compiler hoisted out of the loop (it would spin to its budget and give
+    back the old value) and a loop that returns before the value has changed."""
+    counter = np.zeros(3, np.int64)
+    writer = threading.Timer(0.05, counter.__setitem__, args=(1, 42))
+    writer.start()
+    start = time.perf_counter()
+    value = spin_until_changed(counter, 1, 0, 1 << 62)  # a budget of centuries: only the write ends it
+    writer.join()
+    assert value == 42
+    assert time.perf_counter() - start >= 0.04
+
+
+def test_spin_until_changed_gives_back_what_it_saw_once_its_reads_are_spent():
+    counter = np.full(1, 5, np.int64)
+    assert spin_until_changed(counter, 0, 5, 1000) == 5
+    assert spin_until_changed(counter, 0, 4, 1000) == 5  # differs at the first read
+
+
+def test_spin_until_changed_tells_before_it_waits():
+    """tell=(slot, value) is written even when the wait ends at the first read, and only there."""
+    counters = np.array([1, 0, 0], np.int64)
+    assert spin_until_changed(counters, 0, 0, 10, tell=(2, 9)) == 1
+    assert counters.tolist() == [1, 0, 9]
+
+
+@pytest.mark.parametrize(
+    "counters, index, tell",
+    [
+        (np.zeros(2, np.int32), 0, None),
+        (np.zeros(2), 0, None),
+        (np.zeros((2, 2), np.int64), 0, None),
+        (np.zeros(2, np.int64), 2, None),
+        (np.zeros(2, np.int64), 0, (2, 1)),
+        (np.zeros(2, np.int64), 0, (-2, 1)),
+    ],
+    ids=["int32", "float64", "2-d", "index past the end", "tell past the end", "tell before the start"],
+)
+def test_spin_until_changed_refuses_an_array_it_was_not_written_for(counters, index, tell):
+    with pytest.raises(ValueError, match="1-d int64 array"):
+        spin_until_changed(counters, index, 0, 10, tell=tell)
 
 
 # --- one_blas_thread and worker_count ----------------------------------------------------------
