@@ -9,6 +9,7 @@ Most tests need two threads at once: they are skipped, saying so, on a machine w
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import os
 import subprocess
@@ -39,7 +40,7 @@ from minidl.kernels import (
     worker_count,
 )
 from minidl.kernels import workers
-from minidl.kernels.spin_wait import spin_until_changed
+from minidl.kernels.spin_wait import spin_until_at_least
 from minidl.kernels.workers import available_cores
 from naive_loops import naive_conv2d
 
@@ -184,6 +185,26 @@ def test_nested_map_pieces_finishes():
     assert done.stdout.strip() == "[[0, 10], [20, 30]]"
 
 
+def in_a_thread(body, timeout: float = 60) -> None:
+    """Runs body() in a daemon thread (a hung one must not hold the session) and fails the test if it
+    has not ended within `timeout` seconds or raised anything: an assert inside a thread would only
+    be a warning to pytest."""
+    raised = []
+
+    def guarded():
+        try:
+            body()
+        except BaseException as error:
+            raised.append(error)
+
+    thread = threading.Thread(target=guarded, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    assert not thread.is_alive(), f"still running after {timeout} s: a hand-over was lost"
+    if raised:
+        raise raised[0]
+
+
 @needs_two_cores
 @pytest.mark.parametrize("spinning", [True, False], ids=["spinning", "asleep"])
 def test_map_pieces_hands_work_over_whether_the_helper_spins_or_sleeps(monkeypatch, spinning):
@@ -205,63 +226,92 @@ def test_map_pieces_hands_work_over_whether_the_helper_spins_or_sleeps(monkeypat
             assert map_pieces(work, pieces, 2) == [(p * p, 0 if p < len(pieces) // 2 else 1) for p in pieces]
             time.sleep(float(generator.choice([0, 0.0005, 0.004])))
 
-    runner = threading.Thread(target=calls, daemon=True)  # a hung one must not hold the session
-    runner.start()
-    runner.join(timeout=60)
-    assert not runner.is_alive(), "map_pieces hung: a hand-over was lost"
+    in_a_thread(calls)
 
 
 @needs_two_cores
 def test_map_pieces_from_two_threads_at_once_gives_each_its_own_results():
     """Two threads call map_pieces at the same time: one gets the helper, the other runs its pieces in
     place. Catches a job or result of one caller handed to the other, and a hang on a busy helper."""
-    failures = []
 
     def caller(offset):
-        try:
-            for call in range(300):
-                pieces = list(range(offset, offset + 4))
-                shifted = map_pieces(lambda piece, worker, shift=call: piece + shift, pieces, 2)
-                assert shifted == [p + call for p in pieces]
-        except AssertionError as error:
-            failures.append(error)
+        for call in range(300):
+            pieces = list(range(offset, offset + 4))
+            shifted = map_pieces(lambda piece, worker, shift=call: piece + shift, pieces, 2)
+            assert shifted == [p + call for p in pieces]
 
-    threads = [threading.Thread(target=caller, args=(offset,), daemon=True) for offset in (0, 1000)]
+    threads = [threading.Thread(target=in_a_thread, args=(functools.partial(caller, offset),)) for offset in (0, 1000)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "map_pieces hung with two callers"
-    assert not failures, failures[0]
+        thread.join()
 
 
-# --- spin_until_changed ------------------------------------------------------------------------
+@needs_two_cores
+def test_an_interrupted_wait_for_the_helper_still_waits_for_its_job(monkeypatch):
+    """Ctrl-C while the caller waits for the helper's share: map_pieces raises KeyboardInterrupt, but
+    only once the helper's piece has finished (it writes into the caller's arrays), and the next call
+    gets its own results. Catches a caller that leaves with the job still running, and a helper whose
+    next result is the interrupted job's (a count compared for change rather than for its target)."""
+    monkeypatch.setattr(workers, "_spin_reads", lambda: 1)  # the caller goes to sleep, where Ctrl-C lands
+    helper_done = threading.Event()
+    real_sleep_until = workers._Helper._sleep_until
+    interrupted = []
+
+    def sleep_until(helper, slot, target):
+        if threading.current_thread() is threading.main_thread() and not interrupted:
+            interrupted.append(slot)
+            raise KeyboardInterrupt
+        real_sleep_until(helper, slot, target)
+
+    monkeypatch.setattr(workers._Helper, "_sleep_until", sleep_until)
+
+    def work(piece, worker):
+        if worker == 1:
+            time.sleep(0.2)
+            helper_done.set()
+        return piece
+
+    with pytest.raises(KeyboardInterrupt):
+        map_pieces(work, [0, 1], 2)
+    assert interrupted == [workers._Helper.FINISHED]
+    assert helper_done.is_set(), "map_pieces left while the helper's piece was still running"
+    assert map_pieces(lambda piece, worker: (piece, worker), [5, 6], 2) == [(5, 0), (6, 1)]
 
 
-def test_spin_until_changed_sees_a_value_another_thread_writes():
-    """Catches a read that the compiler hoisted out of the loop (it would spin to its budget and give
-    back the old value) and a loop that returns before the value has changed."""
+# --- spin_until_at_least -----------------------------------------------------------------------
+
+
+def test_spin_until_at_least_sees_a_value_another_thread_writes():
+    """Catches a read that the compiler hoisted out of the loop (it would spin out its budget, ~20 s,
+    and give back the old value) and a loop that returns before the value has reached the target."""
     counter = np.zeros(3, np.int64)
+    seen = []
     writer = threading.Timer(0.05, counter.__setitem__, args=(1, 42))
     writer.start()
     start = time.perf_counter()
-    value = spin_until_changed(counter, 1, 0, 1 << 62)  # a budget of centuries: only the write ends it
-    writer.join()
-    assert value == 42
+    in_a_thread(lambda: seen.append(spin_until_at_least(counter, 1, 40, 1 << 35)))
+    assert seen == [42]
     assert time.perf_counter() - start >= 0.04
 
 
-def test_spin_until_changed_gives_back_what_it_saw_once_its_reads_are_spent():
+def test_spin_until_at_least_gives_back_the_last_read_once_its_reads_are_spent():
     counter = np.full(1, 5, np.int64)
-    assert spin_until_changed(counter, 0, 5, 1000) == 5
-    assert spin_until_changed(counter, 0, 4, 1000) == 5  # differs at the first read
+    assert spin_until_at_least(counter, 0, 6, 1000) == 5  # short of the target
+    assert spin_until_at_least(counter, 0, 3, 1000) == 5  # past it at the first read
+    assert spin_until_at_least(counter, 0, 6, 0) == 5  # no budget: still one read
 
 
-def test_spin_until_changed_tells_before_it_waits():
+def test_spin_until_at_least_tells_before_it_waits():
     """tell=(slot, value) is written even when the wait ends at the first read, and only there."""
     counters = np.array([1, 0, 0], np.int64)
-    assert spin_until_changed(counters, 0, 0, 10, tell=(2, 9)) == 1
+    assert spin_until_at_least(counters, 0, 1, 10, tell=(2, 9)) == 1
     assert counters.tolist() == [1, 0, 9]
+
+
+def read_only(counters):
+    counters.flags.writeable = False
+    return counters
 
 
 @pytest.mark.parametrize(
@@ -270,15 +320,22 @@ def test_spin_until_changed_tells_before_it_waits():
         (np.zeros(2, np.int32), 0, None),
         (np.zeros(2), 0, None),
         (np.zeros((2, 2), np.int64), 0, None),
+        (np.frombuffer(bytearray(17), np.int64, count=2, offset=1), 0, None),
         (np.zeros(2, np.int64), 2, None),
         (np.zeros(2, np.int64), 0, (2, 1)),
         (np.zeros(2, np.int64), 0, (-2, 1)),
+        (read_only(np.zeros(2, np.int64)), 0, (1, 1)),
     ],
-    ids=["int32", "float64", "2-d", "index past the end", "tell past the end", "tell before the start"],
+    ids=["int32", "float64", "2-d", "unaligned", "index past the end", "tell past", "tell before", "read-only tell"],
 )
-def test_spin_until_changed_refuses_an_array_it_was_not_written_for(counters, index, tell):
-    with pytest.raises(ValueError, match="1-d int64 array"):
-        spin_until_changed(counters, index, 0, 10, tell=tell)
+def test_spin_until_at_least_refuses_an_array_it_was_not_written_for(counters, index, tell):
+    with pytest.raises(ValueError, match="spin_until_at_least: .*(int64|counters)"):
+        spin_until_at_least(counters, index, 0, 10, tell=tell)
+
+
+def test_spin_until_at_least_refuses_a_float_index():
+    with pytest.raises(TypeError):
+        spin_until_at_least(np.zeros(2, np.int64), 0.0, 0, 10)
 
 
 # --- one_blas_thread and worker_count ----------------------------------------------------------

@@ -186,17 +186,17 @@ def _spin_reads() -> int:
 
 
 class _Helper:
-    """One thread beside the caller's: it runs the job it is posted, on its own core, and posts back
-    what came of it (a list of results, or the exception raised).
+    """One thread beside the caller's: it runs the jobs it is posted, one at a time, on its own core,
+    and hands back what came of each (a list of results, or the exception raised).
 
-    Three counters say where it is: POSTED (the caller's count of jobs), FINISHED (the last job done),
-    WAITING (the last job after which it waits again without the GIL). Either side waits for a counter
-    by reading it without the GIL for up to SPIN_SECONDS, then asleep on a condition variable; a
-    raise notifies a sleeper. Every raise and every step of a sleeper runs under the GIL, in order: a
-    raise between the sleeper's last read and its sleep is seen when it checks again under the
-    condition's lock, and a raise after that finds it asleep. The caller waits for WAITING rather than
-    FINISHED, so that it takes the GIL when the helper has let go of it (else it would sleep on the
-    GIL: a wake-up again); WAITING is written without the GIL, so only a spin waits for it."""
+    Three counters, which only grow, say where it is: POSTED (jobs posted), FINISHED (jobs done),
+    WAITING (the jobs done when it last went back to waiting, without the GIL). Either side waits
+    for a counter to reach a target by reading it without the GIL for up to SPIN_SECONDS, then asleep
+    on a condition variable; a raise happens under the condition's lock and wakes any sleeper, so a
+    raise is never lost between a sleeper's last read and its sleep. The caller waits for WAITING,
+    written by the helper once it has let go of the GIL, so that it takes the GIL at once (waiting
+    for FINISHED, it would find the helper still holding it, and sleep: a wake-up again); only when
+    that spin runs out does it sleep until FINISHED."""
 
     POSTED, FINISHED, WAITING = range(3)
 
@@ -210,33 +210,37 @@ class _Helper:
         threading.Thread(target=self._serve, name=name, daemon=True).start()
 
     def _raise(self, slot: int, value: int) -> None:
-        self.counters[slot] = value
-        if self.sleepers:
-            with self.condition:
+        with self.condition:
+            self.counters[slot] = value
+            if self.sleepers:
                 self.condition.notify_all()
 
-    def _wait(self, slot: int, seen: int, tell: tuple[int, int] | None = None) -> int:
-        """counters[slot] once it differs from `seen` (tell: spin_until_changed's)."""
-        value = _spin_wait().spin_until_changed(self.counters, slot, seen, _spin_reads(), tell=tell)
-        if value != seen:
-            return value
+    def _sleep_until(self, slot: int, target: int) -> None:
         with self.condition:
             self.sleepers += 1
-            while self.counters[slot] == seen:
-                self.condition.wait()
-            self.sleepers -= 1
-            return int(self.counters[slot])
+            try:
+                while self.counters[slot] < target:
+                    self.condition.wait()
+            finally:
+                self.sleepers -= 1
+
+    def _spin_until(self, slot: int, target: int, tell: tuple[int, int] | None = None) -> bool:
+        """Whether counters[slot] reached `target` within SPIN_SECONDS (tell: spin_until_at_least's)."""
+        return _spin_wait().spin_until_at_least(self.counters, slot, target, _spin_reads(), tell=tell) >= target
 
     def _serve(self) -> None:
         _in_crew.active = True
         done = 0
         while True:
-            done = self._wait(self.POSTED, done, tell=(self.WAITING, done))
+            if not self._spin_until(self.POSTED, done + 1, tell=(self.WAITING, done)):
+                self._sleep_until(self.POSTED, done + 1)
             job, self.job = self.job, None
             try:
                 self.outcome = job()
             except BaseException as error:  # handed to the caller, who raises it
                 self.outcome = error
+            job = None  # the job's arrays are the caller's to let go of
+            done += 1
             self._raise(self.FINISHED, done)
 
     def post(self, job: Callable[[], list]) -> None:
@@ -245,11 +249,22 @@ class _Helper:
         self._raise(self.POSTED, self.jobs)
 
     def collect(self) -> list | BaseException:
-        """What the last posted job gave, once it has finished (not kept here: it may hold arrays)."""
-        waiting = _spin_wait().spin_until_changed(self.counters, self.WAITING, self.jobs - 1, _spin_reads())
-        if waiting != self.jobs:
-            self._wait(self.FINISHED, self.jobs - 1)
+        """What the last posted job gave, once it has finished (not kept here: it may hold arrays).
+
+        Waits for the job even when the wait is interrupted (Ctrl-C), and raises the interruption
+        afterwards: the job writes into arrays that the caller may only reuse once it is done."""
+        interruption = None
+        try:
+            if not self._spin_until(self.WAITING, self.jobs):
+                self._sleep_until(self.FINISHED, self.jobs)
+        except BaseException as error:  # a signal's exception (Ctrl-C): the wait itself raises nothing
+            interruption = error
+            while self.counters[self.FINISHED] < self.jobs:
+                with contextlib.suppress(BaseException):  # a second Ctrl-C too: the arrays must outlive the job
+                    self._sleep_until(self.FINISHED, self.jobs)
         outcome, self.outcome = self.outcome, []
+        if interruption is not None:
+            raise interruption
         return outcome
 
 
@@ -290,8 +305,9 @@ def map_pieces(
     after each call and faults it in again at the next (measured on LeNet's conv2: 490 page faults
     and 2.5x the time per piece). An exception in any piece is raised here, after every thread has finished.
     """
-    workers = max(1, min(worker_count() if workers is None else workers, len(pieces), available_cores()))
-    crew = _crew(available_cores() - 1) if workers > 1 and not _in_crew.active else None
+    cores = available_cores()
+    workers = max(1, min(worker_count() if workers is None else workers, len(pieces), cores))
+    crew = _crew(cores - 1) if workers > 1 and not _in_crew.active else None
     if crew is None or not crew.busy.acquire(blocking=False):  # another thread's call has the crew: run here
         with _one_blas_thread.held():  # one piece's BLAS calls too: no OpenBLAS threads left spinning
             return [work(piece, 0) for piece in pieces]
@@ -300,18 +316,18 @@ def map_pieces(
     def run(worker: int) -> list[Result]:
         return [work(piece, worker) for piece in pieces[bounds[worker] : bounds[worker + 1]]]
 
-    helpers = crew.helpers[: workers - 1]
+    posted = []
     try:
         with _one_blas_thread.held():
-            # Each helper runs in a copy of the caller's context, so that a use_kernels(...) block holds there too.
-            jobs = [functools.partial(contextvars.copy_context().run, run, worker) for worker in range(1, workers)]
-            for helper, job in zip(helpers, jobs):
-                helper.post(job)
             try:
+                # Each helper runs in a copy of the caller's context, so that a use_kernels(...) block holds there too.
+                for worker, helper in enumerate(crew.helpers[: workers - 1], start=1):
+                    helper.post(functools.partial(contextvars.copy_context().run, run, worker))
+                    posted.append(helper)
                 own = run(0)
             finally:
                 # also when our own share failed: no thread may still write into the arrays
-                outcomes = [helper.collect() for helper in helpers]
+                outcomes = [helper.collect() for helper in posted]
                 global _last_shared
                 _last_shared = time.monotonic()
     finally:
