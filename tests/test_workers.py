@@ -599,6 +599,24 @@ def test_conv2d_on_several_workers_equals_one_worker_and_the_naive_loop(
     np.testing.assert_allclose(grad_b, grad.sum(axis=(0, 2, 3)), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("groups", [1, 2, 4])
+def test_conv2d_weighs_its_sharing_by_the_filters_each_column_meets(monkeypatch, groups):
+    """A grouped convolution's column of cols meets O/G filters, not O: the work that decides whether
+    a batch is shared (MIN_SHARED_MULTIPLY_ADDS) is C·kh·kw · OH·OW · O/G per image. Catches conv2d
+    passing O, which would share grouped layers G times too eagerly."""
+    seen = []
+    real = chunked_im2col.ChunkedIm2col
+
+    def spy(x, window, filters):
+        seen.append(filters)
+        return real(x, window, filters)
+
+    monkeypatch.setattr(convolution_module, "ChunkedIm2col", spy)
+    x = minidl.tensor(np.ones((2, 4, 5, 5), np.float32))
+    F.conv2d(x, minidl.tensor(np.ones((8, 4 // groups, 3, 3), np.float32)), groups=groups)
+    assert seen == [8 // groups]
+
+
 def test_scratch_gives_each_worker_its_own_array_shaped_like_its_pieces_cols(monkeypatch):
     """Catches scratch arrays that are one array lent twice, or not shaped like a piece's cols."""
     monkeypatch.setattr(chunked_im2col, "worker_count", lambda: 2)
