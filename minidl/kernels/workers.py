@@ -25,7 +25,9 @@ four calls, 0.1-1 ms apart. With a pool whose threads slept between calls (concu
 each call paid two wake-ups of a sleeping thread, and the caller's own piece took twice as long as
 the helper's (conv2's forward: 0.45 against 0.22 ms; 0.23 against 0.19 with the crew). Measured
 on the benchmarks' 2-core VM: two pieces of 110 µs each took 170 µs with the pool, 135-141 µs with
-the crew; a LeNet-5 epoch 15 % faster (interleaved A/B). What is left of the hand-over is the GIL:
+the crew; a LeNet-5 epoch 12-15 % faster (interleaved A/B). The spin does not fight OpenBLAS's
+threads as prange's did: BLAS stays at one thread while the workers are near (near_the_workers),
+and minidl's own products leave no BLAS thread spinning beside a helper. What is left of the hand-over is the GIL:
 a helper that sees its job while the caller runs Python sleeps until the caller lets go of it.
 """
 
