@@ -13,6 +13,7 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from minidl.autograd import Function
+from minidl.kernels import winograd
 from minidl.kernels.geometry import Window
 from minidl.kernels.interpolation import bilinear_matrix, nearest_indices, nearest_matrix
 from minidl.ops.activations import (
@@ -30,7 +31,7 @@ from minidl.ops.activations import (
     SoftsignFunction,
     StepFunction,
 )
-from minidl.ops.convolution import Convolution2d, TransposedConvolution2d
+from minidl.ops.convolution import Convolution2d, TransposedConvolution2d, WinogradConvolution2d
 from minidl.ops.losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from minidl.ops.padding import ConstantPadding2d
 from minidl.ops.pooling import AveragePooling2d, MaxPooling2d
@@ -242,8 +243,11 @@ def conv2d(
         )
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"conv2d: bias of shape {bias.shape} must be ({weight.shape[0]},)")
-    _check_windows_fit("conv2d", x, Window(weight.shape[2:], stride, padding, dilation))
+    window = Window(weight.shape[2:], stride, padding, dilation)
+    _check_windows_fit("conv2d", x, window)
     inputs = (x, weight) if bias is None else (x, weight, bias)
+    if winograd.suits(x.data, weight.data, None if bias is None else bias.data, window, groups):
+        return WinogradConvolution2d.apply(*inputs, padding=padding)
     return Convolution2d.apply(*inputs, stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 

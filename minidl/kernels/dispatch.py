@@ -26,7 +26,7 @@ ImageShape = tuple[int, int, int, int]
 
 
 @functools.cache
-def _numba_module(name: str) -> ModuleType:
+def numba_module(name: str) -> ModuleType:
     """Imported on first use, so that `import minidl` does not pay for importing numba."""
     return importlib.import_module(f"minidl.kernels.{name}")
 
@@ -35,7 +35,7 @@ def _backend_module(kind: str) -> ModuleType:
     """The module of the active backend for `kind` ("im2col", "pooling" or "relu"): both expose the same functions."""
     if kernel_backend() == "numpy":
         return {"im2col": im2col_numpy, "pooling": pooling_numpy, "relu": relu_numpy}[kind]
-    return _numba_module(f"{kind}_numba")
+    return numba_module(f"{kind}_numba")
 
 
 def _kernel_array(op: str, array: np.ndarray, ndim: int) -> np.ndarray:

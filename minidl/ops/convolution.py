@@ -10,6 +10,9 @@ filters].reshape(O/G, C/G·kh·kw), image by image:
     forward   out_g[n] = W_g @ cols_g[n] + b_g                 (O/G, OH·OW): NCHW as it comes
     backward  dW_g = Σ_n dout_g[n] @ cols_g[n]ᵀ,  db = Σ dout,  dcols_g[n] = W_gᵀ @ dout_g[n],  dx = col2im(dcols)
 where dout_g[n] is group g's output gradient of image n, (O/G, OH·OW), as it arrives in NCHW.
+
+A 3×3 convolution of stride 1 computes the same sums with fewer products (Winograd's F(2×2, 3×3),
+minidl/kernels/winograd.py): conv2d takes WinogradConvolution2d for it when the numba kernels run.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 from minidl.autograd import Context, Function
 from minidl.kernels import ChunkedIm2col, Window, chunked_im2col, col2im, im2col, map_pieces, matmul
 from minidl.kernels.padding import crop_spatial, framed_shape
+from minidl.kernels.winograd import WinogradConvolution
 
 
 class Convolution2d(Function):
@@ -114,6 +118,25 @@ class Convolution2d(Function):
         grad_w = sum(share[0] for share in shares).transpose(0, 2, 1).reshape(weight_shape) if need_w else None
         grad_b = sum(share[1] for share in shares).ravel() if need_b else None
         return grad_x, grad_w, grad_b
+
+
+class WinogradConvolution2d(Function):
+    """conv2d with a 3×3 window, stride 1, one group: the same result as Convolution2d, through
+    Winograd's F(2×2, 3×3) (minidl/kernels/winograd.py)."""
+
+    @staticmethod
+    def forward(
+        ctx: Context, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, *, padding: tuple[int, int]
+    ) -> np.ndarray:
+        convolution = WinogradConvolution(x, weight, padding)
+        ctx.save_for_backward(convolution)
+        return convolution.forward(bias)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        (convolution,) = ctx.saved
+        grad_x, grad_w, grad_b = convolution.backward(grad, ctx.needs_input_grad[0], ctx.needs_input_grad[1])
+        return grad_x, grad_w, grad_b if len(ctx.needs_input_grad) > 2 else None
 
 
 class TransposedConvolution2d(Function):
