@@ -9,7 +9,7 @@ Most tests need two threads at once: they are skipped, saying so, on a machine w
 from __future__ import annotations
 
 import ast
-import functools
+import faulthandler
 import importlib
 import os
 import subprocess
@@ -40,7 +40,7 @@ from minidl.kernels import (
     worker_count,
 )
 from minidl.kernels import workers
-from minidl.kernels.spin_wait import spin_until_at_least
+from minidl.kernels.spin_wait import reads_per_second, spin_until_at_least
 from minidl.kernels.workers import available_cores
 from naive_loops import naive_conv2d
 
@@ -54,6 +54,18 @@ needs_two_cores = pytest.mark.skipif(
     available_cores() < 2, reason="only one core available: map_pieces never starts a second thread here"
 )
 pairs = lambda low, high: st.tuples(st.integers(low, high), st.integers(low, high))
+
+HANG_SECONDS = 120
+
+
+@pytest.fixture(autouse=True)
+def no_test_hangs():
+    """A lost hand-over hangs a thread for ever: after HANG_SECONDS the test process prints every
+    thread's stack and exits (a failed run with the place of the hang, instead of a CI job that
+    waits for its own time limit)."""
+    faulthandler.dump_traceback_later(HANG_SECONDS, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 def blas_threads() -> list[int]:
@@ -233,18 +245,24 @@ def test_map_pieces_hands_work_over_whether_the_helper_spins_or_sleeps(monkeypat
 def test_map_pieces_from_two_threads_at_once_gives_each_its_own_results():
     """Two threads call map_pieces at the same time: one gets the helper, the other runs its pieces in
     place. Catches a job or result of one caller handed to the other, and a hang on a busy helper."""
+    failures = []
 
     def caller(offset):
         for call in range(300):
             pieces = list(range(offset, offset + 4))
             shifted = map_pieces(lambda piece, worker, shift=call: piece + shift, pieces, 2)
-            assert shifted == [p + call for p in pieces]
+            if shifted != [p + call for p in pieces]:
+                failures.append((offset, call, shifted))
 
-    threads = [threading.Thread(target=in_a_thread, args=(functools.partial(caller, offset),)) for offset in (0, 1000)]
+    in_a_thread(lambda: [thread.join() for thread in start_threads(caller, [0, 1000])])
+    assert not failures, f"(caller, call, results) handed the other caller's results: {failures[:3]}"
+
+
+def start_threads(target, arguments) -> list[threading.Thread]:
+    threads = [threading.Thread(target=target, args=(argument,), daemon=True) for argument in arguments]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    return threads
 
 
 @needs_two_cores
@@ -258,11 +276,11 @@ def test_an_interrupted_wait_for_the_helper_still_waits_for_its_job(monkeypatch)
     real_sleep_until = workers._Helper._sleep_until
     interrupted = []
 
-    def sleep_until(helper, slot, target):
+    def sleep_until(helper, slot, target, **keywords):
         if threading.current_thread() is threading.main_thread() and not interrupted:
             interrupted.append(slot)
             raise KeyboardInterrupt
-        real_sleep_until(helper, slot, target)
+        real_sleep_until(helper, slot, target, **keywords)
 
     monkeypatch.setattr(workers._Helper, "_sleep_until", sleep_until)
 
@@ -279,18 +297,79 @@ def test_an_interrupted_wait_for_the_helper_still_waits_for_its_job(monkeypatch)
     assert map_pieces(lambda piece, worker: (piece, worker), [5, 6], 2) == [(5, 0), (6, 1)]
 
 
+def test_an_interrupted_wait_for_one_helper_still_waits_for_the_others(monkeypatch):
+    """A crew of two helpers (three cores' worth; made here whatever the machine has): Ctrl-C lands in
+    the wait for the first, whose job ends at once, while the second's job runs on for 0.3 s. The
+    interruption must come out only after that. Catches a collect that stops at the first
+    interruption and leaves a helper writing into the caller's arrays."""
+    monkeypatch.setattr(workers, "_spin_reads", lambda: 1)
+    crew = workers._Crew(2)
+    first, second = crew.helpers
+    real_sleep_until = workers._Helper._sleep_until
+    second_done = threading.Event()
+
+    def sleep_until(helper, slot, target, **keywords):
+        if helper is first and keywords.get("watching"):
+            real_sleep_until(helper, slot, target, **keywords)
+            raise KeyboardInterrupt  # after its job ended: the interruption is the only thing left
+        real_sleep_until(helper, slot, target, **keywords)
+
+    monkeypatch.setattr(workers._Helper, "_sleep_until", sleep_until)
+    first.post(lambda: ["first"])
+    second.post(lambda: [time.sleep(0.3), second_done.set(), "second"][2:])
+    with pytest.raises(KeyboardInterrupt):
+        crew.collect()
+    assert second_done.is_set(), "the interruption came out while the second helper's job still ran"
+    monkeypatch.setattr(workers._Helper, "_sleep_until", real_sleep_until)
+    first.post(lambda: ["again"])
+    assert crew.collect() == [["again"]], "the interrupted jobs' outcomes were handed to the next call"
+
+
+def test_a_helper_whose_thread_died_makes_the_wait_raise_instead_of_hanging(monkeypatch):
+    """A helper thread that ends outside any job (an error in its own waiting, say) never finishes
+    what is posted to it. Catches a caller that would sleep for ever (Ctrl-C swallowed, since it
+    waits on for the job's sake)."""
+    monkeypatch.setattr(workers._Helper, "_serve", lambda helper: None)  # the thread ends at once
+    monkeypatch.setattr(workers._Helper, "ALIVE_CHECK_SECONDS", 0.05)
+    helper = workers._Helper("a helper that dies")
+    helper.thread.join(timeout=10)
+    helper.post(lambda: ["never run"])
+    with pytest.raises(RuntimeError, match="worker thread a helper that dies died: its job never finished"):
+        helper.collect()
+
+
+def test_two_first_callers_get_one_crew(monkeypatch):
+    """Two threads that need the crew at the same time, while it is being made. Catches a crew made
+    twice (twice the helper threads, each pair spinning on the same cores)."""
+    made = []
+
+    class SlowCrew:
+        def __init__(self, size):
+            time.sleep(0.2)
+            made.append(size)
+
+    monkeypatch.setattr(workers, "_Crew", SlowCrew)
+    monkeypatch.setattr(workers, "_crews", {})
+    crews = []
+    in_a_thread(
+        lambda: [thread.join() for thread in start_threads(lambda size: crews.append(workers._crew(size)), [3, 3])]
+    )
+    assert made == [3] and crews[0] is crews[1]
+
+
 # --- spin_until_at_least -----------------------------------------------------------------------
 
 
 def test_spin_until_at_least_sees_a_value_another_thread_writes():
-    """Catches a read that the compiler hoisted out of the loop (it would spin out its budget, ~20 s,
+    """Catches a read that the compiler hoisted out of the loop (it would spin out its budget, ~2 s,
     and give back the old value) and a loop that returns before the value has reached the target."""
     counter = np.zeros(3, np.int64)
     seen = []
+    reads = int(2 * reads_per_second())
     writer = threading.Timer(0.05, counter.__setitem__, args=(1, 42))
     writer.start()
     start = time.perf_counter()
-    in_a_thread(lambda: seen.append(spin_until_at_least(counter, 1, 40, 1 << 35)))
+    in_a_thread(lambda: seen.append(spin_until_at_least(counter, 1, 40, reads)))
     assert seen == [42]
     assert time.perf_counter() - start >= 0.04
 

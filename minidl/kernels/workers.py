@@ -25,7 +25,7 @@ four calls, 0.1-1 ms apart. With a pool whose threads slept between calls (concu
 each call paid two wake-ups of a sleeping thread, and the caller's own piece took twice as long as
 the helper's (conv2's forward: 0.45 against 0.22 ms; 0.23 against 0.19 with the crew). Measured
 on the benchmarks' 2-core VM: two pieces of 110 µs each took 170 µs with the pool, 135-141 µs with
-the crew; a LeNet-5 epoch 12-15 % faster (interleaved A/B). The spin does not fight OpenBLAS's
+the crew; a LeNet-5 epoch 189 → 167 ms, 12 % faster (interleaved A/B). The spin does not fight OpenBLAS's
 threads as prange's did: BLAS stays at one thread while the workers are near (near_the_workers),
 and minidl's own products leave no BLAS thread spinning beside a helper. What is left of the hand-over is the GIL:
 a helper that sees its job while the caller runs Python sleeps until the caller lets go of it.
@@ -172,8 +172,9 @@ _in_crew = _InCrew()
 SPIN_SECONDS = 0.002
 """How long a thread of map_pieces waits for its signal by reading a counter (spin_wait.py) before it
 goes to sleep: about the gaps between the convolutions of a LeNet-5 step (0.1-1 ms), short enough
-that a program that stopped convolving has the core back at once. Not a sensitive choice: a LeNet-5
-epoch took the same time, within 3 %, with 0.2, 0.5, 2 and 5 ms (interleaved A/B)."""
+that a program that stopped convolving has the core back at once. Not a sensitive choice: on the
+benchmarks' 2-core VM (AMD EPYC), a LeNet-5 epoch took the same time, within 3 %, with 0.2, 0.5, 2 and 5
+ms (interleaved A/B)."""
 
 
 @functools.cache
@@ -192,15 +193,18 @@ class _Helper:
     and hands back what came of each (a list of results, or the exception raised).
 
     Three counters, which only grow, say where it is: POSTED (jobs posted), FINISHED (jobs done),
-    WAITING (the jobs done when it last went back to waiting, without the GIL). Either side waits
-    for a counter to reach a target by reading it without the GIL for up to SPIN_SECONDS, then asleep
-    on a condition variable; a raise happens under the condition's lock and wakes any sleeper, so a
-    raise is never lost between a sleeper's last read and its sleep. The caller waits for WAITING,
-    written by the helper once it has let go of the GIL, so that it takes the GIL at once (waiting
-    for FINISHED, it would find the helper still holding it, and sleep: a wake-up again); only when
-    that spin runs out does it sleep until FINISHED."""
+    WAITING (the jobs done when it last went back to waiting, without the GIL). A job is posted by
+    the one store that raises POSTED, and it is outstanding until collect() takes its outcome, so a
+    Ctrl-C that lands anywhere in post() leaves the job either posted (and collected) or not.
+    Either side waits for a counter to reach a target by reading it without the GIL for up to
+    SPIN_SECONDS, then asleep on a condition variable; a counter is raised under the condition's lock
+    after waking any sleeper, so a raise is never lost between a sleeper's last read and its sleep.
+    The caller waits for WAITING, written by the helper once it has let go of the GIL, so that it
+    takes the GIL at once (waiting for FINISHED, it would find the helper still holding it, and
+    sleep: a wake-up again); only when that spin runs out does it sleep until FINISHED."""
 
     POSTED, FINISHED, WAITING = range(3)
+    ALIVE_CHECK_SECONDS = 0.5  # how often a sleeping caller makes sure the helper has not died
 
     def __init__(self, name: str) -> None:
         self.counters = np.zeros(3, np.int64)
@@ -208,21 +212,28 @@ class _Helper:
         self.sleepers = 0
         self.job: Callable[[], list] | None = None
         self.outcome: list | BaseException = []
-        self.jobs = 0
-        threading.Thread(target=self._serve, name=name, daemon=True).start()
+        self.collected = 0  # the jobs whose outcome the caller has taken
+        self.thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self.thread.start()
 
-    def _raise(self, slot: int, value: int) -> None:
+    def _advance(self, slot: int, value: int) -> None:
+        """counters[slot] = value, waking whoever sleeps on the condition (woken first: the store
+        is the last step, so an interruption before it leaves the counter as it was)."""
         with self.condition:
-            self.counters[slot] = value
             if self.sleepers:
                 self.condition.notify_all()
+            self.counters[slot] = value
 
-    def _sleep_until(self, slot: int, target: int) -> None:
+    def _sleep_until(self, slot: int, target: int, *, watching: bool = False) -> None:
+        """Asleep until counters[slot] >= target; watching (the caller's wait): raises if the helper's
+        thread has died meanwhile, rather than sleeping for ever."""
         with self.condition:
             self.sleepers += 1
             try:
                 while self.counters[slot] < target:
-                    self.condition.wait()
+                    self.condition.wait(self.ALIVE_CHECK_SECONDS if watching else None)
+                    if watching and not self.thread.is_alive() and self.counters[slot] < target:
+                        raise RuntimeError(f"minidl's worker thread {self.thread.name} died: its job never finished")
             finally:
                 self.sleepers -= 1
 
@@ -232,8 +243,8 @@ class _Helper:
 
     def _serve(self) -> None:
         _in_crew.active = True
-        done = 0
         while True:
+            done = int(self.counters[self.FINISHED])
             if not self._spin_until(self.POSTED, done + 1, tell=(self.WAITING, done)):
                 self._sleep_until(self.POSTED, done + 1)
             job, self.job = self.job, None
@@ -242,29 +253,32 @@ class _Helper:
             except BaseException as error:  # handed to the caller, who raises it
                 self.outcome = error
             job = None  # the job's arrays are the caller's to let go of
-            done += 1
-            self._raise(self.FINISHED, done)
+            self._advance(self.FINISHED, done + 1)
 
     def post(self, job: Callable[[], list]) -> None:
         self.job = job
-        self.jobs += 1
-        self._raise(self.POSTED, self.jobs)
+        self._advance(self.POSTED, int(self.counters[self.POSTED]) + 1)
 
-    def collect(self) -> list | BaseException:
-        """What the last posted job gave, once it has finished (not kept here: it may hold arrays).
+    def collect(self) -> list | BaseException | None:
+        """What the posted job gave, once it has finished; None if no job is outstanding. The outcome
+        is not kept here: it may hold arrays.
 
         Waits for the job even when the wait is interrupted (Ctrl-C), and raises the interruption
         afterwards: the job writes into arrays that the caller may only reuse once it is done."""
+        posted = int(self.counters[self.POSTED])
+        if self.collected == posted:
+            return None
         interruption = None
-        try:
-            if not self._spin_until(self.WAITING, self.jobs):
-                self._sleep_until(self.FINISHED, self.jobs)
-        except BaseException as error:  # a signal's exception (Ctrl-C): the wait itself raises nothing
-            interruption = error
-            while self.counters[self.FINISHED] < self.jobs:
-                with contextlib.suppress(BaseException):  # a second Ctrl-C too: the arrays must outlive the job
-                    self._sleep_until(self.FINISHED, self.jobs)
-        outcome, self.outcome = self.outcome, []
+        while True:
+            try:
+                if not self._spin_until(self.WAITING, posted):
+                    self._sleep_until(self.FINISHED, posted, watching=True)
+                break
+            except BaseException as error:  # a signal's (Ctrl-C): the wait itself raises only if the helper died
+                if not self.thread.is_alive():
+                    raise
+                interruption = interruption or error
+        outcome, self.outcome, self.collected = self.outcome, [], posted
         if interruption is not None:
             raise interruption
         return outcome
@@ -274,20 +288,51 @@ class _Crew:
     """The helpers of map_pieces, one per core beside the caller's, used by one call at a time."""
 
     def __init__(self, size: int) -> None:
+        _spin_reads()  # spin_wait's import, compilation and timing, here: an error reaches the caller
         self.busy = threading.Lock()
         self.helpers = [_Helper(f"minidl-worker-{k}") for k in range(1, size + 1)]
 
+    def collect(self) -> list[list]:
+        """The outcome of every job outstanding, in the helpers' order, once all have finished; the
+        first error among them raised. An interruption (Ctrl-C) during one wait does not stop the
+        others (with three or more cores, they still write into the caller's arrays): it is raised
+        once every helper has finished."""
+        outcomes, interruption = [], None
+        for helper in self.helpers:
+            try:
+                outcome = helper.collect()
+            except BaseException as error:
+                interruption = interruption or error
+                continue
+            if outcome is not None:
+                outcomes.append(outcome)
+        if interruption is not None:
+            raise interruption
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return outcomes
 
-@functools.cache
+
+_crews: dict[int, _Crew] = {}
+_crews_lock = threading.Lock()
+
+
 def _crew(size: int) -> _Crew:
-    return _Crew(size)
+    """The crew of `size` helpers, made by the first caller that needs it (one crew, even if two ask at once)."""
+    crew = _crews.get(size)
+    if crew is None:
+        with _crews_lock:
+            crew = _crews.get(size) or _crews.setdefault(size, _Crew(size))
+    return crew
 
 
 def _forget_threads_after_fork() -> None:
     """A forked child has only the thread that forked: the parent's crew and a hold taken by another of
     its threads do not exist there, so the child starts afresh."""
-    global _one_blas_thread
-    _crew.cache_clear()
+    global _one_blas_thread, _crews_lock
+    _crews.clear()
+    _crews_lock = threading.Lock()
     _one_blas_thread = _OneBlasThread()
 
 
@@ -318,23 +363,18 @@ def map_pieces(
     def run(worker: int) -> list[Result]:
         return [work(piece, worker) for piece in pieces[bounds[worker] : bounds[worker + 1]]]
 
-    posted = []
     try:
         with _one_blas_thread.held():
             try:
                 # Each helper runs in a copy of the caller's context, so that a use_kernels(...) block holds there too.
                 for worker, helper in enumerate(crew.helpers[: workers - 1], start=1):
                     helper.post(functools.partial(contextvars.copy_context().run, run, worker))
-                    posted.append(helper)
                 own = run(0)
             finally:
-                # also when our own share failed: no thread may still write into the arrays
-                outcomes = [helper.collect() for helper in posted]
                 global _last_shared
                 _last_shared = time.monotonic()
+                # also when our own share failed: no thread may still write into the arrays
+                outcomes = crew.collect()
     finally:
         crew.busy.release()
-    for outcome in outcomes:
-        if isinstance(outcome, BaseException):
-            raise outcome
     return own + [value for outcome in outcomes for value in outcome]
