@@ -7,10 +7,12 @@ gradient of cols, 3.8 MB each for LeNet's conv2), so a loop of that one step giv
 faults the pages in again at every step: 2,000 page faults and 5.9 ms per conv2 step instead of 0
 and 2.0 ms, 3,400 faults at the CIFAR size. Inside a whole LeNet-5 training step the other arrays
 keep the heap's top busy and no page faults (measured: 0 per step), so the isolated loop would
-measure the allocator, not the layer. M_TOP_PAD makes glibc keep 64 MiB of free top when it trims.
-Both minidl and PyTorch run in the same process, so both get the same heap. minidl itself does not
-change the allocator: a library should not retune its user's process (see the README for the
-environment variable that does the same for a script).
+measure the allocator, not the layer. M_TOP_PAD makes glibc keep 64 MiB of free top when it trims;
+set through mallopt, it also stops glibc's mmap threshold from moving (mallopt(3)), which the
+environment variable MALLOC_TOP_PAD_ alone does not (a LeNet-5 epoch 153-156 ms this way, 189-197 ms
+with the variable alone, 2026-11-29). Both minidl and PyTorch run in the same process, so both get
+the same heap. minidl itself does not change the allocator: a library should not retune its user's
+process (see the README for the environment variables that do the same for a script).
 """
 
 from __future__ import annotations
