@@ -59,13 +59,24 @@ HANG_SECONDS = 120
 
 
 @pytest.fixture(autouse=True)
-def no_test_hangs():
+def no_test_hangs(request, capsys):
     """A lost hand-over hangs a thread for ever: after HANG_SECONDS the test process prints every
-    thread's stack and exits (a failed run with the place of the hang, instead of a CI job that
-    waits for its own time limit)."""
-    faulthandler.dump_traceback_later(HANG_SECONDS, exit=True)
+    thread's stack (to the terminal: capture is lifted for it, else the dump would die with the
+    process) and exits, a failed run that says where it hung, instead of a CI job that waits for its
+    own time limit."""
+
+    def give_up() -> None:
+        with capsys.disabled():
+            print(f"\n{request.node.nodeid} still runs after {HANG_SECONDS} s; every thread's stack:", flush=True)
+            faulthandler.dump_traceback(file=sys.stdout, all_threads=True)
+            sys.stdout.flush()
+        os._exit(1)
+
+    watchdog = threading.Timer(HANG_SECONDS, give_up)
+    watchdog.daemon = True
+    watchdog.start()
     yield
-    faulthandler.cancel_dump_traceback_later()
+    watchdog.cancel()
 
 
 def blas_threads() -> list[int]:
@@ -245,17 +256,22 @@ def test_map_pieces_hands_work_over_whether_the_helper_spins_or_sleeps(monkeypat
 def test_map_pieces_from_two_threads_at_once_gives_each_its_own_results():
     """Two threads call map_pieces at the same time: one gets the helper, the other runs its pieces in
     place. Catches a job or result of one caller handed to the other, and a hang on a busy helper."""
-    failures = []
+    failures, calls = [], {0: 0, 1000: 0}
 
     def caller(offset):
-        for call in range(300):
-            pieces = list(range(offset, offset + 4))
-            shifted = map_pieces(lambda piece, worker, shift=call: piece + shift, pieces, 2)
-            if shifted != [p + call for p in pieces]:
-                failures.append((offset, call, shifted))
+        try:
+            for call in range(300):
+                pieces = list(range(offset, offset + 4))
+                shifted = map_pieces(lambda piece, worker, shift=call: piece + shift, pieces, 2)
+                if shifted != [p + call for p in pieces]:
+                    failures.append((offset, call, shifted))
+                calls[offset] += 1
+        except BaseException as error:  # in a plain thread an exception would only be a warning
+            failures.append((offset, "raised", error))
 
     in_a_thread(lambda: [thread.join() for thread in start_threads(caller, [0, 1000])])
-    assert not failures, f"(caller, call, results) handed the other caller's results: {failures[:3]}"
+    assert not failures, f"(caller, call, results) wrong or raised: {failures[:3]}"
+    assert calls == {0: 300, 1000: 300}
 
 
 def start_threads(target, arguments) -> list[threading.Thread]:
@@ -315,7 +331,7 @@ def test_an_interrupted_wait_for_one_helper_still_waits_for_the_others(monkeypat
         real_sleep_until(helper, slot, target, **keywords)
 
     monkeypatch.setattr(workers._Helper, "_sleep_until", sleep_until)
-    first.post(lambda: ["first"])
+    first.post(lambda: [time.sleep(0.05), "first"][1:])  # long enough that the caller goes to sleep
     second.post(lambda: [time.sleep(0.3), second_done.set(), "second"][2:])
     with pytest.raises(KeyboardInterrupt):
         crew.collect()
@@ -334,8 +350,61 @@ def test_a_helper_whose_thread_died_makes_the_wait_raise_instead_of_hanging(monk
     helper = workers._Helper("a helper that dies")
     helper.thread.join(timeout=10)
     helper.post(lambda: ["never run"])
-    with pytest.raises(RuntimeError, match="worker thread a helper that dies died: its job never finished"):
-        helper.collect()
+    message = "worker thread a helper that dies died: its job never finished"
+    in_a_thread(lambda: pytest.raises(RuntimeError, helper.collect).match(message), timeout=30)
+
+
+def test_a_crew_with_a_dead_helper_is_made_again(monkeypatch):
+    """Catches a crew kept after one of its threads died: every later call would post to the dead
+    thread, wait ALIVE_CHECK_SECONDS and raise."""
+    cores = 2
+    monkeypatch.setattr(workers, "available_cores", lambda: cores)
+    with monkeypatch.context() as dying:
+        dying.setattr(workers._Helper, "_serve", lambda helper: None)
+        dead = workers._Crew(cores - 1)
+    dead.helpers[0].thread.join(timeout=10)
+    monkeypatch.setattr(workers, "_crews", {cores - 1: dead})
+    in_a_thread(lambda: assert_equal(map_pieces(lambda piece, worker: (piece, worker), [1, 2], 2), [(1, 0), (2, 1)]))
+    assert workers._crews[cores - 1] is not dead
+
+
+def assert_equal(actual, expected):
+    assert actual == expected
+
+
+def test_a_call_interrupted_outside_its_waits_leaves_nothing_to_the_next(monkeypatch):
+    """Ctrl-C between two bytecodes of the caller, where no wait catches it (here: before the
+    collect): the helpers' jobs run on, uncollected. Three cores' worth of helpers (made here on any
+    machine); the next call uses two workers. Catches a next call that hands back the stale helper's
+    results with its own, or that posts while the old jobs still write."""
+    monkeypatch.setattr(workers, "available_cores", lambda: 3)
+    monkeypatch.setattr(workers, "_crews", {})
+    real_collect, interrupted = workers._Crew.collect, []
+
+    def collect(crew):
+        if not interrupted:
+            interrupted.append(True)
+            raise KeyboardInterrupt
+        return real_collect(crew)
+
+    monkeypatch.setattr(workers._Crew, "collect", collect)
+    still_writing = threading.Event()
+
+    def first(piece, worker):
+        if worker == 2:
+            still_writing.set()
+            time.sleep(0.3)
+            still_writing.clear()
+        return ("first", piece)
+
+    with pytest.raises(KeyboardInterrupt):
+        map_pieces(first, [0, 1, 2], 3)
+
+    def second(piece, worker):
+        assert not still_writing.is_set(), "the next call ran while the interrupted call's job still ran"
+        return ("second", piece)
+
+    assert map_pieces(second, [5, 6], 2) == [("second", 5), ("second", 6)]
 
 
 def test_two_first_callers_get_one_crew(monkeypatch):
@@ -347,6 +416,9 @@ def test_two_first_callers_get_one_crew(monkeypatch):
         def __init__(self, size):
             time.sleep(0.2)
             made.append(size)
+
+        def alive(self):
+            return True
 
     monkeypatch.setattr(workers, "_Crew", SlowCrew)
     monkeypatch.setattr(workers, "_crews", {})
@@ -400,15 +472,26 @@ def read_only(counters):
         (np.zeros(2), 0, None),
         (np.zeros((2, 2), np.int64), 0, None),
         (np.frombuffer(bytearray(17), np.int64, count=2, offset=1), 0, None),
+        (np.lib.stride_tricks.as_strided(np.zeros(4, np.int64), shape=(2,), strides=(12,)), 1, None),
         (np.zeros(2, np.int64), 2, None),
         (np.zeros(2, np.int64), 0, (2, 1)),
         (np.zeros(2, np.int64), 0, (-2, 1)),
         (read_only(np.zeros(2, np.int64)), 0, (1, 1)),
     ],
-    ids=["int32", "float64", "2-d", "unaligned", "index past the end", "tell past", "tell before", "read-only tell"],
+    ids=[
+        "int32",
+        "float64",
+        "2-d",
+        "unaligned",
+        "stride of 12",
+        "index past the end",
+        "tell past",
+        "tell before",
+        "read-only tell",
+    ],
 )
 def test_spin_until_at_least_refuses_an_array_it_was_not_written_for(counters, index, tell):
-    with pytest.raises(ValueError, match="spin_until_at_least: .*(int64|counters)"):
+    with pytest.raises(ValueError, match="spin_until_at_least: .*(int64|counter)"):
         spin_until_at_least(counters, index, 0, 10, tell=tell)
 
 

@@ -80,10 +80,12 @@ def spin_until_at_least(
     waits for that value may take the GIL at once, instead of sleeping until this thread lets go of it."""
     index, target, reads = operator.index(index), operator.index(target), operator.index(reads)
     told, telling = (-1, 0) if tell is None else map(operator.index, tell)
-    if counters.dtype != np.int64 or counters.ndim != 1 or counters.ctypes.data % 8:
+    if counters.dtype != np.int64 or counters.ndim != 1:
+        raise ValueError(f"spin_until_at_least: expected a 1-d int64 array, got {counters.dtype} {counters.shape}")
+    if counters.ctypes.data % 8 or counters.strides[0] % 8:
         raise ValueError(
-            "spin_until_at_least: expected a 1-d int64 array aligned to 8 bytes (an atomic load's need),"
-            f" got {counters.dtype} {counters.shape} at an address {counters.ctypes.data % 8} past a multiple of 8"
+            "spin_until_at_least: every counter must lie at an address that is a multiple of 8 (an atomic"
+            f" load's need); got an array {counters.ctypes.data % 8} bytes past one, stride {counters.strides[0]}"
         )
     if not 0 <= index < counters.shape[0] or not (tell is None or 0 <= told < counters.shape[0]):
         raise ValueError(

@@ -195,7 +195,7 @@ class _Helper:
     Three counters, which only grow, say where it is: POSTED (jobs posted), FINISHED (jobs done),
     WAITING (the jobs done when it last went back to waiting, without the GIL). A job is posted by
     the one store that raises POSTED, and it is outstanding until collect() takes its outcome, so a
-    Ctrl-C that lands anywhere in post() leaves the job either posted (and collected) or not.
+    Ctrl-C that lands anywhere in post() leaves the job either posted (and waited for) or not.
     Either side waits for a counter to reach a target by reading it without the GIL for up to
     SPIN_SECONDS, then asleep on a condition variable; a counter is raised under the condition's lock
     after waking any sleeper, so a raise is never lost between a sleeper's last read and its sleep.
@@ -265,20 +265,20 @@ class _Helper:
 
         Waits for the job even when the wait is interrupted (Ctrl-C), and raises the interruption
         afterwards: the job writes into arrays that the caller may only reuse once it is done."""
-        posted = int(self.counters[self.POSTED])
-        if self.collected == posted:
-            return None
         interruption = None
         while True:
             try:
-                if not self._spin_until(self.WAITING, posted):
+                posted = int(self.counters[self.POSTED])
+                if self.collected < posted and not self._spin_until(self.WAITING, posted):
                     self._sleep_until(self.FINISHED, posted, watching=True)
                 break
             except BaseException as error:  # a signal's (Ctrl-C): the wait itself raises only if the helper died
                 if not self.thread.is_alive():
                     raise
                 interruption = interruption or error
-        outcome, self.outcome, self.collected = self.outcome, [], posted
+        outcome = None
+        if self.collected < posted:
+            outcome, self.outcome, self.collected = self.outcome, [], posted
         if interruption is not None:
             raise interruption
         return outcome
@@ -292,26 +292,38 @@ class _Crew:
         self.busy = threading.Lock()
         self.helpers = [_Helper(f"minidl-worker-{k}") for k in range(1, size + 1)]
 
-    def collect(self) -> list[list]:
-        """The outcome of every job outstanding, in the helpers' order, once all have finished; the
-        first error among them raised. An interruption (Ctrl-C) during one wait does not stop the
-        others (with three or more cores, they still write into the caller's arrays): it is raised
-        once every helper has finished."""
-        outcomes, interruption = [], None
-        for helper in self.helpers:
+    def alive(self) -> bool:
+        return all(helper.thread.is_alive() for helper in self.helpers)
+
+    def collect(self) -> list[list | BaseException]:
+        """The outcome of every job outstanding (a list of results or the exception its job raised),
+        in the helpers' order, once all have finished.
+
+        An interruption (Ctrl-C) does not stop the waiting: with three or more cores, the other
+        helpers still write into the caller's arrays. It is raised once every helper has finished,
+        as is the error of a helper whose thread died. (An interruption can still land between two
+        bytecodes outside the waits, where nothing catches it: map_pieces then drops what was left
+        outstanding before its next call posts anything, see drop_outstanding.)"""
+        outcomes, interruption, waiting_for = [], None, list(self.helpers)
+        while waiting_for:
             try:
-                outcome = helper.collect()
+                while waiting_for:
+                    outcome = waiting_for[0].collect()  # again after an interruption: None once collected
+                    waiting_for.pop(0)
+                    if outcome is not None:
+                        outcomes.append(outcome)
             except BaseException as error:
                 interruption = interruption or error
-                continue
-            if outcome is not None:
-                outcomes.append(outcome)
+                if not waiting_for[0].thread.is_alive():
+                    waiting_for.pop(0)
         if interruption is not None:
             raise interruption
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
         return outcomes
+
+    def drop_outstanding(self) -> None:
+        """Waits for, and throws away, what an interrupted call left outstanding: its outcomes are not
+        the next call's."""
+        self.collect()
 
 
 _crews: dict[int, _Crew] = {}
@@ -319,11 +331,14 @@ _crews_lock = threading.Lock()
 
 
 def _crew(size: int) -> _Crew:
-    """The crew of `size` helpers, made by the first caller that needs it (one crew, even if two ask at once)."""
+    """The crew of `size` helpers, made by the first caller that needs it (one crew, even if two ask
+    at once), and made again if one of its threads has died (its call raised RuntimeError)."""
     crew = _crews.get(size)
-    if crew is None:
+    if crew is None or not crew.alive():
         with _crews_lock:
-            crew = _crews.get(size) or _crews.setdefault(size, _Crew(size))
+            crew = _crews.get(size)
+            if crew is None or not crew.alive():
+                crew = _crews[size] = _Crew(size)
     return crew
 
 
@@ -358,23 +373,32 @@ def map_pieces(
     if crew is None or not crew.busy.acquire(blocking=False):  # another thread's call has the crew: run here
         with _one_blas_thread.held():  # one piece's BLAS calls too: no OpenBLAS threads left spinning
             return [work(piece, 0) for piece in pieces]
+    try:
+        return _shared(crew, work, pieces, workers)
+    finally:
+        crew.busy.release()
+
+
+def _shared(crew: _Crew, work: Callable[[Piece, int], Result], pieces: Sequence[Piece], workers: int) -> list[Result]:
+    """map_pieces on the crew, which the caller has taken (crew.busy)."""
+    global _last_shared
+    crew.drop_outstanding()
     bounds = [len(pieces) * k // workers for k in range(workers + 1)]
 
     def run(worker: int) -> list[Result]:
         return [work(piece, worker) for piece in pieces[bounds[worker] : bounds[worker + 1]]]
 
-    try:
-        with _one_blas_thread.held():
-            try:
-                # Each helper runs in a copy of the caller's context, so that a use_kernels(...) block holds there too.
-                for worker, helper in enumerate(crew.helpers[: workers - 1], start=1):
-                    helper.post(functools.partial(contextvars.copy_context().run, run, worker))
-                own = run(0)
-            finally:
-                global _last_shared
-                _last_shared = time.monotonic()
-                # also when our own share failed: no thread may still write into the arrays
-                outcomes = crew.collect()
-    finally:
-        crew.busy.release()
+    with _one_blas_thread.held():
+        try:
+            # Each helper runs in a copy of the caller's context, so that a use_kernels(...) block holds there too.
+            for worker, helper in enumerate(crew.helpers[: workers - 1], start=1):
+                helper.post(functools.partial(contextvars.copy_context().run, run, worker))
+            own = run(0)
+        finally:
+            # also when our own share failed: no thread may still write into the arrays
+            outcomes = crew.collect()
+            _last_shared = time.monotonic()
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
     return own + [value for outcome in outcomes for value in outcome]
