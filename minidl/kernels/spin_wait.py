@@ -82,10 +82,11 @@ def spin_until_at_least(
     told, telling = (-1, 0) if tell is None else map(operator.index, tell)
     if counters.dtype != np.int64 or counters.ndim != 1:
         raise ValueError(f"spin_until_at_least: expected a 1-d int64 array, got {counters.dtype} {counters.shape}")
-    if counters.ctypes.data % 8 or counters.strides[0] % 8:
+    # Aligned for int64 (flags.aligned) is a multiple of 8 wherever numba runs (64-bit platforms only).
+    if not counters.flags.aligned or counters.strides[0] % 8:
         raise ValueError(
             "spin_until_at_least: every counter must lie at an address that is a multiple of 8 (an atomic"
-            f" load's need); got an array {counters.ctypes.data % 8} bytes past one, stride {counters.strides[0]}"
+            f" load's need); got an array with aligned={counters.flags.aligned}, stride {counters.strides[0]}"
         )
     if not 0 <= index < counters.shape[0] or not (tell is None or 0 <= told < counters.shape[0]):
         raise ValueError(
