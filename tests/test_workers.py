@@ -364,12 +364,10 @@ def test_a_crew_with_a_dead_helper_is_made_again(monkeypatch):
         dead = workers._Crew(cores - 1)
     dead.helpers[0].thread.join(timeout=10)
     monkeypatch.setattr(workers, "_crews", {cores - 1: dead})
-    in_a_thread(lambda: assert_equal(map_pieces(lambda piece, worker: (piece, worker), [1, 2], 2), [(1, 0), (2, 1)]))
+    results = []
+    in_a_thread(lambda: results.append(map_pieces(lambda piece, worker: (piece, worker), [1, 2], 2)))
+    assert results == [[(1, 0), (2, 1)]]
     assert workers._crews[cores - 1] is not dead
-
-
-def assert_equal(actual, expected):
-    assert actual == expected
 
 
 def test_a_call_interrupted_outside_its_waits_leaves_nothing_to_the_next(monkeypatch):

@@ -314,7 +314,7 @@ class _Crew:
                         outcomes.append(outcome)
             except BaseException as error:
                 interruption = interruption or error
-                if not waiting_for[0].thread.is_alive():
+                if waiting_for and not waiting_for[0].thread.is_alive():  # (empty: it landed after the last pop)
                     waiting_for.pop(0)
         if interruption is not None:
             raise interruption
