@@ -75,14 +75,16 @@ def test_inception_module_concatenates_its_branches():
 
 
 def test_a_small_unet_learns_the_phantoms():
-    """The workshop's acceptance: base 8, depth 2, Adam on 240 phantoms of 32×32, 300 steps →
-    Dice ≥ 0.85 on held-out phantoms (0.949 when this test was written)."""
+    """The workshop's acceptance: base 8, depth 2, Adam on 240 phantoms of 32×32, 600 steps →
+    Dice ≥ 0.85 on held-out phantoms (0.94-0.95 with seeds 0 and 3, by Winograd's path or im2col's).
+    Not 300 steps: there the Dice is still climbing and ranged 0.76-0.93 from seed to seed, and
+    between the two paths, whose gradients agree to float32 rounding (measured 2026-11-29)."""
     from lessons.training import predict, train_segmenter
 
     train_x, train_y = make_phantoms(240, 32, seed=0)
     test_x, test_y = make_phantoms(60, 32, seed=1)
     minidl.manual_seed(0)
     model = UNet(base_channels=8, depth=2)
-    train_segmenter(model, train_x, train_y, 300)
+    train_segmenter(model, train_x, train_y, 600)
     predicted = predict(model, test_x)[:, 0] > 0
     assert np.mean([dice(p, t) for p, t in zip(predicted, test_y)]) >= 0.85

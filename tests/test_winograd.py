@@ -130,15 +130,15 @@ def test_winograd_float32_error_stays_within_a_few_roundings(every_size, shape):
         (dict(dilation=2), "dilation"),
         (dict(groups=2), "groups"),
         (dict(kernel=5), "a 5×5 window"),
-        (dict(width=16), "an output narrower than 32 columns"),
-        (dict(channels=8), "fewer than 16 channels at 32 columns"),
+        (dict(width=8), "an output narrower than 16 columns"),
+        (dict(channels=4), "fewer than 8 channels at 32 columns"),
         (dict(weight_dtype=np.float32), "a float32 weight on float64 input"),
         (dict(backend="numpy"), "the NumPy kernels"),
     ],
 )
 def test_conv2d_takes_winograd_only_where_it_suits(change, why):
     """The default rule: 3×3, stride 1, no dilation, one group, one dtype, numba's kernels, and at least
-    16 channels for 32 output columns (4 channels for 64); else the im2col path."""
+    8 channels for 32 output columns (16 for 16 columns, 4 for 64); else the im2col path."""
     settings = dict(stride=1, dilation=1, groups=1, kernel=3, width=32, channels=16, weight_dtype=np.float64)
     change = dict(change)
     backend = change.pop("backend", "numba")
@@ -160,12 +160,14 @@ def test_conv2d_takes_winograd_for_the_suited_layer():
 
 def test_conv2d_takes_winograd_at_the_default_sizes():
     """Without the fixture: the CIFAR-sized layer of the benchmarks and a U-Net layer of 8 channels at
-    64×64 take it; the U-Net's 1-channel first layer and its 16×16 layers do not."""
+    64×64 and of 32 channels at 16×16 take it; the U-Net's 1-channel first layer and a layer of 8
+    channels at 16×16 do not."""
     for shape, filters, expected in [
         ((2, 16, 32, 32), 32, WinogradConvolution2d),
         ((2, 8, 64, 64), 8, WinogradConvolution2d),
         ((2, 1, 64, 64), 8, Convolution2d),
-        ((2, 32, 16, 16), 32, Convolution2d),
+        ((2, 32, 16, 16), 32, WinogradConvolution2d),
+        ((2, 8, 16, 16), 16, Convolution2d),
     ]:
         x = minidl.Tensor(np.zeros(shape, np.float32), requires_grad=True)
         w = minidl.Tensor(np.zeros((filters, shape[1], 3, 3), np.float32))

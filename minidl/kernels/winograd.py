@@ -50,9 +50,9 @@ G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0
 
 
 # The fewest input channels at which this path measured faster than im2col's, by the output's width
-# (a forward and backward pass on the benchmarks' 2-core machine, README's section on speed): the
-# transforms' loops run along a row of tiles, and below 32 columns they cost more than the products save.
-MIN_CHANNELS_BY_WIDTH = ((64, 4), (32, 16))
+# (a forward and backward pass on the benchmarks' 2-core machine, README's section on speed): with few
+# channels the products are thin, and their saving no longer pays for the transforms.
+MIN_CHANNELS_BY_WIDTH = ((64, 4), (32, 8), (16, 16))
 
 
 def suits(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, window: Window, groups: int) -> bool:
@@ -104,7 +104,9 @@ class WinogradConvolution:
         if min(self.out_size) < 1:
             raise ValueError(f"WinogradConvolution: a 3×3 window does not fit {x.shape} padded by {padding}")
         self.tiles_w = (self.out_size[1] + 1) // 2
-        self.tiles = (self.out_size[0] + 1) // 2 * self.tiles_w
+        self.tiles = (
+            (self.out_size[0] + 1) // 2 * (self.tiles_w + 1)
+        )  # each row of tiles has a spare (winograd_numba.py)
         self.weight_tiles = filter_tiles(weight)  # U
         self.workers = worker_count()
         # Each piece works a group at a time in its worker's scratch arrays, so pieces only share the work.

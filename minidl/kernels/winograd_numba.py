@@ -1,27 +1,35 @@
 """The loops of Winograd's F(2×2, 3×3) (winograd.py has the algorithm): tiles of a group of
 images into and out of the transformed domain, and their adjoints for the backward pass.
 
-With the 4×4 input tile d at framed rows 2·ty … 2·ty + 3, columns 2·tx … 2·tx + 3 (the framed input
-is x with `top` rows and `left` columns of zeros before it, and zeros after), image n's tile
-t = ty·TW + tx at column n·TH·TW + t of the group, and ξ = 4·i + j the place in a transformed tile:
+Layout. The framed input is x with `top` rows and `left` columns of zeros before it and zeros after,
+2·TH + 2 rows of S = 2·TW + 2 columns. Each row of tiles holds TW tiles and one spare at its end, so
+image n's tile t = ty·P + tx (P = TW + 1, tx ≤ TW) is column n·TH·P + t of the group, and the 4×4
+input tile d of tile t starts at framed row 2·ty, column 2·tx. With ξ = 4·i + j the place in a
+transformed tile:
 
-    input_tiles            V[ξ, c, n·TH·TW + t] = (Bᵀ d B)[i, j]              of x[n, c]
+    input_tiles            V[ξ, c, n·TH·P + t] = (Bᵀ d B)[i, j]               of x[n, c]
     output_tiles           out[n, o, 2·ty + a, 2·tx + b] = (Aᵀ m A)[a, b] + bias[o],  m[i, j] = M[ξ, o, …]
     output_tiles_adjoint   M̄[ξ, o, …] = (A g Aᵀ)[i, j],  g the 2×2 tile of grad[n, o] (zeros past its edge)
-    input_tiles_adjoint    dx[n, c] = the 4×4 tiles B v Bᵀ, v[i, j] = V[ξ, c, …], summed where they
-                           overlap (by two rows or columns), without the frame
+    input_tiles_adjoint    dx[n, c] = the adjoint of input_tiles: the 4×4 tiles B v Bᵀ, v[i, j] = V̄[ξ, c, …],
+                           summed where they overlap (by two rows or columns), without the frame
 
     Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]],   Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]].
 
-The matrices hold only 0 and ±1, so each transform is additions, done in two passes: one along the
-rows of the image (a tile row at a time, reading or writing every other value) and one across the 16
-planes ξ, a run over all the image's tiles at once. Measured on the benchmarks' machine, three ways
-of writing the same loops were slower: slices (views) of the arrays instead of indexing them (about
-3× at the CIFAR-sized layer), np.ndindex instead of nested range loops (2×: the indices then no
-longer read as ≥ 0 to the compiler, which keeps its bounds arithmetic inside the inner loop), and
-the second pass done a tile row at a time instead of as one run (about 1.5×). Each call runs
-without the GIL on its caller's thread; only winograd.py calls these, with C-contiguous arrays of
-one dtype whose shapes it checked.
+Why the spare tile: a tile's first column is 2·tx, so with P = S / 2 tiles to a row, tile t starts
+at 2·t in a framed row-pair laid end to end. Every pass is then one run over all the image's tiles
+(or all its framed values) at unit or double stride, which the compiler turns into vector code;
+run along one row of tiles at a time (16 tiles at the CIFAR-sized layer) the same loops measured
+3× slower, as the trip count stays below what the vector loop needs. The spare tile reads the
+frame's last two columns and the next row's first two, and nothing reads its outputs: output_tiles
+skips it, output_tiles_adjoint gives it a zero gradient (the grad it reads there is the zero past
+the edge), and input_tiles_adjoint then gets zeros at it. The products compute it, 1/TW more work.
+
+Each transform holds only 0 and ±1, so it is additions, in two passes: Bᵀ (or Aᵀ) between the rows
+of a framed row-pair, then B (or A) along it. Indices are unsigned, as in im2col_numba.py: numba then
+drops its wrap-around check for negative indices, which otherwise keeps these loops scalar (2-4×).
+Unsigned and signed integers mix to a float in numba, hence the np.uint64 constants. Each call runs
+without the GIL on its caller's thread; only winograd.py calls these, with C-contiguous arrays of one
+dtype whose shapes it checked.
 """
 
 from __future__ import annotations
@@ -29,138 +37,199 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+ONE, TWO, THREE, FOUR = (np.uint64(k) for k in range(1, 5))
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc"})
+def _plane_sum(values: np.ndarray, start: np.uint64, count: np.uint64) -> float:
+    """Σ values[start : start + count] in float64; reassociated, so that it runs in vector lanes."""
+    total = 0.0
+    for k in range(count):
+        total += values[start + k]
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def _copy_framed(
+    planes: np.ndarray,
+    start: np.uint64,
+    height: int,
+    width: int,
+    top: int,
+    left: int,
+    pairs: np.ndarray,
+    span: np.uint64,
+    into_pairs: bool,
+) -> None:
+    """The height × width plane at planes[start …] and its framed place in pairs: framed row 2·y′ + a
+    at pairs[a·plane + y′·span …] (plane = pairs.size / 2), the plane's row y at framed row top + y,
+    column left. Copied into pairs (the frame keeps what pairs held) or, the adjoint, out of them.
+    Only what the frame holds is copied: all of the plane, for the sizes winograd.py makes."""
+    plane = np.uint64(pairs.size) // TWO
+    rows, columns = min(height, 2 * int(plane // span) - top), np.uint64(min(width, int(span) - left))
+    for y in range(rows):
+        framed = np.uint64((top + y) % 2) * plane + np.uint64((top + y) // 2) * span + np.uint64(left)
+        row = start + np.uint64(y * width)
+        if into_pairs:
+            for k in range(columns):
+                pairs[framed + k] = planes[row + k]
+        else:
+            for k in range(columns):
+                planes[row + k] = pairs[framed + k]
+
 
 @numba.njit(cache=True, nogil=True)
 def input_tiles(x: np.ndarray, top: int, left: int, tiles_w: int, tiles: np.ndarray) -> None:
-    """tiles (16, C, n·TH·TW) = Bᵀ d B of every 4×4 tile d of the framed images x (n, C, H, W)."""
+    """tiles (16, C, n·TH·P) = Bᵀ d B of every 4×4 tile d of the framed images x (n, C, H, W)."""
     images, channels, height, width = x.shape
-    tiles_h = tiles.shape[2] // images // tiles_w
-    per_image = tiles_h * tiles_w
-    span = 2 * tiles_w + 2
-    framed = np.zeros((2 * tiles_h + 2, span), x.dtype)  # one channel in its frame; the frame stays zero
-    rows_in, columns_in = min(height, framed.shape[0] - top), min(width, span - left)
-    columns = np.empty((4, span), x.dtype)  # Bᵀ applied down the columns of a tile row's 4 rows
+    per_image = np.uint64(tiles.shape[2] // images)
+    span = np.uint64(2 * tiles_w + 2)
+    run = TWO * per_image  # the framed values of TH row-pairs: TH·S
+    pairs = np.zeros(2 * (run + span), x.dtype)  # the framed plane, TH + 1 row-pairs (see _copy_framed)
+    plane = run + span
+    columns = np.zeros(4 * (run + TWO), x.dtype)  # Bᵀ d: row i of a row-pair's 4 rows at columns[i·(run + 2) …]
+    pitch = run + TWO  # (the spare tile of the last row reads the two zeros after each row i)
+    source, target = x.ravel(), tiles.ravel()
+    plane_v = np.uint64(tiles.shape[1] * tiles.shape[2])  # one ξ of V
     for n in range(images):
         for c in range(channels):
-            for y in range(rows_in):
-                for k in range(columns_in):
-                    framed[top + y, left + k] = x[n, c, y, k]
-            for ty in range(tiles_h):
-                r = 2 * ty
-                for k in range(span):
-                    columns[0, k] = framed[r, k] - framed[r + 2, k]
-                    columns[1, k] = framed[r + 1, k] + framed[r + 2, k]
-                    columns[2, k] = framed[r + 2, k] - framed[r + 1, k]
-                    columns[3, k] = framed[r + 1, k] - framed[r + 3, k]
-                for i in range(4):  # ... and B along each of them, tile by tile
-                    for tx in range(tiles_w):
-                        t = ty * tiles_w + tx
-                        d0, d1 = columns[i, 2 * tx], columns[i, 2 * tx + 1]
-                        d2, d3 = columns[i, 2 * tx + 2], columns[i, 2 * tx + 3]
-                        tiles[4 * i, c, n * per_image + t] = d0 - d2
-                        tiles[4 * i + 1, c, n * per_image + t] = d1 + d2
-                        tiles[4 * i + 2, c, n * per_image + t] = d2 - d1
-                        tiles[4 * i + 3, c, n * per_image + t] = d1 - d3
+            plane_start = np.uint64((n * channels + c) * height * width)
+            _copy_framed(source, plane_start, height, width, top, left, pairs, span, True)
+            for w in range(run):  # Bᵀ down the columns: rows 2·ty … 2·ty + 3 are pairs[w], pairs[plane + w], + span
+                d0, d1, d2, d3 = pairs[w], pairs[plane + w], pairs[w + span], pairs[plane + w + span]
+                columns[w] = d0 - d2
+                columns[pitch + w] = d1 + d2
+                columns[TWO * pitch + w] = d2 - d1
+                columns[THREE * pitch + w] = d1 - d3
+            first = np.uint64(c * tiles.shape[2] + n * per_image)
+            for i in range(4):  # ... then B along each row: tile t's 4 columns start at 2·t
+                row, out = np.uint64(i) * pitch, np.uint64(4 * i) * plane_v + first
+                for t in range(per_image):
+                    at = row + TWO * t
+                    d0, d1, d2, d3 = columns[at], columns[at + ONE], columns[at + TWO], columns[at + THREE]
+                    target[out + t] = d0 - d2
+                    target[out + plane_v + t] = d1 + d2
+                    target[out + TWO * plane_v + t] = d2 - d1
+                    target[out + THREE * plane_v + t] = d1 - d3
 
 
 @numba.njit(cache=True, nogil=True)
 def output_tiles(products: np.ndarray, bias: np.ndarray, tiles_w: int, out: np.ndarray) -> None:
-    """out (n, O, OH, OW) = Aᵀ m A + bias of every tile m of products (16, O, n·TH·TW); the last row
-    and column of tiles are cut where OH or OW is odd."""
+    """out (n, O, OH, OW) = Aᵀ m A + bias of every tile m of products (16, O, n·TH·P), but the spare
+    tiles; the last row and column of tiles are cut where OH or OW is odd."""
     images, filters, out_h, out_w = out.shape
-    tiles = products.shape[2] // images
-    whole_w = out_w // 2  # tiles that fit whole in a row of out
-    rows = np.empty((8, tiles), out.dtype)  # Aᵀ m: row a of column j of every tile at rows[4·a + j]
+    per_image = np.uint64(products.shape[2] // images)
+    span = np.uint64(2 * tiles_w + 2)
+    plane_m = np.uint64(products.shape[1] * products.shape[2])  # one ξ of M
+    rows = np.empty(8 * per_image, out.dtype)  # Aᵀ m: row a, column j of every tile at rows[(4·a + j)·per_image + t]
+    pairs = np.empty(4 * per_image, out.dtype)  # Aᵀ m A: out's rows 2·ty + a at pairs[a·2·per_image + ty·S …]
+    source, target = products.ravel(), out.ravel()
     for n in range(images):
         for o in range(filters):
-            first = n * tiles
-            for j in range(4):  # Aᵀ down the columns, all tiles of the image in one run
-                for t in range(tiles):
-                    m0, m1 = products[j, o, first + t], products[4 + j, o, first + t]
-                    m2, m3 = products[8 + j, o, first + t], products[12 + j, o, first + t]
-                    rows[j, t] = m0 + m1 + m2
-                    rows[4 + j, t] = m1 - m2 - m3
-            for y in range(out_h):  # ... then A along each row of out, tile by tile
-                ty, r = y // 2, 4 * (y % 2)
-                for tx in range(whole_w):
-                    t = ty * tiles_w + tx
-                    out[n, o, y, 2 * tx] = rows[r, t] + rows[r + 1, t] + rows[r + 2, t] + bias[o]
-                    out[n, o, y, 2 * tx + 1] = rows[r + 1, t] - rows[r + 2, t] - rows[r + 3, t] + bias[o]
-                if out_w % 2:
-                    t = ty * tiles_w + whole_w
-                    out[n, o, y, out_w - 1] = rows[r, t] + rows[r + 1, t] + rows[r + 2, t] + bias[o]
+            first = np.uint64(o * products.shape[2]) + np.uint64(n) * per_image
+            for j in range(4):  # Aᵀ down the columns
+                m = np.uint64(j) * plane_m + first
+                upper, lower = np.uint64(j) * per_image, np.uint64(4 + j) * per_image
+                for t in range(per_image):
+                    m0, m1 = source[m + t], source[m + FOUR * plane_m + t]
+                    m2, m3 = source[m + TWO * FOUR * plane_m + t], source[m + THREE * FOUR * plane_m + t]
+                    rows[upper + t] = m0 + m1 + m2
+                    rows[lower + t] = m1 - m2 - m3
+            for a in range(2):  # ... then A along each row: tile t's 2 columns at 2·t
+                r, p = np.uint64(4 * a) * per_image, np.uint64(a) * TWO * per_image
+                for t in range(per_image):
+                    r0, r1 = rows[r + t], rows[r + per_image + t]
+                    r2, r3 = rows[r + TWO * per_image + t], rows[r + THREE * per_image + t]
+                    pairs[p + TWO * t] = r0 + r1 + r2
+                    pairs[p + TWO * t + ONE] = r1 - r2 - r3
+            b = bias[o]
+            for y in range(out_h):  # out's rows, without the spare tiles' columns
+                p = np.uint64(y % 2) * TWO * per_image + np.uint64(y // 2) * span
+                row = np.uint64(((n * filters + o) * out_h + y) * out_w)
+                for k in range(np.uint64(out_w)):
+                    target[row + k] = pairs[p + k] + b
 
 
 @numba.njit(cache=True, nogil=True)
 def output_tiles_adjoint(grad: np.ndarray, tiles_w: int, products: np.ndarray, grad_bias: np.ndarray) -> None:
-    """products (16, O, n·TH·TW) = A g Aᵀ of every 2×2 tile g of grad (n, O, OH, OW), zeros past its
-    edge: the gradient that output_tiles sends back to its products; and Σ grad[:, o] added to
-    grad_bias[o] (summed in float64), the bias's share, while grad passes by."""
+    """products (16, O, n·TH·P) = A g Aᵀ of every 2×2 tile g of grad (n, O, OH, OW), zeros past its
+    edge (so zeros at the spare tiles): the gradient that output_tiles sends back to its products;
+    and Σ grad[:, o] added to grad_bias[o] (in float64), the bias's share, while grad passes by."""
     images, filters, out_h, out_w = grad.shape
-    tiles = products.shape[2] // images
-    whole_w = out_w // 2
-    columns = np.zeros((8, tiles), grad.dtype)  # g Aᵀ: row a of every tile, column j, at columns[4·a + j]
+    per_image = np.uint64(products.shape[2] // images)
+    span = np.uint64(2 * tiles_w + 2)
+    plane_m = np.uint64(products.shape[1] * products.shape[2])
+    pairs = np.zeros(
+        4 * per_image, grad.dtype
+    )  # grad's rows 2·ty + a at pairs[a·2·per_image + ty·S …], zeros past its edge
+    columns = np.empty(
+        8 * per_image, grad.dtype
+    )  # g Aᵀ: row a, column j of every tile at columns[(4·a + j)·per_image + t]
+    source, target = grad.ravel(), products.ravel()
     for n in range(images):
         for o in range(filters):
-            total = 0.0
-            for y in range(out_h):  # g Aᵀ along each row of grad, tile by tile
-                ty, r = y // 2, 4 * (y % 2)
-                for tx in range(whole_w):
-                    t = ty * tiles_w + tx
-                    g0, g1 = grad[n, o, y, 2 * tx], grad[n, o, y, 2 * tx + 1]
-                    total += g0 + g1
-                    columns[r, t] = g0
-                    columns[r + 1, t] = g0 + g1
-                    columns[r + 2, t] = g0 - g1
-                    columns[r + 3, t] = -g1
-                if out_w % 2:  # the last tile's second column lies past the edge
-                    g0, t = grad[n, o, y, out_w - 1], ty * tiles_w + whole_w
-                    total += g0
-                    columns[r, t] = columns[r + 1, t] = columns[r + 2, t] = g0
-                    columns[r + 3, t] = 0.0
-            grad_bias[o] += total
-            first = n * tiles
-            for j in range(4):  # ... then A down each column, all tiles in one run
-                for t in range(tiles):
-                    upper, lower = columns[j, t], columns[4 + j, t]
-                    products[j, o, first + t] = upper
-                    products[4 + j, o, first + t] = upper + lower
-                    products[8 + j, o, first + t] = upper - lower
-                    products[12 + j, o, first + t] = -lower
+            start = np.uint64((n * filters + o) * out_h * out_w)
+            grad_bias[o] += _plane_sum(source, start, np.uint64(out_h * out_w))
+            _copy_framed(source, start, out_h, out_w, 0, 0, pairs, span, True)
+            for a in range(2):  # g Aᵀ along each row: tile t's 2 columns at 2·t
+                r, c = np.uint64(a) * TWO * per_image, np.uint64(4 * a) * per_image
+                for t in range(per_image):
+                    g0, g1 = pairs[r + TWO * t], pairs[r + TWO * t + ONE]
+                    columns[c + t] = g0
+                    columns[c + per_image + t] = g0 + g1
+                    columns[c + TWO * per_image + t] = g0 - g1
+                    columns[c + THREE * per_image + t] = -g1
+            first = np.uint64(o * products.shape[2]) + np.uint64(n) * per_image
+            for j in range(4):  # ... then A down each column
+                upper, lower = np.uint64(j) * per_image, np.uint64(4 + j) * per_image
+                m = np.uint64(j) * plane_m + first
+                for t in range(per_image):
+                    u, v = columns[upper + t], columns[lower + t]
+                    target[m + t] = u
+                    target[m + FOUR * plane_m + t] = u + v
+                    target[m + TWO * FOUR * plane_m + t] = u - v
+                    target[m + THREE * FOUR * plane_m + t] = -v
 
 
 @numba.njit(cache=True, nogil=True)
 def input_tiles_adjoint(tiles: np.ndarray, top: int, left: int, tiles_w: int, dx: np.ndarray) -> None:
-    """dx (n, C, H, W) = the sum of B v Bᵀ over the tiles v of tiles (16, C, n·TH·TW), each at its
-    place in the framed input, the frame cut off: the gradient that input_tiles sends back to x."""
+    """dx (n, C, H, W) = the adjoint of input_tiles applied to tiles (16, C, n·TH·P): each tile's
+    B v Bᵀ summed at its place in the framed input, the frame cut off. Each pass is written as the
+    gather its adjoint makes, so that the runs have no overlapping writes."""
     images, channels, height, width = dx.shape
-    per_image = tiles.shape[2] // images
-    tiles_h = per_image // tiles_w
-    framed = np.empty((2 * tiles_h + 2, 2 * tiles_w + 2), dx.dtype)  # one channel's framed gradient
-    rows = np.empty((16, per_image), dx.dtype)  # B down each tile: row i, column j of every tile at rows[4·i + j]
+    per_image = np.uint64(tiles.shape[2] // images)
+    span = np.uint64(2 * tiles_w + 2)
+    run = TWO * per_image
+    plane = run + span
+    # The gradient of input_tiles' columns, with S zeros before and after each of its 4 rows (the
+    # rows of a row-pair that the first and last row-pairs do not have).
+    pitch = run + TWO * span
+    columns = np.zeros(4 * pitch, dx.dtype)
+    pairs = np.empty(2 * plane, dx.dtype)  # the gradient of the framed plane
+    source, target = tiles.ravel(), dx.ravel()
+    plane_v = np.uint64(tiles.shape[1] * tiles.shape[2])
     for n in range(images):
         for c in range(channels):
-            first = n * per_image
-            for j in range(4):  # B down the columns, all tiles of the image in one run
-                for t in range(per_image):
-                    v0, v1 = tiles[j, c, first + t], tiles[4 + j, c, first + t]
-                    v2, v3 = tiles[8 + j, c, first + t], tiles[12 + j, c, first + t]
-                    rows[j, t] = v0
-                    rows[4 + j, t] = v1 - v2 + v3
-                    rows[8 + j, t] = v1 + v2 - v0
-                    rows[12 + j, t] = -v3
-            framed[:] = 0.0
-            for ty in range(tiles_h):
-                for i in range(4):  # ... then Bᵀ along each row; neighbouring tiles share two columns
-                    y, r, start = 2 * ty + i, 4 * i, ty * tiles_w
-                    for tx in range(tiles_w):
-                        t = start + tx
-                        framed[y, 2 * tx] += rows[r, t]
-                        framed[y, 2 * tx + 1] += rows[r + 1, t] - rows[r + 2, t] + rows[r + 3, t]
-                    for tx in range(tiles_w):
-                        t = start + tx
-                        framed[y, 2 * tx + 2] += rows[r + 1, t] + rows[r + 2, t] - rows[r, t]
-                        framed[y, 2 * tx + 3] -= rows[r + 3, t]
-            for y in range(height):
-                for k in range(width):
-                    dx[n, c, y, k] = framed[top + y, left + k]
+            first = np.uint64(c * tiles.shape[2] + n * per_image)
+            for i in range(4):  # B's adjoint along each row: tile t's columns 2·t … 2·t + 3 get
+                v = np.uint64(4 * i) * plane_v + first  # v0, v1 − v2 + v3, v1 + v2 − v0, −v3
+                row = np.uint64(i) * pitch + span
+                columns[row] = source[v]
+                columns[row + ONE] = source[v + plane_v] - source[v + TWO * plane_v] + source[v + THREE * plane_v]
+                for t in range(ONE, per_image):  # column 2·t from tiles t and t − 1, 2·t + 1 likewise
+                    s = t - ONE
+                    v0, v1 = source[v + t], source[v + plane_v + t]
+                    v2, v3 = source[v + TWO * plane_v + t], source[v + THREE * plane_v + t]
+                    s0, s1 = source[v + s], source[v + plane_v + s]
+                    s2, s3 = source[v + TWO * plane_v + s], source[v + THREE * plane_v + s]
+                    columns[row + TWO * t] = v0 + s1 + s2 - s0
+                    columns[row + TWO * t + ONE] = v1 - v2 + v3 - s3
+                # (the last spare tile's columns 2·t + 2, 2·t + 3 are input_tiles' zeros: no gradient)
+            for w in range(plane):  # Bᵀ's adjoint: framed row 2·y′ + a from row-pairs y′ and y′ − 1
+                c0, c1 = columns[span + w], columns[pitch + span + w]
+                c2, c3 = columns[TWO * pitch + span + w], columns[THREE * pitch + span + w]
+                p0, p1, p2, p3 = columns[w], columns[pitch + w], columns[TWO * pitch + w], columns[THREE * pitch + w]
+                pairs[w] = c0 + p1 + p2 - p0
+                pairs[plane + w] = c1 - c2 + c3 - p3
+            plane_start = np.uint64((n * channels + c) * height * width)
+            _copy_framed(target, plane_start, height, width, top, left, pairs, span, False)
