@@ -13,7 +13,7 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from minidl.autograd import Function
-from minidl.kernels import winograd
+from minidl.kernels import direct, winograd
 from minidl.kernels.geometry import Window
 from minidl.kernels.interpolation import bilinear_matrix, nearest_indices, nearest_matrix
 from minidl.ops.activations import (
@@ -31,7 +31,12 @@ from minidl.ops.activations import (
     SoftsignFunction,
     StepFunction,
 )
-from minidl.ops.convolution import Convolution2d, TransposedConvolution2d, WinogradConvolution2d
+from minidl.ops.convolution import (
+    Convolution2d,
+    DirectConvolution2d,
+    TransposedConvolution2d,
+    WinogradConvolution2d,
+)
 from minidl.ops.losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from minidl.ops.padding import ConstantPadding2d
 from minidl.ops.pooling import AveragePooling2d, MaxPooling2d
@@ -246,8 +251,11 @@ def conv2d(
     window = Window(weight.shape[2:], stride, padding, dilation)
     _check_windows_fit("conv2d", x, window)
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    if winograd.suits(x.data, weight.data, None if bias is None else bias.data, window, groups):
+    arrays = (x.data, weight.data, None if bias is None else bias.data, window, groups)
+    if winograd.suits(*arrays):
         return WinogradConvolution2d.apply(*inputs, padding=padding)
+    if direct.suits(*arrays):
+        return DirectConvolution2d.apply(*inputs, padding=padding)
     return Convolution2d.apply(*inputs, stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 

@@ -12,13 +12,12 @@ import minidl
 import minidl.functional as F
 from minidl.kernels import use_kernels, winograd
 from minidl.kernels.winograd import WinogradConvolution
-from minidl.ops.convolution import Convolution2d, WinogradConvolution2d
+from minidl.ops.convolution import Convolution2d, DirectConvolution2d, WinogradConvolution2d
+from conv_paths import assert_gradients_equal_the_im2col_path, assert_read_only_input_works, worst_float32_errors
 from naive_loops import naive_conv2d
 from strategies import leaf, values
 
 pytestmark = pytest.mark.nn
-
-EPS32 = float(np.finfo(np.float32).eps)
 
 
 @pytest.fixture
@@ -71,17 +70,7 @@ def test_winograd_gradients_equal_the_im2col_path(every_size):
     rng = np.random.default_rng(0)
     arrays = rng.standard_normal((6, 5, 17, 12)), rng.standard_normal((7, 5, 3, 3)), rng.standard_normal(7)
     upstream = rng.standard_normal((6, 7, 17, 12))
-    results = {}
-    for name, suits in (("winograd", winograd.suits), ("im2col", lambda *args: False)):
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(winograd, "suits", suits)
-            x, w, b = (minidl.Tensor(a, requires_grad=True) for a in arrays)
-            out = F.conv2d(x, w, b, padding=1)
-            assert function_of(out) is (WinogradConvolution2d if name == "winograd" else Convolution2d)
-            (out * minidl.Tensor(upstream)).sum().backward()
-            results[name] = out.data, x.grad, w.grad, b.grad
-    for mine, theirs in zip(results["winograd"], results["im2col"]):
-        np.testing.assert_allclose(mine, theirs, rtol=1e-11, atol=1e-11)
+    assert_gradients_equal_the_im2col_path(winograd, WinogradConvolution2d, arrays, upstream, padding=1)
 
 
 def test_winograd_by_hand(every_size):
@@ -109,18 +98,8 @@ def test_winograd_float32_error_stays_within_a_few_roundings(every_size, shape):
     rng = np.random.default_rng(1)
     x, w = rng.standard_normal((n, channels, height, width)), rng.standard_normal((filters, channels, 3, 3))
     upstream = rng.standard_normal((n, filters, height, width))
-
-    def run(x, w, upstream, dtype):
-        xt, wt = minidl.Tensor(x.astype(dtype), requires_grad=True), minidl.Tensor(w.astype(dtype), requires_grad=True)
-        out = F.conv2d(xt, wt, padding=1)
-        (out * minidl.Tensor(upstream.astype(dtype))).sum().backward()
-        return out.data, xt.grad, wt.grad
-
-    single, exact = run(x, w, upstream, np.float32), run(x, w, upstream, np.float64)
-    scales = run(np.abs(x), np.abs(w), np.abs(upstream), np.float64)
-    for name, low, high, scale in zip(("out", "dx", "dW"), single, exact, scales):
-        worst = np.max(np.abs(low - high) / scale)
-        assert worst <= 8 * EPS32, f"{name}: {worst / EPS32:.2f} ε₃₂"
+    worst = worst_float32_errors(x, w, upstream, 1, WinogradConvolution2d)
+    assert max(worst.values()) <= 8, f"in ε₃₂: {worst}"
 
 
 @pytest.mark.parametrize(
@@ -160,12 +139,12 @@ def test_conv2d_takes_winograd_for_the_suited_layer():
 
 def test_conv2d_takes_winograd_at_the_default_sizes():
     """Without the fixture: the CIFAR-sized layer of the benchmarks and a U-Net layer of 8 channels at
-    64×64 and of 32 channels at 16×16 take it; the U-Net's 1-channel first layer and a layer of 8
-    channels at 16×16 do not."""
+    64×64 and of 32 channels at 16×16 take it; the U-Net's 1-channel first layer (the direct path's,
+    test_direct.py) and a layer of 8 channels at 16×16 do not."""
     for shape, filters, expected in [
         ((2, 16, 32, 32), 32, WinogradConvolution2d),
         ((2, 8, 64, 64), 8, WinogradConvolution2d),
-        ((2, 1, 64, 64), 8, Convolution2d),
+        ((2, 1, 64, 64), 8, DirectConvolution2d),
         ((2, 32, 16, 16), 32, WinogradConvolution2d),
         ((2, 8, 16, 16), 16, Convolution2d),
     ]:
@@ -198,3 +177,8 @@ def test_winograd_takes_a_broadcast_gradient_of_another_dtype(every_size):
     grad_x, grad_w, grad_b = convolution.backward(np.broadcast_to(1.0, (2, 4, 6, 6)), True, True)
     assert grad_x.dtype == grad_w.dtype == grad_b.dtype == np.float32
     np.testing.assert_allclose(grad_b, np.full(4, 72.0))
+
+
+def test_winograd_takes_read_only_input():
+    x = np.random.default_rng(3).standard_normal((2, 16, 32, 32)).astype(np.float32)
+    assert_read_only_input_works(x, np.ones((8, 16, 3, 3), np.float32), 1, WinogradConvolution2d)

@@ -732,8 +732,8 @@ def test_conv2d_on_several_workers_equals_one_worker_and_the_naive_loop(
     assume(all(size[a] + 2 * padding[a] >= dilation[a] * (kernel[a] - 1) + 1 for a in (0, 1)))
     n = data.draw(st.integers(3 if chunked else 2, 5), label="n")
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, 2 * groups, *size))
-    w = rng.standard_normal((3 * groups, 2, *kernel))
+    x = rng.standard_normal((n, 4 * groups, *size))  # four channels: three or fewer take the direct path
+    w = rng.standard_normal((3 * groups, 4, *kernel))
     b = rng.standard_normal(3 * groups)
     args = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     limits = dict(MIN_SHARED_MULTIPLY_ADDS=0, PER_IMAGE_WEIGHT_GRADS_BYTES=1) | (

@@ -37,6 +37,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from minidl.kernels.framing_numba import copy_rows
+
 ONE, TWO, THREE, FOUR = (np.uint64(k) for k in range(1, 5))
 
 
@@ -49,33 +51,38 @@ def _plane_sum(values: np.ndarray, start: np.uint64, count: np.uint64) -> float:
     return total
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _rows_of_parity(a: int, height: int, top: int, left: int, plane: np.uint64, span: np.uint64) -> tuple:
+    """The rows y of a plane that land on framed rows top + y of parity a, every other one, as
+    (count, first y, where the first lands in pairs): framed row 2·y′ + a at pairs[a·plane + y′·span …],
+    the plane's rows left columns in. Only the rows the frame holds (all, at the sizes winograd.py makes)."""
+    first = (a - top) % 2
+    rows = min(height, 2 * int(plane // span) - top)
+    count = max(0, (rows - first + 1) // 2)
+    return count, first, np.uint64(a) * plane + np.uint64((top + first) // 2) * span + np.uint64(left)
+
+
 @numba.njit(cache=True, nogil=True)
-def _copy_framed(
-    planes: np.ndarray,
-    start: np.uint64,
-    height: int,
-    width: int,
-    top: int,
-    left: int,
-    pairs: np.ndarray,
-    span: np.uint64,
-    into_pairs: bool,
+def _into_frame(
+    planes: np.ndarray, start: int, height: int, width: int, top: int, left: int, pairs: np.ndarray, span: np.uint64
 ) -> None:
-    """The height × width plane at planes[start …] and its framed place in pairs: framed row 2·y′ + a
-    at pairs[a·plane + y′·span …] (plane = pairs.size / 2), the plane's row y at framed row top + y,
-    column left. Copied into pairs (the frame keeps what pairs held) or, the adjoint, out of them.
-    Only what the frame holds is copied: all of the plane, for the sizes winograd.py makes."""
-    plane = np.uint64(pairs.size) // TWO
-    rows, columns = min(height, 2 * int(plane // span) - top), np.uint64(min(width, int(span) - left))
-    for y in range(rows):
-        framed = np.uint64((top + y) % 2) * plane + np.uint64((top + y) // 2) * span + np.uint64(left)
-        row = start + np.uint64(y * width)
-        if into_pairs:
-            for k in range(columns):
-                pairs[framed + k] = planes[row + k]
-        else:
-            for k in range(columns):
-                planes[row + k] = pairs[framed + k]
+    """The height × width plane at planes[start …] into its framed place in pairs (plane = pairs.size / 2
+    values to a parity); the frame keeps what pairs held."""
+    plane, columns = np.uint64(pairs.size) // TWO, min(width, int(span) - left)
+    for a in range(2):
+        count, first, at = _rows_of_parity(a, height, top, left, plane, span)
+        copy_rows(planes, np.uint64(start) + np.uint64(first * width), 2 * width, pairs, at, span, count, columns)
+
+
+@numba.njit(cache=True, nogil=True)
+def _out_of_frame(
+    pairs: np.ndarray, span: np.uint64, top: int, left: int, planes: np.ndarray, start: int, height: int, width: int
+) -> None:
+    """The adjoint of _into_frame: the height × width plane at planes[start …] = its framed place in pairs."""
+    plane, columns = np.uint64(pairs.size) // TWO, min(width, int(span) - left)
+    for a in range(2):
+        count, first, at = _rows_of_parity(a, height, top, left, plane, span)
+        copy_rows(pairs, at, span, planes, np.uint64(start) + np.uint64(first * width), 2 * width, count, columns)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -85,7 +92,7 @@ def input_tiles(x: np.ndarray, top: int, left: int, tiles_w: int, tiles: np.ndar
     per_image = np.uint64(tiles.shape[2] // images)
     span = np.uint64(2 * tiles_w + 2)
     run = TWO * per_image  # the framed values of TH row-pairs: TH·S
-    pairs = np.zeros(2 * (run + span), x.dtype)  # the framed plane, TH + 1 row-pairs (see _copy_framed)
+    pairs = np.zeros(2 * (run + span), x.dtype)  # the framed plane, TH + 1 row-pairs (see _into_frame)
     plane = run + span
     columns = np.zeros(4 * (run + TWO), x.dtype)  # Bᵀ d: row i of a row-pair's 4 rows at columns[i·(run + 2) …]
     pitch = run + TWO  # (the spare tile of the last row reads the two zeros after each row i)
@@ -94,7 +101,7 @@ def input_tiles(x: np.ndarray, top: int, left: int, tiles_w: int, tiles: np.ndar
     for n in range(images):
         for c in range(channels):
             plane_start = np.uint64((n * channels + c) * height * width)
-            _copy_framed(source, plane_start, height, width, top, left, pairs, span, True)
+            _into_frame(source, plane_start, height, width, top, left, pairs, span)
             for w in range(run):  # Bᵀ down the columns: rows 2·ty … 2·ty + 3 are pairs[w], pairs[plane + w], + span
                 d0, d1, d2, d3 = pairs[w], pairs[plane + w], pairs[w + span], pairs[plane + w + span]
                 columns[w] = d0 - d2
@@ -170,7 +177,7 @@ def output_tiles_adjoint(grad: np.ndarray, tiles_w: int, products: np.ndarray, g
         for o in range(filters):
             start = np.uint64((n * filters + o) * out_h * out_w)
             grad_bias[o] += _plane_sum(source, start, np.uint64(out_h * out_w))
-            _copy_framed(source, start, out_h, out_w, 0, 0, pairs, span, True)
+            _into_frame(source, start, out_h, out_w, 0, 0, pairs, span)
             for a in range(2):  # g Aᵀ along each row: tile t's 2 columns at 2·t
                 r, c = np.uint64(a) * TWO * per_image, np.uint64(4 * a) * per_image
                 for t in range(per_image):
@@ -232,4 +239,4 @@ def input_tiles_adjoint(tiles: np.ndarray, top: int, left: int, tiles_w: int, dx
                 pairs[w] = c0 + p1 + p2 - p0
                 pairs[plane + w] = c1 - c2 + c3 - p3
             plane_start = np.uint64((n * channels + c) * height * width)
-            _copy_framed(target, plane_start, height, width, top, left, pairs, span, False)
+            _out_of_frame(pairs, span, top, left, target, plane_start, height, width)

@@ -11,8 +11,10 @@ filters].reshape(O/G, C/G·kh·kw), image by image:
     backward  dW_g = Σ_n dout_g[n] @ cols_g[n]ᵀ,  db = Σ dout,  dcols_g[n] = W_gᵀ @ dout_g[n],  dx = col2im(dcols)
 where dout_g[n] is group g's output gradient of image n, (O/G, OH·OW), as it arrives in NCHW.
 
-A 3×3 convolution of stride 1 computes the same sums with fewer products (Winograd's F(2×2, 3×3),
-minidl/kernels/winograd.py): conv2d takes WinogradConvolution2d for it when the numba kernels run.
+Two cases of stride 1 and one group have faster algorithms of their own when the numba kernels run:
+a 3×3 window computes the same sums with fewer products (Winograd's F(2×2, 3×3), minidl/kernels/
+winograd.py: WinogradConvolution2d), and a single input channel is faster without im2col, each tap
+added straight into the output (minidl/kernels/direct.py: DirectConvolution2d).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 from minidl.autograd import Context, Function
 from minidl.kernels import ChunkedIm2col, Window, chunked_im2col, col2im, im2col, map_pieces, matmul
 from minidl.kernels.padding import crop_spatial, framed_shape
+from minidl.kernels.direct import DirectConvolution
 from minidl.kernels.winograd import WinogradConvolution
 
 
@@ -120,15 +123,24 @@ class Convolution2d(Function):
         return grad_x, grad_w, grad_b
 
 
-class WinogradConvolution2d(Function):
-    """conv2d with a 3×3 window, stride 1, one group: the same result as Convolution2d, through
-    Winograd's F(2×2, 3×3) (minidl/kernels/winograd.py)."""
+class _ConvolutionByKernels(Function):
+    """conv2d of stride 1 and one group by one of the kernels' own algorithms (`algorithm`: a class
+    made from (x, weight, padding) with forward(bias) and backward(grad, need_x, need_w)): the same
+    result as Convolution2d."""
 
-    @staticmethod
+    algorithm: type
+
+    @classmethod
     def forward(
-        ctx: Context, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, *, padding: tuple[int, int]
+        cls,
+        ctx: Context,
+        x: np.ndarray,
+        weight: np.ndarray,
+        bias: np.ndarray | None = None,
+        *,
+        padding: tuple[int, int],
     ) -> np.ndarray:
-        convolution = WinogradConvolution(x, weight, padding)
+        convolution = cls.algorithm(x, weight, padding)
         ctx.save_for_backward(convolution)
         return convolution.forward(bias)
 
@@ -137,6 +149,18 @@ class WinogradConvolution2d(Function):
         (convolution,) = ctx.saved
         grad_x, grad_w, grad_b = convolution.backward(grad, ctx.needs_input_grad[0], ctx.needs_input_grad[1])
         return grad_x, grad_w, grad_b if len(ctx.needs_input_grad) > 2 else None
+
+
+class WinogradConvolution2d(_ConvolutionByKernels):
+    """A 3×3 window: Winograd's F(2×2, 3×3) (minidl/kernels/winograd.py)."""
+
+    algorithm = WinogradConvolution
+
+
+class DirectConvolution2d(_ConvolutionByKernels):
+    """One input channel: each tap added straight into the output, without im2col (minidl/kernels/direct.py)."""
+
+    algorithm = DirectConvolution
 
 
 class TransposedConvolution2d(Function):

@@ -1,0 +1,134 @@
+"""The loops of the direct convolution (direct.py has when and why): stride 1, no dilation, one group.
+
+Layout. Each input plane sits in a frame of zeros, `top` rows and `left` columns on each side, laid
+out flat with F = W + 2·left values to a row and one spare row below. An output row has only
+OW = F − kw + 1 of those columns, but computing all F of them makes every tap one run:
+
+    out[o, y, x] = b[o] + Σ_{c,i,j} w[o, c, i, j] · framed_c[(y + i)·F + x + j]
+    ⇒ run[u] += w[o, c, i, j] · framed_c[i·F + j + u]   for u = y·F + x < OH·F,
+
+and the columns x ≥ OW, which read into the next row (or the spare one), are dropped. The
+gradients are the same runs read the other way, with grad framed alike and zeros in its spare
+columns, so that those add nothing:
+
+    weight_grad   dw[o, c, i, j] = Σ_u grad_o[u] · framed_c[i·F + j + u],   db[o] = Σ_u grad_o[u]
+    input_grad    framed dx_c[i·F + j + u] += w[o, c, i, j] · grad_o[u],    then the frame cut off
+
+Indices are unsigned (see im2col_numba.py and winograd_numba.py: numba then drops its wrap-around
+check and turns each run into vector code). Each multiply-add is one fused instruction (fastmath
+"contract"), and weight_grad's sums are reassociated ("reassoc") so that they too run in vector
+lanes, in the input's precision as BLAS's sums do.
+Each call runs without the GIL on its caller's thread; only direct.py calls these, with
+C-contiguous arrays of one dtype whose shapes it checked.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from minidl.kernels.framing_numba import copy_rows
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _frame_geometry(height: int, width: int, top: int, left: int) -> tuple[np.uint64, np.uint64]:
+    """(F, the values of one framed plane): F = W + 2·left to a row, H + 2·top rows and a spare."""
+    span = width + 2 * left
+    return np.uint64(span), np.uint64((height + 2 * top + 1) * span)
+
+
+@numba.njit(cache=True, nogil=True)
+def _frame_image(x: np.ndarray, n: int, top: int, left: int, framed: np.ndarray) -> None:
+    """Image n of x (N, C, H, W) into its frame (C framed planes), whose zeros stay from before."""
+    channels, height, width = x.shape[1], x.shape[2], x.shape[3]
+    span, plane = _frame_geometry(height, width, top, left)
+    for c in range(channels):
+        start = np.uint64(((n * channels + c) * height) * width)
+        corner = np.uint64(c) * plane + np.uint64(top) * span + np.uint64(left)
+        copy_rows(x.ravel(), start, width, framed, corner, span, height, width)
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"contract"})
+def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, top: int, left: int, out: np.ndarray) -> None:
+    """out (n, O, OH, OW) = the convolution of x (n, C, H, W) with weight (O, C, kh, kw) + bias (O,)."""
+    images, channels, height, width = x.shape
+    filters, _, kh, kw = weight.shape
+    out_h, out_w = out.shape[2], out.shape[3]
+    span, plane = _frame_geometry(height, width, top, left)
+    framed = np.zeros(channels * plane, x.dtype)
+    run = np.uint64(out_h) * span
+    sums = np.empty(run, x.dtype)
+    taps, target = weight.ravel(), out.ravel()
+    for n in range(images):
+        _frame_image(x, n, top, left, framed)
+        for o in range(filters):
+            b = bias[o]
+            for u in range(run):
+                sums[u] = b
+            for c in range(channels):
+                for i in range(kh):
+                    for j in range(kw):
+                        w = taps[((o * channels + c) * kh + i) * kw + j]
+                        shift = np.uint64(c) * plane + np.uint64(i) * span + np.uint64(j)
+                        for u in range(run):
+                            sums[u] += w * framed[shift + u]
+            copy_rows(sums, 0, span, target, (n * filters + o) * out_h * out_w, out_w, out_h, out_w)
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def weight_grad(x: np.ndarray, grad: np.ndarray, top: int, left: int, grad_w: np.ndarray, grad_b: np.ndarray) -> None:
+    """grad_w (O, C, kh, kw) += Σ_u grad_o[u] · framed_c[i·F + j + u] over the images of x (n, C, H, W)
+    and grad (n, O, OH, OW); grad_b (O,) += Σ grad[:, o]."""
+    images, channels, height, width = x.shape
+    filters, _, kh, kw = grad_w.shape
+    out_h, out_w = grad.shape[2], grad.shape[3]
+    span, plane = _frame_geometry(height, width, top, left)
+    framed = np.zeros(channels * plane, x.dtype)
+    run = np.uint64(out_h) * span
+    framed_grad = np.zeros(run, x.dtype)  # grad_o framed alike: zeros in the spare columns
+    sums, source = grad_w.ravel(), grad.ravel()
+    for n in range(images):
+        _frame_image(x, n, top, left, framed)
+        for o in range(filters):
+            copy_rows(source, (n * filters + o) * out_h * out_w, out_w, framed_grad, 0, span, out_h, out_w)
+            total = 0.0
+            for u in range(run):
+                total += framed_grad[u]
+            grad_b[o] += total
+            for c in range(channels):
+                for i in range(kh):
+                    for j in range(kw):
+                        shift = np.uint64(c) * plane + np.uint64(i) * span + np.uint64(j)
+                        tap = grad_w.dtype.type(0)
+                        for u in range(run):
+                            tap += framed_grad[u] * framed[shift + u]
+                        sums[((o * channels + c) * kh + i) * kw + j] += tap
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"contract"})
+def input_grad(grad: np.ndarray, weight: np.ndarray, top: int, left: int, grad_x: np.ndarray) -> None:
+    """grad_x (n, C, H, W) = the adjoint of forward applied to grad (n, O, OH, OW): each run of
+    grad_o added, times its tap, at its shift in the framed gradient, the frame then cut off."""
+    images, channels, height, width = grad_x.shape
+    filters, _, kh, kw = weight.shape
+    out_h, out_w = grad.shape[2], grad.shape[3]
+    span, plane = _frame_geometry(height, width, top, left)
+    framed = np.empty(channels * plane, grad.dtype)
+    run = np.uint64(out_h) * span
+    framed_grad = np.zeros(run, grad.dtype)
+    taps, source, target = weight.ravel(), grad.ravel(), grad_x.ravel()
+    for n in range(images):
+        framed[:] = 0.0
+        for o in range(filters):
+            copy_rows(source, (n * filters + o) * out_h * out_w, out_w, framed_grad, 0, span, out_h, out_w)
+            for c in range(channels):
+                for i in range(kh):
+                    for j in range(kw):
+                        w = taps[((o * channels + c) * kh + i) * kw + j]
+                        shift = np.uint64(c) * plane + np.uint64(i) * span + np.uint64(j)
+                        for u in range(run):
+                            framed[shift + u] += w * framed_grad[u]
+        for c in range(channels):
+            start = np.uint64(((n * channels + c) * height) * width)
+            corner = np.uint64(c) * plane + np.uint64(top) * span + np.uint64(left)
+            copy_rows(framed, corner, span, target, start, width, height, width)

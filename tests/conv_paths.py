@@ -1,0 +1,63 @@
+"""Checks shared by the tests of conv2d's own algorithms (test_winograd.py, test_direct.py): the same
+results as im2col's path, how far float32 strays from the exact sums, and read-only input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minidl
+import minidl.functional as F
+from minidl.ops.convolution import Convolution2d
+
+EPS32 = float(np.finfo(np.float32).eps)
+
+
+def conv2d_and_gradients(x: np.ndarray, w: np.ndarray, upstream: np.ndarray, padding: int, path: type) -> tuple:
+    """(out, dx, dW) of conv2d(x, w, padding) under the gradient `upstream`, in x's dtype, asserting
+    that conv2d took `path` (a Function of minidl.ops.convolution)."""
+    xt, wt = minidl.Tensor(x, requires_grad=True), minidl.Tensor(w.astype(x.dtype), requires_grad=True)
+    out = F.conv2d(xt, wt, padding=padding)
+    assert out._node.function is path
+    (out * minidl.Tensor(upstream.astype(x.dtype))).sum().backward()
+    return out.data, xt.grad, wt.grad
+
+
+def worst_float32_errors(x: np.ndarray, w: np.ndarray, upstream: np.ndarray, padding: int, path: type) -> dict:
+    """For out, dx and dW: the largest distance of the float32 result from the exact (float64) one, in
+    ε₃₂, measured against the sum of absolute terms that each value is made of (|w| ⋆ |x| for out)."""
+    single = conv2d_and_gradients(x.astype(np.float32), w, upstream, padding, path)
+    exact = conv2d_and_gradients(x, w, upstream, padding, path)
+    scales = conv2d_and_gradients(np.abs(x), np.abs(w), np.abs(upstream), padding, path)
+    return {
+        name: float(np.max(np.abs(low - high) / scale)) / EPS32
+        for name, low, high, scale in zip(("out", "dx", "dW"), single, exact, scales)
+    }
+
+
+def assert_read_only_input_works(x: np.ndarray, w: np.ndarray, padding: int, path: type) -> None:
+    """numba types a read-only array (writeable=False, as np.load's memory maps give) apart from a
+    writeable one: the kernels only read x, so that it compiles and gives the same results."""
+    frozen = x.copy()
+    frozen.flags.writeable = False
+    upstream = np.ones_like(F.conv2d(minidl.Tensor(x), minidl.Tensor(w), padding=padding).data)
+    for mine, theirs in zip(*(conv2d_and_gradients(a, w, upstream, padding, path) for a in (x, frozen))):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def assert_gradients_equal_the_im2col_path(
+    module, path: type, arrays: tuple, upstream: np.ndarray, padding: int
+) -> None:
+    """conv2d of arrays (x, w, b) through `path` (chosen by module.suits, as conv2d chooses) and through
+    im2col's (module.suits patched to refuse): the output and every gradient agree to float64 rounding."""
+    results = []
+    for suits, expected in ((module.suits, path), (lambda *args: False, Convolution2d)):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(module, "suits", suits)
+            x, w, b = (minidl.Tensor(a, requires_grad=True) for a in arrays)
+            out = F.conv2d(x, w, b, padding=padding)
+            assert out._node.function is expected
+            (out * minidl.Tensor(upstream)).sum().backward()
+            results.append((out.data, x.grad, w.grad, b.grad))
+    for mine, theirs in zip(*results):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-11, atol=1e-11)

@@ -1,0 +1,167 @@
+"""The direct path of conv2d for images of one to three channels (minidl/kernels/direct.py): the same
+sums as the naive loop, its gradients by finite differences, its float32 rounding bounded, and
+conv2d taking it exactly where it should."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, strategies as st
+
+import minidl
+import minidl.functional as F
+from minidl.kernels import direct, use_kernels
+from minidl.kernels.direct import DirectConvolution
+from minidl.ops.convolution import Convolution2d, DirectConvolution2d, WinogradConvolution2d
+from conv_paths import assert_gradients_equal_the_im2col_path, assert_read_only_input_works, worst_float32_errors
+from naive_loops import naive_conv2d
+from strategies import leaf, values
+
+pytestmark = pytest.mark.nn
+
+
+def function_of(out: minidl.Tensor) -> type:
+    """The Function that made `out` (recorded when an input requires a gradient)."""
+    return out._node.function
+
+
+@given(
+    data=st.data(),
+    n=st.integers(0, 3),
+    channels=st.integers(1, 3),
+    filters=st.integers(1, 3),
+    size=st.tuples(st.integers(1, 7), st.integers(1, 7)),
+    kernel=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    padding=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+    bias=st.booleans(),
+    workers=st.integers(1, 2),
+    input_grad=st.booleans(),
+)
+def test_direct_matches_the_naive_loop_and_gradcheck(
+    data, n, channels, filters, size, kernel, padding, bias, workers, input_grad
+):
+    """Windows of 1-4 rows and columns, square or not, paddings 0-2 on each side, empty batches, one
+    worker or two, with or without the input's gradient: the same numbers as the loop, in float64."""
+    assume(all(size[a] + 2 * padding[a] >= kernel[a] for a in (0, 1)))
+    x = leaf(data.draw(values((n, channels, *size))))
+    x.requires_grad = input_grad
+    w = leaf(data.draw(values((filters, channels, *kernel))))
+    b = leaf(data.draw(values((filters,)))) if bias else None
+    inputs = [x, w] + ([b] if bias else [])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(direct, "worker_count", lambda: workers)
+        out = F.conv2d(*inputs, padding=padding)
+        assert function_of(out) is DirectConvolution2d
+        expected = naive_conv2d(x.data, w.data, None if b is None else b.data, (1, 1), padding, (1, 1), 1)
+        np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-10)
+        if n:
+            assert minidl.gradcheck(lambda *t: F.conv2d(*t, padding=padding), inputs)
+
+
+def test_direct_gradients_equal_the_im2col_path():
+    """On LeNet-5's first layer (5×5, padded by 2), every gradient (x, w, b) agrees with im2col's to
+    float64 rounding."""
+    rng = np.random.default_rng(0)
+    arrays = rng.standard_normal((5, 1, 28, 28)), rng.standard_normal((6, 1, 5, 5)), rng.standard_normal(6)
+    upstream = rng.standard_normal((5, 6, 28, 28))
+    assert_gradients_equal_the_im2col_path(direct, DirectConvolution2d, arrays, upstream, padding=2)
+
+
+def test_direct_by_hand():
+    """Ones convolved with a 2×3 filter of ones, no padding, on a 3×4 image of ones: each output sums
+    6 ones; each input pixel's gradient counts the outputs that read it (1 or 2 down, 1 or 2 across);
+    each tap of the filter reads 2·2 = 4 pixels."""
+    x = minidl.Tensor(np.ones((1, 1, 3, 4)), requires_grad=True)
+    w = minidl.Tensor(np.ones((1, 1, 2, 3)), requires_grad=True)
+    out = F.conv2d(x, w)
+    assert function_of(out) is DirectConvolution2d
+    np.testing.assert_array_equal(out.data[0, 0], [[6, 6], [6, 6]])
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad[0, 0], [[1, 2, 2, 1], [2, 4, 4, 2], [1, 2, 2, 1]])
+    np.testing.assert_array_equal(w.grad[0, 0], np.full((2, 3), 4.0))
+
+
+@pytest.mark.parametrize("shape", [(8, 1, 28, 28, 6, 5), (4, 3, 32, 32, 16, 3), (3, 2, 9, 7, 5, 3)])
+def test_direct_float32_error_stays_within_a_few_roundings(shape):
+    """Float32 through the runs: every output, dx and dW within 8 ε₃₂ of the exact float64 value,
+    measured against the sum of absolute terms that the value is made of (|w| ⋆ |x| for the output).
+    The sums of dW run over a whole image per tap, as BLAS's over im2col's columns do."""
+    n, channels, height, width, filters, k = shape
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((n, channels, height, width)), rng.standard_normal((filters, channels, k, k))
+    upstream = rng.standard_normal((n, filters, height, width))
+    worst = worst_float32_errors(x, w, upstream, k // 2, DirectConvolution2d)
+    assert max(worst.values()) <= 8, f"in ε₃₂: {worst}"
+
+
+@pytest.mark.parametrize(
+    "change, why",
+    [
+        (dict(channels=4), "four input channels"),
+        (dict(stride=2), "stride 2"),
+        (dict(dilation=2), "dilation"),
+        (dict(groups=2, channels=2, filters=4), "groups"),
+        (dict(weight_dtype=np.float32), "a float32 weight on float64 input"),
+        (dict(backend="numpy"), "the NumPy kernels"),
+    ],
+)
+def test_conv2d_takes_the_direct_path_only_where_it_suits(change, why):
+    """The rule: at most MAX_CHANNELS (3) input channels, stride 1, no dilation, one group, one dtype,
+    numba's kernels; else the im2col path."""
+    settings = dict(stride=1, dilation=1, groups=1, channels=1, filters=6, weight_dtype=np.float64)
+    change = dict(change)
+    backend = change.pop("backend", "numba")
+    settings.update(change)
+    x = minidl.Tensor(np.zeros((2, settings["channels"], 12, 12)), requires_grad=True)
+    shape = (settings["filters"], settings["channels"] // settings["groups"], 5, 5)
+    w = minidl.Tensor(np.zeros(shape, settings["weight_dtype"]))
+    args = dict(stride=settings["stride"], dilation=settings["dilation"], groups=settings["groups"])
+    with use_kernels(backend):
+        out = F.conv2d(x, w, padding=2 * settings["dilation"], **args)
+    assert function_of(out) is Convolution2d, why
+
+
+def test_conv2d_takes_the_direct_path_at_the_default_sizes():
+    """Without patching: LeNet-5's first layer, a 3×3 layer on colour images and the U-Net's first
+    layer take it; a 3×3 layer of 16 channels stays on Winograd's path."""
+    for shape, kernel, expected in [
+        ((2, 1, 28, 28), (6, 1, 5, 5), DirectConvolution2d),
+        ((2, 3, 32, 32), (16, 3, 3, 3), DirectConvolution2d),
+        ((2, 1, 64, 64), (8, 1, 3, 3), DirectConvolution2d),
+        ((2, 16, 32, 32), (32, 16, 3, 3), WinogradConvolution2d),
+    ]:
+        x = minidl.Tensor(np.zeros(shape, np.float32), requires_grad=True)
+        w = minidl.Tensor(np.zeros(kernel, np.float32))
+        assert function_of(F.conv2d(x, w, padding=kernel[2] // 2)) is expected, shape
+
+
+def test_direct_refuses_arrays_it_was_not_written_for():
+    x, w = np.zeros((2, 1, 6, 6)), np.zeros((4, 1, 3, 3))
+    with pytest.raises(ValueError, match=r"\(O, C, kh, kw\) of one dtype"):
+        DirectConvolution(x, np.zeros((4, 2, 3, 3)), (1, 1))
+    with pytest.raises(ValueError, match="of one dtype"):
+        DirectConvolution(x, w.astype(np.float32), (1, 1))
+    with pytest.raises(ValueError, match="does not fit"):
+        DirectConvolution(np.zeros((2, 1, 1, 6)), w, (0, 0))
+    convolution = DirectConvolution(x, w, (1, 1))
+    with pytest.raises(ValueError, match=r"bias of shape \(3,\) float64, expected \(4,\) float64"):
+        convolution.forward(np.zeros(3))
+    with pytest.raises(ValueError, match=r"grad of shape \(2, 4, 5, 6\), expected \(2, 4, 6, 6\)"):
+        convolution.backward(np.zeros((2, 4, 5, 6)), True, True)
+
+
+def test_direct_takes_a_broadcast_gradient_of_another_dtype():
+    """The gradient of a sum arrives broadcast (zero strides), and may be float64 for float32 input:
+    both are copied into what the kernels take, and dx keeps x's dtype."""
+    x = np.random.default_rng(2).standard_normal((2, 1, 6, 6)).astype(np.float32)
+    convolution = DirectConvolution(x, np.ones((4, 1, 3, 3), np.float32), (1, 1))
+    convolution.forward(None)
+    grad_x, grad_w, grad_b = convolution.backward(np.broadcast_to(1.0, (2, 4, 6, 6)), True, True)
+    assert grad_x.dtype == grad_w.dtype == grad_b.dtype == np.float32
+    np.testing.assert_allclose(grad_b, np.full(4, 72.0))
+    np.testing.assert_allclose(grad_x[0, 0, 0], [16, 24, 24, 24, 24, 16])
+
+
+def test_direct_takes_read_only_input():
+    x = np.random.default_rng(3).standard_normal((2, 1, 9, 9)).astype(np.float32)
+    assert_read_only_input_works(x, np.ones((3, 1, 5, 5), np.float32), 2, DirectConvolution2d)
