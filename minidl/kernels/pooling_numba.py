@@ -62,27 +62,70 @@ def max_pool_kernel(kh: int, kw: int, sh: int, sw: int) -> Callable[..., None]:
     return max_pool_forward_into
 
 
+ONE, TWO = np.uint64(1), np.uint64(2)
+
+
+@numba.njit(cache=True, inline="always")
+def _max_of_four(v0: float, v1: float, v2: float, v3: float, width: int) -> tuple[float, int]:
+    """(best, where): window_argmax's rule over a 2×2 window's values in row-major order, as selects,
+    where = the winner's offset from the top-left pixel in a plane of `width` columns. A NaN is not
+    handled here (every comparison with it fails): the callers look for one and redo its row."""
+    best, where = v0, 0
+    move = v1 > best
+    best, where = (v1, 1) if move else (best, where)
+    move = v2 > best
+    best, where = (v2, width) if move else (best, where)
+    move = v3 > best
+    best, where = (v3, width + 1) if move else (best, where)
+    return best, where
+
+
 @numba.njit(cache=True, nogil=True)
 def _max_pool_2x2_into(x: np.ndarray, out: np.ndarray, winner: np.ndarray) -> None:
-    """The common case — 2×2 windows, stride 2, no frame — without the frame's bookkeeping: the
-    benchmarks show it pays over max_pool_kernel(2, 2, 2, 2) (README, section on speed)."""
-    width = x.shape[2]
-    for plane in range(x.shape[0]):
-        for oy in range(out.shape[1]):
-            for ox in range(out.shape[2]):
-                best, tap = window_argmax(x, plane, 2 * oy, 2 * ox, 2, 2)
-                out[plane, oy, ox] = best
-                winner[plane, oy, ox] = (2 * oy + tap // 2) * width + 2 * ox + tap % 2
+    """The common case — 2×2 windows, stride 2, no frame — without the frame's bookkeeping (the
+    benchmarks show it pays over max_pool_kernel(2, 2, 2, 2), README's section on speed): along each
+    output row, the four values of each window by flat unsigned indices (so that the row runs in
+    vector lanes, see im2col_numba.py), and a row with a NaN done again by window_argmax."""
+    planes, height, width = x.shape
+    out_h, out_w = out.shape[1], out.shape[2]
+    source, best_of, winner_of, columns = x.ravel(), out.ravel(), winner.ravel(), np.uint64(width)
+    for plane in range(planes):
+        for oy in range(out_h):
+            top, at = np.uint64((plane * height + 2 * oy) * width), np.uint64((plane * out_h + oy) * out_w)
+            saw_nan = False
+            for ox in range(np.uint64(out_w)):
+                k = top + TWO * ox
+                v0, v1, v2, v3 = source[k], source[k + ONE], source[k + columns], source[k + columns + ONE]
+                best, where = _max_of_four(v0, v1, v2, v3, width)
+                saw_nan |= (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3)
+                best_of[at + ox] = best
+                winner_of[at + ox] = 2 * (oy * width + np.int64(ox)) + where
+            if saw_nan:  # rare
+                for ox in range(out_w):
+                    best, tap = window_argmax(x, plane, 2 * oy, 2 * ox, 2, 2)
+                    out[plane, oy, ox] = best
+                    winner[plane, oy, ox] = (2 * oy + tap // 2) * width + 2 * ox + tap % 2
 
 
 @numba.njit(cache=True, nogil=True)
 def _max_pool_2x2_values_into(x: np.ndarray, out: np.ndarray) -> None:
     """_max_pool_2x2_into's maxima without the winners, for a forward pass no gradient will follow:
-    the winners' index arithmetic and int64 stores made that kernel several times slower."""
-    for plane in range(x.shape[0]):
-        for oy in range(out.shape[1]):
-            for ox in range(out.shape[2]):
-                out[plane, oy, ox] = window_argmax(x, plane, 2 * oy, 2 * ox, 2, 2)[0]
+    the winners' index arithmetic and int64 stores made that kernel slower."""
+    planes, height, width = x.shape
+    out_h, out_w = out.shape[1], out.shape[2]
+    source, best_of, columns = x.ravel(), out.ravel(), np.uint64(width)
+    for plane in range(planes):
+        for oy in range(out_h):
+            top, at = np.uint64((plane * height + 2 * oy) * width), np.uint64((plane * out_h + oy) * out_w)
+            saw_nan = False
+            for ox in range(np.uint64(out_w)):
+                k = top + TWO * ox
+                v0, v1, v2, v3 = source[k], source[k + ONE], source[k + columns], source[k + columns + ONE]
+                best_of[at + ox] = _max_of_four(v0, v1, v2, v3, width)[0]
+                saw_nan |= (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3)
+            if saw_nan:  # rare
+                for ox in range(out_w):
+                    out[plane, oy, ox] = window_argmax(x, plane, 2 * oy, 2 * ox, 2, 2)[0]
 
 
 @numba.njit(cache=True, nogil=True)
