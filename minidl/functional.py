@@ -31,6 +31,7 @@ from minidl.ops.activations import (
     SoftsignFunction,
     StepFunction,
 )
+from minidl.ops.linear import Linear
 from minidl.ops.convolution import (
     Convolution2d,
     DirectConvolution2d,
@@ -184,8 +185,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input of shape {x.shape} needs its last axis equal to in_features = "
             f"{weight.shape[-1]} of the weight of shape {weight.shape} (out_features, in_features)"
         )
-    out = x @ weight.T
-    return out if bias is None else out + bias
+    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
 
 
 def _check_image_batch(op: str, x: Tensor) -> None:

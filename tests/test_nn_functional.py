@@ -10,6 +10,7 @@ from hypothesis.extra import numpy as hnp
 
 import minidl
 import minidl.functional as F
+from minidl.ops.linear import Linear
 from minidl import nn
 from minidl.kernels import chunked_im2col
 from naive_loops import naive_conv2d, naive_max_pool2d
@@ -116,13 +117,31 @@ def test_pad2d(data, shape, padding):
     assert minidl.gradcheck(lambda t: F.pad2d(t, padding) * np.arange(expected.size).reshape(expected.shape), [x])
 
 
-@given(data=st.data(), batch=st.integers(1, 3), features=pairs(1, 4), bias=st.booleans())
-def test_linear(data, batch, features, bias):
+@given(
+    data=st.data(),
+    leading=hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3),
+    features=pairs(1, 4),
+    bias=st.booleans(),
+)
+def test_linear(data, leading, features, bias):
+    """x of shape (..., in): a single vector, a batch, or batches of batches, the leading axes taken
+    as rows; one Function (Linear) whose gradients pass the float64 check."""
     n_in, n_out = features
-    x, w = leaf(data.draw(values((batch, n_in)))), leaf(data.draw(values((n_out, n_in))))
+    x, w = leaf(data.draw(values((*leading, n_in)))), leaf(data.draw(values((n_out, n_in))))
     b = leaf(data.draw(values((n_out,)))) if bias else None
-    np.testing.assert_allclose(F.linear(x, w, b).data, x.data @ w.data.T + (0 if b is None else b.data))
+    out = F.linear(x, w, b)
+    assert out._node.function is Linear
+    np.testing.assert_allclose(out.data, x.data @ w.data.T + (0 if b is None else b.data), rtol=1e-12, atol=1e-12)
     assert minidl.gradcheck(F.linear, [x, w] + ([b] if bias else []))
+
+
+def test_linear_keeps_numpys_dtype_rule():
+    """float32 input and weight with a float64 bias give float64, as x @ W.T + b does in NumPy."""
+    x, w = minidl.Tensor(np.ones((2, 3), np.float32)), minidl.Tensor(np.ones((4, 3), np.float32))
+    assert F.linear(x, w).dtype == np.float32
+    out = F.linear(x, w, minidl.Tensor(np.full(4, 0.5)))
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out.data, np.full((2, 4), 3.5))
 
 
 def away_from(points, low=-3.0, high=3.0, gap=0.05):
