@@ -231,6 +231,21 @@ def test_sgd_momentum_and_nesterov_by_hand():
     np.testing.assert_allclose(w.data, [-(1 + 0.9 * 1) - (1 + 0.9 * 1.9)])
 
 
+def test_sgd_dampening_by_hand():
+    # gradient 1 everywhere; momentum 0.9, dampening 0.5: b₁ = g = 1 (PyTorch's first step), b₂ = 0.9 + 0.5,
+    # b₃ = 0.9·1.4 + 0.5; the state_dict taken after step 2 keeps b₂
+    w = minidl.tensor([0.0], requires_grad=True)
+    opt = optim.SGD([w], lr=1.0, momentum=0.9, dampening=0.5)
+    for step in range(3):
+        opt.zero_grad()
+        w.sum().backward()
+        opt.step()
+        if step == 1:
+            saved = opt.state_dict()
+    np.testing.assert_allclose(w.data, [-(1 + 1.4 + 1.76)])
+    np.testing.assert_allclose(saved["state"]["0"]["momentum_buffer"], [1.4])
+
+
 def test_adam_first_step_moves_each_weight_by_lr():
     # after bias correction, step 1 is lr · g / (|g| + ε) ≈ lr · sign(g)
     w = minidl.tensor([1.0, -3.0, 0.5], requires_grad=True)
