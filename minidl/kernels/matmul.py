@@ -22,7 +22,8 @@ def _multiply_adds(a: np.ndarray, b: np.ndarray) -> int:
     """The multiply-adds of a @ b, a of two axes or more: a stack of (M, K) @ (K, P) products."""
     if b.ndim == 1:
         return a.size
-    stack = math.prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+    # (np.broadcast_shapes takes 1.5 µs, a tenth of a small product's time: not for the common 2-D case)
+    stack = 1 if a.ndim == b.ndim == 2 else math.prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
     return stack * a.shape[-2] * a.shape[-1] * b.shape[-1]
 
 
