@@ -96,13 +96,15 @@ class DirectConvolution:
         grad_w_shares = np.zeros((len(self.pieces), *self.weight.shape), self.x.dtype)
         grad_b_shares = np.zeros((len(self.pieces), self.weight.shape[0]))
 
+        input_grad = _kernels().input_grad_kernel(self.weight.shape[3])
+
         def backward_piece(piece: int, worker: int) -> None:
             images = self.pieces[piece]
             _kernels().weight_grad(
                 self.x[images], grad[images], *self.padding, grad_w_shares[piece], grad_b_shares[piece]
             )
             if need_x:
-                _kernels().input_grad(grad[images], self.weight, *self.padding, grad_x[images])
+                input_grad(grad[images], self.weight, *self.padding, grad_x[images])
 
         map_pieces(backward_piece, range(len(self.pieces)), self.workers)
         grad_w = grad_w_shares.sum(axis=0) if need_w else None
