@@ -185,7 +185,11 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input of shape {x.shape} needs its last axis equal to in_features = "
             f"{weight.shape[-1]} of the weight of shape {weight.shape} (out_features, in_features)"
         )
-    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
+    if bias is None:
+        return Linear.apply(x, weight)
+    if bias.shape == (weight.shape[0],):
+        return Linear.apply(x, weight, bias)
+    return Linear.apply(x, weight) + bias  # any other bias broadcasts, as in x @ W.T + b
 
 
 def _check_image_batch(op: str, x: Tensor) -> None:

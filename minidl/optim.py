@@ -98,10 +98,10 @@ class SGD(Optimizer):
         if s["momentum"]:
             buffer = state.get("momentum_buffer")
             if buffer is None:
-                buffer = state["momentum_buffer"] = grad.copy()
-            else:  # in place, the same roundings as μb + (1 − τ)g: fewer arrays made per step
-                buffer *= s["momentum"]
-                buffer += grad if s["dampening"] == 0 else (1 - s["dampening"]) * grad
+                buffer = grad.copy()
+            else:
+                buffer = s["momentum"] * buffer + (1 - s["dampening"]) * grad
+            state["momentum_buffer"] = buffer
             grad = grad + s["momentum"] * buffer if s["nesterov"] else buffer
         p.data -= (s["lr"] * grad).astype(p.dtype, copy=False)
 

@@ -4,6 +4,10 @@ conv2d taking it exactly where it should."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, strategies as st
@@ -165,3 +169,24 @@ def test_direct_takes_a_broadcast_gradient_of_another_dtype():
 def test_direct_takes_read_only_input():
     x = np.random.default_rng(3).standard_normal((2, 1, 9, 9)).astype(np.float32)
     assert_read_only_input_works(x, np.ones((3, 1, 5, 5), np.float32), 2, DirectConvolution2d)
+
+
+def test_direct_kernels_load_from_the_disk_cache(tmp_path):
+    """A second process compiles nothing: the kernels, one per window width, come from numba's cache
+    (a kernel that captured another compiled function was saved again in every process, 1 s each)."""
+    script = """
+import numpy as np, minidl, minidl.functional as F
+from minidl.kernels import direct_numba
+for k in (3, 5):
+    x = minidl.Tensor(np.ones((2, 1, 8, 8), np.float32), requires_grad=True)
+    w = minidl.Tensor(np.ones((2, 1, k, k), np.float32), requires_grad=True)
+    F.conv2d(x, w, padding=k // 2).sum().backward()
+kernels = [direct_numba.forward_kernel(k) for k in (3, 5)] + [direct_numba.input_grad_kernel(k) for k in (3, 5)]
+kernels += [direct_numba.weight_grad, direct_numba._add_row]
+print(sum(sum(kernel.stats.cache_misses.values()) for kernel in kernels))
+"""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True) for _ in range(2)]
+    assert all(run.returncode == 0 for run in runs), runs[-1].stderr
+    first, second = (int(run.stdout.split()[-1]) for run in runs)
+    assert first > 0 and second == 0, f"cache misses: {first} in the first process, {second} in the second"

@@ -135,6 +135,34 @@ def test_linear(data, leading, features, bias):
     assert minidl.gradcheck(F.linear, [x, w] + ([b] if bias else []))
 
 
+@pytest.mark.parametrize(
+    "x_shape, bias_shape", [((5, 3), (1, 4)), ((5, 3), (5, 4)), ((3,), (1, 4)), ((2, 5, 3), (2, 1, 4)), ((5, 3), ())]
+)
+def test_linear_broadcasts_any_other_bias_as_numpy_does(x_shape, bias_shape):
+    """A bias not of shape (out,) is added by broadcasting, as in x @ W.T + b: the same output, and
+    gradients in the bias's own shape."""
+    rng = np.random.default_rng(0)
+    x, w, b = (minidl.Tensor(rng.standard_normal(shape), requires_grad=True) for shape in (x_shape, (4, 3), bias_shape))
+    np.testing.assert_allclose(F.linear(x, w, b).data, x.data @ w.data.T + b.data, rtol=1e-12)
+    assert minidl.gradcheck(F.linear, [x, w, b])
+
+
+@pytest.mark.parametrize("features", [(0, 4), (3, 0)])
+def test_linear_with_no_features(features):
+    """in_features or out_features 0: empty products, and gradients of the right (empty or zero) shapes."""
+    n_in, n_out = features
+    x, w = (
+        minidl.Tensor(np.ones((2, n_in)), requires_grad=True),
+        minidl.Tensor(np.ones((n_out, n_in)), requires_grad=True),
+    )
+    b = minidl.Tensor(np.ones(n_out), requires_grad=True)
+    out = F.linear(x, w, b)
+    np.testing.assert_array_equal(out.data, np.ones((2, n_out)))
+    out.sum().backward()
+    assert x.grad.shape == (2, n_in) and w.grad.shape == (n_out, n_in)
+    np.testing.assert_array_equal(b.grad, np.full(n_out, 2.0))
+
+
 def test_linear_keeps_numpys_dtype_rule():
     """float32 input and weight with a float64 bias give float64, as x @ W.T + b does in NumPy."""
     x, w = minidl.Tensor(np.ones((2, 3), np.float32)), minidl.Tensor(np.ones((4, 3), np.float32))

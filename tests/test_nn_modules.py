@@ -246,6 +246,18 @@ def test_sgd_dampening_by_hand():
     np.testing.assert_allclose(saved["state"]["0"]["momentum_buffer"], [1.4])
 
 
+def test_sgd_momentum_of_a_0d_parameter_broadcast_in_the_graph():
+    # w (0-d) broadcast against (1, 0): its gradient arrives as a NumPy scalar (1 each step), and the
+    # momentum buffer must still grow: b = 1, 1.9, 2.71, so w = −(1 + 1.9 + 2.71)
+    w = minidl.tensor(0.0, requires_grad=True)
+    opt = optim.SGD([w], lr=1.0, momentum=0.9)
+    for _ in range(3):
+        opt.zero_grad()
+        (w * minidl.tensor([1.0, 0.0])).sum().backward()
+        opt.step()
+    np.testing.assert_allclose(w.data, -(1 + 1.9 + 2.71))
+
+
 def test_adam_first_step_moves_each_weight_by_lr():
     # after bias correction, step 1 is lr · g / (|g| + ε) ≈ lr · sign(g)
     w = minidl.tensor([1.0, -3.0, 0.5], requires_grad=True)

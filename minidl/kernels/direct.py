@@ -1,12 +1,13 @@
-"""Convolutions of one input channel, summed tap by tap without im2col: the first layer on
-grayscale images (LeNet-5's conv1, the U-Net's first layer, the CNNs of the MNIST workshops).
+"""Convolutions of one to three input channels, summed tap by tap without im2col: the first layer
+on grayscale or colour images (LeNet-5's conv1, the U-Net's first layer, the CNNs of the MNIST
+workshops).
 
 im2col writes kh·kw copies of the input (25 for LeNet's 5×5 window: 5 MB for a batch of 64 MNIST
-digits, past the core's cache) for a product whose C·kh·kw = 25 rows are too few to keep BLAS busy.
-With one channel it is faster to add each tap's shifted copy of the framed image straight into
-the output, as a run over the image (direct_numba.py has the loops and the layout):
+digits, past the core's cache) for a product whose C·kh·kw rows (25 there) are too few to keep BLAS
+busy. With so few channels it is faster to add each tap's shifted copy of the framed image straight
+into the output, as a run over the image (direct_numba.py has the loops and the layout):
 
-    out[n, o] = b[o] + Σ_{i,j} w[o, 0, i, j] · x_framed[n][i + ·, j + ·]
+    out[n, o] = b[o] + Σ_{c,i,j} w[o, c, i, j] · x_framed[n, c][i + ·, j + ·]
 
 and to read the same runs the other way for the gradients. Nothing is kept between the passes
 but x. A worker (workers.py) takes a share of the batch's images, as for im2col's path.
@@ -101,7 +102,7 @@ class DirectConvolution:
         def backward_piece(piece: int, worker: int) -> None:
             images = self.pieces[piece]
             _kernels().weight_grad(
-                self.x[images], grad[images], *self.padding, grad_w_shares[piece], grad_b_shares[piece]
+                self.x[images], grad[images], *self.padding, grad_w_shares[piece], grad_b_shares[piece], need_w
             )
             if need_x:
                 input_grad(grad[images], self.weight, *self.padding, grad_x[images])

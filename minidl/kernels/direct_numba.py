@@ -51,22 +51,20 @@ def _frame_image(x: np.ndarray, n: int, top: int, left: int, framed: np.ndarray)
         copy_rows(x.ravel(), start, width, framed, corner, span, height, width)
 
 
-@functools.cache
-def _row_adder(kw: int) -> Callable[..., None]:
-    """add_row(sums, values, at, row_taps, count): sums[v] += Σ_j row_taps[j] · values[at + j + v] for
-    v < count, with kw compiled in, so that the kw products of a value are summed in a register. A
-    function of its own, called per run: inlined into input_grad, the same loop stayed scalar (12×
-    slower, 2.7 against 0.23 ms for 64 digits at LeNet's conv1)."""
-
-    @numba.njit(cache=True, nogil=True, fastmath={"contract"})
-    def add_row(sums: np.ndarray, values: np.ndarray, at: np.uint64, row_taps: np.ndarray, count: np.uint64) -> None:
-        for v in range(count):
-            total = sums[v]
-            for j in range(kw):  # kw is a constant here: unrolled
-                total += row_taps[j] * values[at + np.uint64(j) + v]
-            sums[v] = total
-
-    return add_row
+@numba.njit(cache=True, nogil=True, fastmath={"contract"})
+def _add_row(
+    sums: np.ndarray, values: np.ndarray, at: np.uint64, row_taps: np.ndarray, count: np.uint64, kw: int
+) -> None:
+    """sums[v] += Σ_j row_taps[j] · values[at + j + v] for v < count, compiled for each width kw
+    (numba.literally: kw a constant, its loop unrolled), so that the kw products of a value are
+    summed in a register. A function of its own, called per run: inlined into input_grad, the same
+    loop stayed scalar (12× slower, 2.7 against 0.23 ms for 64 digits at LeNet's conv1)."""
+    numba.literally(kw)
+    for v in range(count):
+        total = sums[v]
+        for j in range(kw):
+            total += row_taps[j] * values[at + np.uint64(j) + v]
+        sums[v] = total
 
 
 @functools.cache
@@ -76,7 +74,6 @@ def forward_kernel(kw: int) -> Callable[..., None]:
     summed in a register, which measured 1.4-1.8× faster than a pass per tap (LeNet's conv1, 64
     digits on one core: 0.18 against 0.33 ms). weight_grad keeps a pass per tap: its kw sums would
     live in an array, which numba does not keep in registers (6× slower)."""
-    add_row = _row_adder(kw)
 
     @numba.njit(cache=True, nogil=True, fastmath={"contract"})
     def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, top: int, left: int, out: np.ndarray) -> None:
@@ -100,16 +97,18 @@ def forward_kernel(kw: int) -> Callable[..., None]:
                     for i in range(kh):
                         for j in range(kw):
                             row_taps[j] = taps[((o * channels + c) * kh + i) * kw + j]
-                        add_row(sums, framed, np.uint64(c) * plane + np.uint64(i) * span, row_taps, run)
+                        _add_row(sums, framed, np.uint64(c) * plane + np.uint64(i) * span, row_taps, run, kw)
                 copy_rows(sums, 0, span, target, (n * filters + o) * out_h * out_w, out_w, out_h, out_w)
 
     return forward
 
 
 @numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
-def weight_grad(x: np.ndarray, grad: np.ndarray, top: int, left: int, grad_w: np.ndarray, grad_b: np.ndarray) -> None:
-    """grad_w (O, C, kh, kw) += Σ_u grad_o[u] · framed_c[i·F + j + u] over the images of x (n, C, H, W)
-    and grad (n, O, OH, OW); grad_b (O,) += Σ grad[:, o]."""
+def weight_grad(
+    x: np.ndarray, grad: np.ndarray, top: int, left: int, grad_w: np.ndarray, grad_b: np.ndarray, with_w: bool
+) -> None:
+    """grad_b (O,) += Σ grad[:, o] over the images of x (n, C, H, W) and grad (n, O, OH, OW), and if
+    with_w, grad_w (O, C, kh, kw) += Σ_u grad_o[u] · framed_c[i·F + j + u]."""
     images, channels, height, width = x.shape
     filters, _, kh, kw = grad_w.shape
     out_h, out_w = grad.shape[2], grad.shape[3]
@@ -119,14 +118,15 @@ def weight_grad(x: np.ndarray, grad: np.ndarray, top: int, left: int, grad_w: np
     framed_grad = np.zeros(run, x.dtype)  # grad_o framed alike: zeros in the spare columns
     sums, source = grad_w.ravel(), grad.ravel()
     for n in range(images):
-        _frame_image(x, n, top, left, framed)
+        if with_w:
+            _frame_image(x, n, top, left, framed)
         for o in range(filters):
             copy_rows(source, (n * filters + o) * out_h * out_w, out_w, framed_grad, 0, span, out_h, out_w)
             total = 0.0
             for u in range(run):
                 total += framed_grad[u]
             grad_b[o] += total
-            for c in range(channels):
+            for c in range(channels if with_w else 0):
                 for i in range(kh):
                     for j in range(kw):
                         shift = np.uint64(c) * plane + np.uint64(i) * span + np.uint64(j)
@@ -142,7 +142,6 @@ def input_grad_kernel(kw: int) -> Callable[..., None]:
     framed value gathers its kw products of a row of taps in a register, from the framed gradient
     read backwards (the scatter of the module docstring, turned round so that no two values of a
     run write the same place)."""
-    add_row = _row_adder(kw)
 
     @numba.njit(cache=True, nogil=True, fastmath={"contract"})
     def input_grad(grad: np.ndarray, weight: np.ndarray, top: int, left: int, grad_x: np.ndarray) -> None:
@@ -171,7 +170,7 @@ def input_grad_kernel(kw: int) -> Callable[..., None]:
                             row_taps[kw - 1 - j] = taps[((o * channels + c) * kh + i) * kw + j]
                         # framed_grads[back + j + v] is grad_o[v − i·F − (kw − 1 − j)]
                         back = np.uint64(o) * pitch + np.uint64(kh - 1 - i) * span  # = o·pitch + lead − i·F − (kw − 1)
-                        add_row(sums, framed_grads, back, row_taps, plane)
+                        _add_row(sums, framed_grads, back, row_taps, plane, kw)
                 corner = np.uint64(top) * span + np.uint64(left)
                 copy_rows(sums, corner, span, target, ((n * channels + c) * height) * width, width, height, width)
 

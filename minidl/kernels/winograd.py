@@ -124,12 +124,13 @@ class WinogradConvolution:
 
     def _scratch(self, rows: list[int]) -> AbstractContextManager[list[np.ndarray]]:
         """For the block: per worker (worker k's at [k·len(rows) + …]), one flat array for each
-        (16, rows, group·TH·TW) that a group needs, borrowed from the workspace; see _group_array."""
+        (16, rows, group·TH·P) that a group needs (P = TW + 1: a spare tile to a row), borrowed from
+        the workspace; see _group_array."""
         workers = min(self.workers, len(self.pieces))
         return workspace.borrowed([(16 * count * self.group * self.tiles,) for count in rows] * workers, self.x.dtype)
 
     def _group_array(self, flat: np.ndarray, rows: int, images: slice) -> np.ndarray:
-        """(16, rows, images·TH·TW) at the start of a flat scratch array, C-contiguous: the tiles of
+        """(16, rows, images·TH·P) at the start of a flat scratch array, C-contiguous: the tiles of
         the group's images side by side, so that each of the 16 products covers all of them."""
         columns = (images.stop - images.start) * self.tiles
         return flat[: 16 * rows * columns].reshape(16, rows, columns)

@@ -26,10 +26,10 @@ the edge), and input_tiles_adjoint then gets zeros at it. The products compute i
 
 Each transform holds only 0 and ±1, so it is additions, in two passes: Bᵀ (or Aᵀ) between the rows
 of a framed row-pair, then B (or A) along it. Indices are unsigned, as in im2col_numba.py: numba then
-drops its wrap-around check for negative indices, which otherwise keeps these loops scalar (2-4×).
-Unsigned and signed integers mix to a float in numba, hence the np.uint64 constants. Each call runs
-without the GIL on its caller's thread; only winograd.py calls these, with C-contiguous arrays of one
-dtype whose shapes it checked.
+drops its wrap-around check for negative indices, which otherwise keeps these loops scalar (2-4×); a
+signed operand would make an index signed again and bring the check back, hence the np.uint64
+constants. Each call runs without the GIL on its caller's thread; only winograd.py calls these, with
+C-contiguous arrays of one dtype whose shapes it checked.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ where dout_g[n] is group g's output gradient of image n, (O/G, OH·OW), as it ar
 
 Two cases of stride 1 and one group have faster algorithms of their own when the numba kernels run:
 a 3×3 window computes the same sums with fewer products (Winograd's F(2×2, 3×3), minidl/kernels/
-winograd.py: WinogradConvolution2d), and a single input channel is faster without im2col, each tap
+winograd.py: WinogradConvolution2d), and one to three input channels are faster without im2col, each tap
 added straight into the output (minidl/kernels/direct.py: DirectConvolution2d).
 """
 
@@ -158,7 +158,8 @@ class WinogradConvolution2d(_ConvolutionByKernels):
 
 
 class DirectConvolution2d(_ConvolutionByKernels):
-    """One input channel: each tap added straight into the output, without im2col (minidl/kernels/direct.py)."""
+    """One to three input channels: each row of taps added straight into the output, without im2col
+    (minidl/kernels/direct.py)."""
 
     algorithm = DirectConvolution
 

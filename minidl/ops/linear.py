@@ -11,6 +11,8 @@ shape (..., in) and its leading axes taken as rows, X (rows, in) and G = dL/dy (
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from minidl.autograd import Context, Function
@@ -18,6 +20,8 @@ from minidl.kernels import matmul
 
 
 class Linear(Function):
+    """x (..., in), W (out, in) and b (out,) or none; F.linear hands other biases to broadcasting."""
+
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
         ctx.save_for_backward(x, weight)
@@ -32,8 +36,13 @@ class Linear(Function):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         x, weight = ctx.saved
-        rows = grad.reshape(-1, grad.shape[-1])  # G (rows, out)
+        rows = _as_rows(grad)  # G (rows, out)
         grad_x = matmul(grad, weight) if ctx.needs_input_grad[0] else None
-        grad_w = matmul(rows.T, x.reshape(-1, x.shape[-1])) if ctx.needs_input_grad[1] else None
+        grad_w = matmul(rows.T, _as_rows(x)) if ctx.needs_input_grad[1] else None
         grad_b = rows.sum(axis=0) if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2] else None
         return grad_x, grad_w, grad_b
+
+
+def _as_rows(array: np.ndarray) -> np.ndarray:
+    """array (..., k) as (rows, k), its leading axes taken as rows (k may be 0: no reshape(-1, 0))."""
+    return array.reshape(math.prod(array.shape[:-1]), array.shape[-1])
