@@ -9,8 +9,8 @@
 # side, kernel k, padding p and stride s. Max-pooling keeps the largest value of each window.
 # minidl computes a convolution through im2col: every patch becomes one column of a matrix, and the
 # whole layer is the flattened kernels times that matrix. (Two cases take a faster road to the same
-# sums: 3×3 windows with Winograd's F(2×2, 3×3), and images of one to three channels tap by tap,
-# without the matrix; the README's section on speed says where each pays.)
+# sums: 3×3 windows with Winograd's F(2×2, 3×3), and 5×5 or wider windows on images of one to three
+# channels tap by tap, without the matrix; the README's section on speed says where each pays.)
 #
 # Run it as a notebook, cell by cell, or as a script: `python -m lessons convolution`
 # (`--quick` for a short run).

@@ -24,6 +24,12 @@ from strategies import leaf, values
 pytestmark = pytest.mark.nn
 
 
+@pytest.fixture
+def every_width(monkeypatch):
+    """conv2d takes the direct path for a window of any width, however narrow."""
+    monkeypatch.setattr(direct, "MIN_WINDOW_WIDTH", 1)
+
+
 def function_of(out: minidl.Tensor) -> type:
     """The Function that made `out` (recorded when an input requires a gradient)."""
     return out._node.function
@@ -54,6 +60,7 @@ def test_direct_matches_the_naive_loop_and_gradcheck(
     inputs = [x, w] + ([b] if bias else [])
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(direct, "worker_count", lambda: workers)
+        patch.setattr(direct, "MIN_WINDOW_WIDTH", 1)
         out = F.conv2d(*inputs, padding=padding)
         assert function_of(out) is DirectConvolution2d
         expected = naive_conv2d(x.data, w.data, None if b is None else b.data, (1, 1), padding, (1, 1), 1)
@@ -71,7 +78,7 @@ def test_direct_gradients_equal_the_im2col_path():
     assert_gradients_equal_the_im2col_path(direct, DirectConvolution2d, arrays, upstream, padding=2)
 
 
-def test_direct_by_hand():
+def test_direct_by_hand(every_width):
     """Ones convolved with a 2×3 filter of ones, no padding, on a 3×4 image of ones: each output sums
     6 ones; each input pixel's gradient counts the outputs that read it (1 or 2 down, 1 or 2 across);
     each tap of the filter reads 2·2 = 4 pixels."""
@@ -86,7 +93,7 @@ def test_direct_by_hand():
 
 
 @pytest.mark.parametrize("shape", [(8, 1, 28, 28, 6, 5), (4, 3, 32, 32, 16, 3), (3, 2, 9, 7, 5, 3)])
-def test_direct_float32_error_stays_within_a_few_roundings(shape):
+def test_direct_float32_error_stays_within_a_few_roundings(every_width, shape):
     """Float32 through the runs: every output, dx and dW within 8 ε₃₂ of the exact float64 value,
     measured against the sum of absolute terms that the value is made of (|w| ⋆ |x| for the output).
     The sums of dW run over a whole image per tap, as BLAS's over im2col's columns do."""
@@ -102,6 +109,7 @@ def test_direct_float32_error_stays_within_a_few_roundings(shape):
     "change, why",
     [
         (dict(channels=4), "four input channels"),
+        (dict(kernel=3), "a window narrower than 5 columns"),
         (dict(stride=2), "stride 2"),
         (dict(dilation=2), "dilation"),
         (dict(groups=2, channels=2, filters=4), "groups"),
@@ -110,28 +118,30 @@ def test_direct_float32_error_stays_within_a_few_roundings(shape):
     ],
 )
 def test_conv2d_takes_the_direct_path_only_where_it_suits(change, why):
-    """The rule: at most MAX_CHANNELS (3) input channels, stride 1, no dilation, one group, one dtype,
-    numba's kernels; else the im2col path."""
-    settings = dict(stride=1, dilation=1, groups=1, channels=1, filters=6, weight_dtype=np.float64)
+    """The rule: at most MAX_CHANNELS (3) input channels, a window at least MIN_WINDOW_WIDTH (5) wide,
+    stride 1, no dilation, one group, one dtype, numba's kernels; else the im2col path."""
+    settings = dict(stride=1, dilation=1, groups=1, channels=1, filters=6, kernel=5, weight_dtype=np.float64)
     change = dict(change)
     backend = change.pop("backend", "numba")
     settings.update(change)
     x = minidl.Tensor(np.zeros((2, settings["channels"], 12, 12)), requires_grad=True)
-    shape = (settings["filters"], settings["channels"] // settings["groups"], 5, 5)
+    k = settings["kernel"]
+    shape = (settings["filters"], settings["channels"] // settings["groups"], k, k)
     w = minidl.Tensor(np.zeros(shape, settings["weight_dtype"]))
     args = dict(stride=settings["stride"], dilation=settings["dilation"], groups=settings["groups"])
     with use_kernels(backend):
-        out = F.conv2d(x, w, padding=2 * settings["dilation"], **args)
+        out = F.conv2d(x, w, padding=k // 2 * settings["dilation"], **args)
     assert function_of(out) is Convolution2d, why
 
 
 def test_conv2d_takes_the_direct_path_at_the_default_sizes():
-    """Without patching: LeNet-5's first layer, a 3×3 layer on colour images and the U-Net's first
-    layer take it; a 3×3 layer of 16 channels stays on Winograd's path."""
+    """Without patching: LeNet-5's first layer and a 5×5 layer on colour images take it; 3×3 layers
+    on one or three channels (the U-Net's first) stay on im2col's path, one of 16 channels on Winograd's."""
     for shape, kernel, expected in [
         ((2, 1, 28, 28), (6, 1, 5, 5), DirectConvolution2d),
-        ((2, 3, 32, 32), (16, 3, 3, 3), DirectConvolution2d),
-        ((2, 1, 64, 64), (8, 1, 3, 3), DirectConvolution2d),
+        ((2, 3, 32, 32), (16, 3, 5, 5), DirectConvolution2d),
+        ((2, 3, 32, 32), (16, 3, 3, 3), Convolution2d),
+        ((2, 1, 64, 64), (8, 1, 3, 3), Convolution2d),
         ((2, 16, 32, 32), (32, 16, 3, 3), WinogradConvolution2d),
     ]:
         x = minidl.Tensor(np.zeros(shape, np.float32), requires_grad=True)
@@ -154,7 +164,7 @@ def test_direct_refuses_arrays_it_was_not_written_for():
         convolution.backward(np.zeros((2, 4, 5, 6)), True, True)
 
 
-def test_direct_takes_a_broadcast_gradient_of_another_dtype():
+def test_direct_takes_a_broadcast_gradient_of_another_dtype(every_width):
     """The gradient of a sum arrives broadcast (zero strides), and may be float64 for float32 input:
     both are copied into what the kernels take, and dx keeps x's dtype."""
     x = np.random.default_rng(2).standard_normal((2, 1, 6, 6)).astype(np.float32)
@@ -177,11 +187,11 @@ def test_direct_kernels_load_from_the_disk_cache(tmp_path):
     script = """
 import numpy as np, minidl, minidl.functional as F
 from minidl.kernels import direct_numba
-for k in (3, 5):
+for k in (5, 7):
     x = minidl.Tensor(np.ones((2, 1, 8, 8), np.float32), requires_grad=True)
     w = minidl.Tensor(np.ones((2, 1, k, k), np.float32), requires_grad=True)
     F.conv2d(x, w, padding=k // 2).sum().backward()
-kernels = [direct_numba.forward_kernel(k) for k in (3, 5)] + [direct_numba.input_grad_kernel(k) for k in (3, 5)]
+kernels = [direct_numba.forward_kernel(k) for k in (5, 7)] + [direct_numba.input_grad_kernel(k) for k in (5, 7)]
 kernels += [direct_numba.weight_grad, direct_numba._add_row]
 print(sum(sum(kernel.stats.cache_misses.values()) for kernel in kernels))
 """

@@ -12,7 +12,7 @@ import minidl
 import minidl.functional as F
 from minidl.kernels import use_kernels, winograd
 from minidl.kernels.winograd import WinogradConvolution
-from minidl.ops.convolution import Convolution2d, DirectConvolution2d, WinogradConvolution2d
+from minidl.ops.convolution import Convolution2d, WinogradConvolution2d
 from conv_paths import assert_gradients_equal_the_im2col_path, assert_read_only_input_works, worst_float32_errors
 from naive_loops import naive_conv2d
 from strategies import leaf, values
@@ -110,14 +110,14 @@ def test_winograd_float32_error_stays_within_a_few_roundings(every_size, shape):
         (dict(groups=2), "groups"),
         (dict(kernel=5), "a 5×5 window"),
         (dict(width=8), "an output narrower than 16 columns"),
-        (dict(channels=4), "fewer than 8 channels at 32 columns"),
+        (dict(channels=8), "fewer than 16 channels at 32 columns"),
         (dict(weight_dtype=np.float32), "a float32 weight on float64 input"),
         (dict(backend="numpy"), "the NumPy kernels"),
     ],
 )
 def test_conv2d_takes_winograd_only_where_it_suits(change, why):
     """The default rule: 3×3, stride 1, no dilation, one group, one dtype, numba's kernels, and at least
-    8 channels for 32 output columns (16 for 16 columns, 4 for 64); else the im2col path."""
+    16 channels for 32 output columns (32 for 16 columns, 4 for 64); else the im2col path."""
     settings = dict(stride=1, dilation=1, groups=1, kernel=3, width=32, channels=16, weight_dtype=np.float64)
     change = dict(change)
     backend = change.pop("backend", "numba")
@@ -138,15 +138,15 @@ def test_conv2d_takes_winograd_for_the_suited_layer():
 
 
 def test_conv2d_takes_winograd_at_the_default_sizes():
-    """Without the fixture: the CIFAR-sized layer of the benchmarks and a U-Net layer of 8 channels at
-    64×64 and of 32 channels at 16×16 take it; the U-Net's 1-channel first layer (the direct path's,
-    test_direct.py) and a layer of 8 channels at 16×16 do not."""
+    """Without the fixture: the CIFAR-sized layer of the benchmarks, a U-Net layer of 8 channels at
+    64×64 and of 32 channels at 16×16 take it; the U-Net's 1-channel first layer and a layer of 16
+    channels at 16×16 do not."""
     for shape, filters, expected in [
         ((2, 16, 32, 32), 32, WinogradConvolution2d),
         ((2, 8, 64, 64), 8, WinogradConvolution2d),
-        ((2, 1, 64, 64), 8, DirectConvolution2d),
+        ((2, 1, 64, 64), 8, Convolution2d),
         ((2, 32, 16, 16), 32, WinogradConvolution2d),
-        ((2, 8, 16, 16), 16, Convolution2d),
+        ((2, 16, 16, 16), 16, Convolution2d),
     ]:
         x = minidl.Tensor(np.zeros(shape, np.float32), requires_grad=True)
         w = minidl.Tensor(np.zeros((filters, shape[1], 3, 3), np.float32))

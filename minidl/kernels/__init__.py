@@ -6,7 +6,8 @@ pooling_numba.py, relu_numba.py). `dispatch` hands them only the arrays they wer
 backend chosen in `backend` (MINIDL_KERNELS=numba|numpy, set_kernel_backend, or
 `with use_kernels(...)`). chunked_im2col.py cuts a batch into the pieces im2col takes at a time.
 Two convolutions of stride 1 skip im2col where that measured faster, with numba only: winograd.py
-(3×3 windows, Winograd's F(2×2, 3×3)) and direct.py (one to three input channels, tap by tap).
+(3×3 windows, Winograd's F(2×2, 3×3)) and direct.py (one to three input channels, windows 5 or
+more wide, tap by tap).
 
 Each numba kernel runs on the thread that calls it, and releases the GIL while it runs. The cores
 are shared out one level up: the pieces of a batch go to minidl's own threads (workers.py),

@@ -1,6 +1,5 @@
-"""Convolutions of one to three input channels, summed tap by tap without im2col: the first layer
-on grayscale or colour images (LeNet-5's conv1, the U-Net's first layer, the CNNs of the MNIST
-workshops).
+"""Convolutions of one to three input channels with windows 5 or more wide, summed tap by tap
+without im2col: the first layer on grayscale or colour images (LeNet-5's conv1, 5×5).
 
 im2col writes kh·kw copies of the input (25 for LeNet's 5×5 window: 5 MB for a batch of 64 MNIST
 digits, past the core's cache) for a product whose C·kh·kw rows (25 there) are too few to keep BLAS
@@ -25,15 +24,19 @@ from minidl.kernels.dispatch import KERNEL_DTYPES, numba_module
 from minidl.kernels.geometry import Window
 from minidl.kernels.workers import map_pieces, worker_count
 
-# The most input channels at which this path measured faster than im2col's (a forward and backward
-# pass on the benchmarks' 2-core machine, README's section on speed): each channel adds kh·kw runs
-# over the image per filter, where im2col's product gets only wider.
+# Where this path measured faster than im2col's (a forward and backward pass, interleaved, on the
+# benchmarks' 2-core machine with both of OpenBLAS's kernel sets, README's section on speed): each
+# channel adds kh runs over the image per filter, where im2col's product only gets wider, and each
+# run adds a row of kw taps, which pays for the run from 5 taps on (direct/im2col 0.55-0.92 for 5×5
+# windows on 1 or 3 channels; 0.70-1.46 for 3×3 ones, from run to run).
 MAX_CHANNELS = 3
+MIN_WINDOW_WIDTH = 5
 
 
 def suits(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, window: Window, groups: int) -> bool:
     """Whether conv2d of these arrays takes this path: numba's kernels, one group, stride 1 without
-    dilation, float32 or float64 throughout, and at most MAX_CHANNELS input channels."""
+    dilation, float32 or float64 throughout, at most MAX_CHANNELS input channels and a window at
+    least MIN_WINDOW_WIDTH wide."""
     return (
         kernel_backend() == "numba"
         and groups == 1
@@ -41,6 +44,7 @@ def suits(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, window: Wi
         and not window.ceil_mode
         and x.ndim == 4
         and x.shape[1] <= MAX_CHANNELS
+        and window.kernel[1] >= MIN_WINDOW_WIDTH
         and x.dtype in KERNEL_DTYPES
         and weight.dtype == x.dtype
         and (bias is None or bias.dtype == x.dtype)

@@ -50,9 +50,10 @@ G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0
 
 
 # The fewest input channels at which this path measured faster than im2col's, by the output's width
-# (a forward and backward pass on the benchmarks' 2-core machine, README's section on speed): with few
-# channels the products are thin, and their saving no longer pays for the transforms.
-MIN_CHANNELS_BY_WIDTH = ((64, 4), (32, 8), (16, 16))
+# (a forward and backward pass, interleaved, on the benchmarks' 2-core machine, README's section on
+# speed): with few channels the products are thin, and their saving no longer pays for the
+# transforms; the narrower the image, the more the spare tile of each row costs (1/TW).
+MIN_CHANNELS_BY_WIDTH = ((64, 4), (32, 16), (16, 32))
 
 
 def suits(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, window: Window, groups: int) -> bool:

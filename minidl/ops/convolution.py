@@ -11,10 +11,11 @@ filters].reshape(O/G, C/G·kh·kw), image by image:
     backward  dW_g = Σ_n dout_g[n] @ cols_g[n]ᵀ,  db = Σ dout,  dcols_g[n] = W_gᵀ @ dout_g[n],  dx = col2im(dcols)
 where dout_g[n] is group g's output gradient of image n, (O/G, OH·OW), as it arrives in NCHW.
 
-Two cases of stride 1 and one group have faster algorithms of their own when the numba kernels run:
-a 3×3 window computes the same sums with fewer products (Winograd's F(2×2, 3×3), minidl/kernels/
-winograd.py: WinogradConvolution2d), and one to three input channels are faster without im2col, each tap
-added straight into the output (minidl/kernels/direct.py: DirectConvolution2d).
+Two cases of stride 1 and one group have faster algorithms of their own when the numba kernels run
+(where they measured faster): a 3×3 window computes the same sums with fewer products (Winograd's
+F(2×2, 3×3), minidl/kernels/winograd.py: WinogradConvolution2d), and one to three input channels
+under a window 5 or more wide are faster without im2col, each row of taps added straight into the
+output (minidl/kernels/direct.py: DirectConvolution2d).
 """
 
 from __future__ import annotations
@@ -158,8 +159,8 @@ class WinogradConvolution2d(_ConvolutionByKernels):
 
 
 class DirectConvolution2d(_ConvolutionByKernels):
-    """One to three input channels: each row of taps added straight into the output, without im2col
-    (minidl/kernels/direct.py)."""
+    """One to three input channels, a window 5 or more wide: each row of taps added straight into the
+    output, without im2col (minidl/kernels/direct.py)."""
 
     algorithm = DirectConvolution
 
