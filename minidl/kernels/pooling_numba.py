@@ -66,10 +66,12 @@ ONE, TWO = np.uint64(1), np.uint64(2)
 
 
 @numba.njit(cache=True, inline="always")
-def _max_of_four(v0: float, v1: float, v2: float, v3: float, width: int) -> tuple[float, int]:
-    """(best, where): window_argmax's rule over a 2×2 window's values in row-major order, as selects,
-    where = the winner's offset from the top-left pixel in a plane of `width` columns. A NaN is not
-    handled here (every comparison with it fails): the callers look for one and redo its row."""
+def _max_of_window(source: np.ndarray, k: np.uint64, columns: np.uint64, width: int) -> tuple[float, int, bool]:
+    """(best, where, saw_nan) for the 2×2 window whose top-left value is source[k], rows `columns`
+    apart: window_argmax's rule over its values in row-major order, as selects, where = the winner's
+    offset from the top-left pixel in a plane of `width` columns. A NaN is not handled here (every
+    comparison with it fails): the callers redo its row when saw_nan."""
+    v0, v1, v2, v3 = source[k], source[k + ONE], source[k + columns], source[k + columns + ONE]
     best, where = v0, 0
     move = v1 > best
     best, where = (v1, 1) if move else (best, where)
@@ -77,7 +79,7 @@ def _max_of_four(v0: float, v1: float, v2: float, v3: float, width: int) -> tupl
     best, where = (v2, width) if move else (best, where)
     move = v3 > best
     best, where = (v3, width + 1) if move else (best, where)
-    return best, where
+    return best, where, (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -94,10 +96,8 @@ def _max_pool_2x2_into(x: np.ndarray, out: np.ndarray, winner: np.ndarray) -> No
             top, at = np.uint64((plane * height + 2 * oy) * width), np.uint64((plane * out_h + oy) * out_w)
             saw_nan = False
             for ox in range(np.uint64(out_w)):
-                k = top + TWO * ox
-                v0, v1, v2, v3 = source[k], source[k + ONE], source[k + columns], source[k + columns + ONE]
-                best, where = _max_of_four(v0, v1, v2, v3, width)
-                saw_nan |= (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3)
+                best, where, nan = _max_of_window(source, top + TWO * ox, columns, width)
+                saw_nan |= nan
                 best_of[at + ox] = best
                 winner_of[at + ox] = 2 * (oy * width + np.int64(ox)) + where
             if saw_nan:  # rare
@@ -119,10 +119,9 @@ def _max_pool_2x2_values_into(x: np.ndarray, out: np.ndarray) -> None:
             top, at = np.uint64((plane * height + 2 * oy) * width), np.uint64((plane * out_h + oy) * out_w)
             saw_nan = False
             for ox in range(np.uint64(out_w)):
-                k = top + TWO * ox
-                v0, v1, v2, v3 = source[k], source[k + ONE], source[k + columns], source[k + columns + ONE]
-                best_of[at + ox] = _max_of_four(v0, v1, v2, v3, width)[0]
-                saw_nan |= (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3)
+                best, _, nan = _max_of_window(source, top + TWO * ox, columns, width)
+                saw_nan |= nan
+                best_of[at + ox] = best
             if saw_nan:  # rare
                 for ox in range(out_w):
                     out[plane, oy, ox] = window_argmax(x, plane, 2 * oy, 2 * ox, 2, 2)[0]
