@@ -12,14 +12,16 @@ gradients are the same runs read the other way, with grad framed alike and zeros
 columns, so that those add nothing:
 
     weight_grad   dw[o, c, i, j] = Σ_u grad_o[u] · framed_c[i·F + j + u],   db[o] = Σ_u grad_o[u]
-    input_grad    framed dx_c[i·F + j + u] += w[o, c, i, j] · grad_o[u],    then the frame cut off
+    input_grad    framed dx_c[v] = Σ_{o,i,j} w[o, c, i, j] · grad_o[v − i·F − j],  then the frame cut off
+
+(input_grad is the adjoint of the forward runs, gathered at each v rather than scattered from each u,
+so that no two values of a run write the same place).
 
 Indices are unsigned (see im2col_numba.py and winograd_numba.py: numba then drops its wrap-around
 check and turns each run into vector code). Each multiply-add is one fused instruction (fastmath
 "contract"), and weight_grad's sums are reassociated ("reassoc") so that they too run in vector
-lanes, in the input's precision as BLAS's sums do.
-Each call runs without the GIL on its caller's thread; only direct.py calls these, with
-C-contiguous arrays of one dtype whose shapes it checked.
+lanes, in the input's precision as BLAS's sums do. Each call runs without the GIL on its caller's
+thread; only direct.py calls these, with C-contiguous arrays of one dtype whose shapes it checked.
 """
 
 from __future__ import annotations
@@ -139,9 +141,8 @@ def weight_grad(
 @functools.cache
 def input_grad_kernel(kw: int) -> Callable[..., None]:
     """The input's gradient for windows kw columns wide, kw compiled in as in forward_kernel: each
-    framed value gathers its kw products of a row of taps in a register, from the framed gradient
-    read backwards (the scatter of the module docstring, turned round so that no two values of a
-    run write the same place)."""
+    framed value gathers its kw products of a row of taps (reversed) in a register, from the framed
+    gradient with (kh − 1)·F + kw − 1 zeros before it."""
 
     @numba.njit(cache=True, nogil=True, fastmath={"contract"})
     def input_grad(grad: np.ndarray, weight: np.ndarray, top: int, left: int, grad_x: np.ndarray) -> None:
