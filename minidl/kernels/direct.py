@@ -20,6 +20,7 @@ import numpy as np
 
 from minidl.kernels.backend import kernel_backend
 from minidl.kernels.chunked_im2col import image_pieces
+from minidl.kernels.convolution_arguments import kernel_bias, kernel_grad
 from minidl.kernels.dispatch import KERNEL_DTYPES, numba_module
 from minidl.kernels.geometry import Window
 from minidl.kernels.workers import map_pieces, worker_count
@@ -73,14 +74,8 @@ class DirectConvolution:
 
     def forward(self, bias: np.ndarray | None) -> np.ndarray:
         """The convolution plus bias (O,), (N, O, OH, OW)."""
-        filters = self.weight.shape[0]
-        if bias is not None and (bias.shape != (filters,) or bias.dtype != self.x.dtype):
-            raise ValueError(
-                f"DirectConvolution.forward: bias of shape {bias.shape} {bias.dtype}, "
-                f"expected ({filters},) {self.x.dtype}"
-            )
+        bias = kernel_bias("DirectConvolution", bias, self.weight.shape[0], self.x.dtype)
         out = np.empty(self.out_shape, self.x.dtype)  # made here, by the calling thread
-        bias = np.zeros(filters, self.x.dtype) if bias is None else np.ascontiguousarray(bias)
 
         forward = _kernels().forward_kernel(self.weight.shape[3])
 
@@ -93,21 +88,17 @@ class DirectConvolution:
 
     def backward(self, grad: np.ndarray, need_x: bool, need_w: bool) -> tuple[np.ndarray | None, ...]:
         """(dx, dW, db) from grad (N, O, OH, OW); dx and dW None where not needed."""
-        if grad.shape != self.out_shape:
-            raise ValueError(f"DirectConvolution.backward: grad of shape {grad.shape}, expected {self.out_shape}")
-        grad = np.ascontiguousarray(grad, self.x.dtype)  # a broadcast gradient (of a sum) has zero strides
+        grad = kernel_grad("DirectConvolution", grad, self.out_shape, self.x.dtype)
         # Made here, by the calling thread: dx, and each piece's shares of dW and db (summed after).
         grad_x = np.empty_like(self.x) if need_x else None
         grad_w_shares = np.zeros((len(self.pieces), *self.weight.shape), self.x.dtype)
         grad_b_shares = np.zeros((len(self.pieces), self.weight.shape[0]))
 
-        input_grad = _kernels().input_grad_kernel(self.weight.shape[3])
+        weight_grad, input_grad = _kernels().weight_grad, _kernels().input_grad_kernel(self.weight.shape[3])
 
         def backward_piece(piece: int, worker: int) -> None:
             images = self.pieces[piece]
-            _kernels().weight_grad(
-                self.x[images], grad[images], *self.padding, grad_w_shares[piece], grad_b_shares[piece], need_w
-            )
+            weight_grad(self.x[images], grad[images], *self.padding, grad_w_shares[piece], grad_b_shares[piece], need_w)
             if need_x:
                 input_grad(grad[images], self.weight, *self.padding, grad_x[images])
 

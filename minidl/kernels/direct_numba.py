@@ -32,7 +32,7 @@ from typing import Callable
 import numba
 import numpy as np
 
-from minidl.kernels.framing_numba import copy_rows
+from minidl.kernels.framing_numba import copy_rows, run_sum
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -123,12 +123,12 @@ def weight_grad(
         if with_w:
             _frame_image(x, n, top, left, framed)
         for o in range(filters):
-            copy_rows(source, (n * filters + o) * out_h * out_w, out_w, framed_grad, 0, span, out_h, out_w)
-            total = 0.0
-            for u in range(run):
-                total += framed_grad[u]
-            grad_b[o] += total
-            for c in range(channels if with_w else 0):
+            start = np.uint64((n * filters + o) * out_h * out_w)
+            grad_b[o] += run_sum(source, start, np.uint64(out_h * out_w))
+            if not with_w:
+                continue
+            copy_rows(source, start, out_w, framed_grad, 0, span, out_h, out_w)
+            for c in range(channels):
                 for i in range(kh):
                     for j in range(kw):
                         shift = np.uint64(c) * plane + np.uint64(i) * span + np.uint64(j)

@@ -40,6 +40,7 @@ import numpy as np
 
 from minidl.kernels.backend import kernel_backend
 from minidl.kernels.chunked_im2col import image_pieces
+from minidl.kernels.convolution_arguments import kernel_bias, kernel_grad
 from minidl.kernels.dispatch import KERNEL_DTYPES, numba_module
 from minidl.kernels.geometry import Window
 from minidl.kernels.workers import map_pieces, worker_count
@@ -105,9 +106,8 @@ class WinogradConvolution:
         if min(self.out_size) < 1:
             raise ValueError(f"WinogradConvolution: a 3×3 window does not fit {x.shape} padded by {padding}")
         self.tiles_w = (self.out_size[1] + 1) // 2
-        self.tiles = (
-            (self.out_size[0] + 1) // 2 * (self.tiles_w + 1)
-        )  # each row of tiles has a spare (winograd_numba.py)
+        # TH rows of tiles, each with a spare tile after its TW (winograd_numba.py says why)
+        self.tiles = (self.out_size[0] + 1) // 2 * (self.tiles_w + 1)
         self.weight_tiles = filter_tiles(weight)  # U
         self.workers = worker_count()
         # Each piece works a group at a time in its worker's scratch arrays, so pieces only share the work.
@@ -139,13 +139,8 @@ class WinogradConvolution:
     def forward(self, bias: np.ndarray | None) -> np.ndarray:
         """The convolution plus bias (O,), (N, O, OH, OW)."""
         channels = self.x.shape[1]
-        if bias is not None and (bias.shape != (self.filters,) or bias.dtype != self.x.dtype):
-            raise ValueError(
-                f"WinogradConvolution.forward: bias of shape {bias.shape} {bias.dtype}, "
-                f"expected ({self.filters},) {self.x.dtype}"
-            )
+        bias = kernel_bias("WinogradConvolution", bias, self.filters, self.x.dtype)
         out = np.empty((len(self.x), self.filters, *self.out_size), self.x.dtype)  # made here, by the calling thread
-        bias = np.zeros(self.filters, self.x.dtype) if bias is None else np.ascontiguousarray(bias)
         rows = [channels, self.filters]
 
         def forward_piece(piece: int, worker: int) -> None:
@@ -162,10 +157,7 @@ class WinogradConvolution:
     def backward(self, grad: np.ndarray, need_x: bool, need_w: bool) -> tuple[np.ndarray | None, ...]:
         """(dx, dW, db) from grad (N, O, OH, OW); dx and dW None where not needed."""
         channels = self.x.shape[1]
-        expected = (len(self.x), self.filters, *self.out_size)
-        if grad.shape != expected:
-            raise ValueError(f"WinogradConvolution.backward: grad of shape {grad.shape}, expected {expected}")
-        grad = np.ascontiguousarray(grad, self.x.dtype)  # a broadcast gradient (of a sum) has zero strides
+        grad = kernel_grad("WinogradConvolution", grad, (len(self.x), self.filters, *self.out_size), self.x.dtype)
         # Made here, by the calling thread: dx, and each piece's shares of dU and db (summed after).
         grad_x = np.empty_like(self.x) if need_x else None
         grad_tile_shares = np.zeros((len(self.pieces) if need_w else 0, 16, self.filters, channels), self.x.dtype)

@@ -37,18 +37,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from minidl.kernels.framing_numba import copy_rows
+from minidl.kernels.framing_numba import copy_rows, run_sum
 
 ONE, TWO, THREE, FOUR = (np.uint64(k) for k in range(1, 5))
-
-
-@numba.njit(cache=True, nogil=True, fastmath={"reassoc"})
-def _plane_sum(values: np.ndarray, start: np.uint64, count: np.uint64) -> float:
-    """Σ values[start : start + count] in float64; reassociated, so that it runs in vector lanes."""
-    total = 0.0
-    for k in range(count):
-        total += values[start + k]
-    return total
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -176,7 +167,7 @@ def output_tiles_adjoint(grad: np.ndarray, tiles_w: int, products: np.ndarray, g
     for n in range(images):
         for o in range(filters):
             start = np.uint64((n * filters + o) * out_h * out_w)
-            grad_bias[o] += _plane_sum(source, start, np.uint64(out_h * out_w))
+            grad_bias[o] += run_sum(source, start, np.uint64(out_h * out_w))
             _into_frame(source, start, out_h, out_w, 0, 0, pairs, span)
             for a in range(2):  # g Aᵀ along each row: tile t's 2 columns at 2·t
                 r, c = np.uint64(a) * TWO * per_image, np.uint64(4 * a) * per_image
