@@ -110,7 +110,8 @@ def _max_pool_2x2_into(x: np.ndarray, out: np.ndarray, winner: np.ndarray) -> No
 @numba.njit(cache=True, nogil=True)
 def _max_pool_2x2_values_into(x: np.ndarray, out: np.ndarray) -> None:
     """_max_pool_2x2_into's maxima without the winners, for a forward pass no gradient will follow:
-    the winners' index arithmetic and int64 stores made that kernel slower."""
+    the winners' index arithmetic and int64 stores made that kernel slower, and one kernel for both
+    with a flag for the winners measured 20-45 % slower here than this one (2026-11-29)."""
     planes, height, width = x.shape
     out_h, out_w = out.shape[1], out.shape[2]
     source, best_of, columns = x.ravel(), out.ravel(), np.uint64(width)
