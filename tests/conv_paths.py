@@ -1,5 +1,6 @@
-"""Checks shared by the tests of conv2d's own algorithms (test_winograd.py, test_direct.py): the same
-results as im2col's path, how far float32 strays from the exact sums, and read-only input."""
+"""Checks shared by the tests of conv2d's own algorithms (test_winograd.py, test_direct.py): which path
+conv2d takes for a layer, the same results as im2col's path, how far float32 strays from the exact
+sums, and read-only input."""
 
 from __future__ import annotations
 
@@ -8,9 +9,45 @@ import pytest
 
 import minidl
 import minidl.functional as F
+from minidl.kernels import use_kernels
 from minidl.ops.convolution import Convolution2d
 
 EPS32 = float(np.finfo(np.float32).eps)
+
+
+def layer(**sizes: int) -> dict:
+    """A layer for path_taken: `sizes` (batch, channels, height, width, filters, kernel), stride 1,
+    no dilation, one group, float64 weights, numba's kernels."""
+    return dict(stride=1, dilation=1, groups=1, weight_dtype=np.float64, backend="numba") | sizes
+
+
+# Changes that keep a layer on im2col's path, whichever own algorithm it suited (each needs stride 1,
+# no dilation, weights of the input's dtype and numba's kernels), with why.
+REFUSED_BY_EVERY_OWN_PATH = [
+    (dict(stride=2), "stride 2"),
+    (dict(dilation=2), "dilation"),
+    (dict(weight_dtype=np.float32), "a float32 weight on float64 input"),
+    (dict(backend="numpy"), "the NumPy kernels"),
+]
+
+
+def path_taken(layer: dict) -> type:
+    """The Function conv2d takes for a layer of zeros: `layer` gives the batch, channels, height,
+    width, filters, (square) kernel, stride, dilation, groups, weight_dtype (x is float64) and the
+    kernels' backend; the padding keeps an odd kernel's output size at stride 1."""
+    x = np.zeros((layer["batch"], layer["channels"], layer["height"], layer["width"]))
+    k = layer["kernel"]
+    w = np.zeros((layer["filters"], layer["channels"] // layer["groups"], k, k), layer["weight_dtype"])
+    with use_kernels(layer["backend"]):
+        out = F.conv2d(
+            minidl.Tensor(x, requires_grad=True),
+            minidl.Tensor(w),
+            stride=layer["stride"],
+            padding=k // 2 * layer["dilation"],
+            dilation=layer["dilation"],
+            groups=layer["groups"],
+        )
+    return out._node.function
 
 
 def conv2d_and_gradients(x: np.ndarray, w: np.ndarray, upstream: np.ndarray, padding: int, path: type) -> tuple:

@@ -14,10 +14,17 @@ from hypothesis import assume, given, strategies as st
 
 import minidl
 import minidl.functional as F
-from minidl.kernels import direct, use_kernels
+from minidl.kernels import direct
 from minidl.kernels.direct import DirectConvolution
 from minidl.ops.convolution import Convolution2d, DirectConvolution2d, WinogradConvolution2d
-from conv_paths import assert_gradients_equal_the_im2col_path, assert_read_only_input_works, worst_float32_errors
+from conv_paths import (
+    assert_gradients_equal_the_im2col_path,
+    assert_read_only_input_works,
+    layer,
+    path_taken,
+    REFUSED_BY_EVERY_OWN_PATH,
+    worst_float32_errors,
+)
 from naive_loops import naive_conv2d
 from strategies import leaf, values
 
@@ -105,33 +112,27 @@ def test_direct_float32_error_stays_within_a_few_roundings(every_width, shape):
     assert max(worst.values()) <= 8, f"in ε₃₂: {worst}"
 
 
+SUITED_LAYER = layer(batch=2, channels=1, height=12, width=12, filters=6, kernel=5)
+
+
 @pytest.mark.parametrize(
     "change, why",
     [
+        *REFUSED_BY_EVERY_OWN_PATH,
         (dict(channels=4), "four input channels"),
         (dict(kernel=3), "a window narrower than 5 columns"),
-        (dict(stride=2), "stride 2"),
-        (dict(dilation=2), "dilation"),
         (dict(groups=2, channels=2, filters=4), "groups"),
-        (dict(weight_dtype=np.float32), "a float32 weight on float64 input"),
-        (dict(backend="numpy"), "the NumPy kernels"),
     ],
 )
 def test_conv2d_takes_the_direct_path_only_where_it_suits(change, why):
     """The rule: at most MAX_CHANNELS (3) input channels, a window at least MIN_WINDOW_WIDTH (5) wide,
     stride 1, no dilation, one group, one dtype, numba's kernels; else the im2col path."""
-    settings = dict(stride=1, dilation=1, groups=1, channels=1, filters=6, kernel=5, weight_dtype=np.float64)
-    change = dict(change)
-    backend = change.pop("backend", "numba")
-    settings.update(change)
-    x = minidl.Tensor(np.zeros((2, settings["channels"], 12, 12)), requires_grad=True)
-    k = settings["kernel"]
-    shape = (settings["filters"], settings["channels"] // settings["groups"], k, k)
-    w = minidl.Tensor(np.zeros(shape, settings["weight_dtype"]))
-    args = dict(stride=settings["stride"], dilation=settings["dilation"], groups=settings["groups"])
-    with use_kernels(backend):
-        out = F.conv2d(x, w, padding=k // 2 * settings["dilation"], **args)
-    assert function_of(out) is Convolution2d, why
+    assert path_taken(SUITED_LAYER | change) is Convolution2d, why
+
+
+def test_conv2d_takes_the_direct_path_for_the_suited_layer():
+    """The layer the cases above each change one thing of."""
+    assert path_taken(SUITED_LAYER) is DirectConvolution2d
 
 
 def test_conv2d_takes_the_direct_path_at_the_default_sizes():

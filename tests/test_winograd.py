@@ -10,10 +10,17 @@ from hypothesis import assume, given, strategies as st
 
 import minidl
 import minidl.functional as F
-from minidl.kernels import use_kernels, winograd
+from minidl.kernels import winograd
 from minidl.kernels.winograd import WinogradConvolution
 from minidl.ops.convolution import Convolution2d, WinogradConvolution2d
-from conv_paths import assert_gradients_equal_the_im2col_path, assert_read_only_input_works, worst_float32_errors
+from conv_paths import (
+    assert_gradients_equal_the_im2col_path,
+    assert_read_only_input_works,
+    layer,
+    path_taken,
+    REFUSED_BY_EVERY_OWN_PATH,
+    worst_float32_errors,
+)
 from naive_loops import naive_conv2d
 from strategies import leaf, values
 
@@ -102,39 +109,28 @@ def test_winograd_float32_error_stays_within_a_few_roundings(every_size, shape):
     assert max(worst.values()) <= 8, f"in ε₃₂: {worst}"
 
 
+SUITED_LAYER = layer(batch=1, channels=16, height=8, width=32, filters=4, kernel=3)
+
+
 @pytest.mark.parametrize(
     "change, why",
     [
-        (dict(stride=2), "stride 2"),
-        (dict(dilation=2), "dilation"),
+        *REFUSED_BY_EVERY_OWN_PATH,
         (dict(groups=2), "groups"),
         (dict(kernel=5), "a 5×5 window"),
         (dict(width=8), "an output narrower than 16 columns"),
         (dict(channels=8), "fewer than 16 channels at 32 columns"),
-        (dict(weight_dtype=np.float32), "a float32 weight on float64 input"),
-        (dict(backend="numpy"), "the NumPy kernels"),
     ],
 )
 def test_conv2d_takes_winograd_only_where_it_suits(change, why):
     """The default rule: 3×3, stride 1, no dilation, one group, one dtype, numba's kernels, and at least
     16 channels for 32 output columns (32 for 16 columns, 4 for 64); else the im2col path."""
-    settings = dict(stride=1, dilation=1, groups=1, kernel=3, width=32, channels=16, weight_dtype=np.float64)
-    change = dict(change)
-    backend = change.pop("backend", "numba")
-    settings.update(change)
-    x = minidl.Tensor(np.zeros((1, settings["channels"], 8, settings["width"])), requires_grad=True)
-    k = settings["kernel"]
-    w = minidl.Tensor(np.zeros((4, settings["channels"] // settings["groups"], k, k), settings["weight_dtype"]))
-    args = dict(stride=settings["stride"], dilation=settings["dilation"], groups=settings["groups"])
-    with use_kernels(backend):
-        padded = F.conv2d(x, w, padding=(k - 1) * settings["dilation"] // 2, **args)
-    assert function_of(padded) is Convolution2d, why
+    assert path_taken(SUITED_LAYER | change) is Convolution2d, why
 
 
 def test_conv2d_takes_winograd_for_the_suited_layer():
     """The layer the cases above each change one thing of."""
-    x = minidl.Tensor(np.zeros((1, 16, 8, 32)), requires_grad=True)
-    assert function_of(F.conv2d(x, minidl.Tensor(np.zeros((4, 16, 3, 3))), padding=1)) is WinogradConvolution2d
+    assert path_taken(SUITED_LAYER) is WinogradConvolution2d
 
 
 def test_conv2d_takes_winograd_at_the_default_sizes():
