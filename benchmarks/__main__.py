@@ -7,11 +7,11 @@ import datetime
 import sys
 from pathlib import Path
 
-from benchmarks import allocator, convolution, engine, kernels, lenet, report, startup, studio, timing, xai
+from benchmarks import allocator, convolution, engine, kernels, lenet, report, startup, studio, timing, workers, xai
 from benchmarks.machine import describe
 from benchmarks.torch_twin import NOT_INSTALLED, import_torch
 
-SUITES = ("engine", "kernels", "convolution", "lenet", "xai", "startup", "studio")
+SUITES = ("engine", "kernels", "convolution", "lenet", "workers", "xai", "startup", "studio")
 ON_REQUEST = ("studio",)  # a 30-second classroom load test with a server: run only when named
 RESULTS = Path(__file__).resolve().parent / "results"
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         "kernels": lambda: kernels.run(repeats),
         "convolution": lambda: convolution.run(repeats),
         "lenet": lambda: lenet.run(min(repeats, 5), 512 if args.quick else 4096),  # epochs take seconds
+        "workers": lambda: workers.run(min(repeats, 5), args.quick),
         "xai": lambda: xai.run(repeats),
         "startup": lambda: startup.run(repeats),
         "studio": lambda: studio.run(args.quick),

@@ -1,5 +1,5 @@
 """Conv2d and max-pool, forward + backward, at LeNet (MNIST) and CIFAR sizes: minidl with its
-numba kernels, minidl with the NumPy reference kernels, naive Python loops (tiny size only) and
+fast path, minidl on its reading path alone (MINIDL_KERNELS=numpy), naive Python loops (tiny size only) and
 PyTorch on the CPU. Also how close the convolution's GEMM comes to NumPy's best matmul speed.
 """
 
@@ -14,7 +14,9 @@ import minidl
 import minidl.functional as F
 from benchmarks.timing import interleaved_timings
 from benchmarks.torch_twin import import_torch
-from minidl.kernels import Window, im2col, use_kernels
+from minidl.kernels import use_kernels
+from minidl.ops.im2col import im2col
+from minidl.ops.window import Window
 
 
 class ConvCase(NamedTuple):
@@ -111,7 +113,7 @@ def run(repeats: int) -> list[dict[str, object]]:
         b = rng.standard_normal(case.out_channels).astype(np.float32)
         candidates = {
             "minidl": _minidl_step("numba", x, w, b, case.padding),
-            "minidl (numpy kernels)": _minidl_step("numpy", x, w, b, case.padding),
+            "minidl (reading path)": _minidl_step("numpy", x, w, b, case.padding),
         }
         if case.batch * case.size**2 <= 1024:
             candidates["naive loops"] = functools.partial(naive_conv2d_forward_backward, x, w, b, case.padding)
@@ -128,7 +130,7 @@ def run(repeats: int) -> list[dict[str, object]]:
 
     x = rng.standard_normal(POOL_SHAPE).astype(np.float32)
     candidates = {}
-    for backend, label in (("numba", "minidl"), ("numpy", "minidl (numpy kernels)")):
+    for backend, label in (("numba", "minidl"), ("numpy", "minidl (reading path)")):
         X = minidl.tensor(x, requires_grad=True)
         candidates[label] = lambda X=X, backend=backend: _max_pool_step(X, backend)
     if torch is not None:

@@ -109,7 +109,7 @@ def run(repeats: int, images_per_epoch: int) -> list[dict[str, object]]:
 
     candidates = {
         "minidl": _minidl_epoch(fresh_minidl_model(), images, labels, "numba"),
-        "minidl (numpy kernels)": _minidl_epoch(fresh_minidl_model(), images, labels, "numpy"),
+        "minidl (reading path)": _minidl_epoch(fresh_minidl_model(), images, labels, "numpy"),
     }
     if torch is not None:
         candidates["PyTorch"] = _torch_epoch(torch, torch_lenet5(torch, weights), images, labels)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from minidl.files import write_atomically
 
-COLUMNS = ("minidl", "minidl (numpy kernels)", "naive loops", "PyTorch")
+COLUMNS = ("minidl", "minidl (reading path)", "naive loops", "concurrent.futures pool", "one worker", "PyTorch")
 
 
 def _milliseconds(seconds: float | None) -> str:
@@ -29,12 +29,14 @@ def _paired_ratio(row: dict, numerator: str, denominator: str, digits: int) -> s
 
 
 def _ratio(row: dict) -> str:
-    """minidl / PyTorch time (below 1: minidl is faster); for kernels, how much faster numba is."""
+    """minidl / PyTorch time (below 1: minidl is faster); without PyTorch, how much faster the fast path is."""
     seconds = row["seconds"]
     if "PyTorch" in seconds:
         return f"{_paired_ratio(row, 'minidl', 'PyTorch', 2)} of PyTorch's time"
-    if "minidl (numpy kernels)" in seconds:
-        return f"numba {_paired_ratio(row, 'minidl (numpy kernels)', 'minidl', 1)} faster"
+    if "minidl (reading path)" in seconds:
+        return f"fast path {_paired_ratio(row, 'minidl (reading path)', 'minidl', 1)} faster"
+    if "concurrent.futures pool" in seconds:
+        return f"the pool takes {_paired_ratio(row, 'concurrent.futures pool', 'minidl', 2)} minidl's time"
     return ""
 
 

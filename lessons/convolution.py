@@ -8,9 +8,11 @@
 # it (a cross-correlation, as in PyTorch). The output size is ⌊(n + 2p − k) / s⌋ + 1 for an n-pixel
 # side, kernel k, padding p and stride s. Max-pooling keeps the largest value of each window.
 # minidl computes a convolution through im2col: every patch becomes one column of a matrix, and the
-# whole layer is the flattened kernels times that matrix. (Two cases take a faster road to the same
-# sums: 3×3 windows with Winograd's F(2×2, 3×3), and 5×5 or wider windows on images of one to three
-# channels tap by tap, without the matrix; the README's section on speed says where each pays.)
+# whole layer is the flattened kernels times that matrix (minidl/ops/convolution.py, on one screen).
+# Where numba runs, minidl.kernels computes the same sums faster, for some layers by another road:
+# 3×3 windows with Winograd's F(2×2, 3×3), and 5×5 or wider windows on images of one to three
+# channels tap by tap, without the matrix; `python -m minidl.kernels` tells which road each layer
+# of the lessons' models takes, and why.
 #
 # Run it as a notebook, cell by cell, or as a script: `python -m lessons convolution`
 # (`--quick` for a short run).
@@ -25,7 +27,8 @@ from lessons.figures import save_figure
 from lessons.settings import lesson_settings
 import minidl.functional as F
 from minidl.datasets import slide_conv_example
-from minidl.kernels import Window, conv_output_size, im2col
+from minidl.ops.im2col import im2col
+from minidl.ops.window import Window, conv_output_size
 from minidl.viz import annotated_matrix
 
 settings = lesson_settings("convolution")

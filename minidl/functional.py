@@ -13,9 +13,9 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from minidl.autograd import Function
-from minidl.kernels import direct, winograd
-from minidl.kernels.geometry import Window
-from minidl.kernels.interpolation import bilinear_matrix, nearest_indices, nearest_matrix
+from minidl.kernels import conv2d_path, implementation
+from minidl.ops.window import Window
+from minidl.ops.interpolation import bilinear_matrix, nearest_indices, nearest_matrix
 from minidl.ops.activations import (
     ELUFunction,
     GELUFunction,
@@ -32,12 +32,7 @@ from minidl.ops.activations import (
     StepFunction,
 )
 from minidl.ops.linear import Linear
-from minidl.ops.convolution import (
-    Convolution2d,
-    DirectConvolution2d,
-    TransposedConvolution2d,
-    WinogradConvolution2d,
-)
+from minidl.ops.convolution import Convolution2d, TransposedConvolution2d
 from minidl.ops.losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from minidl.ops.padding import ConstantPadding2d
 from minidl.ops.pooling import AveragePooling2d, MaxPooling2d
@@ -185,11 +180,12 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input of shape {x.shape} needs its last axis equal to in_features = "
             f"{weight.shape[-1]} of the weight of shape {weight.shape} (out_features, in_features)"
         )
+    function = implementation(Linear)
     if bias is None:
-        return Linear.apply(x, weight)
+        return function.apply(x, weight)
     if bias.shape == (weight.shape[0],):
-        return Linear.apply(x, weight, bias)
-    return Linear.apply(x, weight) + bias  # any other bias broadcasts, as in x @ W.T + b
+        return function.apply(x, weight, bias)
+    return function.apply(x, weight) + bias  # any other bias broadcasts, as in x @ W.T + b
 
 
 def _check_image_batch(op: str, x: Tensor) -> None:
@@ -255,12 +251,10 @@ def conv2d(
     window = Window(weight.shape[2:], stride, padding, dilation)
     _check_windows_fit("conv2d", x, window)
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    arrays = (x.data, weight.data, None if bias is None else bias.data, window, groups)
-    if winograd.suits(*arrays):
-        return WinogradConvolution2d.apply(*inputs, padding=padding)
-    if direct.suits(*arrays):
-        return DirectConvolution2d.apply(*inputs, padding=padding)
-    return Convolution2d.apply(*inputs, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    dtype = np.result_type(*(t.data for t in inputs))
+    path, _ = conv2d_path(x.shape, weight.shape, stride, padding, dilation, groups, dtype)
+    function = implementation(Convolution2d, path)
+    return function.apply(*inputs, stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
 def _pool_window(
@@ -289,7 +283,8 @@ def max_pool2d(
     covers the bottom and right edges (unless it would start in the padding).
     """
     x = _as_tensor(x)
-    return MaxPooling2d.apply(x, window=_pool_window("max_pool2d", x, kernel_size, stride, padding, ceil_mode))
+    window = _pool_window("max_pool2d", x, kernel_size, stride, padding, ceil_mode)
+    return implementation(MaxPooling2d).apply(x, window=window)
 
 
 def conv_transpose2d(
@@ -391,7 +386,7 @@ def interpolate(
     """Resize images (N, C, H, W) to `size` (OH, OW) or by `scale_factor` (OH = ⌊H·scale⌋), as PyTorch's
     interpolate: 'nearest' copies the pixel at ⌊d·r⌋, 'bilinear' interpolates with half-pixel
     centres (align_corners=False, the default) or with the corner pixels aligned (True). The
-    matrices and r are explained in minidl.kernels.interpolation. Output (N, C, OH, OW)."""
+    matrices and r are explained in minidl.ops.interpolation. Output (N, C, OH, OW)."""
     x = _as_tensor(x)
     _check_image_batch("interpolate", x)
     if mode not in ("nearest", "bilinear"):

@@ -1,15 +1,14 @@
-"""Checks shared by the tests of conv2d's own algorithms (test_winograd.py, test_direct.py): which path
-conv2d takes for a layer, the same results as im2col's path, how far float32 strays from the exact
-sums, and read-only input."""
+"""Checks shared by the tests of conv2d's fast-path algorithms (test_winograd.py, test_direct.py): which
+path conv2d takes for a layer, the same results as the reading path, how far float32 strays from the
+exact sums, and read-only input."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 import minidl
 import minidl.functional as F
-from minidl.kernels import use_kernels
+from minidl.kernels import conv2d_path, implementation, use_kernels
 from minidl.ops.convolution import Convolution2d
 
 EPS32 = float(np.finfo(np.float32).eps)
@@ -21,46 +20,42 @@ def layer(**sizes: int) -> dict:
     return dict(stride=1, dilation=1, groups=1, weight_dtype=np.float64, backend="numba") | sizes
 
 
-# Changes that keep a layer on im2col's path, whichever own algorithm it suited (each needs stride 1,
-# no dilation, weights of the input's dtype and numba's kernels), with why.
+# Changes that send a layer back to im2col's path (or the reading path), whichever algorithm of its
+# own it suited (each needs stride 1, no dilation and numba's kernels), with why.
 REFUSED_BY_EVERY_OWN_PATH = [
     (dict(stride=2), "stride 2"),
     (dict(dilation=2), "dilation"),
-    (dict(weight_dtype=np.float32), "a float32 weight on float64 input"),
-    (dict(backend="numpy"), "the NumPy kernels"),
+    (dict(backend="numpy"), "the reading path alone"),
 ]
 
 
-def path_taken(layer: dict) -> type:
-    """The Function conv2d takes for a layer of zeros: `layer` gives the batch, channels, height,
-    width, filters, (square) kernel, stride, dilation, groups, weight_dtype (x is float64) and the
-    kernels' backend; the padding keeps an odd kernel's output size at stride 1."""
+def path_taken(layer: dict) -> str:
+    """The path conv2d takes for a layer of zeros, as conv2d_path names it, after checking that conv2d
+    records that path's Function: `layer` gives the batch, channels, height, width, filters, (square)
+    kernel, stride, dilation, groups, weight_dtype (x is float64) and the kernels' backend; the
+    padding keeps an odd kernel's output size at stride 1."""
     x = np.zeros((layer["batch"], layer["channels"], layer["height"], layer["width"]))
     k = layer["kernel"]
     w = np.zeros((layer["filters"], layer["channels"] // layer["groups"], k, k), layer["weight_dtype"])
+    geometry = dict(stride=layer["stride"], padding=k // 2 * layer["dilation"], dilation=layer["dilation"])
     with use_kernels(layer["backend"]):
-        out = F.conv2d(
-            minidl.Tensor(x, requires_grad=True),
-            minidl.Tensor(w),
-            stride=layer["stride"],
-            padding=k // 2 * layer["dilation"],
-            dilation=layer["dilation"],
-            groups=layer["groups"],
-        )
-    return out._node.function
+        name, _ = conv2d_path(x.shape, w.shape, **geometry, groups=layer["groups"], dtype=np.result_type(x, w))
+        out = F.conv2d(minidl.Tensor(x, requires_grad=True), minidl.Tensor(w), **geometry, groups=layer["groups"])
+        assert out._node.function is implementation(Convolution2d, name)
+    return name
 
 
-def conv2d_and_gradients(x: np.ndarray, w: np.ndarray, upstream: np.ndarray, padding: int, path: type) -> tuple:
+def conv2d_and_gradients(x: np.ndarray, w: np.ndarray, upstream: np.ndarray, padding: int, path: str) -> tuple:
     """(out, dx, dW) of conv2d(x, w, padding) under the gradient `upstream`, in x's dtype, asserting
-    that conv2d took `path` (a Function of minidl.ops.convolution)."""
+    that conv2d took `path` (conv2d_path's name)."""
     xt, wt = minidl.Tensor(x, requires_grad=True), minidl.Tensor(w.astype(x.dtype), requires_grad=True)
     out = F.conv2d(xt, wt, padding=padding)
-    assert out._node.function is path
+    assert out._node.function is implementation(Convolution2d, path)
     (out * minidl.Tensor(upstream.astype(x.dtype))).sum().backward()
     return out.data, xt.grad, wt.grad
 
 
-def worst_float32_errors(x: np.ndarray, w: np.ndarray, upstream: np.ndarray, padding: int, path: type) -> dict:
+def worst_float32_errors(x: np.ndarray, w: np.ndarray, upstream: np.ndarray, padding: int, path: str) -> dict:
     """For out, dx and dW: the largest distance of the float32 result from the exact (float64) one, in
     ε₃₂, measured against the sum of absolute terms that each value is made of (|w| ⋆ |x| for out)."""
     single = conv2d_and_gradients(x.astype(np.float32), w, upstream, padding, path)
@@ -72,7 +67,7 @@ def worst_float32_errors(x: np.ndarray, w: np.ndarray, upstream: np.ndarray, pad
     }
 
 
-def assert_read_only_input_works(x: np.ndarray, w: np.ndarray, padding: int, path: type) -> None:
+def assert_read_only_input_works(x: np.ndarray, w: np.ndarray, padding: int, path: str) -> None:
     """numba types a read-only array (writeable=False, as np.load's memory maps give) apart from a
     writeable one: the kernels only read x, so that it compiles and gives the same results."""
     frozen = x.copy()
@@ -82,18 +77,15 @@ def assert_read_only_input_works(x: np.ndarray, w: np.ndarray, padding: int, pat
         np.testing.assert_array_equal(mine, theirs)
 
 
-def assert_gradients_equal_the_im2col_path(
-    module, path: type, arrays: tuple, upstream: np.ndarray, padding: int
-) -> None:
-    """conv2d of arrays (x, w, b) through `path` (chosen by module.suits, as conv2d chooses) and through
-    im2col's (module.suits patched to refuse): the output and every gradient agree to float64 rounding."""
+def assert_gradients_equal_the_reading_path(path: str, arrays: tuple, upstream: np.ndarray, padding: int) -> None:
+    """conv2d of arrays (x, w, b) on `path` and on the reading path (MINIDL_KERNELS=numpy): the output
+    and every gradient agree to float64 rounding."""
     results = []
-    for suits, expected in ((module.suits, path), (lambda *args: False, Convolution2d)):
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(module, "suits", suits)
+    for backend, expected in (("numba", path), ("numpy", "reference")):
+        with use_kernels(backend):
             x, w, b = (minidl.Tensor(a, requires_grad=True) for a in arrays)
             out = F.conv2d(x, w, b, padding=padding)
-            assert out._node.function is expected
+            assert out._node.function is implementation(Convolution2d, expected)
             (out * minidl.Tensor(upstream)).sum().backward()
             results.append((out.data, x.grad, w.grad, b.grad))
     for mine, theirs in zip(*results):

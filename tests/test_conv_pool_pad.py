@@ -11,8 +11,7 @@ from hypothesis import assume, given, strategies as st
 import minidl
 import minidl.functional as F
 from minidl import nn
-from minidl.kernels import chunked_im2col, max_pool_forward, use_kernels
-import minidl.ops.pooling
+from minidl.kernels import pieces, pooling_numba, use_kernels
 from naive_loops import naive_avg_pool2d, naive_conv2d, naive_max_pool2d, pooled_size
 from strategies import distinct, leaf, values
 
@@ -44,10 +43,10 @@ def test_grouped_conv2d_matches_naive_loop_and_gradcheck(
     b = leaf(data.draw(values((groups * group_out,)))) if bias else None
     args = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     # chunked: one image per piece of im2col, so backward rebuilds cols image by image
-    limits = dict(WHOLE_BATCH_COLS_BYTES=0, CHUNK_COLS_BYTES=1) if chunked else {}
+    limits = dict(KEEP_COLS_BYTES=0, PIECE_COLS_BYTES=1) if chunked else {}
     with pytest.MonkeyPatch.context() as patch:
         for name, value in limits.items():
-            patch.setattr(chunked_im2col, name, value)
+            patch.setattr(pieces, name, value)
         out = F.conv2d(x, w, b, **args)
         expected = naive_conv2d(x.data, w.data, None if b is None else b.data, stride, padding, dilation, groups)
         np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-10)
@@ -73,14 +72,17 @@ def test_depthwise_convolution_filters_each_channel_alone():
     stride=st.one_of(st.none(), pairs(1, 3)),
     padding=pairs(0, 1),
     ceil_mode=st.booleans(),
+    backend=st.sampled_from(["numba", "numpy"]),
 )
-def test_max_pool2d_ceil_mode_matches_naive_loop_and_gradcheck(data, size, kernel, stride, padding, ceil_mode):
+def test_max_pool2d_ceil_mode_matches_naive_loop_and_gradcheck(data, size, kernel, stride, padding, ceil_mode, backend):
     assume(padding[0] <= kernel[0] // 2 and padding[1] <= kernel[1] // 2)
     assume(all(size[a] + 2 * padding[a] >= kernel[a] for a in (0, 1)))
     x = leaf(data.draw(distinct((2, 2) + size)))
-    out = F.max_pool2d(x, kernel, stride, padding, ceil_mode)
-    np.testing.assert_array_equal(out.data, naive_max_pool2d(x.data, kernel, stride or kernel, padding, ceil_mode))
-    assert minidl.gradcheck(lambda t: F.max_pool2d(t, kernel, stride, padding, ceil_mode), [x])
+    with use_kernels(backend):
+        out = F.max_pool2d(x, kernel, stride, padding, ceil_mode)
+        expected = naive_max_pool2d(x.data, kernel, stride or kernel, padding, ceil_mode)
+        np.testing.assert_array_equal(out.data, expected)
+        assert minidl.gradcheck(lambda t: F.max_pool2d(t, kernel, stride, padding, ceil_mode), [x])
 
 
 @given(
@@ -211,9 +213,8 @@ def test_max_pool_without_a_gradient_to_compute_finds_no_winners(monkeypatch):
     x = np.random.default_rng(0).standard_normal((2, 3, 6, 6))
     expected = F.max_pool2d(minidl.tensor(x, requires_grad=True), 2).data
     calls = []
-    monkeypatch.setattr(
-        minidl.ops.pooling, "max_pool_forward", lambda *a: calls.append("winners") or max_pool_forward(*a)
-    )
+    finding_winners = pooling_numba.max_pool_forward
+    monkeypatch.setattr(pooling_numba, "max_pool_forward", lambda *a: calls.append("winners") or finding_winners(*a))
     with minidl.no_grad():
         np.testing.assert_array_equal(F.max_pool2d(minidl.tensor(x, requires_grad=True), 2).data, expected)
     np.testing.assert_array_equal(F.max_pool2d(minidl.tensor(x), 2).data, expected)
@@ -237,7 +238,7 @@ def test_conv2d_weight_gradient_in_blocks_of_images_agrees_and_stays_small(monke
         return weight.grad
 
     whole = weight_gradient()
-    monkeypatch.setattr(chunked_im2col, "PER_IMAGE_WEIGHT_GRADS_BYTES", 2 * w.size * 8)
+    monkeypatch.setattr(pieces, "WEIGHT_GRADS_BYTES", 2 * w.size * 8)
     np.testing.assert_allclose(weight_gradient(), whole, rtol=1e-12, atol=1e-12)
     expected = naive_conv2d(x, w, None, (1, 1), (0, 0), (1, 1), groups=2)
     np.testing.assert_allclose(np.sum(whole * w), np.sum(grad * expected), rtol=1e-10)  # ⟨dW, W⟩ = ⟨dout, out⟩
@@ -252,3 +253,10 @@ def test_conv2d_weight_gradient_in_blocks_of_images_agrees_and_stays_small(monke
     tracemalloc.stop()
     per_image_weights = 256 * big_w.data.nbytes  # 75.5 MB: what one dW per image would hold
     assert peak < per_image_weights / 4, f"backward peaked at {peak / 1e6:.1f} MB"  # blocks: ≤ 4 MB a worker
+    with use_kernels("numpy"):  # the reading path sums over the images without a copy of dW per image
+        out = F.conv2d(big_x, big_w)
+        tracemalloc.start()
+        out.sum().backward()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peak < per_image_weights / 4, f"the reading path's backward peaked at {peak / 1e6:.1f} MB"

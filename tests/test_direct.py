@@ -1,6 +1,6 @@
 """The direct path of conv2d for images of one to three channels (minidl/kernels/direct.py): the same
-sums as the naive loop, its gradients by finite differences, its float32 rounding bounded, and
-conv2d taking it exactly where it should."""
+sums as the naive loop, its gradients by finite differences, its NumPy twin (direct_numpy.py) giving
+the same numbers, its float32 rounding bounded, and conv2d taking it exactly where it should."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from hypothesis import assume, given, strategies as st
 
 import minidl
 import minidl.functional as F
-from minidl.kernels import direct
-from minidl.kernels.direct import DirectConvolution
-from minidl.ops.convolution import Convolution2d, DirectConvolution2d, WinogradConvolution2d
+from minidl.kernels import seam, use_workers
+from minidl.kernels.direct import DirectConvolution, DirectConvolution2d
+from minidl.kernels.direct_numpy import direct_backward, direct_forward
+from minidl.ops.window import Window
 from conv_paths import (
-    assert_gradients_equal_the_im2col_path,
+    assert_gradients_equal_the_reading_path,
     assert_read_only_input_works,
     layer,
     path_taken,
@@ -34,7 +35,7 @@ pytestmark = pytest.mark.nn
 @pytest.fixture
 def every_width(monkeypatch):
     """conv2d takes the direct path for a window of any width, however narrow."""
-    monkeypatch.setattr(direct, "MIN_WINDOW_WIDTH", 1)
+    monkeypatch.setattr(seam, "DIRECT_MIN_WINDOW_WIDTH", 1)
 
 
 def function_of(out: minidl.Tensor) -> type:
@@ -58,31 +59,41 @@ def test_direct_matches_the_naive_loop_and_gradcheck(
     data, n, channels, filters, size, kernel, padding, bias, workers, input_grad
 ):
     """Windows of 1-4 rows and columns, square or not, paddings 0-2 on each side, empty batches, one
-    worker or two, with or without the input's gradient: the same numbers as the loop, in float64."""
+    worker or two, with or without the input's gradient: the same numbers as the loop, in float64,
+    and as the NumPy twin, whose gradients are those of the numba path."""
     assume(all(size[a] + 2 * padding[a] >= kernel[a] for a in (0, 1)))
     x = leaf(data.draw(values((n, channels, *size))))
     x.requires_grad = input_grad
     w = leaf(data.draw(values((filters, channels, *kernel))))
     b = leaf(data.draw(values((filters,)))) if bias else None
     inputs = [x, w] + ([b] if bias else [])
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(direct, "worker_count", lambda: workers)
-        patch.setattr(direct, "MIN_WINDOW_WIDTH", 1)
+    with pytest.MonkeyPatch.context() as patch, use_workers(workers):
+        patch.setattr(seam, "DIRECT_MIN_WINDOW_WIDTH", 1)
         out = F.conv2d(*inputs, padding=padding)
         assert function_of(out) is DirectConvolution2d
         expected = naive_conv2d(x.data, w.data, None if b is None else b.data, (1, 1), padding, (1, 1), 1)
         np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-10)
+        bias_values = np.zeros(filters) if b is None else b.data
+        np.testing.assert_allclose(
+            direct_forward(x.data, w.data, bias_values, padding), expected, rtol=1e-10, atol=1e-10
+        )
         if n:
+            upstream = data.draw(values(out.shape), label="upstream")
+            (out * minidl.Tensor(upstream)).sum().backward()
+            twin = direct_backward(x.data, w.data, upstream, padding)
+            mine = (x.grad if input_grad else twin[0], w.grad, b.grad if bias else twin[2])
+            for name, fast, plain in zip(("dx", "dW", "db"), mine, twin):
+                np.testing.assert_allclose(fast, plain, rtol=1e-10, atol=1e-10, err_msg=name)
             assert minidl.gradcheck(lambda *t: F.conv2d(*t, padding=padding), inputs)
 
 
-def test_direct_gradients_equal_the_im2col_path():
-    """On LeNet-5's first layer (5×5, padded by 2), every gradient (x, w, b) agrees with im2col's to
-    float64 rounding."""
+def test_direct_gradients_equal_the_reading_path():
+    """On LeNet-5's first layer (5×5, padded by 2), every gradient (x, w, b) agrees with the reading
+    path's to float64 rounding."""
     rng = np.random.default_rng(0)
     arrays = rng.standard_normal((5, 1, 28, 28)), rng.standard_normal((6, 1, 5, 5)), rng.standard_normal(6)
     upstream = rng.standard_normal((5, 6, 28, 28))
-    assert_gradients_equal_the_im2col_path(direct, DirectConvolution2d, arrays, upstream, padding=2)
+    assert_gradients_equal_the_reading_path("direct", arrays, upstream, padding=2)
 
 
 def test_direct_by_hand(every_width):
@@ -108,7 +119,7 @@ def test_direct_float32_error_stays_within_a_few_roundings(every_width, shape):
     rng = np.random.default_rng(1)
     x, w = rng.standard_normal((n, channels, height, width)), rng.standard_normal((filters, channels, k, k))
     upstream = rng.standard_normal((n, filters, height, width))
-    worst = worst_float32_errors(x, w, upstream, k // 2, DirectConvolution2d)
+    worst = worst_float32_errors(x, w, upstream, k // 2, "direct")
     assert max(worst.values()) <= 8, f"in ε₃₂: {worst}"
 
 
@@ -125,43 +136,47 @@ SUITED_LAYER = layer(batch=2, channels=1, height=12, width=12, filters=6, kernel
     ],
 )
 def test_conv2d_takes_the_direct_path_only_where_it_suits(change, why):
-    """The rule: at most MAX_CHANNELS (3) input channels, a window at least MIN_WINDOW_WIDTH (5) wide,
-    stride 1, no dilation, one group, one dtype, numba's kernels; else the im2col path."""
-    assert path_taken(SUITED_LAYER | change) is Convolution2d, why
+    """The rule: at most DIRECT_MAX_CHANNELS (3) input channels, a window at least
+    DIRECT_MIN_WINDOW_WIDTH (5) wide, stride 1, no dilation, one group, numba's kernels; else im2col's
+    path (the reading path under MINIDL_KERNELS=numpy)."""
+    assert path_taken(SUITED_LAYER | change) in ("im2col", "reference"), why
 
 
 def test_conv2d_takes_the_direct_path_for_the_suited_layer():
-    """The layer the cases above each change one thing of."""
-    assert path_taken(SUITED_LAYER) is DirectConvolution2d
+    """The layer the cases above each change one thing of, also with float32 weights on float64 input."""
+    assert path_taken(SUITED_LAYER) == "direct"
+    assert path_taken(SUITED_LAYER | dict(weight_dtype=np.float32)) == "direct"
 
 
 def test_conv2d_takes_the_direct_path_at_the_default_sizes():
     """Without patching: LeNet-5's first layer and a 5×5 layer on colour images take it; 3×3 layers
     on one or three channels (the U-Net's first) stay on im2col's path, one of 16 channels on Winograd's."""
     for shape, kernel, expected in [
-        ((2, 1, 28, 28), (6, 1, 5, 5), DirectConvolution2d),
-        ((2, 3, 32, 32), (16, 3, 5, 5), DirectConvolution2d),
-        ((2, 3, 32, 32), (16, 3, 3, 3), Convolution2d),
-        ((2, 1, 64, 64), (8, 1, 3, 3), Convolution2d),
-        ((2, 16, 32, 32), (32, 16, 3, 3), WinogradConvolution2d),
+        ((2, 1, 28, 28), (6, 1, 5, 5), "direct"),
+        ((2, 3, 32, 32), (16, 3, 5, 5), "direct"),
+        ((2, 3, 32, 32), (16, 3, 3, 3), "im2col"),
+        ((2, 1, 64, 64), (8, 1, 3, 3), "im2col"),
+        ((2, 16, 32, 32), (32, 16, 3, 3), "winograd"),
     ]:
-        x = minidl.Tensor(np.zeros(shape, np.float32), requires_grad=True)
-        w = minidl.Tensor(np.zeros(kernel, np.float32))
-        assert function_of(F.conv2d(x, w, padding=kernel[2] // 2)) is expected, shape
+        assert seam.conv2d_path(shape, kernel, padding=kernel[2] // 2)[0] == expected, shape
+
+
+def make(x: np.ndarray, w: np.ndarray, padding: int = 1, **window) -> DirectConvolution:
+    """DirectConvolution of x and w, as conv2d's fast path makes it."""
+    geometry = Window(w.shape[2:], window.get("stride", (1, 1)), (padding, padding), window.get("dilation", (1, 1)))
+    return DirectConvolution(x, w, geometry, window.get("groups", 1), np.result_type(x, w), keep=True)
 
 
 def test_direct_refuses_arrays_it_was_not_written_for():
     x, w = np.zeros((2, 1, 6, 6)), np.zeros((4, 1, 3, 3))
-    with pytest.raises(ValueError, match=r"\(O, C, kh, kw\) of one dtype"):
-        DirectConvolution(x, np.zeros((4, 2, 3, 3)), (1, 1))
-    with pytest.raises(ValueError, match="of one dtype"):
-        DirectConvolution(x, w.astype(np.float32), (1, 1))
-    with pytest.raises(ValueError, match="does not fit"):
-        DirectConvolution(np.zeros((2, 1, 1, 6)), w, (0, 0))
-    convolution = DirectConvolution(x, w, (1, 1))
-    with pytest.raises(ValueError, match=r"bias of shape \(3,\) float64, expected \(4,\) float64"):
+    with pytest.raises(ValueError, match="stride 1, no dilation and one group only"):
+        make(x, w, dilation=(2, 2))
+    with pytest.raises(TypeError, match="float32 or float64"):
+        make(x.astype(np.int32), w.astype(np.int32))
+    convolution = make(x, w)
+    with pytest.raises(ValueError, match=r"bias of shape \(3,\) do not fit; expected \(4,\)"):
         convolution.forward(np.zeros(3))
-    with pytest.raises(ValueError, match=r"grad of shape \(2, 4, 5, 6\), expected \(2, 4, 6, 6\)"):
+    with pytest.raises(ValueError, match=r"gradients of shape \(2, 4, 5, 6\) do not fit; expected \(2, 4, 6, 6\)"):
         convolution.backward(np.zeros((2, 4, 5, 6)), True, True)
 
 
@@ -169,7 +184,7 @@ def test_direct_takes_a_broadcast_gradient_of_another_dtype(every_width):
     """The gradient of a sum arrives broadcast (zero strides), and may be float64 for float32 input:
     both are copied into what the kernels take, and dx keeps x's dtype."""
     x = np.random.default_rng(2).standard_normal((2, 1, 6, 6)).astype(np.float32)
-    convolution = DirectConvolution(x, np.ones((4, 1, 3, 3), np.float32), (1, 1))
+    convolution = make(x, np.ones((4, 1, 3, 3), np.float32))
     convolution.forward(None)
     grad_x, grad_w, grad_b = convolution.backward(np.broadcast_to(1.0, (2, 4, 6, 6)), True, True)
     assert grad_x.dtype == grad_w.dtype == grad_b.dtype == np.float32
@@ -179,7 +194,7 @@ def test_direct_takes_a_broadcast_gradient_of_another_dtype(every_width):
 
 def test_direct_takes_read_only_input():
     x = np.random.default_rng(3).standard_normal((2, 1, 9, 9)).astype(np.float32)
-    assert_read_only_input_works(x, np.ones((3, 1, 5, 5), np.float32), 2, DirectConvolution2d)
+    assert_read_only_input_works(x, np.ones((3, 1, 5, 5), np.float32), 2, "direct")
 
 
 def test_direct_kernels_load_from_the_disk_cache(tmp_path):

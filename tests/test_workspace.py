@@ -9,7 +9,7 @@ import pytest
 
 import minidl
 import minidl.functional as F
-from minidl.kernels import chunked_im2col
+from minidl.kernels import pieces
 from minidl.kernels.workspace import Workspace, workspace
 
 pytestmark = pytest.mark.kernels
@@ -74,8 +74,8 @@ def test_a_convolution_gives_back_what_it_borrowed_and_gives_the_same_results_ag
     x = minidl.tensor(rng.standard_normal((6, 3, 9, 9)), requires_grad=True)
     w = minidl.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(chunked_im2col, "WHOLE_BATCH_COLS_BYTES", 0)
-        patch.setattr(chunked_im2col, "CHUNK_COLS_BYTES", 2 * 81 * 27 * 8)  # two images a piece
+        patch.setattr(pieces, "KEEP_COLS_BYTES", 0)
+        patch.setattr(pieces, "PIECE_COLS_BYTES", 2 * 81 * 27 * 8)  # two images a piece
         results = []
         for _ in range(2):
             x.grad = w.grad = None

@@ -21,7 +21,7 @@ Indices are unsigned (see im2col_numba.py and winograd_numba.py: numba then drop
 check and turns each run into vector code). Each multiply-add is one fused instruction (fastmath
 "contract"), and weight_grad's sums are reassociated ("reassoc") so that they too run in vector
 lanes, in the input's precision as BLAS's sums do. Each call runs without the GIL on its caller's
-thread; only direct.py calls these, with C-contiguous arrays of one dtype whose shapes it checked.
+thread; only direct.py calls these, with C-contiguous arrays of one dtype (arrays.py).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def _add_row(
     """sums[v] += Σ_j row_taps[j] · values[at + j + v] for v < count, compiled for each width kw
     (numba.literally: kw a constant, its loop unrolled), so that the kw products of a value are
     summed in a register. A function of its own, called per run: inlined into input_grad, the same
-    loop stayed scalar (12× slower, 2.7 against 0.23 ms for 64 digits at LeNet's conv1)."""
+    loop stayed scalar (an order of magnitude slower, measured)."""
     numba.literally(kw)
     for v in range(count):
         total = sums[v]
@@ -73,9 +73,8 @@ def _add_row(
 def forward_kernel(kw: int) -> Callable[..., None]:
     """The forward pass for windows kw columns wide, with kw compiled in (one kernel per width, made
     on first use and cached on disk): a row of taps then adds into a run in one pass, its kw products
-    summed in a register, which measured 1.4-1.8× faster than a pass per tap (LeNet's conv1, 64
-    digits on one core: 0.18 against 0.33 ms). weight_grad keeps a pass per tap: its kw sums would
-    live in an array, which numba does not keep in registers (6× slower)."""
+    summed in a register, which measured faster than a pass per tap. weight_grad keeps a pass per
+    tap: its kw sums would live in an array, which numba does not keep in registers (slower)."""
 
     @numba.njit(cache=True, nogil=True, fastmath={"contract"})
     def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, top: int, left: int, out: np.ndarray) -> None:

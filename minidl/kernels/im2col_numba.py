@@ -1,4 +1,5 @@
-"""im2col and col2im with numba: the same matrices as im2col_numpy.py, one pass over memory.
+"""im2col and col2im with numba: the same matrices as the reading path's (minidl/ops/im2col.py), in
+one pass over memory.
 
 Lay the zero-padded input (framed size H'×W') and cols (N, C·kh·kw, OH·OW) out flat. Row (c, i, j)
 of image n's matrix is a shifted, strided copy of plane (n, c): for every output row oy,
@@ -7,12 +8,10 @@ of image n's matrix is a shifted, strided copy of plane (n, c): for every output
 
 a run of OW values read sw apart and written one after the other. im2col copies these runs, col2im
 adds them back. The indices are unsigned: numba then knows that none is negative, drops the
-wrap-around check it makes for signed ones, and turns each run into vector loads and stores (the
-README's section on speed has the measurements).
+wrap-around check it makes for signed ones, and turns each run into vector loads and stores.
 
-Each call runs on its caller's thread without the GIL, so that minidl's workers run two at once
-(see minidl/kernels/__init__.py). Only minidl.kernels.dispatch calls these, with C-contiguous float
-arrays of the ranks they take.
+Each call runs on its caller's thread without the GIL, so that minidl's workers run at once
+(workers.py). The fast path's Functions call these with C-contiguous float arrays (arrays.py).
 """
 
 from __future__ import annotations
@@ -20,8 +19,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from minidl.kernels.geometry import Window
-from minidl.kernels.padding import crop_spatial, pad_spatial
+from minidl.kernels.arrays import require_layout
+from minidl.ops.window import Window, crop_spatial, framed_shape, pad_spatial
 
 
 @numba.njit(cache=True, inline="always")
@@ -84,15 +83,25 @@ def _geometry(window: Window, height: int, width: int) -> tuple[int, ...]:
     return (*window.kernel, *window.stride, *window.dilation, *window.output_size(height, width))
 
 
+def _cols_shape(x_shape: tuple[int, int, int, int], window: Window) -> tuple[int, int, int]:
+    n, c, h, w = x_shape
+    out_h, out_w = window.output_size(h, w)
+    return n, c * window.kernel[0] * window.kernel[1], out_h * out_w
+
+
 def im2col(x: np.ndarray, window: Window, cols: np.ndarray) -> np.ndarray:
     """Receptive fields of x (N, C, H, W), zero-padded, written into cols (N, C·kh·kw, OH·OW), returned."""
-    x_pad = np.ascontiguousarray(pad_spatial(x, window.frame(*x.shape[2:])))
+    require_layout("im2col", "x", x, (None,) * 4)
+    require_layout("im2col", "cols", cols, _cols_shape(x.shape, window), x.dtype, writes=True)
+    x_pad = pad_spatial(x, window.frame(*x.shape[2:]))
     _gather(x_pad, *_geometry(window, *x.shape[2:]), cols)
     return cols
 
 
 def col2im(cols: np.ndarray, x_shape: tuple[int, int, int, int], window: Window, x_pad: np.ndarray) -> np.ndarray:
-    """The adjoint of im2col: columns of cols (N, C·kh·kw, OH·OW) summed into x_pad, the input of
+    """The adjoint of im2col: columns of cols (N, C·kh·kw, OH·OW) added into x_pad, the input of
     x_shape in its frame (window.frame); returns the input's part of x_pad."""
+    require_layout("col2im", "cols", cols, _cols_shape(x_shape, window))
+    require_layout("col2im", "x_pad", x_pad, framed_shape(x_shape, window.frame(*x_shape[2:])), cols.dtype, writes=True)
     _scatter_add(cols, *_geometry(window, *x_shape[2:]), x_pad)
     return crop_spatial(x_pad, window.frame(*x_shape[2:]))

@@ -1,7 +1,10 @@
-"""Max-pooling with numba: the same (out, winner) and gradients as pooling_numpy.py, without
-building the window matrix. Each call runs on its caller's thread without the GIL, so that minidl's
-workers run two at once (see minidl/kernels/__init__.py). Only minidl.kernels.dispatch calls these,
-with C-contiguous float arrays of the ranks they take.
+"""Max-pooling with numba: the same maxima and gradients as the reading path's (minidl/ops/pooling.py),
+without building the window matrix. The forward pass keeps, for each output, `winner`: the flat
+index y·W + x of the winning input pixel in its (H, W) plane, or −1 when a frame cell won (only
+possible if the whole window is −∞); the backward pass adds each output's gradient at its winner.
+The rule is np.argmax's, as on the reading path: the first maximal tap in row-major window order
+wins a tie, and the first NaN wins over everything. Each call runs on its caller's thread without
+the GIL. The fast path's MaxPooling2d calls these with C-contiguous float arrays (arrays.py).
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from typing import Callable
 import numba
 import numpy as np
 
-from minidl.kernels.geometry import Window
-from minidl.kernels.padding import pad_spatial
+from minidl.kernels.arrays import kernel_array, require_layout
+from minidl.ops.window import Window, pad_spatial
 
 
 @numba.njit(cache=True, inline="always")
@@ -85,7 +88,7 @@ def _max_of_window(source: np.ndarray, k: np.uint64, columns: np.uint64, width: 
 @numba.njit(cache=True, nogil=True)
 def _max_pool_2x2_into(x: np.ndarray, out: np.ndarray, winner: np.ndarray) -> None:
     """The common case — 2×2 windows, stride 2, no frame — without the frame's bookkeeping (the
-    benchmarks show it pays over max_pool_kernel(2, 2, 2, 2), README's section on speed): along each
+    benchmarks show it pays over max_pool_kernel(2, 2, 2, 2)): along each
     output row, the four values of each window by flat unsigned indices (so that the row runs in
     vector lanes, see im2col_numba.py), and a row with a NaN done again by window_argmax."""
     planes, height, width = x.shape
@@ -110,8 +113,8 @@ def _max_pool_2x2_into(x: np.ndarray, out: np.ndarray, winner: np.ndarray) -> No
 @numba.njit(cache=True, nogil=True)
 def _max_pool_2x2_values_into(x: np.ndarray, out: np.ndarray) -> None:
     """_max_pool_2x2_into's maxima without the winners, for a forward pass no gradient will follow:
-    the winners' index arithmetic and int64 stores made that kernel slower, and one kernel for both
-    with a flag for the winners measured 20-45 % slower here than this one (2026-11-29)."""
+    the winners' index arithmetic and int64 stores make that kernel slower, and one kernel for both
+    with a flag for the winners measured slower than this one."""
     planes, height, width = x.shape
     out_h, out_w = out.shape[1], out.shape[2]
     source, best_of, columns = x.ravel(), out.ravel(), np.uint64(width)
@@ -140,6 +143,7 @@ def _max_pool_backward_into(grad: np.ndarray, winner: np.ndarray, grad_x: np.nda
 
 def max_pool_forward(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndarray]:
     """(out, winner), both (N, C, OH, OW): the window maxima of x (N, C, H, W) and where they were."""
+    x = kernel_array("max_pool2d", x, 4)
     n, c, h, w = x.shape
     out_h, out_w = window.output_size(h, w)
     out, winner = np.empty((n * c, out_h, out_w), dtype=x.dtype), np.empty((n * c, out_h, out_w), dtype=np.int64)
@@ -158,6 +162,7 @@ def max_pool_values(x: np.ndarray, window: Window) -> np.ndarray:
     (LeNet's and the U-Net's), the full forward with its winners dropped for any other window."""
     if window != Window((2, 2), (2, 2)):
         return max_pool_forward(x, window)[0]
+    x = kernel_array("max_pool2d", x, 4)
     n, c, h, w = x.shape
     out = np.empty((n * c, h // 2, w // 2), dtype=x.dtype)
     _max_pool_2x2_values_into(x.reshape(n * c, h, w), out)
@@ -165,7 +170,11 @@ def max_pool_values(x: np.ndarray, window: Window) -> np.ndarray:
 
 
 def max_pool_backward(grad: np.ndarray, winner: np.ndarray, x_shape: tuple[int, int, int, int]) -> np.ndarray:
-    """∂L/∂x (x_shape) from ∂L/∂out (N, C, OH, OW): each output's gradient added at its winner."""
+    """∂L/∂x (x_shape) from ∂L/∂out (N, C, OH, OW): each output's gradient added at its winner, which
+    max_pool_forward gave for an input of x_shape."""
+    require_layout("max_pool2d", "winners", winner, (*x_shape[:2], None, None), np.dtype(np.int64))
+    grad = kernel_array("max_pool2d", grad, 4)
+    require_layout("max_pool2d", "gradients", grad, winner.shape, grad.dtype)
     planes = x_shape[0] * x_shape[1]
     grad_x = np.zeros((planes, x_shape[2] * x_shape[3]), dtype=grad.dtype)
     outputs = grad.shape[2] * grad.shape[3]

@@ -1,4 +1,5 @@
-"""ReLU with numba: the same outputs and gradients as relu_numpy.py, each in one pass over memory.
+"""ReLU with numba: the same outputs and gradients as the reading path's np.maximum(z, 0) and
+grad · np.sign(out) (minidl/ops/activations.py), each in one pass over memory.
 
 np.maximum(z, 0) takes several times as long as this loop, which runs at about the speed of a copy
 (benchmarks/kernels.py), and grad · np.sign(out) makes a temporary array of signs and reads it again.
@@ -12,15 +13,16 @@ Here one loop runs over the flat arrays and writes each result once, as a select
                                              (∞·0 = NaN), or out[i] is NaN and so is the product
 
 The index i runs over range(n) and cannot be negative, so numba drops its wraparound check and
-vectorises the loop. Each call runs on its caller's thread without the GIL. Only
-minidl.kernels.dispatch calls these, with C-contiguous float32/float64 arrays (grad and out of one
-shape and dtype).
+vectorises the loop. Each call runs on its caller's thread without the GIL. The fast path's ReLU
+calls these with C-contiguous float32/float64 arrays (grad and out of one shape and dtype).
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
+
+from minidl.kernels.arrays import require_layout
 
 
 @numba.njit(cache=True, nogil=True)
@@ -40,14 +42,17 @@ def _relu_backward_into(grad: np.ndarray, out: np.ndarray, grad_z: np.ndarray) -
 
 
 def relu_forward(z: np.ndarray) -> np.ndarray:
-    """max(0, z), entry by entry, for z of any shape."""
+    """max(0, z), entry by entry, for a C-contiguous float32/float64 z of any shape."""
+    require_layout("relu", "z", z, np.shape(z))
     out = np.empty_like(z)
     _relu_into(z.reshape(-1), out.reshape(-1))
     return out
 
 
 def relu_backward(grad: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """∂L/∂z = ∂L/∂out · sign(out), from the forward output `out` and a gradient `grad` of its shape."""
+    """∂L/∂z = ∂L/∂out · sign(out), from the forward output `out` and a gradient `grad` of its shape and dtype."""
+    require_layout("relu", "out", out, np.shape(out))
+    require_layout("relu", "gradients", grad, out.shape, out.dtype)
     grad_z = np.empty_like(grad)
     _relu_backward_into(grad.reshape(-1), out.reshape(-1), grad_z.reshape(-1))
     return grad_z

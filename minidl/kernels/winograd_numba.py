@@ -19,17 +19,17 @@ Why the spare tile: a tile's first column is 2·tx, so with P = S / 2 tiles to a
 at 2·t in a framed row-pair laid end to end. Every pass is then one run over all the image's tiles
 (or all its framed values) at unit or double stride, which the compiler turns into vector code;
 run along one row of tiles at a time (16 tiles at the CIFAR-sized layer) the same loops measured
-3× slower, as the trip count stays below what the vector loop needs. The spare tile reads the
+several times slower, as the trip count stays below what the vector loop needs. The spare tile reads the
 frame's last two columns and the next row's first two, and nothing reads its outputs: output_tiles
 skips it, output_tiles_adjoint gives it a zero gradient (the grad it reads there is the zero past
 the edge), and input_tiles_adjoint then gets zeros at it. The products compute it, 1/TW more work.
 
 Each transform holds only 0 and ±1, so it is additions, in two passes: Bᵀ (or Aᵀ) between the rows
 of a framed row-pair, then B (or A) along it. Indices are unsigned, as in im2col_numba.py: numba then
-drops its wrap-around check for negative indices, which otherwise keeps these loops scalar (2-4×); a
+drops its wrap-around check for negative indices, which otherwise keeps these loops scalar; a
 signed operand would make an index signed again and bring the check back, hence the np.uint64
 constants. Each call runs without the GIL on its caller's thread; only winograd.py calls these, with
-C-contiguous arrays of one dtype whose shapes it checked.
+C-contiguous arrays of one dtype (arrays.py).
 """
 
 from __future__ import annotations

@@ -2,12 +2,9 @@
 matrices and of their gradients), borrowed for one call and given back after it.
 
 Why: glibc gives large freed blocks back to the system and faults their pages in again at the next
-allocation, and two threads faulting at once wait for each other in the kernel (backward pieces of
-a U-Net layer took 2-4 ms instead of 0.5-0.9 ms). Borrowed from here, the same memory serves step
-after step: a training loop asks for the same sizes again and again. Measured on the segmentation
-workshop's U-Net step (16 phantoms of 64×64, two workers): 24,000-27,000 page faults and 140 ms a
-step without the workspace, 5,000-21,000 faults (the rest from the other layers' arrays) and
-96-106 ms with it.
+allocation, and two threads faulting at once wait for each other in the kernel. Borrowed from here,
+the same memory serves step after step: a training loop asks for the same sizes again and again
+(the benchmarks' documentation gives the page faults and step times measured with and without it).
 
 At most LIMIT_BYTES are kept while not borrowed; what is given back beyond that is left to the
 garbage collector. release_workspace() lets go of all of it. Only memory that no array outlives

@@ -15,7 +15,6 @@ import math
 import numpy as np
 
 from minidl.autograd import Context, Function
-from minidl.kernels import relu_backward, relu_forward
 from minidl.ops.elementwise import keep_nan
 
 
@@ -107,19 +106,19 @@ class ReLUFunction(Function):
     """f(z) = max(0, z);  f'(z) = 1 for z > 0, else 0 (ReLU'(0) = 0, as PyTorch), NaN at NaN.
 
     f' is sign(f(z)): 1 where the output is positive, 0 where it is 0, NaN where it is NaN
-    (np.maximum keeps a NaN), so backward needs only the output. Both run in minidl.kernels: in
-    NumPy, np.maximum(z, 0) and grad · np.sign(out) (relu_numpy.py), or the same in one numba loop."""
+    (np.maximum keeps a NaN, sends −∞ and −0 to +0 and keeps integers integers), so backward needs
+    only the output; an infinite gradient meeting a zero output gives ∞·0 = NaN."""
 
     @staticmethod
     def forward(ctx: Context, z: np.ndarray) -> np.ndarray:
-        out = relu_forward(z)
+        out = np.maximum(z, 0)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         (out,) = ctx.saved
-        return relu_backward(grad, out)
+        return grad * np.sign(out)
 
 
 class SoftplusFunction(Function):

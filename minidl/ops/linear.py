@@ -1,9 +1,9 @@
 """The dense layer y = x Wᵀ + b as one Function, W (out, in) as in PyTorch.
 
 The same sums as x @ W.T + b from three Functions (Transpose, MatMul, Add), whose backward passes
-give the same gradients; one node instead of three costs less Python per step, which is what a
-small network's step is mostly made of (a LeNet-5 step on one image measured 0.6 ms). With x of
-shape (..., in) and its leading axes taken as rows, X (rows, in) and G = dL/dy (rows, out):
+give the same gradients; one node instead of three costs less Python per step, which is most of a
+small network's step. With x of shape (..., in) and its leading axes taken as rows, X (rows, in)
+and G = dL/dy (rows, out):
 
     forward   y = X Wᵀ + b
     backward  dL/dX = G W,   dL/dW = Gᵀ X,   dL/db = Σ_rows G
@@ -16,7 +16,6 @@ import math
 import numpy as np
 
 from minidl.autograd import Context, Function
-from minidl.kernels import matmul
 
 
 class Linear(Function):
@@ -25,7 +24,7 @@ class Linear(Function):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
         ctx.save_for_backward(x, weight)
-        out = matmul(x, weight.T)
+        out = x @ weight.T
         if bias is None:
             return out
         if np.result_type(out, bias) != out.dtype:  # e.g. a float64 bias on float32 products: as x @ W.T + b
@@ -36,13 +35,13 @@ class Linear(Function):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         x, weight = ctx.saved
-        rows = _as_rows(grad)  # G (rows, out)
-        grad_x = matmul(grad, weight) if ctx.needs_input_grad[0] else None
-        grad_w = matmul(rows.T, _as_rows(x)) if ctx.needs_input_grad[1] else None
+        rows = as_rows(grad)  # G (rows, out)
+        grad_x = grad @ weight if ctx.needs_input_grad[0] else None
+        grad_w = rows.T @ as_rows(x) if ctx.needs_input_grad[1] else None
         grad_b = rows.sum(axis=0) if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2] else None
         return grad_x, grad_w, grad_b
 
 
-def _as_rows(array: np.ndarray) -> np.ndarray:
+def as_rows(array: np.ndarray) -> np.ndarray:
     """array (..., k) as (rows, k), its leading axes taken as rows (k may be 0: no reshape(-1, 0))."""
     return array.reshape(math.prod(array.shape[:-1]), array.shape[-1])

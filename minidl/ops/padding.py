@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.autograd import Context, Function
-from minidl.kernels.padding import Frame, crop_spatial, pad_spatial
+from minidl.ops.window import Frame, crop_spatial, pad_spatial
 
 
 class ConstantPadding2d(Function):

@@ -1,10 +1,11 @@
 """2-D pooling over kh×kw windows moved by a stride, on an input framed by `padding` (and, with
 ceil_mode, by as many extra rows and columns at the bottom and right as the last window needs).
+Both lay the windows out with im2col, one column per output pixel, and reduce each column.
 
 Max-pooling: out[n, c, y, x] = the maximum of the window, with −∞ in the frame (so it never wins).
 The gradient flows only to the entry that won each window: the first maximal one in row-major
-window order when several tie, and the first NaN if there is one (as np.argmax picks).
-The loops live in minidl.kernels (pooling_numpy.py teaches them, pooling_numba.py runs them).
+window order when several tie, and the first NaN if there is one (as np.argmax picks); col2im adds
+up the gradients of overlapping windows that share a winner.
 
 Average pooling: out = (sum of the window) / count, with zeros in the frame; count is the number of
 taps inside the padded input (count_include_pad=True, PyTorch's default) or inside the input itself
@@ -16,22 +17,43 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.autograd import Context, Function
-from minidl.kernels import Window, col2im, im2col, max_pool_backward, max_pool_forward, max_pool_values
+from minidl.ops.im2col import col2im, im2col
+from minidl.ops.window import Window, framed_shape, pad_spatial
+
+
+def window_fields(x: np.ndarray, window: Window, frame_value: float) -> np.ndarray:
+    """The windows of x (N, C, H, W) framed by `frame_value`, as (N, C, kh·kw, OH, OW): tap by output pixel."""
+    n, c, h, w = x.shape
+    frame = window.frame(h, w)
+    unframed = Window(window.kernel, window.stride, dilation=window.dilation)  # the frame is already there
+    fields = im2col(pad_spatial(x, frame, frame_value), unframed)
+    return fields.reshape(n, c, window.kernel[0] * window.kernel[1], *window.output_size(h, w))
+
+
+def taps_to_input(fields: np.ndarray, x_shape: tuple[int, ...], window: Window) -> np.ndarray:
+    """The adjoint of window_fields: fields (N, C, kh·kw, OH, OW) summed back into x_shape, the frame dropped."""
+    n, c, h, w = x_shape
+    taps, out_h, out_w = fields.shape[2:]
+    top, _, left, _ = frame = window.frame(h, w)
+    unframed = Window(window.kernel, window.stride, dilation=window.dilation)
+    framed = col2im(fields.reshape(n, c * taps, out_h * out_w), framed_shape(x_shape, frame), unframed)
+    return framed[:, :, top : top + h, left : left + w]
 
 
 class MaxPooling2d(Function):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, window: Window) -> np.ndarray:
-        if not any(ctx.needs_input_grad):  # no backward pass will ask where the maxima were
-            return max_pool_values(x, window)
-        out, winner = max_pool_forward(x, window)
-        ctx.save_for_backward(winner, x.shape)
-        return out
+        fields = window_fields(x, window, -np.inf)
+        winner = fields.argmax(axis=2)[:, :, np.newaxis]  # the tap that won each window
+        ctx.save_for_backward(winner, fields.shape, x.shape, window)
+        return np.take_along_axis(fields, winner, axis=2)[:, :, 0]
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
-        winner, x_shape = ctx.saved
-        return max_pool_backward(grad, winner, x_shape)
+        winner, fields_shape, x_shape, window = ctx.saved
+        grad_fields = np.zeros(fields_shape, dtype=grad.dtype)
+        np.put_along_axis(grad_fields, winner, grad[:, :, np.newaxis], axis=2)  # all of it to the winner
+        return taps_to_input(grad_fields, x_shape, window)
 
 
 def window_counts(size: int, out_size: int, kernel: int, stride: int, padding: int, include_pad: bool) -> np.ndarray:

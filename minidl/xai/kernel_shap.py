@@ -29,7 +29,6 @@ from math import comb
 
 import numpy as np
 
-from minidl.kernels.workers import near_the_workers
 from minidl.rng import generator_for
 from minidl.xai.perturbation import PredictFn, check_image_and_segments, hidden_image, pick_target, predict_coalitions
 from minidl.xai.shapley import ShapleyExplanation, all_coalitions
@@ -73,8 +72,7 @@ class KernelShapExplainer:
         X = coalitions[:, :-1] - last[:, None]
         y = scores - base_value - last * delta
         root = np.sqrt(weights)
-        with near_the_workers():  # as in lime.weighted_ridge
-            head = np.linalg.lstsq(root[:, None] * X, root * y, rcond=None)[0]
+        head = np.linalg.lstsq(root[:, None] * X, root * y, rcond=None)[0]
         return np.append(head, delta - head.sum())
 
     def explain(

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minidl.kernels.workers import near_the_workers
 from minidl.rng import generator_for
 from minidl.xai.perturbation import (
     PredictFn,
@@ -49,12 +48,9 @@ def weighted_ridge(
         )
     if np.any(w < 0) or not w.sum() > 0 or alpha < 0:
         raise ValueError("weighted_ridge: weights must be non-negative with a positive sum, and alpha >= 0")
-    # Held to one BLAS thread right after the model's forward passes: OpenBLAS's threads would spin on
-    # beside minidl's workers at the next explanation (README, section on speed).
-    with near_the_workers():
-        x_mean, y_mean = w @ X / w.sum(), w @ y / w.sum()
-        Xc, yc = X - x_mean, y - y_mean
-        coef = np.linalg.solve(Xc.T @ (w[:, None] * Xc) + alpha * np.eye(X.shape[1]), Xc.T @ (w * yc))
+    x_mean, y_mean = w @ X / w.sum(), w @ y / w.sum()
+    Xc, yc = X - x_mean, y - y_mean
+    coef = np.linalg.solve(Xc.T @ (w[:, None] * Xc) + alpha * np.eye(X.shape[1]), Xc.T @ (w * yc))
     return coef, float(y_mean - x_mean @ coef)
 
 

@@ -1,12 +1,12 @@
 """Resizing explanation maps to the input size: bilinear with half-pixel centres, as OpenCV's
 INTER_LINEAR and PyTorch's interpolate(mode="bilinear", align_corners=False) do it when enlarging
-(the interpolation matrices are in minidl/kernels/interpolation.py)."""
+(the interpolation matrices are in minidl/ops/interpolation.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from minidl.kernels.interpolation import bilinear_matrix
+from minidl.ops.interpolation import bilinear_matrix
 
 
 def resize_bilinear(maps: np.ndarray, height: int, width: int) -> np.ndarray:
