@@ -333,7 +333,7 @@ def conv_transpose2d(
                 f"and a kernel of {weight.shape[2:]}"
             )
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    return TransposedConvolution2d.apply(
+    return implementation(TransposedConvolution2d).apply(
         *inputs, stride=stride, padding=padding, output_padding=output_padding, dilation=dilation
     )
 

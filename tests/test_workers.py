@@ -319,6 +319,28 @@ def test_overlapping_holds_in_two_threads_give_blas_back_only_when_the_last_ends
     assert seen["after both"] == (two, 2)
 
 
+@needs_two_cores
+def test_blas_stays_at_one_thread_while_the_helpers_have_work_and_comes_back_when_they_idle():
+    """OpenBLAS's threads spin after a product; run between two convolutions they would take the
+    helpers' cores. Catches a crew that gives BLAS back at once, or never."""
+    seen = in_a_fresh_process(
+        """
+        import time
+        from minidl.kernels import workers
+        workers.LINGER_SECONDS = 0.3
+        workers.run_pieces(lambda piece, worker: piece, 4, 2)
+        seen["right after"] = (blas_threads(), worker_count())
+        time.sleep(1.5)
+        seen["after a quiet while"] = blas_threads()
+        workers.run_pieces(lambda piece, worker: piece, 4, 2)
+        seen["working again"] = blas_threads()
+        """
+    )
+    one, two = [1] * len(seen["at start"]), [2] * len(seen["at start"])
+    assert seen["right after"] == (one, 2)
+    assert seen["after a quiet while"] == two and seen["working again"] == one
+
+
 def test_under_a_blas_limit_of_one_thread_everything_runs_on_the_calling_thread():
     """The studio limits BLAS to one thread to serve requests side by side: by default minidl then
     starts no threads of its own; set_workers overrides the default."""

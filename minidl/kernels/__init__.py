@@ -6,7 +6,7 @@
     direct.py          conv2d of one to three channels, tap by tap (direct_numba.py; twin: direct_numpy.py)
     pooling.py         max-pooling (pooling_numba.py)
     relu.py            ReLU (relu_numba.py)
-    matmul.py          Linear and MatMul, held to one BLAS thread
+    held.py            Linear, MatMul and the transposed convolution, held to one BLAS thread
     pieces.py          how a batch is cut into pieces: by the batch alone, so results never depend on the cores
     workers.py         the threads that share the pieces out (all of minidl's threads live there)
     workspace.py       scratch memory kept between calls

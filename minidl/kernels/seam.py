@@ -106,11 +106,11 @@ def _twins() -> dict[tuple[type[Function], str | None], type[Function]]:
     first use, so that MINIDL_KERNELS=numpy never imports them (nor numba)."""
     from minidl.kernels.convolution import Im2colConvolution2d
     from minidl.kernels.direct import DirectConvolution2d
-    from minidl.kernels.matmul import Linear, MatMul
+    from minidl.kernels.held import HELD
     from minidl.kernels.pooling import MaxPooling2d
     from minidl.kernels.relu import ReLU
     from minidl.kernels.winograd import WinogradConvolution2d
-    from minidl.ops import activations, convolution, linear, matmul, pooling
+    from minidl.ops import activations, convolution, pooling
 
     return {
         (convolution.Convolution2d, "im2col"): Im2colConvolution2d,
@@ -118,15 +118,16 @@ def _twins() -> dict[tuple[type[Function], str | None], type[Function]]:
         (convolution.Convolution2d, "direct"): DirectConvolution2d,
         (activations.ReLUFunction, None): ReLU,
         (pooling.MaxPooling2d, None): MaxPooling2d,
-        (linear.Linear, None): Linear,
-        (matmul.MatMul, None): MatMul,
+        **{(reference, None): held for reference, held in HELD.items()},
     }
 
 
 def implementation(reference: type[Function], path: str | None = None) -> type[Function]:
     """The Function that computes `reference`'s maths now: `reference` itself on the reading path
     (MINIDL_KERNELS=numpy, or conv2d's path "reference"), else its twin on the fast path (for conv2d,
-    the one of `path`, conv2d_path's name); an op without a twin always runs `reference`."""
+    the one of `path`, conv2d_path's name); an op without a twin always runs `reference`. The twins of
+    the ops whose products BLAS would split (Linear, MatMul, the transposed convolution) run the
+    reading path's own code on one BLAS thread (held.py)."""
     if kernel_backend() == "numpy" or path == "reference":
         return reference
     return _twins().get((reference, path), reference)

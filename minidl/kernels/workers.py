@@ -17,7 +17,9 @@ while after each call. Beside minidl's workers those threads would fight them fo
 some splits change the order of a product's sums (OpenBLAS splits a float64 (64, 400) @ (400, 120)
 along its sums, measured), so a result would depend on the number of BLAS threads. So while the
 fast path runs, every BLAS call stays on the thread that makes it (one_blas_thread): the pieces,
-which the batch alone decides (pieces.py), fix every sum, whatever the number of workers.
+which the batch alone decides (pieces.py), fix every sum, whatever the number of workers. While
+the helpers have work, BLAS stays at one thread between the calls too, for the program's own
+products as well, until they have been idle for LINGER_SECONDS.
 
 How many workers: MINIDL_WORKERS=N in the environment or set_workers(N) (1: no thread is
 started); by default as many as BLAS may use threads (threadpoolctl reads it: a program that
@@ -137,23 +139,32 @@ class _OneBlasThread:
             counts = self.saved if self.holders else [lib.get_num_threads() for lib in _blas_libraries()]
         return min(counts, default=available_cores())
 
-    @contextmanager
-    def held(self) -> Iterator[None]:
+    def take(self) -> None:
+        """One more holder; BLAS set to one thread (again, if the program changed it under an earlier hold)."""
         libraries = _blas_libraries()
         with self.lock:
+            counts = [lib.get_num_threads() for lib in libraries]
             if self.holders == 0:
-                self.saved = [lib.get_num_threads() for lib in libraries]
-                for set_threads in _blas_setters():
+                self.saved = counts
+            for set_threads, count in zip(_blas_setters(), counts):
+                if count != 1:
                     set_threads(1)
             self.holders += 1
+
+    def give_back(self) -> None:
+        with self.lock:
+            self.holders -= 1
+            if self.holders == 0:
+                for set_threads, count in zip(_blas_setters(), self.saved):
+                    set_threads(count)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        self.take()
         try:
             yield
         finally:
-            with self.lock:
-                self.holders -= 1
-                if self.holders == 0:
-                    for set_threads, count in zip(_blas_setters(), self.saved):
-                        set_threads(count)
+            self.give_back()
 
 
 _one_blas_thread = _OneBlasThread()
@@ -185,6 +196,14 @@ SPIN_SECONDS = 0.002
 convolutions of a LeNet-5 step, short enough that a program that stopped convolving has the core
 back at once."""
 
+LINGER_SECONDS = 1.0
+"""How long BLAS stays at one thread after the helpers' last job. A product that OpenBLAS spreads
+over its threads leaves them spinning for about 0.1 s, and in that time they would take the cores
+from the helpers of the next convolution: LIME's weighted ridge between two explanations, run on
+two BLAS threads, made the next explanation's forward passes three times slower (measured). So
+the crew keeps BLAS at one thread while it is busy, also for the program's own products, and gives
+BLAS its threads back once it has had no job for this long."""
+
 
 @functools.cache
 def _spin() -> ModuleType | None:
@@ -207,7 +226,8 @@ class _Helper:
     POSTED, FINISHED = 0, 1
     ALIVE_CHECK_SECONDS = 0.5  # how often a sleeping caller makes sure the helper has not died
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, on_idle: Callable[[], None] | None = None) -> None:
+        self.on_idle = on_idle  # called once the helper has waited LINGER_SECONDS for a job
         self.counters = np.zeros(2, np.int64)
         self.condition = threading.Condition()
         self.job: Callable[[], object] | None = None
@@ -216,12 +236,17 @@ class _Helper:
         self.thread.start()
 
     def _wait_until(self, slot: int, target: int, caller: bool = False) -> None:
-        """Until counters[slot] >= target; the caller's wait raises if the helper's thread has died."""
+        """Until counters[slot] >= target; the caller's wait raises if the helper's thread has died,
+        the helper's own wait calls on_idle once when no job came for LINGER_SECONDS."""
         if _spin_reads() and _spin().spin_until(self.counters, slot, target, _spin_reads()):
             return
+        on_idle = None if caller else self.on_idle
         with self.condition:
             while self.counters[slot] < target:
-                self.condition.wait(self.ALIVE_CHECK_SECONDS if caller else None)
+                timeout = self.ALIVE_CHECK_SECONDS if caller else LINGER_SECONDS if on_idle else None
+                if not self.condition.wait(timeout) and on_idle is not None:
+                    on_idle()
+                    on_idle = None
                 if caller and not self.thread.is_alive() and self.counters[slot] < target:
                     raise RuntimeError(f"minidl's worker thread {self.thread.name} died: its job never finished")
 
@@ -254,12 +279,32 @@ class _Helper:
 
 
 class _Crew:
-    """The helpers, one per core beside the caller's, used by one call at a time (busy)."""
+    """The helpers, one per core beside the caller's, used by one call at a time (busy), and the hold
+    on BLAS that they keep while they have jobs (LINGER_SECONDS)."""
 
     def __init__(self, size: int) -> None:
         _spin_reads()  # numba's import, compilation and timing here: an error reaches the caller
         self.busy = threading.Lock()
-        self.helpers = [_Helper(f"minidl-worker-{k}") for k in range(1, size + 1)]
+        self.holds_blas = False
+        self.helpers = [
+            _Helper(f"minidl-worker-{k}", self.give_blas_back if k == 1 else None) for k in range(1, size + 1)
+        ]
+
+    def hold_blas(self) -> None:
+        """BLAS at one thread from now until the helpers have been idle a while (the caller has busy)."""
+        if not self.holds_blas:
+            _one_blas_thread.take()
+            self.holds_blas = True
+
+    def give_blas_back(self) -> None:
+        """The first helper's call once it has waited LINGER_SECONDS for a job; a call in progress keeps the hold."""
+        if self.busy.acquire(blocking=False):
+            try:
+                if self.holds_blas:
+                    _one_blas_thread.give_back()
+                    self.holds_blas = False
+            finally:
+                self.busy.release()
 
 
 _crews_lock = threading.Lock()
@@ -303,7 +348,8 @@ def run_pieces(work: Callable[[int, int], Result], count: int, workers: int | No
         if crew is None or not crew.busy.acquire(blocking=False):  # another call has the crew: run here
             return [work(piece, 0) for piece in range(count)]
         try:
-            return _shared(crew.helpers, work, count)
+            crew.hold_blas()
+            return _shared(crew.helpers[: workers - 1], work, count)
         finally:
             crew.busy.release()
 
