@@ -56,7 +56,7 @@ epochs = 1 if settings.quick else EPOCHS
 # %%
 results = {}
 for name, build in MODELS.items():
-    minidl.manual_seed(0)
+    minidl.manual_seed(settings.seed)
     model = build()
     print(f"\n{name}")
     nn.summary(model, (1, 1, 28, 28))
@@ -66,6 +66,7 @@ for name, build in MODELS.items():
         Adam(model.parameters(), lr=1e-3),
         (train_x, train_y),
         epochs,
+        seed=settings.seed,
         learning_rate=cosine_learning_rate(1e-3, epochs),
     )
     results[name] = {

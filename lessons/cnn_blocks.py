@@ -48,7 +48,7 @@ class InceptionResidual(nn.Module):
 
 
 # %%
-minidl.manual_seed(0)
+minidl.manual_seed(settings.seed)
 
 
 # %% [markdown]
@@ -85,12 +85,16 @@ train_x, train_y = load_mnist("train")
 count, epochs, blocks = (200, 1, 1) if settings.quick else (2000, 3, 4)
 histories = {}
 for shortcut in (True, False):
-    minidl.manual_seed(0)
+    minidl.manual_seed(settings.seed)
     model = SmallResNet(channels=(8, 16), blocks_per_stage=blocks, shortcut=shortcut)
     name = "residual" if shortcut else "plain"
     print(f"\n{name}: {sum(p.size for p in model.parameters()):,} parameters, {1 + 4 * blocks + 1} weight layers")
     histories[name] = train_classifier(
-        model, SGD(model.parameters(), lr=0.05, momentum=0.9), (train_x[:count], train_y[:count]), epochs
+        model,
+        SGD(model.parameters(), lr=0.05, momentum=0.9),
+        (train_x[:count], train_y[:count]),
+        epochs,
+        seed=settings.seed,
     )
 
 fig, ax = plt.subplots(figsize=(7, 4.2))

@@ -57,7 +57,7 @@ LAYER = "features.4"  # the second convolution's ReLU: 16 maps of 10 × 10
 WOLF, HUSKY = 1, 0
 
 # %%
-model = trained_husky_wolf_lenet(settings.quick)
+model = trained_husky_wolf_lenet(settings.quick, settings.seed)
 n = 150 if settings.quick else 600
 images, labels, masks = make_husky_wolf(n, background="random", seed=4)  # backgrounds by coin toss
 background = np.array([image[0][~mask].mean() for image, mask in zip(images, masks)])

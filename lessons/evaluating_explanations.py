@@ -75,7 +75,7 @@ def explainers(num_samples: int) -> dict:
 
 
 # %%
-model, _ = trained_mnist_lenet(settings.quick)
+model, _ = trained_mnist_lenet(settings.quick, settings.seed)
 test_x, test_y = load_mnist("test")
 print(
     f"the LeNet-5 of workshop 2 on the {len(test_y)} test digits: "

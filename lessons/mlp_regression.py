@@ -69,7 +69,7 @@ print(
 configurations = {"1-2-1 (too small)": (2,), "1-32-32-1": (32, 32)}
 results = {}
 for name, widths in configurations.items():
-    minidl.manual_seed(0)
+    minidl.manual_seed(settings.seed)
     model = mlp(*widths)
     train_losses, validation_losses = train_regressor(
         model,
@@ -85,7 +85,7 @@ for name, widths in configurations.items():
 
 # Overfitting needs few points and a large network: 12 samples, 1-64-64-1, trained long.
 few = split(*make_regression_1d(16, "sine", noise=NOISE, seed=1), 0.25)
-minidl.manual_seed(0)
+minidl.manual_seed(settings.seed)
 model = mlp(64, 64)
 overfit_train, overfit_validation = train_regressor(
     model,

@@ -81,7 +81,7 @@ nn.summary(LeNet5(), (1, 1, 28, 28))
 # The loop is lessons.training.train_classifier: for each batch, forward, loss, backward, step.
 # %%
 start = time.perf_counter()
-model, history = trained_mnist_lenet(settings.quick)
+model, history = trained_mnist_lenet(settings.quick, settings.seed)
 epochs = len(history.loss)
 seconds = time.perf_counter() - start
 logits = predict(model, test_x)

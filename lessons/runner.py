@@ -18,17 +18,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from lessons import LESSONS, Lesson, lesson_file
-from lessons.settings import OUT_VARIABLE, QUICK_VARIABLE, default_root
+from lessons.settings import OUT_VARIABLE, QUICK_VARIABLE, SEED_VARIABLE, default_root, seed_setting
 from minidl.datasets import DatasetError
 
 
 @contextlib.contextmanager
-def lesson_environment(path: Path, quick: bool, out_root: Path) -> Iterator[None]:
+def lesson_environment(path: Path, quick: bool, out_root: Path, seed: int) -> Iterator[None]:
     """The settings in the environment and a command line without the runner's own arguments,
     both restored afterwards."""
-    saved_environment = {name: os.environ.get(name) for name in (QUICK_VARIABLE, OUT_VARIABLE)}
+    saved_environment = {name: os.environ.get(name) for name in (QUICK_VARIABLE, OUT_VARIABLE, SEED_VARIABLE)}
     saved_argv = sys.argv
     os.environ[QUICK_VARIABLE], os.environ[OUT_VARIABLE] = ("1" if quick else "0"), str(out_root)
+    os.environ[SEED_VARIABLE] = str(seed)
     sys.argv = [str(path)]
     try:
         yield
@@ -41,7 +42,7 @@ def lesson_environment(path: Path, quick: bool, out_root: Path) -> Iterator[None
                 os.environ[name] = value
 
 
-def run_lesson(lesson: Lesson, out_root: Path, quick: bool) -> Path:
+def run_lesson(lesson: Lesson, out_root: Path, quick: bool, seed: int = 0) -> Path:
     """Run one lesson as a script; return the folder that holds its figures."""
     import matplotlib
 
@@ -49,7 +50,7 @@ def run_lesson(lesson: Lesson, out_root: Path, quick: bool) -> Path:
     print(f"\n=== {lesson.name}: {lesson.slide} ===", flush=True)
     start = time.perf_counter()
     path = lesson_file(lesson)
-    with lesson_environment(path, quick, out_root):
+    with lesson_environment(path, quick, out_root, seed):
         runpy.run_path(str(path), run_name="__main__")
     out_dir = out_root / lesson.name
     print(f"--- {lesson.name} done in {time.perf_counter() - start:.1f} s; figures in {out_dir}", flush=True)
@@ -98,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         help=f"output folder (default: {default_root(False)}, with --quick {default_root(True)})",
     )
     parser.add_argument(
+        "--seed", type=seed_setting, default=0, help="seed of the models' initial weights and batch order (default 0)"
+    )
+    parser.add_argument(
         "--notebooks",
         type=Path,
         metavar="DIR",
@@ -122,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     out_root = args.out if args.out is not None else default_root(args.quick)
     for lesson in chosen:
         try:
-            run_lesson(lesson, out_root, args.quick)
+            run_lesson(lesson, out_root, args.quick, args.seed)
         except DatasetError as error:  # missing or corrupt data: the message says what to do
             print(f"\nlesson {lesson.name} stopped: {error}", file=sys.stderr)
             return 1

@@ -35,7 +35,7 @@ settings = lesson_settings("saliency_maps")
 STROKE = 0.2  # pixels brighter than this are the digit's strokes
 
 # %%
-model, _ = trained_mnist_lenet(settings.quick)
+model, _ = trained_mnist_lenet(settings.quick, settings.seed)
 test_x, test_y = load_mnist("test")
 print(
     f"the LeNet-5 of workshop 2 on the {len(test_y)} test digits: "
@@ -54,7 +54,7 @@ maps = saliency(model, images)
 measured = test_x[:200]
 strokes = measured[:, 0] > STROKE
 shares, areas = share_inside(saliency(model, measured), strokes)
-minidl.manual_seed(0)
+minidl.manual_seed(settings.seed)
 untrained_shares, _ = share_inside(saliency(LeNet5(), measured), strokes)
 share, stroke_area, untrained_share = shares.mean(), areas.mean(), untrained_shares.mean()
 print(

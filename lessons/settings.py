@@ -9,7 +9,8 @@ A lesson runs three ways and reads its settings the same way in each:
 MINIDL_LESSON_QUICK=1 asks for the quick run (small data, few epochs: it checks that everything
 works, its numbers show little); MINIDL_LESSON_OUT sets the output root. A quick run writes below
 its own root, `minidl-output/lessons-quick`, so it never replaces what a full run saved in
-`minidl-output/lessons`.
+`minidl-output/lessons`. MINIDL_LESSON_SEED (default 0) seeds the models' initial weights and the
+order of their training batches, not the data: does a conclusion hold for another seed?
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-QUICK_VARIABLE, OUT_VARIABLE = "MINIDL_LESSON_QUICK", "MINIDL_LESSON_OUT"
+QUICK_VARIABLE, OUT_VARIABLE, SEED_VARIABLE = "MINIDL_LESSON_QUICK", "MINIDL_LESSON_OUT", "MINIDL_LESSON_SEED"
 FULL_ROOT, QUICK_ROOT = Path("minidl-output") / "lessons", Path("minidl-output") / "lessons-quick"
 
 
@@ -28,6 +29,13 @@ class LessonSettings(NamedTuple):
     name: str
     quick: bool
     out_dir: Path  # this lesson's own folder below the output root
+    seed: int  # of the models' initial weights and batch order
+
+
+def seed_setting(text: str) -> int:
+    if not text.strip().isdigit():
+        raise ValueError(f"{SEED_VARIABLE} (--seed) must be a non-negative integer, got {text!r}")
+    return int(text)
 
 
 def in_notebook() -> bool:
@@ -44,20 +52,23 @@ def default_root(quick: bool) -> Path:
 def lesson_settings(name: str) -> LessonSettings:
     """The settings of lesson `name`, its output folder created.
 
-    From the command line when the lesson file is run as a script, else from MINIDL_LESSON_QUICK
-    and MINIDL_LESSON_OUT; the output root defaults to the quick or the full run's own folder.
+    From the command line when the lesson file is run as a script, else from MINIDL_LESSON_QUICK,
+    MINIDL_LESSON_OUT and MINIDL_LESSON_SEED; the output root defaults to the quick or the full run's
+    own folder.
     """
     quick_text = os.environ.get(QUICK_VARIABLE, "0").strip().lower()
     if quick_text not in ("0", "1", "true", "false", ""):
         raise ValueError(f"{QUICK_VARIABLE} must be 1 (quick run) or 0 (full run), got {quick_text!r}")
     quick, root = quick_text in ("1", "true"), os.environ.get(OUT_VARIABLE) or None
+    seed = seed_setting(os.environ.get(SEED_VARIABLE, "0"))
     if not in_notebook() and Path(sys.argv[0]).stem == name:
         parser = argparse.ArgumentParser(prog=f"python lessons/{name}.py", description=f"Run the lesson {name}.")
         parser.add_argument("--quick", action="store_true", help="small, fast run (checks that it works)")
         parser.add_argument("--out", help="output root (default: minidl-output/lessons, or lessons-quick)")
+        parser.add_argument("--seed", type=seed_setting, help="seed of the models' weights and batch order (0)")
         args = parser.parse_args(sys.argv[1:])
-        quick, root = quick or args.quick, args.out or root
+        quick, root, seed = quick or args.quick, args.out or root, seed if args.seed is None else args.seed
     out_dir = Path(root or default_root(quick)) / name
     out_dir.mkdir(parents=True, exist_ok=True)
-    print(f"lesson {name}: {'quick' if quick else 'full'} run, figures and files in {out_dir}")
-    return LessonSettings(name, quick, out_dir)
+    print(f"lesson {name}: {'quick' if quick else 'full'} run, seed {seed}, figures and files in {out_dir}")
+    return LessonSettings(name, quick, out_dir, seed)

@@ -31,7 +31,7 @@ from minidl.xai import KernelShapExplainer, NeuronShapley, shapley_values
 settings = lesson_settings("shapley")
 
 # %%
-model, _ = trained_mnist_lenet(settings.quick)
+model, _ = trained_mnist_lenet(settings.quick, settings.seed)
 test_x, test_y = load_mnist("test")
 image = test_x[0]
 # The logits, in float64: Shapley values add up in logit units, and float32 scores of the same

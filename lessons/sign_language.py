@@ -99,7 +99,7 @@ save_figure(
 # %% [markdown]
 # ## 2. LeNet-5 with one output per class, trained as in workshop 2
 # %%
-minidl.manual_seed(0)
+minidl.manual_seed(settings.seed)
 model = LeNet5(num_classes=len(names))
 epochs = 1 if settings.quick else EPOCHS
 history = train_classifier(
@@ -107,6 +107,7 @@ history = train_classifier(
     Adam(model.parameters(), lr=2e-3),
     (train_x, train_y),
     epochs,
+    seed=settings.seed,
     test=(test_x, test_y),
     learning_rate=cosine_learning_rate(2e-3, epochs),
 )

@@ -37,27 +37,28 @@ def mnist_splits(quick: bool = False) -> tuple[tuple[np.ndarray, np.ndarray], tu
     return ((train_x[:600], train_y[:600]) if quick else (train_x, train_y)), test
 
 
-def trained_mnist_lenet(quick: bool = False) -> tuple[LeNet5, History]:
+def trained_mnist_lenet(quick: bool = False, seed: int = 0) -> tuple[LeNet5, History]:
     """LeNet-5 trained on MNIST (see mnist_splits) with workshop 2's recipe: Adam, a cosine
-    learning rate, ±1-pixel shifts; 25 epochs on the subset, 4 on full MNIST, 1 with --quick.
-    Trained once per process and data choice, and shared by the lessons that explain it, which
-    must not change its weights."""
-    return _trained_mnist_lenet(quick, full_mnist_requested(), str(cache_dir()))
+    learning rate, ±1-pixel shifts; 25 epochs on the subset, 4 on full MNIST, 1 with --quick; `seed`
+    seeds its initial weights and batch order. Trained once per process, data choice and seed, and
+    shared by the lessons that explain it, which must not change its weights."""
+    return _trained_mnist_lenet(quick, seed, full_mnist_requested(), str(cache_dir()))
 
 
 @functools.cache
-def _trained_mnist_lenet(quick: bool, full: bool, data_folder: str) -> tuple[LeNet5, History]:
+def _trained_mnist_lenet(quick: bool, seed: int, full: bool, data_folder: str) -> tuple[LeNet5, History]:
     # full and data_folder are read again by mnist_splits; here they make the cache key, so that
     # another data choice in the same process trains another model.
     train, test = mnist_splits(quick)
     epochs = 1 if quick else MNIST_EPOCHS_FULL if full else MNIST_EPOCHS
-    minidl.manual_seed(0)
+    minidl.manual_seed(seed)
     model = LeNet5()
     history = train_classifier(
         model,
         Adam(model.parameters(), lr=MNIST_LEARNING_RATE),
         train,
         epochs,
+        seed=seed,
         test=test,
         learning_rate=cosine_learning_rate(MNIST_LEARNING_RATE, epochs),
         augment=random_shifts,
@@ -83,29 +84,36 @@ class TwoClassLogOdds(Module):
         return minidl.concatenate([-odds, odds], axis=1)
 
 
-HUSKY_WOLF_EPOCHS = 15
+# The Husky-vs-Wolf recipe. The animal is a grey shape whose contrast flips with the background
+# (lighter than grass, darker than snow), and on random backgrounds a LeNet-5 first sits at chance
+# for a few epochs: with 15 epochs at α = 2·10⁻³ it stayed at loss 0.693 for seed 0 and reached
+# 70 % for seed 2; with 30 epochs at 10⁻³ it reached 98-100 % for seeds 0, 1 and 2 (and the model
+# trained on the confounded images 100 % with their backgrounds, 0 % swapped, for each seed).
+HUSKY_WOLF_EPOCHS, HUSKY_WOLF_LEARNING_RATE = 30, 1e-3
 
 
-def train_lenet(images: np.ndarray, labels: np.ndarray, num_classes: int, epochs: int) -> LeNet5:
-    """A LeNet-5 trained from seed 0 with Adam and a cosine learning rate (no augmentation)."""
-    minidl.manual_seed(0)
+def train_lenet(images: np.ndarray, labels: np.ndarray, num_classes: int, epochs: int, seed: int = 0) -> LeNet5:
+    """A LeNet-5 trained with the Husky-vs-Wolf recipe: Adam and a cosine learning rate from
+    HUSKY_WOLF_LEARNING_RATE, no augmentation; `seed` seeds its weights and batch order."""
+    minidl.manual_seed(seed)
     model = LeNet5(num_classes=num_classes)
     train_classifier(
         model,
-        Adam(model.parameters(), lr=MNIST_LEARNING_RATE),
+        Adam(model.parameters(), lr=HUSKY_WOLF_LEARNING_RATE),
         (images, labels),
         epochs,
-        learning_rate=cosine_learning_rate(MNIST_LEARNING_RATE, epochs),
+        seed=seed,
+        learning_rate=cosine_learning_rate(HUSKY_WOLF_LEARNING_RATE, epochs),
     )
     return model
 
 
 @functools.cache
-def trained_husky_wolf_lenet(quick: bool = False) -> LeNet5:
+def trained_husky_wolf_lenet(quick: bool = False, seed: int = 0) -> LeNet5:
     """The shortcut model of the black-box lesson: LeNet-5 trained on husky/wolf images whose
-    background gives the class away (2,000 images, seed 0; --quick: 200, 2 epochs)."""
+    background gives the class away (2,000 images; --quick: 200, 2 epochs)."""
     images, labels, _ = make_husky_wolf(200 if quick else 2000, background="confounded", seed=0)
-    return train_lenet(images, labels, 2, 2 if quick else HUSKY_WOLF_EPOCHS)
+    return train_lenet(images, labels, 2, 2 if quick else HUSKY_WOLF_EPOCHS, seed)
 
 
 def swapped_caption(label: int, called: int) -> str:

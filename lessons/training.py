@@ -119,13 +119,13 @@ def train_regressor(
 
 
 def train_segmenter(
-    model: Module, images: np.ndarray, masks: np.ndarray, steps: int, desc: str = "training"
+    model: Module, images: np.ndarray, masks: np.ndarray, steps: int, desc: str = "training", seed: int = 0
 ) -> list[float]:
     """Segmentation training for the U-Net workshop: Adam (α = 3·10⁻³) on BCE-with-logits plus the
-    soft Dice loss, batches of 16 phantoms, `steps` steps over as many epochs as it takes. Images
-    (N, C, H, W), masks (N, H, W) of 0/1; returns the loss of every step."""
+    soft Dice loss, batches of 16 phantoms (in an order `seed` draws), `steps` steps over as many
+    epochs as it takes. Images (N, C, H, W), masks (N, H, W) of 0/1; returns the loss of every step."""
     optimizer = Adam(model.parameters(), lr=3e-3)
-    loader = DataLoader(images, masks[:, None].astype(np.float32), batch_size=16, shuffle=True, seed=0)
+    loader = DataLoader(images, masks[:, None].astype(np.float32), batch_size=16, shuffle=True, seed=seed)
     batches = itertools.islice(itertools.chain.from_iterable(itertools.repeat(loader)), steps)
     losses: list[float] = []
     model.train()

@@ -80,12 +80,12 @@ print(
 # %%
 models, losses, seconds = {}, {}, {}
 for name, attention in (("U-Net", False), ("Attention U-Net", True)):
-    minidl.manual_seed(0)
+    minidl.manual_seed(settings.seed)
     models[name] = UNet(base_channels=8, depth=2, attention=attention)
     if not attention:
         nn.summary(models[name], (1, 1, size, size))
     start = time.perf_counter()
-    losses[name] = train_segmenter(models[name], train_x, train_y, steps, name)
+    losses[name] = train_segmenter(models[name], train_x, train_y, steps, name, settings.seed)
     seconds[name] = time.perf_counter() - start
 
 

@@ -50,7 +50,7 @@ steps = 300 if settings.quick else 4000
 # %%
 fits, errors = {}, {}
 for width in WIDTHS:
-    minidl.manual_seed(0)
+    minidl.manual_seed(settings.seed)
     model = one_hidden_layer(width)
     train_regressor(
         model,

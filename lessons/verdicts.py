@@ -515,6 +515,25 @@ def learned_shortcut(same_accuracy: float, swapped_accuracy: float, good: float 
     return same_accuracy >= good and swapped_accuracy <= 0.5
 
 
+def learned_without_shortcut(same_accuracy: float, swapped_accuracy: float, good: float = 0.9) -> bool:
+    """True exactly when shortcut_verdict says "does not depend on the background": at least `good`
+    correct with the training set's backgrounds and with them swapped."""
+    return same_accuracy >= good and swapped_accuracy >= good
+
+
+def comparison_premise(biased: tuple[float, float], fair: tuple[float, float], good: float = 0.9) -> str | None:
+    """Why comparing the explanations of the model trained on the confounded images with those of the
+    model trained on random backgrounds would show nothing, or None when it can: the first must have
+    learned the shortcut and the second the task without it. Each pair: (accuracy with the training
+    set's backgrounds, accuracy with them swapped)."""
+    missing = []
+    if not learned_shortcut(*biased, good):
+        missing.append(f"the model trained on the biased data {shortcut_verdict(*biased, good)}")
+    if not learned_without_shortcut(*fair, good):
+        missing.append(f"the model trained on random backgrounds {shortcut_verdict(*fair, good)}")
+    return "; ".join(missing) if missing else None
+
+
 def biased_model_name(same_accuracy: float, swapped_accuracy: float, good: float = 0.9) -> str:
     """What a lesson may call the model trained on the confounded Husky-vs-Wolf images: "the
     shortcut model" only when its own test accuracies show the shortcut (learned_shortcut); a

@@ -45,7 +45,7 @@ settings = lesson_settings("xai_in_images")
 CONCEPT_LAYER = "features.5"  # the last pooling layer: 16 maps of 5 × 5, what the classifier head reads
 
 # %%
-model, _ = trained_mnist_lenet(settings.quick)
+model, _ = trained_mnist_lenet(settings.quick, settings.seed)
 test_x, test_y = load_mnist("test")
 count = 3 if settings.quick else 20
 images = test_x[:count]

@@ -2,8 +2,10 @@
 leaves its figures in its output folder; a quick run never replaces what a full run saved."""
 
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import nbclient
 import nbformat
@@ -182,3 +184,36 @@ def test_ctrl_c_stops_the_track_with_a_message(tmp_path, monkeypatch, capsys):
     assert main(["--all", "--quick", "--out", str(tmp_path)]) == 130
     err = capsys.readouterr().err
     assert "interrupted during lesson neuron" in err and str(tmp_path) in err
+
+
+# The lessons whose conclusions follow from a model they train, run in full on one worker and on two.
+TRAINING_LESSONS = ["universal_approximation", "mlp_regression", "mnist_cnn", "sign_language", "blackbox"]
+TIMING = re.compile(r"\d s\b|\d\.\d s\b|\bdone in\b|\(\d+%\)")  # durations and progress bars differ from run to run
+
+
+def printed_without_timings(workers: int, out: Path) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "lessons", *TRAINING_LESSONS, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "MINIDL_WORKERS": str(workers), "MPLBACKEND": "Agg"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return [line.replace(str(out), "OUT") for line in done.stdout.splitlines() if not TIMING.search(line)]
+
+
+def test_the_lessons_that_train_reach_the_same_conclusions_on_one_and_two_workers(tmp_path):
+    """The same seed gives the same bits on any number of workers (tests/test_same_numbers.py), so
+    these full runs must print the same numbers and conclusions, and the ones their text assumes:
+    the blackbox lesson's control model once learned nothing on two cores and 96 % on one."""
+    one, two = (printed_without_timings(workers, tmp_path / f"workers{workers}") for workers in (1, 2))
+    assert one == two
+    printed = "\n".join(one)
+    assert printed.count("What we saw") == len(TRAINING_LESSONS) and "quick run" not in printed
+    assert "the model learned the shortcut" in printed  # blackbox's model trained on the confounded images
+    assert "trained on random backgrounds" in printed and "so the model does not depend on the background" in printed
+    assert "no conclusion from comparing" not in printed and "has not learned the task" not in printed
+    assert re.search(
+        r"LeNet-5 meets the 1000 digits it never saw, and it reads them well: 9[7-9]\.\d% correct", printed
+    )

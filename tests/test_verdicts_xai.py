@@ -98,6 +98,30 @@ def test_biased_model_name_follows_the_shortcut_verdict(same, swapped, shortcut)
 
 
 @pytest.mark.parametrize(
+    "biased, fair, missing",
+    [
+        ((1.0, 0.0), (0.99, 0.98), []),
+        ((1.0, 0.0), (0.49, 0.48), ["random backgrounds has not learned the task"]),  # the issue's 2-core run
+        ((1.0, 0.0), (0.7, 0.94), ["random backgrounds has not learned the task"]),
+        ((1.0, 0.0), (0.95, 0.6), ["random backgrounds depends partly on the background"]),
+        ((0.95, 0.9), (0.99, 0.98), ["biased data does not depend on the background"]),
+        ((0.5, 0.5), (0.5, 0.5), ["biased data has not learned", "random backgrounds has not learned"]),
+    ],
+)
+def test_the_comparison_of_the_two_models_needs_a_shortcut_and_a_model_without_one(biased, fair, missing):
+    """blackbox compares the explanations of the two models only when the first took the shortcut and
+    the second learned the task without it; otherwise it names what is missing."""
+    from lessons.verdicts import comparison_premise
+
+    text = comparison_premise(biased, fair)
+    if not missing:
+        assert text is None
+        return
+    for words in missing:
+        assert words in text
+
+
+@pytest.mark.parametrize(
     "part, rest, words",
     [
         (0.05, 0.33, "barely changes the animal beside the background"),
