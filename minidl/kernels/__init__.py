@@ -8,7 +8,7 @@
     relu.py            ReLU (relu_numba.py)
     held.py            Linear, MatMul and the transposed convolution, held to one BLAS thread
     pieces.py          how a batch is cut into pieces: by the batch alone, so results never depend on the cores
-    workers.py         the threads that share the pieces out (all of minidl's threads live there)
+    workers.py         the threads that share the pieces out, all of minidl's (spin_numba.py: their wait)
     workspace.py       scratch memory kept between calls
     arrays.py          what a numba kernel may be handed
     backend.py         MINIDL_KERNELS=numba|numpy, use_kernels(...)

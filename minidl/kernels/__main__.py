@@ -54,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.batch < 1:
         parser.error("--batch must be at least 1")
-    print(f"kernels: {kernel_backend()} (MINIDL_KERNELS), workers: {worker_count()} (MINIDL_WORKERS)")
+    if kernel_backend() == "numpy":
+        print("kernels: numpy (MINIDL_KERNELS): the reading path alone, on the calling thread")
+    else:
+        print(f"kernels: numba (MINIDL_KERNELS), workers: {worker_count()} (MINIDL_WORKERS)")
     for title, (model, image_shape) in lesson_models().items():
         print(f"\n{title}")
         for name, layer, x_shape in convolution_inputs(model, image_shape, args.batch):
