@@ -251,18 +251,18 @@ BAD_BODIES = [
     (b"{", "not valid JSON"),
     (b"\xff\xfe", "not valid JSON"),
     (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
-    (b'{"image": ' + b"[" * 900 + b"]" * 900 + b"}", "rows of one length"),
+    (b'{"image": ' + b"[" * 900 + b"]" * 900 + b"}", r"image\[0\]\[0\] must be a number"),
     (b"[1, 2]", "JSON object"),
     (b"{}", "either"),
     (json.dumps({"image": [[0.5] * 28] * 28, "drawing": [[0.5] * 28] * 28}).encode(), "either"),
     (json.dumps({"image": [[0.5] * 27] * 28}).encode(), "28×28"),
     (json.dumps({"image": [[0.5] * 28] * 27 + [[0.5] * 3]}).encode(), "rows of one length"),
-    (json.dumps({"image": [["a"] * 28] * 28}).encode(), "numbers"),
+    (json.dumps({"image": [["a"] * 28] * 28}).encode(), 'must be a number in \\[0, 1\\], got "a"'),
     (json.dumps({"image": "zeros"}).encode(), "list of rows"),
-    (b'{"image": [' + b",".join([b"[" + b",".join([b"NaN"] * 28) + b"]"] * 28) + b"]}", "NaN or infinite"),
-    (b'{"image": [' + b",".join([b"[" + b",".join([b"1e999"] * 28) + b"]"] * 28) + b"]}", "NaN or infinite"),
-    (json.dumps({"image": [[2.0] * 28] * 28}).encode(), "in \\[0, 1\\]"),
-    (json.dumps({"image": [[-0.5] * 28] * 28}).encode(), "in \\[0, 1\\]"),
+    (b'{"image": [' + b",".join([b"[" + b",".join([b"NaN"] * 28) + b"]"] * 28) + b"]}", "got NaN"),
+    (b'{"image": [' + b",".join([b"[" + b",".join([b"1e999"] * 28) + b"]"] * 28) + b"]}", "got Infinity"),
+    (json.dumps({"image": [[2.0] * 28] * 28}).encode(), "in \\[0, 1\\].*got 2.0"),
+    (json.dumps({"image": [[-0.5] * 28] * 28}).encode(), "in \\[0, 1\\].*got -0.5"),
     (json.dumps({"image": [[0.0] * 28] * 28}).encode(), "blank"),
     (json.dumps({"drawing": [[0.0] * 100] * 100}).encode(), "empty"),
     (json.dumps({"drawing": [[1.0] * 10] * 10}).encode(), "sides 28..560"),
@@ -315,6 +315,67 @@ def test_bad_lime_requests_get_a_400(client, extra, message):
     response = client.post("/api/lime", json={"image": [[0.5] * 28] * 28} | extra)
     assert response.status_code == 400 and message in response.json()["error"]
     assert client.post("/api/lime", json={}).status_code == 400
+
+
+# Each kind of JSON value that is not what a field takes, with how the answer must echo it.
+HOSTILE_VALUES = {
+    "401-digit integer": (10**400, "(401 characters)"),  # NumPy's float conversion raised OverflowError: a 500
+    "numeric string": ("1", '"1"'),
+    "boolean": (True, "true"),
+    "null": (None, "null"),
+    "list": ([1], "[1]"),
+    "object": ({"value": 1}, '{"value": 1}'),
+    "NaN": (float("nan"), "NaN"),
+    "-Infinity": (float("-inf"), "-Infinity"),
+}
+PIXEL_FIELDS = [("/api/predict", "image"), ("/api/predict", "drawing"), ("/api/lime", "image")]
+OPTIONAL_FIELDS = [
+    ("/api/predict", "target"),
+    ("/api/lime", "target"),
+    ("/api/lime", "cell_size"),
+    ("/api/lime", "num_samples"),
+    ("/api/lime", "seed"),
+]
+
+
+@pytest.mark.parametrize("route, key", PIXEL_FIELDS)
+@pytest.mark.parametrize("value, echo", HOSTILE_VALUES.values(), ids=HOSTILE_VALUES)
+def test_a_pixel_of_any_wrong_kind_gets_a_400_naming_it_and_its_value(client, route, key, value, echo):
+    pixels = (mnist_like(vertical_stroke()) if key == "image" else vertical_stroke(140, 140)).tolist()
+    pixels[14][14] = value
+    response = post_raw(client, route, json.dumps({key: pixels}).encode())
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert f"{key}[14][14] must be a number in [0, 1]" in error and error.endswith(echo), error
+
+
+@pytest.mark.parametrize("route, key", OPTIONAL_FIELDS)
+@pytest.mark.parametrize(
+    "value, echo",
+    [HOSTILE_VALUES[name] for name in HOSTILE_VALUES if name != "null"],  # null: the default
+    ids=[name for name in HOSTILE_VALUES if name != "null"],
+)
+def test_an_option_of_any_wrong_kind_gets_a_400_naming_it_and_its_value(client, route, key, value, echo):
+    body = {"image": mnist_like(vertical_stroke()).tolist(), key: value}
+    response = post_raw(client, route, json.dumps(body).encode())
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error.startswith(f"{key} must be") and error.endswith(echo), error
+
+
+@pytest.mark.parametrize(
+    "route, misspelt, known",
+    [
+        ("/api/predict", {"targt": 3}, "drawing, image, target"),
+        ("/api/lime", {"num_sample": 100}, "cell_size, image, num_samples, seed, target"),
+        ("/api/lime", {"cellsize": 7, "seeds": 1}, "cell_size, image, num_samples, seed, target"),
+    ],
+)
+def test_misspelt_fields_are_refused_with_the_known_ones(client, route, misspelt, known):
+    response = client.post(route, json={"image": mnist_like(vertical_stroke()).tolist(), **misspelt})
+    assert response.status_code == 400
+    names = ", ".join(f'"{name}"' for name in sorted(misspelt))
+    assert response.json()["error"] == f"unknown field(s) {names}; known: {known}"
 
 
 def test_oversized_bodies_are_refused_with_413(client):

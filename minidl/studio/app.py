@@ -8,7 +8,8 @@
     POST /api/lime      {"image": 28×28, "target"?, "cell_size"?, "num_samples"?, "seed"?}
     WS   /ws/playground  /ws/convnet          live training (see minidl.studio.sessions)
 
-Bad input gets a 4xx with a JSON {"error": "..."} saying what was wrong; bodies over
+Bad input gets a 4xx with a JSON {"error": "..."} naming the field, the value as it was sent and
+what was expected; a field the route does not know is refused, not ignored; bodies over
 MAX_BODY_BYTES are refused while they arrive; nothing is unpickled.
 
     IMAGE=$(python -c 'print([[0]*28]*10 + [[0]*13 + [1, 1] + [0]*13]*10 + [[0]*28]*8)')
@@ -17,6 +18,7 @@ MAX_BODY_BYTES are refused while they arrive; nothing is unpickled.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -32,7 +34,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
-from minidl.studio.checks import check_integer
+from minidl.studio.checks import as_written, check_integer, check_known
 from minidl.studio.convnet import ConvNetLive
 from minidl.studio.draw import LIME_CELL_SIZES, LIME_MAX_SAMPLES, DigitExplainer
 from minidl.studio.playground import (
@@ -48,6 +50,8 @@ STATIC = Path(__file__).with_name("static")
 PAGES = {"draw": "draw.html", "playground": "playground.html", "convnet": "convnet.html"}
 MAX_BODY_BYTES = 1_000_000
 MAX_DRAWING_SIDE = 560
+PREDICT_FIELDS = ("image", "drawing", "target")
+LIME_FIELDS = ("image", "target", "cell_size", "num_samples", "seed")
 
 
 class BadInput(ValueError):
@@ -84,15 +88,27 @@ async def read_json(request: Request) -> dict[str, Any]:
 
 
 def grey_array(payload: dict[str, Any], key: str, shape: tuple[int, int] | None) -> np.ndarray:
-    """payload[key] as a finite float64 array of values in [0, 1]: of `shape`, or (H, W) with
-    sides 28..MAX_DRAWING_SIDE when shape is None."""
+    """payload[key] as a float64 array of values in [0, 1]: of `shape`, or (H, W) with sides
+    28..MAX_DRAWING_SIDE when shape is None. Every value must be a JSON number: NumPy alone would
+    read "0.5" and true as numbers, and fail on an integer too large for a float."""
     expected = f"{shape[0]}×{shape[1]}" if shape else f"H×W with sides {SIZE}..{MAX_DRAWING_SIDE}"
-    if not isinstance(payload[key], list):
-        raise BadInput(f"{key} must be a list of rows ({expected}) of numbers, got {type(payload[key]).__name__}")
+    rows = payload[key]
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise BadInput(f"{key} must be a list of rows ({expected}) of numbers in [0, 1], got {as_written(rows)}")
+    lengths = {len(row) for row in rows}
+    if len(lengths) > 1:
+        raise BadInput(
+            f"{key} must be {expected} with all rows of one length, got rows of {min(lengths)} to {max(lengths)} values"
+        )
+    if not set(map(type, itertools.chain.from_iterable(rows))) <= {int, float}:
+        row, column = next(
+            (r, c) for r, values in enumerate(rows) for c, value in enumerate(values) if type(value) not in (int, float)
+        )
+        raise BadInput(f"{key}[{row}][{column}] must be a number in [0, 1], got {as_written(rows[row][column])}")
     try:
-        values = np.array(payload[key], dtype=np.float64)
-    except (ValueError, TypeError):
-        raise BadInput(f"{key} must be a list of rows ({expected}) of numbers, all rows of one length") from None
+        values = np.array(rows, dtype=np.float64)
+    except OverflowError:  # an integer too large for a float: compare the numbers as Python holds them
+        values = np.array(rows, dtype=object)
     wrong = (
         values.shape != shape
         if shape
@@ -100,11 +116,12 @@ def grey_array(payload: dict[str, Any], key: str, shape: tuple[int, int] | None)
     )
     if wrong:
         raise BadInput(f"{key} must be {expected}, got shape {values.shape}")
-    if not np.isfinite(values).all():
-        raise BadInput(f"{key} holds {int((~np.isfinite(values)).sum())} NaN or infinite value(s)")
-    if values.min() < 0 or values.max() > 1:
+    outside = ~((values >= 0) & (values <= 1))  # NaN and infinities too
+    if outside.any():
+        row, column = np.argwhere(outside)[0]
         raise BadInput(
-            f"{key} values must lie in [0, 1] (ink 1, background 0), got [{values.min():g}, {values.max():g}]"
+            f"{key}[{row}][{column}] must be a number in [0, 1] (ink 1, background 0), "
+            f"got {as_written(rows[row][column])}"
         )
     return values
 
@@ -120,6 +137,7 @@ def rounded(values: np.ndarray, digits: int = 3) -> list:
 
 async def predict(request: Request) -> Response:
     payload = await read_json(request)
+    check_known("field", payload, PREDICT_FIELDS)
     if ("image" in payload) == ("drawing" in payload):
         raise BadInput('send either "image" (28×28, already like MNIST) or "drawing" (any H×W, prepared here)')
     if "image" in payload:
@@ -147,6 +165,7 @@ async def predict(request: Request) -> Response:
 
 async def lime(request: Request) -> Response:
     payload = await read_json(request)
+    check_known("field", payload, LIME_FIELDS)
     if "image" not in payload:
         raise BadInput('send "image": the 28×28 input that /api/predict returned')
     image = grey_array(payload, "image", (SIZE, SIZE))
@@ -155,7 +174,7 @@ async def lime(request: Request) -> Response:
         raise BadInput("the image is blank: there is nothing to explain")
     cell_size = payload.get("cell_size", 4)
     if type(cell_size) is not int or cell_size not in LIME_CELL_SIZES:
-        raise BadInput(f"cell_size must be one of {LIME_CELL_SIZES} (divisors of 28), got {cell_size!r}")
+        raise BadInput(f"cell_size must be one of {LIME_CELL_SIZES} (divisors of 28), got {as_written(cell_size)}")
     num_samples = integer(payload, "num_samples", 200, 10, LIME_MAX_SAMPLES)
     seed = integer(payload, "seed", 0, 0, 2**31 - 1)
     result = await run_in_threadpool(
