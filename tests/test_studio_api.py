@@ -447,6 +447,65 @@ def test_convnet_session_trains_and_sends_its_pictures(client):
         assert frame["steps"] == 0 and frame["label"] == int(load_mnist("test")[1][7])
 
 
+@pytest.mark.parametrize("path", ["/ws/playground", "/ws/convnet"])
+def test_settings_that_are_not_an_object_are_refused_and_the_session_goes_on(client, path):
+    with client.websocket_connect(path) as websocket:
+        receive_until(websocket, "frame")
+        for settings, echo in (([], "[]"), ("", '""'), (5, "5"), (None, "null")):
+            websocket.send_json({"type": "settings", "settings": settings})
+            error = receive_until(websocket, "error")["message"]
+            assert error == f"settings not applied: settings must be a JSON object, got {echo}"
+        websocket.send_json({"type": "step"})
+        assert receive_until(websocket, "frame")["steps"] > 0
+
+
+def test_misspelt_message_fields_are_refused_not_ignored(client):
+    with client.websocket_connect("/ws/playground") as websocket:
+        receive_until(websocket, "frame")
+        websocket.send_json({"type": "settings", "setting": {"dataset": "xor"}})  # would reset to the defaults
+        assert receive_until(websocket, "error")["message"] == 'unknown field(s) "setting"; known: settings, type'
+        websocket.send_json({"type": "play", "speed": 2})
+        assert receive_until(websocket, "error")["message"] == 'unknown field(s) "speed"; known: type'
+
+
+SETTINGS = {
+    "/ws/playground": ["dataset", "noise", "train_fraction", "activation", "learning_rate", "batch_size", "l2", "seed"],
+    "/ws/convnet": ["learning_rate", "example"],
+}
+
+
+@pytest.mark.parametrize("path", SETTINGS)
+def test_every_setting_refuses_every_wrong_kind_of_value_by_name(client, path):
+    cases = [
+        ({name: value}, f"{name} must be", echo) for name in SETTINGS[path] for value, echo in HOSTILE_VALUES.values()
+    ]
+    if path == "/ws/playground":  # the hidden layers' widths: each one checked
+        cases += [
+            ({"hidden": [4, value]}, "each hidden width must be", echo) for value, echo in HOSTILE_VALUES.values()
+        ]
+    with client.websocket_connect(path) as websocket:
+        receive_until(websocket, "frame")
+        for settings, named, echo in cases:
+            websocket.send_text(json.dumps({"type": "settings", "settings": settings}))
+            error = receive_until(websocket, "error")["message"]
+            assert error.startswith(f"settings not applied: {named}") and error.endswith(echo), error
+
+
+def refuse_non_finite(constant: str):
+    raise AssertionError(f"{constant} in a frame: the browser's JSON.parse refuses it")
+
+
+def test_a_diverged_playground_sends_valid_json_that_says_so(client):
+    with client.websocket_connect("/ws/playground") as websocket:
+        receive_until(websocket, "frame")
+        websocket.send_json({"type": "settings", "settings": {"learning_rate": 10, "l2": 1, "activation": "relu"}})
+        assert "diverged" not in receive_until(websocket, "frame")  # step 0: the loss is still finite
+        websocket.send_json({"type": "step"})
+        frame = json.loads(websocket.receive_text(), parse_constant=refuse_non_finite)
+        assert frame["type"] == "frame" and frame["diverged"] is True
+        assert frame["train_loss"] is None and frame["test_loss"] is None
+
+
 def test_an_oversized_message_closes_the_stream_with_a_reason(client):
     with client.websocket_connect("/ws/playground") as websocket:
         receive_until(websocket, "frame")

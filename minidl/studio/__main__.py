@@ -20,6 +20,16 @@ INSTALL_HINT = (
     "(or: pip install starlette uvicorn websockets)"
 )
 
+# uvicorn's options, also for the tests' server. Keep-alive longer than a student's pause between
+# strokes: uvicorn's default of 5 s closes idle connections just as browsers reuse them, and a
+# request sent on a closing one fails.
+SERVER_OPTIONS = {
+    "log_level": "warning",
+    "ws_max_size": 65_536,
+    "timeout_keep_alive": 75,
+    "timeout_graceful_shutdown": 2,
+}
+
 
 def bind(host: str, port: int) -> tuple[socket.socket, bool]:
     """A listening socket on host:port, or on a free port when that one is taken; and whether
@@ -101,12 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"minidl studio ready in {time.perf_counter() - started:.1f} s at {url}  (Ctrl-C stops it)", flush=True)
     if args.open:
         threading.Timer(0.5, webbrowser.open, [url]).start()
-    # Keep-alive longer than a student's pause between strokes: uvicorn's default of 5 s closes
-    # idle connections just as browsers reuse them, and a request sent on a closing one fails.
-    config = uvicorn.Config(
-        app, log_level="warning", ws_max_size=65_536, timeout_keep_alive=75, timeout_graceful_shutdown=2
-    )
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(app, **SERVER_OPTIONS)).run(sockets=[sock])
     return 0
 
 

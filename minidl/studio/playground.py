@@ -176,6 +176,9 @@ class Playground:
         }
 
     def advance(self, steps: int = STEPS_PER_FRAME) -> dict[str, Any]:
-        for _ in range(steps):
-            self.step()
-        return self.frame()
+        # A learning rate too large overflows on every step; the frame tells the page (its NaN
+        # losses make it "diverged"), so the server's log need not repeat it each frame.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for _ in range(steps):
+                self.step()
+            return self.frame()

@@ -2,30 +2,69 @@
 
 Training is the expensive part, so at most `capacity` sessions train at once; a browser beyond
 that waits in a queue and is told "busy, n waiting" whenever the queue moves (never a silent
-hang). A session ends — and its slot goes to the next in line — when the browser disconnects
-or sends nothing for `idle_seconds` (the pages send a ping every few seconds while visible).
-Predictions and maps do not go through here: they are served to everyone meanwhile.
+hang). A session ends — and its slot goes to the next in line — when the browser disconnects,
+sends nothing for `idle_seconds` (the pages send a ping every few seconds while visible), or takes
+none of the messages sent to it for `idle_seconds`: a browser that stops reading holds a slot no
+longer than one that stops writing. Predictions and maps do not go through here: they are served
+to everyone meanwhile.
 
 Messages from the browser (JSON text): {"type": "play" | "pause" | "step" | "reset" | "ping"} and
-{"type": "settings", "settings": {...}}. Messages to it: "busy", "ready", whatever the session
-sends ("data", "frame"), "error" (a bad message, the connection stays) and "closed" (why it ends).
+{"type": "settings", "settings": {...}}, no other field. A ping only says the page is there; the
+others wait to be applied, at most MAX_WAITING_MESSAGES of them (a page sends one per click): a
+browser that sends more is closed with 1008. Messages to it: "busy", "ready", whatever the session
+sends ("data", "frame"), "error" (a bad message, the connection stays) and "closed" (why it ends),
+always JSON that the browser can parse (minidl.studio.encoding.browser_json).
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from minidl.studio.checks import as_written, check_known
+from minidl.studio.encoding import browser_json
+
 MAX_MESSAGE_CHARS = 16_384
+MAX_WAITING_MESSAGES = 32
 FRAME_SECONDS = 1 / 15  # frames while playing: at most 15 per second, leaving the CPU to the others
-CLOSE_TOO_BIG, CLOSE_NORMAL = 1009, 1000
+CLOSE_NORMAL, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_SERVER_ERROR = 1000, 1008, 1009, 1011
+MESSAGE_FIELDS = {
+    "play": ("type",),
+    "pause": ("type",),
+    "step": ("type",),
+    "reset": ("type",),
+    "settings": ("type", "settings"),
+    "ping": ("type",),
+}
+
+
+def read_message(text: str) -> dict[str, Any]:
+    """A browser's message: a JSON object with a known "type" and that type's fields, "settings" an
+    object. Raises ValueError saying what is wrong."""
+    try:
+        message = json.loads(text)
+    except (ValueError, RecursionError) as error:  # RecursionError: JSON nested too deeply
+        raise ValueError(f"bad message: {error}") from None
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise ValueError(f'bad message: expected a JSON object with a "type" string, got {as_written(message)}')
+    if message["type"] not in MESSAGE_FIELDS:
+        raise ValueError(f"unknown message type {as_written(message['type'])}; expected {', '.join(MESSAGE_FIELDS)}")
+    check_known("field", message, MESSAGE_FIELDS[message["type"]])
+    if not isinstance(message.get("settings", {}), dict):
+        raise ValueError(f"settings not applied: settings must be a JSON object, got {as_written(message['settings'])}")
+    return message
+
+
+class ClientStalled(Exception):
+    """The browser took no message for idle_seconds: it reads nothing, or left without closing."""
 
 
 class LiveSession(Protocol):
@@ -62,7 +101,7 @@ class TrainingSlots:
                 changed = self.changed
                 try:
                     await asyncio.wait_for(changed.wait(), timeout=1.0)  # also look at gone() each second
-                except TimeoutError:
+                except asyncio.TimeoutError:  # not yet the built-in TimeoutError on Python 3.10
                     pass
             self.holders.add(key)
             return True
@@ -76,7 +115,7 @@ class TrainingSlots:
 
 
 class SessionRunner:
-    """Runs one browser's session on its WebSocket until it disconnects or idles."""
+    """Runs one browser's session on its WebSocket until it disconnects, idles or stops reading."""
 
     def __init__(
         self,
@@ -87,7 +126,7 @@ class SessionRunner:
     ):
         self.websocket, self.slots, self.make_session = websocket, slots, make_session
         self.idle_seconds = idle_seconds
-        self.inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self.inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()  # kept short by _receive
         self.disconnected = False
         self.last_message = time.monotonic()
         self.playing = False
@@ -101,17 +140,24 @@ class SessionRunner:
             if not await self.slots.acquire(key, self._report_busy, lambda: self.disconnected):
                 return
             try:
-                await self._serve()
+                ending = await self._serve()
             finally:
                 self.slots.release(key)
-        except (WebSocketDisconnect, RuntimeError):
-            pass  # the browser left while a message was on its way: nothing to tell anyone
+            if ending:
+                await self._close(CLOSE_NORMAL, ending)
+        except (WebSocketDisconnect, RuntimeError, ClientStalled):
+            pass  # the browser left, or reads nothing: there is no one to tell
+        except Exception:
+            # A fault of the studio, not of the browser: tell the page, then let uvicorn log it.
+            with contextlib.suppress(Exception):
+                await self._close(CLOSE_SERVER_ERROR, "the studio failed on this session (its log says why)")
+            raise
         finally:
             receiver.cancel()
 
     async def _report_busy(self, position: int) -> None:
         status = self.slots.status()
-        await self.websocket.send_json(
+        await self._send(
             {
                 "type": "busy",
                 "position": position,
@@ -123,7 +169,8 @@ class SessionRunner:
         )
 
     async def _receive(self) -> None:
-        """Parse every message from the browser into the inbox; None marks the end."""
+        """Check every message from the browser: a ping only counts as a sign of life, a command
+        waits in the inbox, a bad message is answered with an error; None in the inbox marks the end."""
         try:
             while True:
                 event = await self.websocket.receive()
@@ -140,40 +187,54 @@ class SessionRunner:
                     )
                     break
                 try:
-                    message = json.loads(text)
-                    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-                        raise ValueError('expected a JSON object with a "type" string')
-                except (ValueError, RecursionError) as error:  # RecursionError: JSON nested too deeply
-                    await self._send({"type": "error", "message": f"bad message: {error}"})
+                    message = read_message(text)
+                except ValueError as error:
+                    await self._send({"type": "error", "message": str(error)})
                     continue
-                await self.inbox.put(message)
-        except (WebSocketDisconnect, RuntimeError):
-            pass  # the connection broke while a message was on its way
+                if message["type"] == "ping":
+                    continue
+                if self.inbox.qsize() >= MAX_WAITING_MESSAGES:
+                    await self._close(
+                        CLOSE_POLICY,
+                        f"over {MAX_WAITING_MESSAGES} messages waiting to be applied; a page sends a few: reload it",
+                    )
+                    break
+                self.inbox.put_nowait(message)
+        except (WebSocketDisconnect, RuntimeError, ClientStalled):
+            pass  # the connection broke, or the browser stopped reading
         finally:
             self.disconnected = True
-            await self.inbox.put(None)
+            self.inbox.put_nowait(None)
 
     async def _send(self, message: dict[str, Any]) -> None:
         if not self.disconnected:
-            await self.websocket.send_json(message)
+            await self._within_idle_limit(self.websocket.send_text(browser_json(message)))
 
     async def _close(self, code: int, reason: str) -> None:
         await self._send({"type": "closed", "reason": reason})
-        await self.websocket.close(code, reason[:120])
+        await self._within_idle_limit(self.websocket.close(code, reason[:120]))
 
-    async def _serve(self) -> None:
+    async def _within_idle_limit(self, sending: Awaitable[None]) -> None:
+        """Wait for a send to be taken, at most idle_seconds: the server holds it while the
+        browser's buffers are full, so a browser that never reads would otherwise keep its slot."""
+        try:
+            await asyncio.wait_for(sending, self.idle_seconds)
+        except asyncio.TimeoutError:
+            self.disconnected = True
+            raise ClientStalled(f"no message taken for {self.idle_seconds:g} s") from None
+
+    async def _serve(self) -> str | None:
+        """Train and send frames until the browser leaves (None) or idles (why the session ends)."""
         session = self.make_session(self.settings)
         await self._send({"type": "ready", **self.slots.status()})
         await self._send(session.data())
         await self._send(await run_in_threadpool(session.frame))
         while not self.disconnected:
             if time.monotonic() - self.last_message > self.idle_seconds:
-                await self._close(
-                    CLOSE_NORMAL,
+                return (
                     f"idle for {self.idle_seconds:.0f} s: the training slot was "
-                    "freed for others; reload the page to train again",
+                    "freed for others; reload the page to train again"
                 )
-                return
             if self.playing:
                 started = time.monotonic()
                 await self._send(await run_in_threadpool(session.advance))
@@ -182,13 +243,14 @@ class SessionRunner:
             else:
                 timeout = 1.0
             session = await self._handle_messages(session, timeout)
+        return None
 
     async def _handle_messages(self, session: LiveSession, timeout: float) -> LiveSession:
         """Apply the messages that arrived (waiting up to `timeout` s for the first); returns the
         session, a new one after "reset" or new settings."""
         try:
             message = await asyncio.wait_for(self.inbox.get(), timeout) if timeout else self.inbox.get_nowait()
-        except (TimeoutError, asyncio.QueueEmpty):
+        except (asyncio.TimeoutError, asyncio.QueueEmpty):
             return session
         while message is not None:
             session = await self._apply(session, message)
@@ -204,7 +266,7 @@ class SessionRunner:
             self.playing = kind == "play"
         elif kind == "step":
             await self._send(await run_in_threadpool(session.advance))
-        elif kind in ("reset", "settings"):
+        else:  # reset, settings: a new session
             settings = message.get("settings", {}) if kind == "settings" else self.settings
             try:
                 session = await run_in_threadpool(self.make_session, settings)
@@ -214,11 +276,4 @@ class SessionRunner:
             self.settings = settings
             await self._send(session.data())
             await self._send(await run_in_threadpool(session.frame))
-        elif kind != "ping":
-            await self._send(
-                {
-                    "type": "error",
-                    "message": f"unknown message type {kind!r}; expected play, pause, step, reset, settings or ping",
-                }
-            )
         return session

@@ -32,7 +32,11 @@ function sendSettings() {
 
 function showFrame(frame) {
   frameTimes = [...frameTimes.filter((t) => performance.now() - t < 1000), performance.now()];
-  history.push([frame.steps, frame.train_loss, frame.test_loss]);
+  // A diverged run's losses arrive as null (JSON has no NaN): no point on the curve, a note instead.
+  if (!frame.diverged) history.push([frame.steps, frame.train_loss, frame.test_loss]);
+  document.getElementById("diverged-note").textContent = frame.diverged
+    ? "The loss diverged — lower the learning rate and press Reset (the steps overshot until the loss was no longer a number)."
+    : "";
   drawBoundary(frame);
   drawNeurons(frame.neurons);
   lineChart(document.getElementById("losses"), [
@@ -41,9 +45,10 @@ function showFrame(frame) {
   ], Math.max(0.8, ...history.map(([, a, b]) => Math.max(a, b))), "cross-entropy");
   const stats = document.getElementById("stats");
   Object.assign(stats.dataset, { steps: frame.steps, trainLoss: frame.train_loss, frames: Number(stats.dataset.frames || 0) + 1 });
+  const loss = (value) => (value === null ? "diverged" : value.toFixed(3));
   stats.textContent =
-    `step ${frame.steps} · epoch ${frame.epoch.toFixed(1)} · train loss ${frame.train_loss.toFixed(3)} · ` +
-    `test loss ${frame.test_loss.toFixed(3)} · ${playing ? frameTimes.length : 0} frames/s`;
+    `step ${frame.steps} · epoch ${frame.epoch.toFixed(1)} · train loss ${loss(frame.train_loss)} · ` +
+    `test loss ${loss(frame.test_loss)} · ${playing ? frameTimes.length : 0} frames/s`;
   explainStall(frame);
 }
 
@@ -84,7 +89,7 @@ function drawNeurons(layers) {
 function explainStall(frame) {
   const activation = settings().activation;
   const note = document.getElementById("stall-note");
-  if (!["step", "sign"].includes(activation) || frame.steps === 0) { note.textContent = ""; return; }
+  if (!["step", "sign"].includes(activation) || frame.steps === 0 || frame.diverged) { note.textContent = ""; return; }
   const norm = frame.first_layer_gradient;
   note.textContent = norm === 0
     ? `Gradient reaching the first layer: 0. ${activation}'s derivative is 0 everywhere (and undefined at 0), so ` +

@@ -1,0 +1,47 @@
+"""The studio on a real uvicorn server (the command's options) in a thread, on a free 127.0.0.1 port:
+what the browser tests and the hostile-client tests talk to. The ASGI test client has no sockets,
+so no flow control: a client that does not read, or floods, needs a real server."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import uvicorn
+
+from minidl.studio.__main__ import SERVER_OPTIONS
+from minidl.studio.app import create_app
+
+
+@contextlib.contextmanager
+def running_studio(**app_options) -> Iterator[str]:
+    """The URL (http://127.0.0.1:PORT) of a studio made by create_app(**app_options); the server is
+    stopped, and must have stopped, on leaving."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    server = uvicorn.Server(uvicorn.Config(create_app(**app_options), **SERVER_OPTIONS))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the studio server did not start within 15 s"
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+    assert not thread.is_alive(), "the studio server did not shut down"
+
+
+def sessions(url: str) -> dict[str, int]:
+    """The training slots as /api/info reports them: capacity, active, waiting."""
+    with urllib.request.urlopen(f"{url}/api/info", timeout=10) as response:
+        return json.load(response)["sessions"]

@@ -1,0 +1,137 @@
+"""The studio on a real uvicorn server, where a client gets what reaches the socket, against clients
+that do not play fair: a browser that never reads what it is sent (its training slot must still be
+freed), one that floods the server with messages while it waits for a slot (it is closed before
+its messages pile up); and a session that fails inside the studio still tells its page why."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import socket
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+if not os.environ.get("CI"):  # under CI a missing dependency is an error, not a skip
+    pytest.importorskip("uvicorn", reason="the studio extra is not installed: pip install -e '.[studio]'")
+    pytest.importorskip("websockets", reason="the studio extra is not installed: pip install -e '.[studio]'")
+
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from minidl.studio.playground import Playground
+from minidl.studio.sessions import MAX_WAITING_MESSAGES
+from studio_server import running_studio, sessions
+
+pytestmark = pytest.mark.studio
+
+
+def websocket_url(url: str, path: str) -> str:
+    return url.replace("http://", "ws://") + path
+
+
+def receive_until(websocket, kind: str, limit: int = 50) -> dict:
+    for _ in range(limit):
+        message = json.loads(websocket.recv(timeout=10))
+        if message["type"] == kind:
+            return message
+    raise AssertionError(f"no {kind!r} message in {limit}")
+
+
+def never_reading_websocket(url: str, path: str) -> socket.socket:
+    """A WebSocket opened by hand whose messages will never be read, with a receive buffer as small
+    as the system allows (set before connecting, so that the window it offers stays small)."""
+    address = urlsplit(url)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(5)
+    sock.connect((address.hostname, address.port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: {address.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    handshake = b""
+    while not handshake.endswith(b"\r\n\r\n"):  # the answer's headers, byte by byte: nothing after them is read
+        handshake += sock.recv(1)
+    assert handshake.startswith(b"HTTP/1.1 101"), handshake
+    return sock
+
+
+def send_message(sock: socket.socket, message: dict) -> None:
+    """One text frame, masked as a client's must be (each payload byte XOR the key's bytes in turn)."""
+    payload = json.dumps(message).encode()
+    assert len(payload) < 126, "a one-byte length field"
+    key = os.urandom(4)
+    masked = bytes(byte ^ key[i % 4] for i, byte in enumerate(payload))
+    sock.sendall(bytes([0x81, 0x80 | len(payload)]) + key + masked)
+
+
+def wait_until(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return condition()
+
+
+def test_a_client_that_never_reads_loses_its_training_slot():
+    with running_studio(max_sessions=1, idle_seconds=1.0) as url:
+        sock = never_reading_websocket(url, "/ws/playground")
+        try:
+            send_message(sock, {"type": "settings", "settings": {"hidden": [8, 8, 8]}})
+            send_message(sock, {"type": "play"})
+            assert wait_until(lambda: sessions(url)["active"] == 1, 10)
+
+            def still_training() -> bool:
+                with contextlib.suppress(OSError):  # once the server gave up, its buffers fill too
+                    send_message(sock, {"type": "ping"})  # never silent: only its not reading can free the slot
+                return sessions(url)["active"] == 1
+
+            wait_until(lambda: not still_training(), 30)
+            assert sessions(url) == {"capacity": 1, "active": 0, "waiting": 0}
+            with connect(websocket_url(url, "/ws/playground"), proxy=None) as next_in_line:
+                assert receive_until(next_in_line, "ready")["active"] == 1
+        finally:
+            sock.close()
+
+
+def test_a_waiting_client_that_floods_the_server_is_closed_with_1008():
+    with running_studio(max_sessions=1, idle_seconds=60) as url:
+        with connect(websocket_url(url, "/ws/playground"), proxy=None) as holder:
+            receive_until(holder, "ready")
+            with connect(websocket_url(url, "/ws/playground"), proxy=None) as waiting:
+                receive_until(waiting, "busy")
+
+                def still_open() -> bool:  # answered in turn, after every message sent before it
+                    waiting.send(json.dumps({"type": "dance"}))
+                    return "unknown message type" in receive_until(waiting, "error")["message"]
+
+                for _ in range(10 * MAX_WAITING_MESSAGES):  # pings only say the page is there: never too many
+                    waiting.send(json.dumps({"type": "ping"}))
+                assert still_open()
+                for _ in range(MAX_WAITING_MESSAGES):
+                    waiting.send(json.dumps({"type": "step"}))
+                assert still_open()
+                waiting.send(json.dumps({"type": "step"}))
+                assert f"over {MAX_WAITING_MESSAGES} messages waiting" in receive_until(waiting, "closed")["reason"]
+                with pytest.raises(ConnectionClosed) as closed:
+                    waiting.recv(timeout=10)
+                assert closed.value.rcvd.code == 1008
+            assert wait_until(lambda: sessions(url) == {"capacity": 1, "active": 1, "waiting": 0}, 10)
+
+
+def test_a_failure_of_the_studio_itself_closes_the_session_with_1011_and_a_reason(monkeypatch):
+    def broken_frame(self):
+        raise AttributeError("a bug in the studio")
+
+    monkeypatch.setattr(Playground, "frame", broken_frame)
+    with running_studio(max_sessions=1, idle_seconds=60) as url:
+        with connect(websocket_url(url, "/ws/playground"), proxy=None) as websocket:
+            assert "the studio failed" in receive_until(websocket, "closed")["reason"]
+            with pytest.raises(ConnectionClosed) as closed:
+                websocket.recv(timeout=10)
+            assert closed.value.rcvd.code == 1011
+        assert wait_until(lambda: sessions(url)["active"] == 0, 10)
