@@ -48,9 +48,15 @@ def ring(size: int = 280) -> np.ndarray:
     return ((radius > size * 0.22) & (radius < size * 0.28)).astype(np.float64)
 
 
+def studio_client(**options) -> TestClient:
+    """A test client of create_app(**options) under the name the TestClient gives every server,
+    testserver, which the studio serves only when told (minidl.studio.origins)."""
+    return TestClient(create_app(allowed_origins=["http://testserver"], **options))
+
+
 @pytest.fixture(scope="module")
 def client():
-    with TestClient(create_app(max_sessions=2, idle_seconds=30)) as test_client:
+    with studio_client(max_sessions=2, idle_seconds=30) as test_client:
         yield test_client
 
 
@@ -518,7 +524,7 @@ def test_an_oversized_message_closes_the_stream_with_a_reason(client):
 
 
 def test_sessions_beyond_capacity_wait_with_a_busy_message_and_get_the_freed_slot():
-    with TestClient(create_app(max_sessions=1, idle_seconds=30)) as client:
+    with studio_client(max_sessions=1, idle_seconds=30) as client:
         with client.websocket_connect("/ws/playground") as first:
             receive_until(first, "frame")
             first.send_json({"type": "play"})  # then vanish mid-stream
@@ -536,7 +542,7 @@ def test_sessions_beyond_capacity_wait_with_a_busy_message_and_get_the_freed_slo
 
 
 def test_an_idle_session_is_closed_and_its_slot_freed():
-    with TestClient(create_app(max_sessions=1, idle_seconds=0.5)) as client:
+    with studio_client(max_sessions=1, idle_seconds=0.5) as client:
         with client.websocket_connect("/ws/playground") as websocket:
             assert "idle" in receive_until(websocket, "closed")["reason"]
         assert client.get("/api/info").json()["sessions"] == {"capacity": 1, "active": 0, "waiting": 0}

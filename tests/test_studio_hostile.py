@@ -1,7 +1,8 @@
 """The studio on a real uvicorn server, where a client gets what reaches the socket, against clients
 that do not play fair: a browser that never reads what it is sent (its training slot must still be
 freed), one that floods the server with messages while it waits for a slot (it is closed before
-its messages pile up); and a session that fails inside the studio still tells its page why."""
+its messages pile up), pages of other sites (Origin) and requests that name another host (DNS
+rebinding); and a session that fails inside the studio still tells its page why."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ import pytest
 if not os.environ.get("CI"):  # under CI a missing dependency is an error, not a skip
     pytest.importorskip("uvicorn", reason="the studio extra is not installed: pip install -e '.[studio]'")
     pytest.importorskip("websockets", reason="the studio extra is not installed: pip install -e '.[studio]'")
+    pytest.importorskip("httpx", reason="the tests need httpx: pip install -e '.[dev]'")
 
-from websockets.exceptions import ConnectionClosed
+import httpx
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from minidl.studio.playground import Playground
@@ -135,3 +138,63 @@ def test_a_failure_of_the_studio_itself_closes_the_session_with_1011_and_a_reaso
                 websocket.recv(timeout=10)
             assert closed.value.rcvd.code == 1011
         assert wait_until(lambda: sessions(url)["active"] == 0, 10)
+
+
+ALLOWED_ORIGIN = "http://class.example:8000"  # a teacher's --allow-origin
+FOREIGN_ORIGINS = ["http://evil.example", "null", "http://127.0.0.1:1"]  # a site, a sandboxed page, another port
+
+
+@pytest.fixture(scope="module")
+def studio_url():
+    with running_studio(max_sessions=2, idle_seconds=60, allowed_origins=[ALLOWED_ORIGIN]) as url:
+        yield url
+
+
+@pytest.mark.parametrize("origin", FOREIGN_ORIGINS)
+def test_a_websocket_from_another_origin_is_refused_with_403(studio_url, origin):
+    with pytest.raises(InvalidStatus) as refused:
+        connect(websocket_url(studio_url, "/ws/playground"), origin=origin, proxy=None)
+    assert refused.value.response.status_code == 403
+    assert repr(origin) in json.loads(refused.value.response.body)["error"]
+    assert sessions(studio_url)["active"] == 0
+
+
+@pytest.mark.parametrize("origin", [None, "the studio's own", ALLOWED_ORIGIN])
+def test_a_websocket_from_the_studio_an_allowed_origin_or_no_page_trains(studio_url, origin):
+    origin = studio_url if origin == "the studio's own" else origin
+    with connect(websocket_url(studio_url, "/ws/convnet"), origin=origin, proxy=None) as websocket:
+        assert receive_until(websocket, "ready")["active"] >= 1
+
+
+LIME_BODY = json.dumps({"image": [[0.0] * 28] * 8 + [[0.0] * 13 + [1.0, 1.0] + [0.0] * 13] * 12 + [[0.0] * 28] * 8})
+
+
+@pytest.mark.parametrize("origin", FOREIGN_ORIGINS)
+def test_a_cross_site_post_is_refused_with_403(studio_url, origin):
+    # text/plain: the one kind of cross-site POST a browser sends without asking the server first
+    response = httpx.post(
+        f"{studio_url}/api/lime", content=LIME_BODY, headers={"Origin": origin, "Content-Type": "text/plain"}
+    )
+    assert response.status_code == 403 and repr(origin) in response.json()["error"]
+
+
+@pytest.mark.parametrize("origin", [None, "the studio's own", ALLOWED_ORIGIN])
+def test_a_post_from_the_studio_an_allowed_origin_or_no_page_is_served(studio_url, origin):
+    origin = studio_url if origin == "the studio's own" else origin
+    response = httpx.post(f"{studio_url}/api/lime", content=LIME_BODY, headers={"Origin": origin} if origin else {})
+    assert response.status_code == 200 and response.json()["target"] == 1
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "localhost.evil.example", "[::1"])
+def test_a_request_that_names_another_host_gets_400_and_no_redirect_there(studio_url, host):
+    for path in ("/static", "/api/info", "/draw"):
+        response = httpx.get(f"{studio_url}{path}", headers={"Host": host}, follow_redirects=False)
+        assert response.status_code == 400 and repr(host) in response.json()["error"], (path, response.text)
+    with pytest.raises(InvalidStatus) as refused:
+        connect(websocket_url(studio_url, "/ws/playground"), additional_headers={"Host": host}, proxy=None)
+    assert refused.value.response.status_code == 400
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost", "[::1]:8000", "192.168.1.5", "class.example:8000"])
+def test_a_request_that_names_the_studio_by_address_localhost_or_allowed_name_is_served(studio_url, host):
+    assert httpx.get(f"{studio_url}/api/info", headers={"Host": host}).status_code == 200

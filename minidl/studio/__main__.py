@@ -1,7 +1,8 @@
 """python -m minidl.studio [--host 127.0.0.1] [--port 8000] [--open]: serve the studio's pages.
 
 The port falls back to a free one when it is taken. --host 0.0.0.0 serves a classroom: anyone on
-the network can then reach the studio, and the command says so.
+the network can then reach the studio, and the command says so. Pages of other sites may not use
+it (Jupyter's Host and Origin checks); --allow-origin URL lets one in.
 """
 
 from __future__ import annotations
@@ -71,7 +72,15 @@ def main(argv: list[str] | None = None) -> int:
         "--idle",
         type=float,
         default=120.0,
-        help="seconds without a message before a training session is freed (default 120)",
+        help="seconds a training session is kept while its browser sends nothing, or takes nothing (default 120)",
+    )
+    parser.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="also serve the pages of this origin (scheme://host[:port]), e.g. this computer under a name the "
+        "class uses; may be given again. Otherwise only the studio's own pages may post or train",
     )
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
@@ -97,7 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     # The server answers many requests at once, each on its own thread: one BLAS thread per call
     # lets them share the cores, where every call asking OpenBLAS for all cores makes them queue.
     threadpool_limits(limits=1)
-    app = create_app(max_sessions=args.sessions, idle_seconds=args.idle)
+    try:
+        app = create_app(
+            max_sessions=args.sessions, idle_seconds=args.idle, allowed_origins=args.allow_origin, host=args.host
+        )
+    except ValueError as error:
+        sock.close()
+        parser.error(str(error))
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     url = f"http://{shown_host}:{port}/"
     if moved:

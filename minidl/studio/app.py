@@ -8,6 +8,7 @@
     POST /api/lime      {"image": 28×28, "target"?, "cell_size"?, "num_samples"?, "seed"?}
     WS   /ws/playground  /ws/convnet          live training (see minidl.studio.sessions)
 
+Requests from other sites are refused first (minidl.studio.origins: Host 400, Origin 403).
 Bad input gets a 4xx with a JSON {"error": "..."} naming the field, the value as it was sent and
 what was expected; a field the route does not know is refused, not ignored; bodies over
 MAX_BODY_BYTES are refused while they arrive; nothing is unpickled.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ import numpy as np
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -37,6 +40,7 @@ from starlette.websockets import WebSocket
 from minidl.studio.checks import as_written, check_integer, check_known
 from minidl.studio.convnet import ConvNetLive
 from minidl.studio.draw import LIME_CELL_SIZES, LIME_MAX_SAMPLES, DigitExplainer
+from minidl.studio.origins import SameOriginOnly, check_origin
 from minidl.studio.playground import (
     ACTIVATIONS,
     DATASETS,
@@ -247,13 +251,18 @@ async def http_error(request: Request, error: HTTPException) -> Response:
     )
 
 
-def create_app(max_sessions: int = 4, idle_seconds: float = 120.0) -> Starlette:
+def create_app(
+    max_sessions: int = 4, idle_seconds: float = 120.0, allowed_origins: Collection[str] = (), host: str = "127.0.0.1"
+) -> Starlette:
     """The application with its own model and `max_sessions` training slots; a browser that sends
-    nothing for idle_seconds loses its slot."""
+    nothing, or takes nothing, for idle_seconds loses its slot. It serves requests that name it by
+    an IP address, localhost or `host` (where it listens), and the pages of its own origin and of
+    allowed_origins (scheme://host[:port]; see minidl.studio.origins)."""
     if max_sessions < 1 or not math.isfinite(idle_seconds) or idle_seconds <= 0:
         raise ValueError(
             f"create_app: need max_sessions >= 1 and a positive idle time, got {max_sessions}, {idle_seconds}"
         )
+    origins = [check_origin(origin) for origin in allowed_origins]
     routes = [
         Route("/", home),
         *(Route(f"/{name}", page(name)) for name in PAGES),
@@ -266,6 +275,7 @@ def create_app(max_sessions: int = 4, idle_seconds: float = 120.0) -> Starlette:
     ]
     app = Starlette(
         routes=routes,
+        middleware=[Middleware(SameOriginOnly, allowed_origins=origins, host=host)],
         exception_handlers={BadInput: bad_input, ValueError: refused_by_minidl, HTTPException: http_error},
     )
     app.state.explainer = DigitExplainer()
