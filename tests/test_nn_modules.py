@@ -1,7 +1,11 @@
 """The Module API, layers, initialisation, optimizers and save/load, with known values."""
 
+import io
+import json
 import math
 import warnings
+import zipfile
+import zlib
 
 import numpy as np
 import pytest
@@ -347,6 +351,92 @@ def test_load_rejects_truncated_corrupt_foreign_and_pickled_files(tmp_path):
     ):
         with pytest.raises(ValueError, match=words):
             minidl.load(tmp_path / f"{name}.npz")
+
+
+def crafted_file(path, manifest: str, **arrays):
+    """An .npz holding the given manifest text and arrays, as an attacker would write it."""
+    np.savez(path, __minidl_manifest__=np.array(manifest), **arrays)
+    return path
+
+
+def crafted_tree(tree) -> str:
+    return json.dumps({"format": "minidl-state-1", "tree": tree})
+
+
+CRAFTED_MANIFESTS = {
+    "a list": ("[1, 2]", "not the JSON object with a tree"),
+    "a string": ('"weights"', "not the JSON object with a tree"),
+    "no tree": ('{"format": "minidl-state-1"}', "not the JSON object with a tree"),
+    "100k-deep JSON": ("[" * 100_000 + "]" * 100_000, "nests deeper than 100 levels"),
+    "a list as a dict": (crafted_tree({"__dict__": [{"__array__": "array_0"}]}), r"keys \['__dict__'\] at tree"),
+    "an untagged dict": (crafted_tree({"__dict__": {"w": [{"a": 1}]}}), r"keys \['a'\] at tree\['w'\]\[0\]"),
+    "a number as a key": (crafted_tree({"__array__": 0}), r"keys \['__array__'\] at tree"),
+    "two tags": (crafted_tree({"__array__": "array_0", "__dict__": {}}), r"keys \['__array__', '__dict__'\]"),
+    "102 lists deep": (crafted_tree(json.loads("[" * 102 + "]" * 102)), "nests deeper than 100 levels"),
+    "a missing array": (crafted_tree({"__array__": "array_9"}), "names array 'array_9', which the file does not hold"),
+    "an array twice": (
+        crafted_tree([{"__array__": "array_0"}, {"__array__": "array_0"}]),
+        "names array 'array_0' twice",
+    ),
+}
+
+
+@pytest.mark.parametrize("manifest, words", CRAFTED_MANIFESTS.values(), ids=CRAFTED_MANIFESTS)
+def test_load_refuses_a_crafted_manifest_with_a_value_error(tmp_path, manifest, words):
+    path = crafted_file(tmp_path / "crafted.npz", manifest, array_0=np.ones(2))
+    with pytest.raises(ValueError, match=f"^load: .*{words}"):
+        minidl.load(path)
+
+
+def test_load_reads_only_the_arrays_the_manifest_names(tmp_path):
+    path = tmp_path / "model.npz"
+    minidl.save({"w": np.arange(3.0)}, path)
+    with zipfile.ZipFile(path, "a") as archive:  # a member that cannot be inflated: reading it would fail
+        archive.writestr(zipfile.ZipInfo("unnamed.npy"), b"\x00" * 64)
+        archive.getinfo("unnamed.npy").compress_type = zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(path) as archive, pytest.raises(zlib.error):
+        archive.read("unnamed.npy")
+    np.testing.assert_array_equal(minidl.load(path)["w"], np.arange(3.0))
+
+
+def test_load_refuses_arrays_over_max_bytes_before_reading_them(tmp_path):
+    path = tmp_path / "model.npz"
+    minidl.save({"a": np.zeros(10_000), "b": np.zeros(10_000)}, path)  # 80 kB each, 160 kB in all
+    with pytest.raises(ValueError, match=r"arrays take 160\d\d\d bytes, more than max_bytes=100000.*max_bytes=\.\.\."):
+        minidl.load(path, max_bytes=100_000)
+    assert set(minidl.load(path, max_bytes=200_000)) == {"a", "b"}
+    assert minidl.io.MAX_BYTES == 2**30 and set(minidl.load(path)) == {"a", "b"}
+
+
+def test_load_refuses_an_array_header_that_promises_more_than_its_member_holds(tmp_path):
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"shape": (10**9,), "fortran_order": False, "descr": "<f8"})
+    path = tmp_path / "crafted.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("__minidl_manifest__.npy", npy_bytes(np.array(crafted_tree({"__array__": "big"}))))
+        archive.writestr("big.npy", header.getvalue() + b"\x00" * 16)  # 8 GB promised, 16 bytes held
+    with pytest.raises(ValueError, match=r"array 'big' claims shape \(1000000000,\) of float64, more bytes"):
+        minidl.load(path)
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def test_save_refuses_nesting_that_load_would_refuse_and_keeps_what_it_accepts(tmp_path):
+    deepest = np.ones(2)
+    for _ in range(100):
+        deepest = [deepest]
+    minidl.save(deepest, tmp_path / "deep.npz")
+    loaded = minidl.load(tmp_path / "deep.npz")
+    for _ in range(100):
+        loaded = loaded[0]
+    np.testing.assert_array_equal(loaded, np.ones(2))
+    with pytest.raises(ValueError, match="deeper than 100 levels"):
+        minidl.save([deepest], tmp_path / "deeper.npz")
+    assert [p.name for p in tmp_path.iterdir()] == ["deep.npz"]
 
 
 # ----- bad input -------------------------------------------------------------------------------
