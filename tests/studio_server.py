@@ -1,6 +1,7 @@
 """The studio on a real uvicorn server (the command's options) in a thread, on a free 127.0.0.1 port:
 what the browser tests and the hostile-client tests talk to. The ASGI test client has no sockets,
-so no flow control: a client that does not read, or floods, needs a real server."""
+so no flow control: a client that does not read, or floods, needs a real server. And receive_until,
+how both kinds of test read a live session's messages."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import socket
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import uvicorn
 
@@ -45,3 +46,14 @@ def sessions(url: str) -> dict[str, int]:
     """The training slots as /api/info reports them: capacity, active, waiting."""
     with urllib.request.urlopen(f"{url}/api/info", timeout=10) as response:
         return json.load(response)["sessions"]
+
+
+def receive_until(receive: Callable[[], dict], kind: str, limit: int = 50) -> dict:
+    """The first message of type `kind` among the next `limit` that receive() returns, parsed (a live
+    session sends frames meanwhile): the TestClient's websocket.receive_json, or a websockets client's
+    next message."""
+    for _ in range(limit):
+        message = receive()
+        if message["type"] == kind:
+            return message
+    raise AssertionError(f"no {kind!r} message in {limit}")

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 if not os.environ.get("CI"):  # under CI a missing dependency is an error, not a skip
     pytest.importorskip("starlette", reason="the studio extra is not installed: pip install -e '.[studio]'")
+    pytest.importorskip("uvicorn", reason="the studio extra is not installed: pip install -e '.[studio]'")
     pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx: pip install -e '.[dev]'")
 
 from starlette.testclient import TestClient
@@ -32,6 +33,7 @@ from minidl.studio.app import MAX_BODY_BYTES, create_app
 from minidl.studio.playground import STEPS_PER_FRAME, Playground, PlaygroundSettings
 from minidl.studio.preprocess import area_resample_matrix, mnist_like
 from minidl.studio.weights import load_trained_lenet
+from studio_server import receive_until
 
 pytestmark = pytest.mark.studio
 
@@ -400,78 +402,73 @@ def test_oversized_bodies_are_refused_with_413(client):
 # --- live training over WebSockets ----------------------------------------------------------------
 
 
-def receive_until(websocket, kind: str, limit: int = 50) -> dict:
-    for _ in range(limit):
-        message = websocket.receive_json()
-        if message["type"] == kind:
-            return message
-    raise AssertionError(f"no {kind!r} message in {limit}")
-
-
 def test_playground_session_plays_steps_and_answers_bad_messages(client):
     with client.websocket_connect("/ws/playground") as websocket:
         assert websocket.receive_json()["type"] == "ready"
         data = websocket.receive_json()
         assert data["type"] == "data" and len(data["train"]) + len(data["test"]) == 300
-        assert receive_until(websocket, "frame")["steps"] == 0
+        assert receive_until(websocket.receive_json, "frame")["steps"] == 0
         websocket.send_text("not json")
-        assert "bad message" in receive_until(websocket, "error")["message"]
+        assert "bad message" in receive_until(websocket.receive_json, "error")["message"]
         websocket.send_bytes(b"\x00\x01")
-        assert "binary" in receive_until(websocket, "error")["message"]
+        assert "binary" in receive_until(websocket.receive_json, "error")["message"]
         websocket.send_text('["play"]')
-        assert "JSON object" in receive_until(websocket, "error")["message"]
+        assert "JSON object" in receive_until(websocket.receive_json, "error")["message"]
         websocket.send_text("[" * 5000 + "]" * 5000)
-        assert "bad message" in receive_until(websocket, "error")["message"]
+        assert "bad message" in receive_until(websocket.receive_json, "error")["message"]
         websocket.send_json({"type": "dance"})
-        assert "unknown message type" in receive_until(websocket, "error")["message"]
+        assert "unknown message type" in receive_until(websocket.receive_json, "error")["message"]
         websocket.send_json({"type": "settings", "settings": {"activation": "gelu"}})
-        assert "settings not applied" in receive_until(websocket, "error")["message"]
+        assert "settings not applied" in receive_until(websocket.receive_json, "error")["message"]
         websocket.send_json({"type": "settings", "settings": {"dataset": "spirals", "hidden": [8, 8]}})
-        assert len(receive_until(websocket, "frame")["neurons"]) == 2
+        assert len(receive_until(websocket.receive_json, "frame")["neurons"]) == 2
         websocket.send_json({"type": "step"})
-        assert receive_until(websocket, "frame")["steps"] == STEPS_PER_FRAME
+        assert receive_until(websocket.receive_json, "frame")["steps"] == STEPS_PER_FRAME
         websocket.send_json({"type": "play"})
-        steps = [receive_until(websocket, "frame")["steps"] for _ in range(3)]
+        steps = [receive_until(websocket.receive_json, "frame")["steps"] for _ in range(3)]
         assert steps == sorted(steps) and steps[-1] > STEPS_PER_FRAME
         websocket.send_json({"type": "pause"})
 
 
 def test_convnet_session_trains_and_sends_its_pictures(client):
     with client.websocket_connect("/ws/convnet") as websocket:
-        receive_until(websocket, "ready")
-        assert receive_until(websocket, "frame")["steps"] == 0
+        receive_until(websocket.receive_json, "ready")
+        assert receive_until(websocket.receive_json, "frame")["steps"] == 0
         websocket.send_json({"type": "step"})
-        frame = receive_until(websocket, "frame")
+        frame = receive_until(websocket.receive_json, "frame")
         assert frame["steps"] == 3 and len(frame["points"]) == 3
         assert len(frame["filters"]) == 6 and len(frame["conv1"]) == 6 and len(frame["conv2"]) == 16
         websocket.send_json({"type": "settings", "settings": {"learning_rate": 5}})
-        assert "learning_rate" in receive_until(websocket, "error")["message"]
+        assert "learning_rate" in receive_until(websocket.receive_json, "error")["message"]
         websocket.send_json({"type": "settings", "settings": {"example": 200}})
-        assert "example" in receive_until(websocket, "error")["message"]
+        assert "example" in receive_until(websocket.receive_json, "error")["message"]
         websocket.send_json({"type": "settings", "settings": {"example": 7}})
-        frame = receive_until(websocket, "frame")
+        frame = receive_until(websocket.receive_json, "frame")
         assert frame["steps"] == 0 and frame["label"] == int(load_mnist("test")[1][7])
 
 
 @pytest.mark.parametrize("path", ["/ws/playground", "/ws/convnet"])
 def test_settings_that_are_not_an_object_are_refused_and_the_session_goes_on(client, path):
     with client.websocket_connect(path) as websocket:
-        receive_until(websocket, "frame")
+        receive_until(websocket.receive_json, "frame")
         for settings, echo in (([], "[]"), ("", '""'), (5, "5"), (None, "null")):
             websocket.send_json({"type": "settings", "settings": settings})
-            error = receive_until(websocket, "error")["message"]
+            error = receive_until(websocket.receive_json, "error")["message"]
             assert error == f"settings not applied: settings must be a JSON object, got {echo}"
         websocket.send_json({"type": "step"})
-        assert receive_until(websocket, "frame")["steps"] > 0
+        assert receive_until(websocket.receive_json, "frame")["steps"] > 0
 
 
 def test_misspelt_message_fields_are_refused_not_ignored(client):
     with client.websocket_connect("/ws/playground") as websocket:
-        receive_until(websocket, "frame")
+        receive_until(websocket.receive_json, "frame")
         websocket.send_json({"type": "settings", "setting": {"dataset": "xor"}})  # would reset to the defaults
-        assert receive_until(websocket, "error")["message"] == 'unknown field(s) "setting"; known: settings, type'
+        assert (
+            receive_until(websocket.receive_json, "error")["message"]
+            == 'unknown field(s) "setting"; known: settings, type'
+        )
         websocket.send_json({"type": "play", "speed": 2})
-        assert receive_until(websocket, "error")["message"] == 'unknown field(s) "speed"; known: type'
+        assert receive_until(websocket.receive_json, "error")["message"] == 'unknown field(s) "speed"; known: type'
 
 
 SETTINGS = {
@@ -490,10 +487,10 @@ def test_every_setting_refuses_every_wrong_kind_of_value_by_name(client, path):
             ({"hidden": [4, value]}, "each hidden width must be", echo) for value, echo in HOSTILE_VALUES.values()
         ]
     with client.websocket_connect(path) as websocket:
-        receive_until(websocket, "frame")
+        receive_until(websocket.receive_json, "frame")
         for settings, named, echo in cases:
             websocket.send_text(json.dumps({"type": "settings", "settings": settings}))
-            error = receive_until(websocket, "error")["message"]
+            error = receive_until(websocket.receive_json, "error")["message"]
             assert error.startswith(f"settings not applied: {named}") and error.endswith(echo), error
 
 
@@ -503,9 +500,9 @@ def refuse_non_finite(constant: str):
 
 def test_a_diverged_playground_sends_valid_json_that_says_so(client):
     with client.websocket_connect("/ws/playground") as websocket:
-        receive_until(websocket, "frame")
+        receive_until(websocket.receive_json, "frame")
         websocket.send_json({"type": "settings", "settings": {"learning_rate": 10, "l2": 1, "activation": "relu"}})
-        assert "diverged" not in receive_until(websocket, "frame")  # step 0: the loss is still finite
+        assert "diverged" not in receive_until(websocket.receive_json, "frame")  # step 0: the loss is still finite
         websocket.send_json({"type": "step"})
         frame = json.loads(websocket.receive_text(), parse_constant=refuse_non_finite)
         assert frame["type"] == "frame" and frame["diverged"] is True
@@ -514,9 +511,9 @@ def test_a_diverged_playground_sends_valid_json_that_says_so(client):
 
 def test_an_oversized_message_closes_the_stream_with_a_reason(client):
     with client.websocket_connect("/ws/playground") as websocket:
-        receive_until(websocket, "frame")
+        receive_until(websocket.receive_json, "frame")
         websocket.send_text("x" * 20_000)
-        assert "limit" in receive_until(websocket, "closed")["reason"]
+        assert "limit" in receive_until(websocket.receive_json, "closed")["reason"]
         with pytest.raises(WebSocketDisconnect) as closed:
             websocket.receive_json()
         assert closed.value.code == 1009
@@ -526,9 +523,9 @@ def test_an_oversized_message_closes_the_stream_with_a_reason(client):
 def test_sessions_beyond_capacity_wait_with_a_busy_message_and_get_the_freed_slot():
     with studio_client(max_sessions=1, idle_seconds=30) as client:
         with client.websocket_connect("/ws/playground") as first:
-            receive_until(first, "frame")
+            receive_until(first.receive_json, "frame")
             first.send_json({"type": "play"})  # then vanish mid-stream
-            receive_until(first, "frame")
+            receive_until(first.receive_json, "frame")
             with client.websocket_connect("/ws/playground") as second:
                 busy = second.receive_json()
                 assert busy["type"] == "busy" and busy["waiting"] == 1 and "busy" in busy["message"]
@@ -538,13 +535,13 @@ def test_sessions_beyond_capacity_wait_with_a_busy_message_and_get_the_freed_slo
                     == 1
                 )
                 first.close()
-                assert receive_until(second, "ready")["active"] == 1
+                assert receive_until(second.receive_json, "ready")["active"] == 1
 
 
 def test_an_idle_session_is_closed_and_its_slot_freed():
     with studio_client(max_sessions=1, idle_seconds=0.5) as client:
         with client.websocket_connect("/ws/playground") as websocket:
-            assert "idle" in receive_until(websocket, "closed")["reason"]
+            assert "idle" in receive_until(websocket.receive_json, "closed")["reason"]
         assert client.get("/api/info").json()["sessions"] == {"capacity": 1, "active": 0, "waiting": 0}
 
 

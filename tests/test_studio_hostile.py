@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import pytest
@@ -27,7 +28,7 @@ from websockets.sync.client import connect
 
 from minidl.studio.playground import Playground
 from minidl.studio.sessions import MAX_WAITING_MESSAGES
-from studio_server import running_studio, sessions
+from studio_server import receive_until, running_studio, sessions
 
 pytestmark = pytest.mark.studio
 
@@ -36,12 +37,9 @@ def websocket_url(url: str, path: str) -> str:
     return url.replace("http://", "ws://") + path
 
 
-def receive_until(websocket, kind: str, limit: int = 50) -> dict:
-    for _ in range(limit):
-        message = json.loads(websocket.recv(timeout=10))
-        if message["type"] == kind:
-            return message
-    raise AssertionError(f"no {kind!r} message in {limit}")
+def reads(websocket) -> Callable[[], dict]:
+    """What receive_until calls on a websockets client: its next message, parsed, within 10 s."""
+    return lambda: json.loads(websocket.recv(timeout=10))
 
 
 def never_reading_websocket(url: str, path: str) -> socket.socket:
@@ -96,7 +94,7 @@ def test_a_client_that_never_reads_loses_its_training_slot():
             wait_until(lambda: not still_training(), 30)
             assert sessions(url) == {"capacity": 1, "active": 0, "waiting": 0}
             with connect(websocket_url(url, "/ws/playground"), proxy=None) as next_in_line:
-                assert receive_until(next_in_line, "ready")["active"] == 1
+                assert receive_until(reads(next_in_line), "ready")["active"] == 1
         finally:
             sock.close()
 
@@ -104,13 +102,13 @@ def test_a_client_that_never_reads_loses_its_training_slot():
 def test_a_waiting_client_that_floods_the_server_is_closed_with_1008():
     with running_studio(max_sessions=1, idle_seconds=60) as url:
         with connect(websocket_url(url, "/ws/playground"), proxy=None) as holder:
-            receive_until(holder, "ready")
+            receive_until(reads(holder), "ready")
             with connect(websocket_url(url, "/ws/playground"), proxy=None) as waiting:
-                receive_until(waiting, "busy")
+                receive_until(reads(waiting), "busy")
 
                 def still_open() -> bool:  # answered in turn, after every message sent before it
                     waiting.send(json.dumps({"type": "dance"}))
-                    return "unknown message type" in receive_until(waiting, "error")["message"]
+                    return "unknown message type" in receive_until(reads(waiting), "error")["message"]
 
                 for _ in range(10 * MAX_WAITING_MESSAGES):  # pings only say the page is there: never too many
                     waiting.send(json.dumps({"type": "ping"}))
@@ -119,7 +117,9 @@ def test_a_waiting_client_that_floods_the_server_is_closed_with_1008():
                     waiting.send(json.dumps({"type": "step"}))
                 assert still_open()
                 waiting.send(json.dumps({"type": "step"}))
-                assert f"over {MAX_WAITING_MESSAGES} messages waiting" in receive_until(waiting, "closed")["reason"]
+                assert (
+                    f"over {MAX_WAITING_MESSAGES} messages waiting" in receive_until(reads(waiting), "closed")["reason"]
+                )
                 with pytest.raises(ConnectionClosed) as closed:
                     waiting.recv(timeout=10)
                 assert closed.value.rcvd.code == 1008
@@ -133,7 +133,7 @@ def test_a_failure_of_the_studio_itself_closes_the_session_with_1011_and_a_reaso
     monkeypatch.setattr(Playground, "frame", broken_frame)
     with running_studio(max_sessions=1, idle_seconds=60) as url:
         with connect(websocket_url(url, "/ws/playground"), proxy=None) as websocket:
-            assert "the studio failed" in receive_until(websocket, "closed")["reason"]
+            assert "the studio failed" in receive_until(reads(websocket), "closed")["reason"]
             with pytest.raises(ConnectionClosed) as closed:
                 websocket.recv(timeout=10)
             assert closed.value.rcvd.code == 1011
@@ -163,7 +163,7 @@ def test_a_websocket_from_another_origin_is_refused_with_403(studio_url, origin)
 def test_a_websocket_from_the_studio_an_allowed_origin_or_no_page_trains(studio_url, origin):
     origin = studio_url if origin == "the studio's own" else origin
     with connect(websocket_url(studio_url, "/ws/convnet"), origin=origin, proxy=None) as websocket:
-        assert receive_until(websocket, "ready")["active"] >= 1
+        assert receive_until(reads(websocket), "ready")["active"] >= 1
 
 
 LIME_BODY = json.dumps({"image": [[0.0] * 28] * 8 + [[0.0] * 13 + [1.0, 1.0] + [0.0] * 13] * 12 + [[0.0] * 28] * 8})
