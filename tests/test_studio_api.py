@@ -30,6 +30,7 @@ from minidl.inference import predict
 from minidl.metrics import accuracy
 from minidl.studio.__main__ import bind, is_loopback
 from minidl.studio.app import MAX_BODY_BYTES, create_app
+from minidl.studio.checks import as_written
 from minidl.studio.playground import STEPS_PER_FRAME, Playground, PlaygroundSettings
 from minidl.studio.preprocess import area_resample_matrix, mnist_like
 from minidl.studio.weights import load_trained_lenet
@@ -369,6 +370,28 @@ def test_an_option_of_any_wrong_kind_gets_a_400_naming_it_and_its_value(client, 
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert error.startswith(f"{key} must be") and error.endswith(echo), error
+
+
+def test_a_value_nested_too_deeply_to_echo_is_named_so():
+    value = []
+    for _ in range(100_000):  # json.dumps stops at Python's recursion limit, on every version
+        value = [value]
+    assert as_written(value) == "a list nested too deeply to echo"
+    assert as_written({"a": value}) == "a dict nested too deeply to echo"
+
+
+# The parser accepts a few levels more than json.dumps can write back (on Python 3.11, in the
+# studio's stack): an option nested that deep must still get its 400, not a RecursionError's 500.
+DEPTHS_AROUND_THE_LIMIT = range(900, 1000)
+
+
+def test_an_option_nested_as_deep_as_the_parser_allows_gets_a_400(client):
+    image = json.dumps(mnist_like(vertical_stroke()).tolist()).encode()
+    for depth in DEPTHS_AROUND_THE_LIMIT:
+        body = b'{"image": ' + image + b', "target": ' + b"[" * depth + b"]" * depth + b"}"
+        response = post_raw(client, "/api/predict", body)
+        assert response.status_code == 400, (depth, response.text)
+        assert re.match(r"target must be|the body's JSON is nested too deeply", response.json()["error"]), depth
 
 
 @pytest.mark.parametrize(

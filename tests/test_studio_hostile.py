@@ -126,6 +126,20 @@ def test_a_waiting_client_that_floods_the_server_is_closed_with_1008():
             assert wait_until(lambda: sessions(url) == {"capacity": 1, "active": 1, "waiting": 0}, 10)
 
 
+def test_a_message_nested_as_deep_as_the_parser_allows_gets_an_error_and_the_session_goes_on():
+    # The parser accepts a few levels more than json.dumps can echo (on Python 3.11, in the receiving
+    # task's stack): a RecursionError there killed the task and dropped the socket without a close frame.
+    with running_studio(max_sessions=1, idle_seconds=60) as url:
+        with connect(websocket_url(url, "/ws/playground")) as websocket:
+            receive_until(reads(websocket), "frame")
+            for depth in range(900, 1000):
+                websocket.send("[" * depth + "]" * depth)
+                error = receive_until(reads(websocket), "error")["message"]
+                assert error.startswith("bad message"), (depth, error)
+            websocket.send(json.dumps({"type": "step"}))
+            assert receive_until(reads(websocket), "frame")["steps"] > 0
+
+
 def test_a_failure_of_the_studio_itself_closes_the_session_with_1011_and_a_reason(monkeypatch):
     def broken_frame(self):
         raise AttributeError("a bug in the studio")

@@ -14,8 +14,13 @@ ECHO_CHARACTERS = 60  # a longer value is echoed cut short: a 401-digit number n
 
 def as_written(value: Any) -> str:
     """value as the JSON text the browser or curl wrote (true, "3", 1e999 read as Infinity), cut to
-    ECHO_CHARACTERS with its full length said; what JSON cannot hold (a value from Python) as its repr."""
-    text = json.dumps(value, default=repr)
+    ECHO_CHARACTERS with its full length said; what JSON cannot hold (a value from Python) as its repr.
+    json.loads accepts a few levels of nesting more than json.dumps writes back: such a value is
+    named, not echoed."""
+    try:
+        text = json.dumps(value, default=repr)
+    except RecursionError:
+        return f"a {type(value).__name__} nested too deeply to echo"
     return text if len(text) <= ECHO_CHARACTERS else f"{text[: ECHO_CHARACTERS - 20]}… ({len(text)} characters)"
 
 
