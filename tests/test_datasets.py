@@ -91,15 +91,30 @@ def gzip_with_garbled_deflate(data: bytes) -> bytes:
     return packed[:10] + b"\xff" * (len(packed) - 18) + packed[-8:]
 
 
+MAX_INTP = f"at most {np.iinfo(np.intp).max}"  # NumPy's limit on an array's bytes, even an empty array's
+
+
 @pytest.mark.parametrize(
     "content, words",
     [
         (gzip_with_garbled_deflate(idx_bytes(np.zeros(500, np.uint8))), ["damaged gzip", "invalid"]),
         (bytes([0, 0, 8, 255]) + (1).to_bytes(4, "big") * 255 + b"\x00", ["announces 255 dimensions", "at most 32"]),
-        (bytes([0, 0, 8, 3]) + (2**32 - 1).to_bytes(4, "big") * 3, ["79228162458924105385300197375 bytes", "holds 0"]),
+        (bytes([0, 0, 8, 3]) + (2**32 - 1).to_bytes(4, "big") * 3, ["79228162458924105385300197375 bytes", MAX_INTP]),
+        (
+            bytes([0, 0, 8, 3]) + bytes(4) + (2**32 - 1).to_bytes(4, "big") * 2,
+            ["(0, 4294967295, 4294967295)", MAX_INTP],
+        ),
+        (bytes([0, 0, 8, 32]) + bytes(4) + (2**32 - 1).to_bytes(4, "big") * 31, ["4294967295)", MAX_INTP]),
         (idx_bytes(np.zeros((3, 4), np.uint8)) + b"\x00", ["12 bytes", "holds more"]),
     ],
-    ids=["garbled deflate", "255 dimensions", "sizes past 2**64", "one byte too many"],
+    ids=[
+        "garbled deflate",
+        "255 dimensions",
+        "sizes past 2**64",
+        "a 0 beside sizes past 2**63",
+        "32 dimensions",
+        "one byte too many",
+    ],
 )
 def test_malformed_idx_files_raise_dataset_error(tmp_path, content, words):
     path = tmp_path / "bad.idx"

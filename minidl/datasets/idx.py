@@ -36,7 +36,8 @@ CHUNK_BYTES = 1 << 20
 
 def read_idx(path: str | Path) -> np.ndarray:
     """The array stored in an IDX file (gzip or not), in native byte order. A file that is not IDX,
-    is damaged, or holds fewer or more bytes than its header announces raises DatasetError."""
+    is damaged, announces a shape NumPy cannot make, or holds fewer or more bytes than its header
+    announces raises DatasetError."""
     path = Path(path)
     if not path.is_file():
         raise DatasetNotFoundError(f"read_idx: no file at {path}")
@@ -74,7 +75,15 @@ def read_header(stream: BinaryIO, path: Path) -> tuple[np.dtype, tuple[int, ...]
     sizes = read_at_most(stream, 4 * ndim)
     if len(sizes) < 4 * ndim:
         raise DatasetError(f"read_idx: {path} is truncated inside its header")
-    return dtype, tuple(int.from_bytes(sizes[i : i + 4], "big") for i in range(0, 4 * ndim, 4))
+    shape = tuple(int.from_bytes(sizes[i : i + 4], "big") for i in range(0, 4 * ndim, 4))
+    # NumPy refuses a shape whose sizes other than 0 multiply past its index type, even for an empty array.
+    addressed = math.prod(size for size in shape if size) * dtype.itemsize
+    if addressed > np.iinfo(np.intp).max:
+        raise DatasetError(
+            f"read_idx: {path}'s header announces shape {shape} of {dtype}: {addressed} bytes without its "
+            f"sizes of 0, where an array holds at most {np.iinfo(np.intp).max}"
+        )
+    return dtype, shape
 
 
 def read_at_most(stream: BinaryIO, count: int) -> bytearray:
