@@ -5,6 +5,7 @@ traversal, too many sessions, clients that vanish — each answered with a 4xx o
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -31,6 +32,7 @@ from minidl.metrics import accuracy
 from minidl.studio.__main__ import bind, is_loopback
 from minidl.studio.app import MAX_BODY_BYTES, create_app
 from minidl.studio.checks import as_written
+from minidl.studio.encoding import encode_signed, encode_unit
 from minidl.studio.playground import STEPS_PER_FRAME, Playground, PlaygroundSettings
 from minidl.studio.preprocess import area_resample_matrix, mnist_like
 from minidl.studio.weights import load_trained_lenet
@@ -517,10 +519,25 @@ def test_every_setting_refuses_every_wrong_kind_of_value_by_name(client, path):
             assert error.startswith(f"settings not applied: {named}") and error.endswith(echo), error
 
 
+def decoded(text: str) -> list[int]:
+    return list(base64.b64decode(text))
+
+
+@pytest.mark.filterwarnings("error")  # NumPy warns when it casts NaN to a byte (and makes it 0 on x86 anyway)
+def test_maps_with_nan_and_infinities_encode_to_bytes_the_page_can_draw():
+    assert decoded(encode_unit(np.array([np.nan, np.inf, -np.inf, 0.5, 2.0, -1.0]))) == [0, 255, 0, 128, 255, 0]
+    assert decoded(encode_signed(np.array([-2.0, 1.0]))["bytes"]) == [0, 191]  # 127.5 is 0, scale 2
+    for values in ([1.0, np.nan], [1.0, np.inf], [-np.inf, 1.0], [0.0, 0.0]):  # no finite, positive scale
+        encoded = encode_signed(np.array(values))
+        assert decoded(encoded["bytes"]) == [128, 128], values  # all drawn as 0
+        np.testing.assert_equal(encoded["scale"], np.abs(values).max())
+
+
 def refuse_non_finite(constant: str):
     raise AssertionError(f"{constant} in a frame: the browser's JSON.parse refuses it")
 
 
+@pytest.mark.filterwarnings("error")  # NumPy's overflow warnings too: the session silences them
 def test_a_diverged_playground_sends_valid_json_that_says_so(client):
     with client.websocket_connect("/ws/playground") as websocket:
         receive_until(websocket.receive_json, "frame")
