@@ -388,14 +388,20 @@ def test_load_refuses_a_crafted_manifest_with_a_value_error(tmp_path, manifest, 
         minidl.load(path)
 
 
+def add_member_that_cannot_be_inflated(path, name: str, size: int) -> None:
+    """Append member `name` that declares `size` bytes, stored as they are but marked deflated:
+    reading it fails, so a load that succeeds, or refuses for another reason, never read it."""
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr(zipfile.ZipInfo(name), b"\x00" * size)
+        archive.getinfo(name).compress_type = zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(path) as archive, pytest.raises(zlib.error):
+        archive.read(name)
+
+
 def test_load_reads_only_the_arrays_the_manifest_names(tmp_path):
     path = tmp_path / "model.npz"
     minidl.save({"w": np.arange(3.0)}, path)
-    with zipfile.ZipFile(path, "a") as archive:  # a member that cannot be inflated: reading it would fail
-        archive.writestr(zipfile.ZipInfo("unnamed.npy"), b"\x00" * 64)
-        archive.getinfo("unnamed.npy").compress_type = zipfile.ZIP_DEFLATED
-    with zipfile.ZipFile(path) as archive, pytest.raises(zlib.error):
-        archive.read("unnamed.npy")
+    add_member_that_cannot_be_inflated(path, "unnamed.npy", 64)
     np.testing.assert_array_equal(minidl.load(path)["w"], np.arange(3.0))
 
 
@@ -406,6 +412,11 @@ def test_load_refuses_arrays_over_max_bytes_before_reading_them(tmp_path):
         minidl.load(path, max_bytes=100_000)
     assert set(minidl.load(path, max_bytes=200_000)) == {"a", "b"}
     assert minidl.io.MAX_BYTES == 2**30 and set(minidl.load(path)) == {"a", "b"}
+    tree = {"__dict__": {"a": {"__array__": "array_0"}, "b": {"__array__": "array_1"}}}
+    crafted = crafted_file(tmp_path / "crafted.npz", crafted_tree(tree), array_0=np.zeros(10_000))
+    add_member_that_cannot_be_inflated(crafted, "array_1.npy", 80_000)  # reading it first would fail
+    with pytest.raises(ValueError, match=r"arrays take 160\d\d\d bytes, more than max_bytes=100000"):
+        minidl.load(crafted, max_bytes=100_000)
 
 
 def test_load_refuses_an_array_header_that_promises_more_than_its_member_holds(tmp_path):
