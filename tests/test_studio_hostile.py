@@ -103,7 +103,7 @@ def test_a_client_that_never_reads_loses_its_training_slot():
 
             wait_until(lambda: not still_training(), 30)
             assert sessions(url) == {"capacity": 1, "active": 0, "waiting": 0}
-            with connect(websocket_url(url, "/ws/playground"), proxy=None) as next_in_line:
+            with connect(websocket_url(url, "/ws/playground")) as next_in_line:
                 assert receive_until(reads(next_in_line), "ready")["active"] == 1
         finally:
             sock.close()
@@ -111,9 +111,9 @@ def test_a_client_that_never_reads_loses_its_training_slot():
 
 def test_a_waiting_client_that_floods_the_server_is_closed_with_1008():
     with running_studio(max_sessions=1, idle_seconds=60) as url:
-        with connect(websocket_url(url, "/ws/playground"), proxy=None) as holder:
+        with connect(websocket_url(url, "/ws/playground")) as holder:
             receive_until(reads(holder), "ready")
-            with connect(websocket_url(url, "/ws/playground"), proxy=None) as waiting:
+            with connect(websocket_url(url, "/ws/playground")) as waiting:
                 receive_until(reads(waiting), "busy")
 
                 def still_open() -> bool:  # answered in turn, after every message sent before it
@@ -156,7 +156,7 @@ def test_a_failure_of_the_studio_itself_closes_the_session_with_1011_and_a_reaso
 
     monkeypatch.setattr(Playground, "frame", broken_frame)
     with running_studio(max_sessions=1, idle_seconds=60) as url:
-        with connect(websocket_url(url, "/ws/playground"), proxy=None) as websocket:
+        with connect(websocket_url(url, "/ws/playground")) as websocket:
             assert "the studio failed" in receive_until(reads(websocket), "closed")["reason"]
             with pytest.raises(ConnectionClosed) as closed:
                 websocket.recv(timeout=10)
@@ -177,7 +177,7 @@ def studio_url():
 @pytest.mark.parametrize("origin", FOREIGN_ORIGINS)
 def test_a_websocket_from_another_origin_is_refused_with_403(studio_url, origin):
     with pytest.raises(InvalidStatus) as refused:
-        connect(websocket_url(studio_url, "/ws/playground"), origin=origin, proxy=None)
+        connect(websocket_url(studio_url, "/ws/playground"), origin=origin)
     assert refused.value.response.status_code == 403
     assert repr(origin) in json.loads(refused.value.response.body)["error"]
     assert sessions(studio_url)["active"] == 0
@@ -186,7 +186,7 @@ def test_a_websocket_from_another_origin_is_refused_with_403(studio_url, origin)
 @pytest.mark.parametrize("origin", [None, "the studio's own", ALLOWED_ORIGIN])
 def test_a_websocket_from_the_studio_an_allowed_origin_or_no_page_trains(studio_url, origin):
     origin = studio_url if origin == "the studio's own" else origin
-    with connect(websocket_url(studio_url, "/ws/convnet"), origin=origin, proxy=None) as websocket:
+    with connect(websocket_url(studio_url, "/ws/convnet"), origin=origin) as websocket:
         assert receive_until(reads(websocket), "ready")["active"] >= 1
 
 
