@@ -27,8 +27,8 @@ import httpx
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from minidl.studio.playground import Playground
-from minidl.studio.sessions import MAX_WAITING_MESSAGES
+from minidl.studio.playground import STEPS_PER_FRAME, Playground
+from minidl.studio.sessions import MAX_REFUSED_MESSAGES, MAX_WAITING_STEPS
 from studio_server import receive_until, running_studio, sessions
 
 pytestmark = pytest.mark.studio
@@ -109,27 +109,46 @@ def test_a_client_that_never_reads_loses_its_training_slot():
             sock.close()
 
 
-def test_a_waiting_client_that_floods_the_server_is_closed_with_1008():
+def test_a_waiting_page_clicking_away_keeps_its_place_and_gets_what_it_asked_for_last():
+    # A student who clicks while waiting for a slot: many more messages than a few, all of kinds the
+    # page sends. Only the last settings and play/pause count, and at most MAX_WAITING_STEPS steps.
+    clicks = [{"type": "settings", "settings": {"hidden": [1 + click % 8]}} for click in range(100)]  # last: [4]
+    clicks += [{"type": "play" if click % 2 == 0 else "pause"} for click in range(100)]  # Play/Pause, last: pause
+    clicks += [{"type": kind} for _ in range(100) for kind in ("pause", "step")]  # Step pauses, then steps
     with running_studio(max_sessions=1, idle_seconds=60) as url:
         with connect(websocket_url(url, "/ws/playground")) as holder:
             receive_until(reads(holder), "ready")
             with connect(websocket_url(url, "/ws/playground")) as waiting:
                 receive_until(reads(waiting), "busy")
+                for click in clicks:
+                    waiting.send(json.dumps(click))
+                waiting.send(json.dumps({"type": "dance"}))  # answered in turn, after every click before it
+                assert "unknown message type" in receive_until(reads(waiting), "error")["message"]
+                holder.close()
+                receive_until(reads(waiting), "ready")
+                frames = [receive_until(reads(waiting), "frame") for _ in range(2 + MAX_WAITING_STEPS)]
+                assert [len(frame["neurons"]) for frame in frames] == [2] + [1] * (1 + MAX_WAITING_STEPS)
+                assert [frame["steps"] for frame in frames[1:]] == [
+                    step * STEPS_PER_FRAME for step in range(1 + MAX_WAITING_STEPS)
+                ]
+                with pytest.raises(TimeoutError):  # paused: no frame follows
+                    waiting.recv(timeout=1)
 
-                def still_open() -> bool:  # answered in turn, after every message sent before it
-                    waiting.send(json.dumps({"type": "dance"}))
-                    return "unknown message type" in receive_until(reads(waiting), "error")["message"]
 
-                for _ in range(10 * MAX_WAITING_MESSAGES):  # pings only say the page is there: never too many
+def test_a_client_that_floods_the_server_with_what_it_cannot_read_is_closed_with_1008():
+    with running_studio(max_sessions=1, idle_seconds=60) as url:
+        with connect(websocket_url(url, "/ws/playground")) as holder:
+            receive_until(reads(holder), "ready")
+            with connect(websocket_url(url, "/ws/playground")) as waiting:
+                receive_until(reads(waiting), "busy")
+                for _ in range(10 * MAX_REFUSED_MESSAGES):  # pings only say the page is there: never too many
                     waiting.send(json.dumps({"type": "ping"}))
-                assert still_open()
-                for _ in range(MAX_WAITING_MESSAGES):
-                    waiting.send(json.dumps({"type": "step"}))
-                assert still_open()
-                waiting.send(json.dumps({"type": "step"}))
-                assert (
-                    f"over {MAX_WAITING_MESSAGES} messages waiting" in receive_until(reads(waiting), "closed")["reason"]
-                )
+                for _ in range(MAX_REFUSED_MESSAGES):  # each refused message is answered
+                    waiting.send(json.dumps({"type": "dance"}))
+                    assert "unknown message type" in receive_until(reads(waiting), "error")["message"]
+                waiting.send(b"\x00")
+                reason = receive_until(reads(waiting), "closed")["reason"]
+                assert f"over {MAX_REFUSED_MESSAGES} messages the studio could not read" in reason
                 with pytest.raises(ConnectionClosed) as closed:
                     waiting.recv(timeout=10)
                 assert closed.value.rcvd.code == 1008

@@ -10,10 +10,12 @@ to everyone meanwhile.
 
 Messages from the browser (JSON text): {"type": "play" | "pause" | "step" | "reset" | "ping"} and
 {"type": "settings", "settings": {...}}, no other field. A ping only says the page is there; the
-others wait to be applied, at most MAX_WAITING_MESSAGES of them (a page sends one per click): a
-browser that sends more is closed with 1008. Messages to it: "busy", "ready", whatever the session
-sends ("data", "frame"), "error" (a bad message, the connection stays) and "closed" (why it ends),
-always JSON that the browser can parse (minidl.studio.encoding.browser_json).
+others wait to be applied, folded as they arrive (PendingCommands): however often a student clicks
+while the session is busy or waits for a slot, it costs no memory and never ends the connection.
+A message the studio cannot read is answered with an error; the pages send none, so a browser that
+sends more than MAX_REFUSED_MESSAGES of them is closed with 1008. Messages to it: "busy", "ready",
+whatever the session sends ("data", "frame"), "error" (a bad message, the connection stays) and
+"closed" (why it ends), always JSON that the browser can parse (minidl.studio.encoding.browser_json).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
@@ -33,7 +36,8 @@ from minidl.studio.checks import as_written, check_known
 from minidl.studio.encoding import browser_json
 
 MAX_MESSAGE_CHARS = 16_384
-MAX_WAITING_MESSAGES = 32
+MAX_WAITING_STEPS = 32  # steps asked for while the session was busy or waiting; more clicks are dropped
+MAX_REFUSED_MESSAGES = 256  # per connection: a person trying the protocol by hand sends a few, the pages none
 FRAME_SECONDS = 1 / 15  # frames while playing: at most 15 per second, leaving the CPU to the others
 CLOSE_NORMAL, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_SERVER_ERROR = 1000, 1008, 1009, 1011
 MESSAGE_FIELDS = {
@@ -46,9 +50,11 @@ MESSAGE_FIELDS = {
 }
 
 
-def read_message(text: str) -> dict[str, Any]:
+def read_message(text: str | None) -> dict[str, Any]:
     """A browser's message: a JSON object with a known "type" and that type's fields, "settings" an
-    object. Raises ValueError saying what is wrong."""
+    object. Raises ValueError saying what is wrong (text None: the message was binary)."""
+    if text is None:
+        raise ValueError("binary messages are not understood; send JSON text")
     try:
         message = json.loads(text)
     except (ValueError, RecursionError) as error:  # RecursionError: JSON nested too deeply
@@ -61,6 +67,28 @@ def read_message(text: str) -> dict[str, Any]:
     if not isinstance(message.get("settings", {}), dict):
         raise ValueError(f"settings not applied: settings must be a JSON object, got {as_written(message['settings'])}")
     return message
+
+
+@dataclass
+class PendingCommands:
+    """What the browser asked for that the session has not applied yet. A page sends one message
+    per click, and only the last settings (or reset), the last play or pause and the steps asked
+    for after them change what the session does next: kept so, a burst of clicks takes no memory."""
+
+    restart: dict[str, Any] | None = None  # the last "settings" message, or a "reset" if none came
+    steps: int = 0
+    playing: bool | None = None
+
+    def add(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind in ("settings", "reset"):
+            if kind == "settings" or self.restart is None:  # a reset after settings restarts with them
+                self.restart = message
+            self.steps = 0  # steps asked for before would go to the session it replaces
+        elif kind == "step":
+            self.steps = min(self.steps + 1, MAX_WAITING_STEPS)
+        else:
+            self.playing = kind == "play"
 
 
 class ClientStalled(Exception):
@@ -126,7 +154,9 @@ class SessionRunner:
     ):
         self.websocket, self.slots, self.make_session = websocket, slots, make_session
         self.idle_seconds = idle_seconds
-        self.inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()  # kept short by _receive
+        self.pending = PendingCommands()
+        self.arrived = asyncio.Event()  # set when a command arrives or the browser leaves
+        self.refused = 0
         self.disconnected = False
         self.last_message = time.monotonic()
         self.playing = False
@@ -170,7 +200,7 @@ class SessionRunner:
 
     async def _receive(self) -> None:
         """Check every message from the browser: a ping only counts as a sign of life, a command
-        waits in the inbox, a bad message is answered with an error; None in the inbox marks the end."""
+        joins the pending ones, a message that cannot be read is answered with an error."""
         try:
             while True:
                 event = await self.websocket.receive()
@@ -178,10 +208,7 @@ class SessionRunner:
                     break
                 self.last_message = time.monotonic()
                 text = event.get("text")
-                if text is None:
-                    await self._send({"type": "error", "message": "binary messages are not understood; send JSON text"})
-                    continue
-                if len(text) > MAX_MESSAGE_CHARS:
+                if text is not None and len(text) > MAX_MESSAGE_CHARS:
                     await self._close(
                         CLOSE_TOO_BIG, f"message of {len(text)} characters; the limit is {MAX_MESSAGE_CHARS}"
                     )
@@ -189,22 +216,23 @@ class SessionRunner:
                 try:
                     message = read_message(text)
                 except ValueError as error:
+                    self.refused += 1
+                    if self.refused > MAX_REFUSED_MESSAGES:
+                        await self._close(
+                            CLOSE_POLICY,
+                            f"over {MAX_REFUSED_MESSAGES} messages the studio could not read; its pages send none",
+                        )
+                        break
                     await self._send({"type": "error", "message": str(error)})
                     continue
-                if message["type"] == "ping":
-                    continue
-                if self.inbox.qsize() >= MAX_WAITING_MESSAGES:
-                    await self._close(
-                        CLOSE_POLICY,
-                        f"over {MAX_WAITING_MESSAGES} messages waiting to be applied; a page sends a few: reload it",
-                    )
-                    break
-                self.inbox.put_nowait(message)
+                if message["type"] != "ping":
+                    self.pending.add(message)
+                    self.arrived.set()
         except (WebSocketDisconnect, RuntimeError, ClientStalled):
             pass  # the connection broke, or the browser stopped reading
         finally:
             self.disconnected = True
-            self.inbox.put_nowait(None)
+            self.arrived.set()
 
     async def _send(self, message: dict[str, Any]) -> None:
         if not self.disconnected:
@@ -246,34 +274,31 @@ class SessionRunner:
         return None
 
     async def _handle_messages(self, session: LiveSession, timeout: float) -> LiveSession:
-        """Apply the messages that arrived (waiting up to `timeout` s for the first); returns the
-        session, a new one after "reset" or new settings."""
-        try:
-            message = await asyncio.wait_for(self.inbox.get(), timeout) if timeout else self.inbox.get_nowait()
-        except (asyncio.TimeoutError, asyncio.QueueEmpty):
-            return session
-        while message is not None:
-            session = await self._apply(session, message)
-            try:
-                message = self.inbox.get_nowait()
-            except asyncio.QueueEmpty:
-                return session
+        """Apply the pending commands (waiting up to `timeout` s for one): a new session after
+        "reset" or new settings, which is returned, then the steps, then play or pause."""
+        if timeout:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.arrived.wait(), timeout)
+        self.arrived.clear()
+        pending, self.pending = self.pending, PendingCommands()
+        if pending.restart is not None:
+            session = await self._restart(session, pending.restart)
+        for _ in range(pending.steps):
+            await self._send(await run_in_threadpool(session.advance))
+        if pending.playing is not None:
+            self.playing = pending.playing
         return session
 
-    async def _apply(self, session: LiveSession, message: dict[str, Any]) -> LiveSession:
-        kind = message["type"]
-        if kind in ("play", "pause"):
-            self.playing = kind == "play"
-        elif kind == "step":
-            await self._send(await run_in_threadpool(session.advance))
-        else:  # reset, settings: a new session
-            settings = message.get("settings", {}) if kind == "settings" else self.settings
-            try:
-                session = await run_in_threadpool(self.make_session, settings)
-            except (ValueError, TypeError) as error:
-                await self._send({"type": "error", "message": f"settings not applied: {error}"})
-                return session
-            self.settings = settings
-            await self._send(session.data())
-            await self._send(await run_in_threadpool(session.frame))
-        return session
+    async def _restart(self, session: LiveSession, message: dict[str, Any]) -> LiveSession:
+        """A new session with the message's settings (or, for a reset, the current ones); the old
+        one and an error when they are refused."""
+        settings = message.get("settings", {}) if message["type"] == "settings" else self.settings
+        try:
+            new_session = await run_in_threadpool(self.make_session, settings)
+        except (ValueError, TypeError) as error:
+            await self._send({"type": "error", "message": f"settings not applied: {error}"})
+            return session
+        self.settings = settings
+        await self._send(new_session.data())
+        await self._send(await run_in_threadpool(new_session.frame))
+        return new_session
