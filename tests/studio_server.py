@@ -20,10 +20,14 @@ from minidl.studio.app import create_app
 
 
 @contextlib.contextmanager
-def running_studio(**app_options) -> Iterator[str]:
+def running_studio(send_buffer: int = 0, **app_options) -> Iterator[str]:
     """The URL (http://127.0.0.1:PORT) of a studio made by create_app(**app_options); the server is
-    stopped, and must have stopped, on leaving."""
+    stopped, and must have stopped, on leaving. A send_buffer (bytes) sets the kernel's buffer for
+    what the server sends on each connection, which the system otherwise grows to megabytes: small,
+    a few messages a client does not read fill everything between them, and the server must wait."""
     sock = socket.socket()
+    if send_buffer:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)  # the accepted connections inherit it
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     server = uvicorn.Server(uvicorn.Config(create_app(**app_options), **SERVER_OPTIONS))

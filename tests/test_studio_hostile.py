@@ -28,7 +28,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from minidl.studio.playground import STEPS_PER_FRAME, Playground
-from minidl.studio.sessions import MAX_REFUSED_MESSAGES, MAX_WAITING_STEPS
+from minidl.studio.sessions import BUSY_REPORT_SECONDS, MAX_REFUSED_MESSAGES, MAX_WAITING_STEPS
 from studio_server import receive_until, running_studio, sessions
 
 pytestmark = pytest.mark.studio
@@ -75,10 +75,13 @@ def never_reading_websocket(url: str, path: str) -> socket.socket:
 def send_message(sock: socket.socket, message: dict) -> None:
     """One text frame, masked as a client's must be (each payload byte XOR the key's bytes in turn)."""
     payload = json.dumps(message).encode()
-    assert len(payload) < 126, "a one-byte length field"
+    assert len(payload) < 65_536, "a length in one byte, or 126 and two bytes"
+    length = (
+        bytes([0x80 | len(payload)]) if len(payload) < 126 else bytes([0x80 | 126]) + len(payload).to_bytes(2, "big")
+    )
     key = os.urandom(4)
     masked = bytes(byte ^ key[i % 4] for i, byte in enumerate(payload))
-    sock.sendall(bytes([0x81, 0x80 | len(payload)]) + key + masked)
+    sock.sendall(b"\x81" + length + key + masked)
 
 
 def wait_until(condition, seconds: float) -> bool:
@@ -107,6 +110,28 @@ def test_a_client_that_never_reads_loses_its_training_slot():
                 assert receive_until(reads(next_in_line), "ready")["active"] == 1
         finally:
             sock.close()
+
+
+def test_a_client_first_in_the_queue_that_never_reads_loses_its_place_within_seconds():
+    # Else it would be told "busy" until --idle, and a slot freed meanwhile would wait for it.
+    with running_studio(send_buffer=4096, max_sessions=1, idle_seconds=60) as url:
+        with connect(websocket_url(url, "/ws/playground")) as holder:
+            receive_until(reads(holder), "ready")
+            sock = never_reading_websocket(url, "/ws/playground")
+            try:
+                assert wait_until(lambda: sessions(url)["waiting"] == 1, 10)
+                with connect(websocket_url(url, "/ws/playground")) as next_in_line:
+                    assert receive_until(reads(next_in_line), "busy")["position"] == 2
+                    unknown_fields = {"type": "ping", **{f"k{i}": 0 for i in range(1300)}}  # 14.5 kB, answered: 10
+                    for _ in range(20):  # 200 kB of answers it does not read: the server's next send to it waits
+                        send_message(sock, unknown_fields)
+                    started = time.monotonic()
+                    assert wait_until(lambda: sessions(url)["waiting"] == 1, 10), "it kept its place"
+                    assert time.monotonic() - started < BUSY_REPORT_SECONDS + 2
+                    holder.close()
+                    assert receive_until(reads(next_in_line), "ready")["active"] == 1
+            finally:
+                sock.close()
 
 
 def test_a_waiting_page_clicking_away_keeps_its_place_and_gets_what_it_asked_for_last():

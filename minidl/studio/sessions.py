@@ -1,12 +1,14 @@
 """Live training over a WebSocket, one session per browser, for a classroom on one laptop.
 
 Training is the expensive part, so at most `capacity` sessions train at once; a browser beyond
-that waits in a queue and is told "busy, n waiting" whenever the queue moves (never a silent
-hang). A session ends — and its slot goes to the next in line — when the browser disconnects,
-sends nothing for `idle_seconds` (the pages send a ping every few seconds while visible), or takes
-none of the messages sent to it for `idle_seconds`: a browser that stops reading holds a slot no
-longer than one that stops writing. Predictions and maps do not go through here: they are served
-to everyone meanwhile.
+that waits in a queue and is told "busy, n waiting" whenever the queue moves and every second
+(never a silent hang). A session ends — and its slot goes to the next in line — when the browser
+disconnects, sends nothing for `idle_seconds` (the pages send a ping every few seconds while
+visible), or takes none of the messages sent to it for `idle_seconds`: a browser that stops
+reading holds a slot no longer than one that stops writing. One waiting in the queue that takes
+no "busy" message for BUSY_REPORT_SECONDS loses its place there: a slot freed meanwhile goes to
+the next in line. Predictions and maps do not go through here: they are served to everyone
+meanwhile.
 
 Messages from the browser (JSON text): {"type": "play" | "pause" | "step" | "reset" | "ping"} and
 {"type": "settings", "settings": {...}}, no other field. A ping only says the page is there; the
@@ -38,6 +40,7 @@ from minidl.studio.encoding import browser_json
 MAX_MESSAGE_CHARS = 16_384
 MAX_WAITING_STEPS = 32  # steps asked for while the session was busy or waiting; more clicks are dropped
 MAX_REFUSED_MESSAGES = 256  # per connection: a person trying the protocol by hand sends a few, the pages none
+BUSY_REPORT_SECONDS = 5.0  # a "busy" message not taken by then: the browser in the queue reads nothing
 FRAME_SECONDS = 1 / 15  # frames while playing: at most 15 per second, leaving the CPU to the others
 CLOSE_NORMAL, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_SERVER_ERROR = 1000, 1008, 1009, 1011
 MESSAGE_FIELDS = {
@@ -118,8 +121,8 @@ class TrainingSlots:
         self.changed = asyncio.Event()
 
     async def acquire(self, key: int, report: Callable[[int], Any], gone: Callable[[], bool]) -> bool:
-        """Wait for a slot, calling `await report(position)` (1 = next) whenever the queue moves;
-        False when `gone()` turns true (the browser left) before a slot was free."""
+        """Wait for a slot, calling `await report(position)` (1 = next) whenever the queue moves and
+        every second; False when `gone()` turns true (the browser left) before a slot was free."""
         self.queue.append(key)
         try:
             while not (self.queue[0] == key and len(self.holders) < self.capacity):
@@ -195,7 +198,8 @@ class SessionRunner:
                 "message": f"Training is busy: {status['active']} of {status['capacity']} sessions in use, "
                 f"{status['waiting']} waiting (you are number {position}). "
                 "The Draw page works meanwhile.",
-            }
+            },
+            within=min(BUSY_REPORT_SECONDS, self.idle_seconds),
         )
 
     async def _receive(self) -> None:
@@ -234,22 +238,24 @@ class SessionRunner:
             self.disconnected = True
             self.arrived.set()
 
-    async def _send(self, message: dict[str, Any]) -> None:
+    async def _send(self, message: dict[str, Any], within: float | None = None) -> None:
+        """Send message, to be taken within `within` seconds (idle_seconds unless given)."""
         if not self.disconnected:
-            await self._within_idle_limit(self.websocket.send_text(browser_json(message)))
+            await self._taken_within(self.websocket.send_text(browser_json(message)), within or self.idle_seconds)
 
     async def _close(self, code: int, reason: str) -> None:
         await self._send({"type": "closed", "reason": reason})
-        await self._within_idle_limit(self.websocket.close(code, reason[:120]))
+        await self._taken_within(self.websocket.close(code, reason[:120]), self.idle_seconds)
 
-    async def _within_idle_limit(self, sending: Awaitable[None]) -> None:
-        """Wait for a send to be taken, at most idle_seconds: the server holds it while the
-        browser's buffers are full, so a browser that never reads would otherwise keep its slot."""
+    async def _taken_within(self, sending: Awaitable[None], seconds: float) -> None:
+        """Wait for a send to be taken, at most `seconds`, else ClientStalled: the server holds it
+        while the browser's buffers are full, so a browser that never reads would otherwise keep
+        its slot, or its place at the head of the queue, for as long as it likes."""
         try:
-            await asyncio.wait_for(sending, self.idle_seconds)
+            await asyncio.wait_for(sending, seconds)
         except asyncio.TimeoutError:
             self.disconnected = True
-            raise ClientStalled(f"no message taken for {self.idle_seconds:g} s") from None
+            raise ClientStalled(f"no message taken for {seconds:g} s") from None
 
     async def _serve(self) -> str | None:
         """Train and send frames until the browser leaves (None) or idles (why the session ends)."""
