@@ -3,9 +3,10 @@
 The file holds one array per leaf array, plus a JSON manifest that records the nesting and the
 plain values (numbers, strings, booleans, None, lists). Writing is atomic (minidl.files): a crash
 never leaves a half-written file where a good one was. Reading trusts nothing in the file: it uses
-no pickle (a file can never run code), checks the manifest is what `save` writes, reads only the
-arrays the manifest names, and refuses arrays larger in all than `max_bytes` from the sizes the
-zip directory declares, before inflating any (a small file cannot make it allocate gigabytes).
+no pickle (a file can never run code), refuses a manifest over MAX_MANIFEST_BYTES and checks it is
+what `save` writes, reads only the arrays the manifest names, and refuses arrays larger in all than
+`max_bytes` from the sizes the zip directory declares, before inflating any (a small file cannot
+make it allocate gigabytes).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ MANIFEST_KEY = "__minidl_manifest__"
 FORMAT = "minidl-state-1"
 ZIP_MAGIC = b"PK\x03\x04"  # every .npz file is a zip archive and starts with these bytes
 MAX_BYTES = 2**30  # what load reads by default (1 GiB, as the zip directory declares it); more needs max_bytes=
+MAX_MANIFEST_BYTES = 4 * 2**20  # the manifest's JSON text, stored 4 bytes a character: a million characters
 MAX_DEPTH = 100  # lists and dicts inside each other: far beyond any state dict, well within Python's recursion
 
 
@@ -89,9 +91,10 @@ def _decode(node: Any, arrays: dict[str, np.ndarray]) -> Any:
     return node
 
 
-def _read_array(archive: zipfile.ZipFile, key: str, kinds: str) -> np.ndarray:
+def _read_array(archive: zipfile.ZipFile, key: str, kinds: str, max_bytes: int | None = None) -> np.ndarray:
     """The array stored as member key.npy, of a dtype kind in `kinds`. Its .npy header is read
-    first: an array larger than the member's declared size is refused before NumPy allocates it."""
+    first: an array larger than the member's declared size, or than max_bytes when given, is
+    refused before NumPy allocates it."""
     info = archive.getinfo(f"{key}.npy")
     with archive.open(info) as member:
         version = np.lib.format.read_magic(member)
@@ -105,6 +108,8 @@ def _read_array(archive: zipfile.ZipFile, key: str, kinds: str) -> np.ndarray:
         raise ValueError(
             f"array {key!r} claims shape {shape} of {dtype}, more bytes than its member holds ({info.file_size})"
         )
+    if max_bytes is not None and math.prod(shape) * dtype.itemsize > max_bytes:
+        raise ValueError(f"array {key!r} takes {math.prod(shape) * dtype.itemsize} bytes, more than {max_bytes}")
     with archive.open(info) as member:
         return np.lib.format.read_array(member, allow_pickle=False)
 
@@ -113,20 +118,23 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     """Write obj (a state dict, or nested dicts/lists of arrays and numbers) to path, atomically."""
     path = Path(path)
     arrays: dict[str, np.ndarray] = {}
-    manifest = json.dumps({"format": FORMAT, "tree": _encode(obj, arrays, "obj")})
+    manifest = np.array(json.dumps({"format": FORMAT, "tree": _encode(obj, arrays, "obj")}))
+    if manifest.nbytes > MAX_MANIFEST_BYTES:
+        raise ValueError(
+            f"save: obj's nesting and plain values take {manifest.nbytes} bytes as a manifest, more than "
+            f"{MAX_MANIFEST_BYTES} (MAX_MANIFEST_BYTES, what load reads); store long lists of numbers as arrays"
+        )
     if not path.parent.is_dir():
         raise FileNotFoundError(f"save: folder {path.parent} does not exist")
-    write_atomically(path, lambda file: np.savez(file, **arrays, **{MANIFEST_KEY: np.array(manifest)}))
+    write_atomically(path, lambda file: np.savez(file, **arrays, **{MANIFEST_KEY: manifest}))
 
 
-def _read_tree(archive: zipfile.ZipFile, path: Path, max_bytes: int) -> Any:
+def _read_tree(archive: zipfile.ZipFile, path: Path) -> Any:
     """The tree of the archive's manifest, checked against what save writes."""
     if f"{MANIFEST_KEY}.npy" not in archive.namelist():
         raise ValueError(f"load: {path} is an .npz file but not one written by minidl.save (no manifest)")
-    if archive.getinfo(f"{MANIFEST_KEY}.npy").file_size > max_bytes:
-        raise ValueError(f"load: {path}'s manifest alone is larger than max_bytes={max_bytes}")
     try:
-        manifest = json.loads(str(_read_array(archive, MANIFEST_KEY, "U")))
+        manifest = json.loads(str(_read_array(archive, MANIFEST_KEY, "U", MAX_MANIFEST_BYTES)))
     except RecursionError:
         raise ValueError(f"load: {path}'s manifest nests deeper than {MAX_DEPTH} levels") from None
     if not isinstance(manifest, dict) or "tree" not in manifest:
@@ -158,16 +166,16 @@ def _named_array_sizes(archive: zipfile.ZipFile, path: Path, tree: Any) -> dict[
 
 def load(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> Any:
     """Read what `save` wrote. A truncated, corrupted or foreign file, a manifest that is not what
-    save writes, and arrays that take more than max_bytes in all (1 GiB unless raised) raise
-    ValueError; only the arrays the manifest names are read, and nothing in the file is ever
-    executed (no pickle)."""
+    save writes or takes more than MAX_MANIFEST_BYTES (4 MiB), and arrays that take more than
+    max_bytes in all (1 GiB unless raised) raise ValueError; only the arrays the manifest names are
+    read, and nothing in the file is ever executed (no pickle)."""
     path = Path(path)
     with open(path, "rb") as file:
         if file.read(4) != ZIP_MAGIC:
             raise ValueError(f"load: {path} is truncated or corrupted: it is not an .npz (zip) archive")
     try:
         with zipfile.ZipFile(path) as archive:
-            tree = _read_tree(archive, path, max_bytes)
+            tree = _read_tree(archive, path)
             sizes = _named_array_sizes(archive, path, tree)
             if sum(sizes.values()) > max_bytes:
                 raise ValueError(

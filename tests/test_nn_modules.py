@@ -419,6 +419,19 @@ def test_load_refuses_arrays_over_max_bytes_before_reading_them(tmp_path):
         minidl.load(crafted, max_bytes=100_000)
 
 
+def test_the_manifest_has_a_cap_of_its_own_which_save_keeps_to(tmp_path):
+    # JSON text is stored 4 bytes a character: 1.1 million spaces after a valid manifest take 4.4 MB.
+    padded = crafted_tree({"__dict__": {"w": {"__array__": "array_0"}}}) + " " * 1_100_000
+    path = crafted_file(tmp_path / "padded.npz", padded, array_0=np.ones(2))
+    with pytest.raises(ValueError, match=r"array '__minidl_manifest__' takes 44\d{5} bytes, more than 4194304"):
+        minidl.load(path, max_bytes=2**40)  # not raised by max_bytes, which counts the arrays
+    assert minidl.io.MAX_MANIFEST_BYTES == 4 * 2**20
+    with pytest.raises(ValueError, match=r"save: .* more than 4194304 .* as arrays"):
+        minidl.save({"history": [0.5] * 300_000}, tmp_path / "history.npz")  # 1.5 million characters
+    minidl.save({"history": [0.5] * 100_000}, tmp_path / "history.npz")
+    assert minidl.load(tmp_path / "history.npz")["history"] == [0.5] * 100_000
+
+
 def test_load_refuses_an_array_header_that_promises_more_than_its_member_holds(tmp_path):
     header = io.BytesIO()
     np.lib.format.write_array_header_1_0(header, {"shape": (10**9,), "fortran_order": False, "descr": "<f8"})
