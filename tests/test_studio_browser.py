@@ -1,6 +1,6 @@
 """The studio's three pages in headless Chromium (Playwright, sync API) against a real uvicorn
 server on a free 127.0.0.1 port: drawing a 1 and a 0, the four explanations following a clicked
-class, the playground learning (and saying when its loss diverged), the ConvNet page training.
+class, the playground learning, the ConvNet page training (and both saying when the loss diverged).
 
 Chromium comes from the system (`apt-get install chromium`), launched by path. Under CI (env CI
 set) a missing browser fails the tests; elsewhere they are skipped with the reason. With
@@ -9,6 +9,7 @@ MINIDL_SCREENSHOTS=<folder> the tests save the README's screenshots there.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import time
@@ -20,6 +21,7 @@ if not os.environ.get("CI"):  # under CI a missing dependency is an error, not a
     pytest.importorskip("starlette", reason="the studio extra is not installed: pip install -e '.[studio]'")
     pytest.importorskip("uvicorn", reason="the studio extra is not installed: pip install -e '.[studio]'")
 
+from minidl.studio.convnet import LeNetTrainer
 from studio_server import running_studio
 
 pytestmark = pytest.mark.studio
@@ -181,3 +183,15 @@ def test_convnet_page_trains_and_its_curve_moves(server_url, page):
     assert canvas_pixels(page, "#loss") != curve
     assert "test accuracy" in page.text_content("#stats")
     save_screenshot(page, "convnet")
+
+
+def test_convnet_page_says_when_the_loss_diverged(server_url, page, monkeypatch):
+    step = LeNetTrainer.step
+    monkeypatch.setattr(LeNetTrainer, "step", lambda self: (math.nan, step(self)[1]))  # a loss that overflowed
+    page.goto(f"{server_url}/convnet")
+    page.wait_for_selector("#stats[data-steps]", timeout=15_000)
+    page.click("#start")
+    page.wait_for_function("document.querySelector('#diverged-note').textContent !== ''", timeout=30_000)
+    page.click("#start")  # stop
+    assert "lower the learning rate" in page.text_content("#diverged-note")
+    assert "loss diverged" in page.text_content("#stats")

@@ -1,6 +1,6 @@
 // The Playground page: minidl trains a small MLP on 2-D points on the server; this page sends
 // the settings and Play/Pause/Step/Reset, and draws each frame it receives.
-import { decodeBytes, diverging, fromByte, lineChart, liveSocket, paintMap, setStatus } from "/static/common.js";
+import { decodeBytes, diverging, fromByte, lineChart, liveSocket, noteDivergence, paintMap, setStatus } from "/static/common.js";
 
 const controls = document.getElementById("controls");
 let points = null;   // {train, test, extent, grid}
@@ -32,11 +32,8 @@ function sendSettings() {
 
 function showFrame(frame) {
   frameTimes = [...frameTimes.filter((t) => performance.now() - t < 1000), performance.now()];
-  // A diverged run's losses arrive as null (JSON has no NaN): no point on the curve, a note instead.
   if (!frame.diverged) history.push([frame.steps, frame.train_loss, frame.test_loss]);
-  document.getElementById("diverged-note").textContent = frame.diverged
-    ? "The loss diverged — lower the learning rate and press Reset (the steps overshot until the loss was no longer a number)."
-    : "";
+  noteDivergence(frame);
   drawBoundary(frame);
   drawNeurons(frame.neurons);
   lineChart(document.getElementById("losses"), [
