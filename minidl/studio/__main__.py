@@ -1,8 +1,10 @@
 """python -m minidl.studio [--host 127.0.0.1] [--port 8000] [--open]: serve the studio's pages.
 
 The port falls back to a free one when it is taken. --host 0.0.0.0 serves a classroom: anyone on
-the network can then reach the studio, and the command says so. Pages of other sites may not use
-it (Jupyter's Host and Origin checks); --allow-origin URL lets one in.
+the network can then reach the studio, and the command says so. Students open it by the computer's
+IP address: a request that names it otherwise (teacher.local, any DNS name) gets 400, as names are
+how DNS rebinding reaches a local server, unless --allow-origin http://teacher.local:8000 lets that
+name in. Pages of other sites may not post or train (403) unless --allow-origin lets their origin in.
 """
 
 from __future__ import annotations
@@ -79,8 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="URL",
-        help="also serve the pages of this origin (scheme://host[:port]), e.g. this computer under a name the "
-        "class uses; may be given again. Otherwise only the studio's own pages may post or train",
+        help="also serve this origin (scheme://host[:port]): its host is accepted as a name of the studio and its "
+        "pages may post and train, e.g. http://teacher.local:8000 for a class that uses that name; may be given "
+        "again. Otherwise requests must name the studio by IP address, localhost or --host, and only its own "
+        "pages may post or train",
     )
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
@@ -121,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"WARNING: serving on {args.host}: anyone who can reach this computer over the network can use the "
             f"studio (and its CPU). Use it for a classroom on a trusted network; students open "
-            f"http://<this computer's address>:{port}/"
+            f"http://<this computer's IP address>:{port}/ (a name such as NAME.local needs "
+            f"--allow-origin http://NAME.local:{port})"
         )
     print(f"minidl studio ready in {time.perf_counter() - started:.1f} s at {url}  (Ctrl-C stops it)", flush=True)
     if args.open:

@@ -1,6 +1,7 @@
-"""Which pages may use the studio: the Host and Origin checks Jupyter's server makes, for the same
-reason. The studio runs in the browser that visits every other site, and any page there can send
-a POST or open a WebSocket to 127.0.0.1 without asking, so two checks run before any route:
+"""Which pages may use the studio: Host and Origin checks like those of Jupyter's server, for the
+same reason (Jupyter stops checking Host when it listens beyond loopback; the studio does not).
+The studio runs in the browser that visits every other site, and any page there can send a POST
+or open a WebSocket to 127.0.0.1 without asking, so two checks run before any route:
 
 - Host: a request must name the studio by an IP address, as localhost, as the address it was
   started on (--host) or as the host of an allowed origin. Any other name is how a page uses DNS
