@@ -134,7 +134,6 @@ def test_tanh_network_learns_xor():
         ({"batch_size": 2.5}, "batch_size"),
         ({"noise": True}, "noise"),
         ({"colour": 1}, "unknown setting"),
-        (["circles"], "JSON object"),
     ],
 )
 def test_playground_settings_are_checked(settings, message):

@@ -56,11 +56,10 @@ class PlaygroundSettings:
     seed: int = 0
 
     @classmethod
-    def from_json(cls, values: Any) -> PlaygroundSettings:
-        """Settings from a JSON object; unknown keys and values out of range raise ValueError
-        naming the key, the value and what is allowed."""
-        if not isinstance(values, dict):
-            raise ValueError(f"settings must be a JSON object, got {type(values).__name__}")
+    def from_json(cls, values: dict[str, Any]) -> PlaygroundSettings:
+        """Settings from a JSON object (minidl.studio.sessions.read_message checked that it is one);
+        unknown keys and values out of range raise ValueError naming the key, the value and what is
+        allowed."""
         check_known("setting", values, cls.__dataclass_fields__)
         settings = cls(**values)
         settings.check()

@@ -301,7 +301,7 @@ class SessionRunner:
         settings = message.get("settings", {}) if message["type"] == "settings" else self.settings
         try:
             new_session = await run_in_threadpool(self.make_session, settings)
-        except (ValueError, TypeError) as error:
+        except ValueError as error:
             await self._send({"type": "error", "message": f"settings not applied: {error}"})
             return session
         self.settings = settings
