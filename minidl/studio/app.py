@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,15 +104,13 @@ def grey_array(payload: dict[str, Any], key: str, shape: tuple[int, int] | None)
         raise BadInput(
             f"{key} must be {expected} with all rows of one length, got rows of {min(lengths)} to {max(lengths)} values"
         )
-    if not set(map(type, itertools.chain.from_iterable(rows))) <= {int, float}:
-        row, column = next(
-            (r, c) for r, values in enumerate(rows) for c, value in enumerate(values) if type(value) not in (int, float)
-        )
-        raise BadInput(f"{key}[{row}][{column}] must be a number in [0, 1], got {as_written(rows[row][column])}")
+    numbers = set(map(type, itertools.chain.from_iterable(rows))) <= {int, float}
     try:
-        values = np.array(rows, dtype=np.float64)
-    except OverflowError:  # an integer too large for a float: compare the numbers as Python holds them
-        values = np.array(rows, dtype=object)
+        values = np.array(rows, dtype=np.float64) if numbers else None
+    except OverflowError:  # an integer too large for a float, so out of range: named below
+        values = None
+    if values is None or not ((values >= 0) & (values <= 1)).all():  # NaN too
+        raise BadInput(next(wrong_pixels(key, rows)))
     wrong = (
         values.shape != shape
         if shape
@@ -120,14 +118,19 @@ def grey_array(payload: dict[str, Any], key: str, shape: tuple[int, int] | None)
     )
     if wrong:
         raise BadInput(f"{key} must be {expected}, got shape {values.shape}")
-    outside = ~((values >= 0) & (values <= 1))  # NaN and infinities too
-    if outside.any():
-        row, column = np.argwhere(outside)[0]
-        raise BadInput(
-            f"{key}[{row}][{column}] must be a number in [0, 1] (ink 1, background 0), "
-            f"got {as_written(rows[row][column])}"
-        )
     return values
+
+
+def wrong_pixels(key: str, rows: list[list[Any]]) -> Iterator[str]:
+    """What is wrong with each value of rows that is not a JSON number in [0, 1], in order, with the
+    value as it was written."""
+    for row, values in enumerate(rows):
+        for column, value in enumerate(values):
+            pixel = f"{key}[{row}][{column}] must be a number in [0, 1]"
+            if type(value) not in (int, float):
+                yield f"{pixel}, got {as_written(value)}"
+            elif not 0 <= value <= 1:  # NaN too; exact for an integer of any size
+                yield f"{pixel} (ink 1, background 0), got {as_written(value)}"
 
 
 def integer(payload: dict[str, Any], key: str, default: int | None, low: int, high: int) -> int | None:
