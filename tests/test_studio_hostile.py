@@ -1,8 +1,10 @@
 """The studio on a real uvicorn server, where a client gets what reaches the socket, against clients
-that do not play fair: a browser that never reads what it is sent (its training slot must still be
-freed), one that floods the server with messages while it waits for a slot (it is closed before
-its messages pile up), pages of other sites (Origin) and requests that name another host (DNS
-rebinding); and a session that fails inside the studio still tells its page why."""
+that do not play fair: a browser that never reads what it is sent (its training slot, or its place
+in the queue, must still be freed), one that clicks away while it waits for a slot (it keeps its
+place and gets what it asked for last), one that floods the server with messages it cannot read
+(closed with 1008) or nests them as deep as the parser allows, pages of other sites (Origin) and
+requests that name another host (DNS rebinding); and a session that fails inside the studio still
+tells its page why."""
 
 from __future__ import annotations
 
