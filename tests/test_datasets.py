@@ -5,6 +5,8 @@ import gzip
 import hashlib
 import http.server
 import threading
+import tracemalloc
+import zlib
 
 import numpy as np
 import pytest
@@ -81,6 +83,64 @@ def test_corrupt_idx_files_are_named_and_explained(tmp_path, content, words):
         read_idx(path)
     for word in words:
         assert word in str(caught.value)
+
+
+def gzip_with_garbled_deflate(data: bytes) -> bytes:
+    """A gzip file whose header and trailer are right but whose compressed bytes are not deflate."""
+    packed = gzip.compress(data)
+    return packed[:10] + b"\xff" * (len(packed) - 18) + packed[-8:]
+
+
+MAX_INTP = f"at most {np.iinfo(np.intp).max}"  # NumPy's limit on an array's bytes, even an empty array's
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (gzip_with_garbled_deflate(idx_bytes(np.zeros(500, np.uint8))), ["damaged gzip", "invalid"]),
+        (bytes([0, 0, 8, 255]) + (1).to_bytes(4, "big") * 255 + b"\x00", ["announces 255 dimensions", "at most 32"]),
+        (bytes([0, 0, 8, 3]) + (2**32 - 1).to_bytes(4, "big") * 3, ["79228162458924105385300197375 bytes", MAX_INTP]),
+        (
+            bytes([0, 0, 8, 3]) + bytes(4) + (2**32 - 1).to_bytes(4, "big") * 2,
+            ["(0, 4294967295, 4294967295)", MAX_INTP],
+        ),
+        (bytes([0, 0, 8, 32]) + bytes(4) + (2**32 - 1).to_bytes(4, "big") * 31, ["4294967295)", MAX_INTP]),
+        (idx_bytes(np.zeros((3, 4), np.uint8)) + b"\x00", ["12 bytes", "holds more"]),
+    ],
+    ids=[
+        "garbled deflate",
+        "255 dimensions",
+        "sizes past 2**64",
+        "a 0 beside sizes past 2**63",
+        "32 dimensions",
+        "one byte too many",
+    ],
+)
+def test_malformed_idx_files_raise_dataset_error(tmp_path, content, words):
+    path = tmp_path / "bad.idx"
+    path.write_bytes(content)
+    with pytest.raises(DatasetError) as caught:
+        read_idx(path)
+    for word in words:
+        assert word in str(caught.value)
+
+
+def test_a_gzip_file_is_inflated_only_as_far_as_its_header_announces(tmp_path):
+    packer = zlib.compressobj(wbits=31)  # 31: a gzip stream
+    path = tmp_path / "bomb.idx.gz"
+    with path.open("wb") as file:
+        file.write(packer.compress(idx_bytes(np.zeros(10, np.uint8))))  # the header announces 10 bytes
+        for _ in range(64):  # and 64 MB of zeros follow, 64 kB compressed
+            file.write(packer.compress(bytes(1 << 20)))
+        file.write(packer.flush())
+    tracemalloc.start()
+    try:
+        with pytest.raises(DatasetError, match="should hold 10 bytes .* but holds more"):
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, f"{peak / 2**20:.0f} MB allocated to refuse a file that announces 10 bytes"
 
 
 def test_full_mnist_reads_the_cache_folder(tmp_path, monkeypatch):

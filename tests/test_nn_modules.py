@@ -1,7 +1,11 @@
 """The Module API, layers, initialisation, optimizers and save/load, with known values."""
 
+import io
+import json
 import math
 import warnings
+import zipfile
+import zlib
 
 import numpy as np
 import pytest
@@ -347,6 +351,116 @@ def test_load_rejects_truncated_corrupt_foreign_and_pickled_files(tmp_path):
     ):
         with pytest.raises(ValueError, match=words):
             minidl.load(tmp_path / f"{name}.npz")
+
+
+def crafted_file(path, manifest: str, **arrays):
+    """An .npz holding the given manifest text and arrays, as an attacker would write it."""
+    np.savez(path, __minidl_manifest__=np.array(manifest), **arrays)
+    return path
+
+
+def crafted_tree(tree) -> str:
+    return json.dumps({"format": "minidl-state-1", "tree": tree})
+
+
+CRAFTED_MANIFESTS = {
+    "a list": ("[1, 2]", "not the JSON object with a tree"),
+    "a string": ('"weights"', "not the JSON object with a tree"),
+    "no tree": ('{"format": "minidl-state-1"}', "not the JSON object with a tree"),
+    "100k-deep JSON": ("[" * 100_000 + "]" * 100_000, "nests deeper than 100 levels"),
+    "a list as a dict": (crafted_tree({"__dict__": [{"__array__": "array_0"}]}), r"keys \['__dict__'\] at tree"),
+    "an untagged dict": (crafted_tree({"__dict__": {"w": [{"a": 1}]}}), r"keys \['a'\] at tree\['w'\]\[0\]"),
+    "a number as a key": (crafted_tree({"__array__": 0}), r"keys \['__array__'\] at tree"),
+    "two tags": (crafted_tree({"__array__": "array_0", "__dict__": {}}), r"keys \['__array__', '__dict__'\]"),
+    "102 lists deep": (crafted_tree(json.loads("[" * 102 + "]" * 102)), "nests deeper than 100 levels"),
+    "a missing array": (crafted_tree({"__array__": "array_9"}), "names array 'array_9', which the file does not hold"),
+    "an array twice": (
+        crafted_tree([{"__array__": "array_0"}, {"__array__": "array_0"}]),
+        "names array 'array_0' twice",
+    ),
+}
+
+
+@pytest.mark.parametrize("manifest, words", CRAFTED_MANIFESTS.values(), ids=CRAFTED_MANIFESTS)
+def test_load_refuses_a_crafted_manifest_with_a_value_error(tmp_path, manifest, words):
+    path = crafted_file(tmp_path / "crafted.npz", manifest, array_0=np.ones(2))
+    with pytest.raises(ValueError, match=f"^load: .*{words}"):
+        minidl.load(path)
+
+
+def add_member_that_cannot_be_inflated(path, name: str, size: int) -> None:
+    """Append member `name` that declares `size` bytes, stored as they are but marked deflated:
+    reading it fails, so a load that succeeds, or refuses for another reason, never read it."""
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr(zipfile.ZipInfo(name), b"\x00" * size)
+        archive.getinfo(name).compress_type = zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(path) as archive, pytest.raises(zlib.error):
+        archive.read(name)
+
+
+def test_load_reads_only_the_arrays_the_manifest_names(tmp_path):
+    path = tmp_path / "model.npz"
+    minidl.save({"w": np.arange(3.0)}, path)
+    add_member_that_cannot_be_inflated(path, "unnamed.npy", 64)
+    np.testing.assert_array_equal(minidl.load(path)["w"], np.arange(3.0))
+
+
+def test_load_refuses_arrays_over_max_bytes_before_reading_them(tmp_path):
+    path = tmp_path / "model.npz"
+    minidl.save({"a": np.zeros(10_000), "b": np.zeros(10_000)}, path)  # 80 kB each, 160 kB in all
+    with pytest.raises(ValueError, match=r"arrays take 160\d\d\d bytes, more than max_bytes=100000.*max_bytes=\.\.\."):
+        minidl.load(path, max_bytes=100_000)
+    assert set(minidl.load(path, max_bytes=200_000)) == {"a", "b"}
+    assert minidl.io.MAX_BYTES == 2**30 and set(minidl.load(path)) == {"a", "b"}
+    tree = {"__dict__": {"a": {"__array__": "array_0"}, "b": {"__array__": "array_1"}}}
+    crafted = crafted_file(tmp_path / "crafted.npz", crafted_tree(tree), array_0=np.zeros(10_000))
+    add_member_that_cannot_be_inflated(crafted, "array_1.npy", 80_000)  # reading it first would fail
+    with pytest.raises(ValueError, match=r"arrays take 160\d\d\d bytes, more than max_bytes=100000"):
+        minidl.load(crafted, max_bytes=100_000)
+
+
+def test_the_manifest_has_a_cap_of_its_own_which_save_keeps_to(tmp_path):
+    # JSON text is stored 4 bytes a character: 1.1 million spaces after a valid manifest take 4.4 MB.
+    padded = crafted_tree({"__dict__": {"w": {"__array__": "array_0"}}}) + " " * 1_100_000
+    path = crafted_file(tmp_path / "padded.npz", padded, array_0=np.ones(2))
+    with pytest.raises(ValueError, match=r"array '__minidl_manifest__' takes 44\d{5} bytes, more than 4194304"):
+        minidl.load(path, max_bytes=2**40)  # not raised by max_bytes, which counts the arrays
+    assert minidl.io.MAX_MANIFEST_BYTES == 4 * 2**20
+    with pytest.raises(ValueError, match=r"save: .* more than 4194304 .* as arrays"):
+        minidl.save({"history": [0.5] * 300_000}, tmp_path / "history.npz")  # 1.5 million characters
+    minidl.save({"history": [0.5] * 100_000}, tmp_path / "history.npz")
+    assert minidl.load(tmp_path / "history.npz")["history"] == [0.5] * 100_000
+
+
+def test_load_refuses_an_array_header_that_promises_more_than_its_member_holds(tmp_path):
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"shape": (10**9,), "fortran_order": False, "descr": "<f8"})
+    path = tmp_path / "crafted.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("__minidl_manifest__.npy", npy_bytes(np.array(crafted_tree({"__array__": "big"}))))
+        archive.writestr("big.npy", header.getvalue() + b"\x00" * 16)  # 8 GB promised, 16 bytes held
+    with pytest.raises(ValueError, match=r"array 'big' claims shape \(1000000000,\) of float64, more bytes"):
+        minidl.load(path)
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def test_save_refuses_nesting_that_load_would_refuse_and_keeps_what_it_accepts(tmp_path):
+    deepest = np.ones(2)
+    for _ in range(100):
+        deepest = [deepest]
+    minidl.save(deepest, tmp_path / "deep.npz")
+    loaded = minidl.load(tmp_path / "deep.npz")
+    for _ in range(100):
+        loaded = loaded[0]
+    np.testing.assert_array_equal(loaded, np.ones(2))
+    with pytest.raises(ValueError, match="deeper than 100 levels"):
+        minidl.save([deepest], tmp_path / "deeper.npz")
+    assert [p.name for p in tmp_path.iterdir()] == ["deep.npz"]
 
 
 # ----- bad input -------------------------------------------------------------------------------

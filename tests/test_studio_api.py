@@ -5,6 +5,7 @@ traversal, too many sessions, clients that vanish — each answered with a 4xx o
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 if not os.environ.get("CI"):  # under CI a missing dependency is an error, not a skip
     pytest.importorskip("starlette", reason="the studio extra is not installed: pip install -e '.[studio]'")
+    pytest.importorskip("uvicorn", reason="the studio extra is not installed: pip install -e '.[studio]'")
     pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx: pip install -e '.[dev]'")
 
 from starlette.testclient import TestClient
@@ -29,9 +31,12 @@ from minidl.inference import predict
 from minidl.metrics import accuracy
 from minidl.studio.__main__ import bind, is_loopback
 from minidl.studio.app import MAX_BODY_BYTES, create_app
+from minidl.studio.checks import as_written
+from minidl.studio.encoding import encode_signed, encode_unit
 from minidl.studio.playground import STEPS_PER_FRAME, Playground, PlaygroundSettings
 from minidl.studio.preprocess import area_resample_matrix, mnist_like
 from minidl.studio.weights import load_trained_lenet
+from studio_server import receive_until
 
 pytestmark = pytest.mark.studio
 
@@ -48,9 +53,15 @@ def ring(size: int = 280) -> np.ndarray:
     return ((radius > size * 0.22) & (radius < size * 0.28)).astype(np.float64)
 
 
+def studio_client(**options) -> TestClient:
+    """A test client of create_app(**options) under the name the TestClient gives every server,
+    testserver, which the studio serves only when told (minidl.studio.origins)."""
+    return TestClient(create_app(allowed_origins=["http://testserver"], **options))
+
+
 @pytest.fixture(scope="module")
 def client():
-    with TestClient(create_app(max_sessions=2, idle_seconds=30)) as test_client:
+    with studio_client(max_sessions=2, idle_seconds=30) as test_client:
         yield test_client
 
 
@@ -123,7 +134,6 @@ def test_tanh_network_learns_xor():
         ({"batch_size": 2.5}, "batch_size"),
         ({"noise": True}, "noise"),
         ({"colour": 1}, "unknown setting"),
-        (["circles"], "JSON object"),
     ],
 )
 def test_playground_settings_are_checked(settings, message):
@@ -251,18 +261,18 @@ BAD_BODIES = [
     (b"{", "not valid JSON"),
     (b"\xff\xfe", "not valid JSON"),
     (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
-    (b'{"image": ' + b"[" * 900 + b"]" * 900 + b"}", "rows of one length"),
+    (b'{"image": ' + b"[" * 900 + b"]" * 900 + b"}", r"image\[0\]\[0\] must be a number"),
     (b"[1, 2]", "JSON object"),
     (b"{}", "either"),
     (json.dumps({"image": [[0.5] * 28] * 28, "drawing": [[0.5] * 28] * 28}).encode(), "either"),
     (json.dumps({"image": [[0.5] * 27] * 28}).encode(), "28×28"),
     (json.dumps({"image": [[0.5] * 28] * 27 + [[0.5] * 3]}).encode(), "rows of one length"),
-    (json.dumps({"image": [["a"] * 28] * 28}).encode(), "numbers"),
+    (json.dumps({"image": [["a"] * 28] * 28}).encode(), 'must be a number in \\[0, 1\\], got "a"'),
     (json.dumps({"image": "zeros"}).encode(), "list of rows"),
-    (b'{"image": [' + b",".join([b"[" + b",".join([b"NaN"] * 28) + b"]"] * 28) + b"]}", "NaN or infinite"),
-    (b'{"image": [' + b",".join([b"[" + b",".join([b"1e999"] * 28) + b"]"] * 28) + b"]}", "NaN or infinite"),
-    (json.dumps({"image": [[2.0] * 28] * 28}).encode(), "in \\[0, 1\\]"),
-    (json.dumps({"image": [[-0.5] * 28] * 28}).encode(), "in \\[0, 1\\]"),
+    (b'{"image": [' + b",".join([b"[" + b",".join([b"NaN"] * 28) + b"]"] * 28) + b"]}", "got NaN"),
+    (b'{"image": [' + b",".join([b"[" + b",".join([b"1e999"] * 28) + b"]"] * 28) + b"]}", "got Infinity"),
+    (json.dumps({"image": [[2.0] * 28] * 28}).encode(), "in \\[0, 1\\].*got 2.0"),
+    (json.dumps({"image": [[-0.5] * 28] * 28}).encode(), "in \\[0, 1\\].*got -0.5"),
     (json.dumps({"image": [[0.0] * 28] * 28}).encode(), "blank"),
     (json.dumps({"drawing": [[0.0] * 100] * 100}).encode(), "empty"),
     (json.dumps({"drawing": [[1.0] * 10] * 10}).encode(), "sides 28..560"),
@@ -317,6 +327,89 @@ def test_bad_lime_requests_get_a_400(client, extra, message):
     assert client.post("/api/lime", json={}).status_code == 400
 
 
+# Each kind of JSON value that is not what a field takes, with how the answer must echo it.
+HOSTILE_VALUES = {
+    "401-digit integer": (10**400, "(401 characters)"),  # NumPy's float conversion raised OverflowError: a 500
+    "numeric string": ("1", '"1"'),
+    "boolean": (True, "true"),
+    "null": (None, "null"),
+    "list": ([1], "[1]"),
+    "object": ({"value": 1}, '{"value": 1}'),
+    "NaN": (float("nan"), "NaN"),
+    "-Infinity": (float("-inf"), "-Infinity"),
+}
+PIXEL_FIELDS = [("/api/predict", "image"), ("/api/predict", "drawing"), ("/api/lime", "image")]
+OPTIONAL_FIELDS = [
+    ("/api/predict", "target"),
+    ("/api/lime", "target"),
+    ("/api/lime", "cell_size"),
+    ("/api/lime", "num_samples"),
+    ("/api/lime", "seed"),
+]
+
+
+@pytest.mark.parametrize("route, key", PIXEL_FIELDS)
+@pytest.mark.parametrize("value, echo", HOSTILE_VALUES.values(), ids=HOSTILE_VALUES)
+def test_a_pixel_of_any_wrong_kind_gets_a_400_naming_it_and_its_value(client, route, key, value, echo):
+    pixels = (mnist_like(vertical_stroke()) if key == "image" else vertical_stroke(140, 140)).tolist()
+    pixels[14][14] = value
+    response = post_raw(client, route, json.dumps({key: pixels}).encode())
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert f"{key}[14][14] must be a number in [0, 1]" in error and error.endswith(echo), error
+
+
+@pytest.mark.parametrize("route, key", OPTIONAL_FIELDS)
+@pytest.mark.parametrize(
+    "value, echo",
+    [HOSTILE_VALUES[name] for name in HOSTILE_VALUES if name != "null"],  # null: the default
+    ids=[name for name in HOSTILE_VALUES if name != "null"],
+)
+def test_an_option_of_any_wrong_kind_gets_a_400_naming_it_and_its_value(client, route, key, value, echo):
+    body = {"image": mnist_like(vertical_stroke()).tolist(), key: value}
+    response = post_raw(client, route, json.dumps(body).encode())
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error.startswith(f"{key} must be") and error.endswith(echo), error
+
+
+def test_a_value_nested_too_deeply_to_echo_is_named_so():
+    value = []
+    for _ in range(100_000):  # json.dumps stops at Python's recursion limit, on every version
+        value = [value]
+    assert as_written(value) == "a list nested too deeply to echo"
+    assert as_written({"a": value}) == "a dict nested too deeply to echo"
+
+
+# The parser accepts a few levels more than json.dumps can write back (on Python 3.11, in the
+# studio's stack): an option nested that deep must still get its 400, not a RecursionError's 500.
+DEPTHS_AROUND_THE_LIMIT = range(900, 1000)
+
+
+def test_an_option_nested_as_deep_as_the_parser_allows_gets_a_400(client):
+    image = json.dumps(mnist_like(vertical_stroke()).tolist()).encode()
+    for depth in DEPTHS_AROUND_THE_LIMIT:
+        body = b'{"image": ' + image + b', "target": ' + b"[" * depth + b"]" * depth + b"}"
+        response = post_raw(client, "/api/predict", body)
+        assert response.status_code == 400, (depth, response.text)
+        assert re.match(r"target must be|the body's JSON is nested too deeply", response.json()["error"]), depth
+
+
+@pytest.mark.parametrize(
+    "route, misspelt, known",
+    [
+        ("/api/predict", {"targt": 3}, "drawing, image, target"),
+        ("/api/lime", {"num_sample": 100}, "cell_size, image, num_samples, seed, target"),
+        ("/api/lime", {"cellsize": 7, "seeds": 1}, "cell_size, image, num_samples, seed, target"),
+    ],
+)
+def test_misspelt_fields_are_refused_with_the_known_ones(client, route, misspelt, known):
+    response = client.post(route, json={"image": mnist_like(vertical_stroke()).tolist(), **misspelt})
+    assert response.status_code == 400
+    names = ", ".join(f'"{name}"' for name in sorted(misspelt))
+    assert response.json()["error"] == f"unknown field(s) {names}; known: {known}"
+
+
 def test_oversized_bodies_are_refused_with_413(client):
     big = b'{"image": "' + b"x" * (MAX_BODY_BYTES + 10) + b'"}'
     assert post_raw(client, "/api/predict", big).status_code == 413
@@ -333,64 +426,133 @@ def test_oversized_bodies_are_refused_with_413(client):
 # --- live training over WebSockets ----------------------------------------------------------------
 
 
-def receive_until(websocket, kind: str, limit: int = 50) -> dict:
-    for _ in range(limit):
-        message = websocket.receive_json()
-        if message["type"] == kind:
-            return message
-    raise AssertionError(f"no {kind!r} message in {limit}")
-
-
 def test_playground_session_plays_steps_and_answers_bad_messages(client):
     with client.websocket_connect("/ws/playground") as websocket:
         assert websocket.receive_json()["type"] == "ready"
         data = websocket.receive_json()
         assert data["type"] == "data" and len(data["train"]) + len(data["test"]) == 300
-        assert receive_until(websocket, "frame")["steps"] == 0
+        assert receive_until(websocket.receive_json, "frame")["steps"] == 0
         websocket.send_text("not json")
-        assert "bad message" in receive_until(websocket, "error")["message"]
+        assert "bad message" in receive_until(websocket.receive_json, "error")["message"]
         websocket.send_bytes(b"\x00\x01")
-        assert "binary" in receive_until(websocket, "error")["message"]
+        assert "binary" in receive_until(websocket.receive_json, "error")["message"]
         websocket.send_text('["play"]')
-        assert "JSON object" in receive_until(websocket, "error")["message"]
+        assert "JSON object" in receive_until(websocket.receive_json, "error")["message"]
         websocket.send_text("[" * 5000 + "]" * 5000)
-        assert "bad message" in receive_until(websocket, "error")["message"]
+        assert "bad message" in receive_until(websocket.receive_json, "error")["message"]
         websocket.send_json({"type": "dance"})
-        assert "unknown message type" in receive_until(websocket, "error")["message"]
+        assert "unknown message type" in receive_until(websocket.receive_json, "error")["message"]
         websocket.send_json({"type": "settings", "settings": {"activation": "gelu"}})
-        assert "settings not applied" in receive_until(websocket, "error")["message"]
+        assert "settings not applied" in receive_until(websocket.receive_json, "error")["message"]
         websocket.send_json({"type": "settings", "settings": {"dataset": "spirals", "hidden": [8, 8]}})
-        assert len(receive_until(websocket, "frame")["neurons"]) == 2
+        assert len(receive_until(websocket.receive_json, "frame")["neurons"]) == 2
         websocket.send_json({"type": "step"})
-        assert receive_until(websocket, "frame")["steps"] == STEPS_PER_FRAME
+        assert receive_until(websocket.receive_json, "frame")["steps"] == STEPS_PER_FRAME
         websocket.send_json({"type": "play"})
-        steps = [receive_until(websocket, "frame")["steps"] for _ in range(3)]
+        steps = [receive_until(websocket.receive_json, "frame")["steps"] for _ in range(3)]
         assert steps == sorted(steps) and steps[-1] > STEPS_PER_FRAME
         websocket.send_json({"type": "pause"})
 
 
 def test_convnet_session_trains_and_sends_its_pictures(client):
     with client.websocket_connect("/ws/convnet") as websocket:
-        receive_until(websocket, "ready")
-        assert receive_until(websocket, "frame")["steps"] == 0
+        receive_until(websocket.receive_json, "ready")
+        assert receive_until(websocket.receive_json, "frame")["steps"] == 0
         websocket.send_json({"type": "step"})
-        frame = receive_until(websocket, "frame")
+        frame = receive_until(websocket.receive_json, "frame")
         assert frame["steps"] == 3 and len(frame["points"]) == 3
         assert len(frame["filters"]) == 6 and len(frame["conv1"]) == 6 and len(frame["conv2"]) == 16
         websocket.send_json({"type": "settings", "settings": {"learning_rate": 5}})
-        assert "learning_rate" in receive_until(websocket, "error")["message"]
+        assert "learning_rate" in receive_until(websocket.receive_json, "error")["message"]
         websocket.send_json({"type": "settings", "settings": {"example": 200}})
-        assert "example" in receive_until(websocket, "error")["message"]
+        assert "example" in receive_until(websocket.receive_json, "error")["message"]
         websocket.send_json({"type": "settings", "settings": {"example": 7}})
-        frame = receive_until(websocket, "frame")
+        frame = receive_until(websocket.receive_json, "frame")
         assert frame["steps"] == 0 and frame["label"] == int(load_mnist("test")[1][7])
+
+
+@pytest.mark.parametrize("path", ["/ws/playground", "/ws/convnet"])
+def test_settings_that_are_not_an_object_are_refused_and_the_session_goes_on(client, path):
+    with client.websocket_connect(path) as websocket:
+        receive_until(websocket.receive_json, "frame")
+        for settings, echo in (([], "[]"), ("", '""'), (5, "5"), (None, "null")):
+            websocket.send_json({"type": "settings", "settings": settings})
+            error = receive_until(websocket.receive_json, "error")["message"]
+            assert error == f"settings not applied: settings must be a JSON object, got {echo}"
+        websocket.send_json({"type": "step"})
+        assert receive_until(websocket.receive_json, "frame")["steps"] > 0
+
+
+def test_misspelt_message_fields_are_refused_not_ignored(client):
+    with client.websocket_connect("/ws/playground") as websocket:
+        receive_until(websocket.receive_json, "frame")
+        websocket.send_json({"type": "settings", "setting": {"dataset": "xor"}})  # would reset to the defaults
+        assert (
+            receive_until(websocket.receive_json, "error")["message"]
+            == 'unknown field(s) "setting"; known: settings, type'
+        )
+        websocket.send_json({"type": "play", "speed": 2})
+        assert receive_until(websocket.receive_json, "error")["message"] == 'unknown field(s) "speed"; known: type'
+
+
+SETTINGS = {
+    "/ws/playground": ["dataset", "noise", "train_fraction", "activation", "learning_rate", "batch_size", "l2", "seed"],
+    "/ws/convnet": ["learning_rate", "example"],
+}
+
+
+@pytest.mark.parametrize("path", SETTINGS)
+def test_every_setting_refuses_every_wrong_kind_of_value_by_name(client, path):
+    cases = [
+        ({name: value}, f"{name} must be", echo) for name in SETTINGS[path] for value, echo in HOSTILE_VALUES.values()
+    ]
+    if path == "/ws/playground":  # the hidden layers' widths: each one checked
+        cases += [
+            ({"hidden": [4, value]}, "each hidden width must be", echo) for value, echo in HOSTILE_VALUES.values()
+        ]
+    with client.websocket_connect(path) as websocket:
+        receive_until(websocket.receive_json, "frame")
+        for settings, named, echo in cases:
+            websocket.send_text(json.dumps({"type": "settings", "settings": settings}))
+            error = receive_until(websocket.receive_json, "error")["message"]
+            assert error.startswith(f"settings not applied: {named}") and error.endswith(echo), error
+
+
+def decoded(text: str) -> list[int]:
+    return list(base64.b64decode(text))
+
+
+@pytest.mark.filterwarnings("error")  # NumPy warns when it casts NaN to a byte (and makes it 0 on x86 anyway)
+def test_maps_with_nan_and_infinities_encode_to_bytes_the_page_can_draw():
+    assert decoded(encode_unit(np.array([np.nan, np.inf, -np.inf, 0.5, 2.0, -1.0]))) == [0, 255, 0, 128, 255, 0]
+    assert decoded(encode_signed(np.array([-2.0, 1.0]))["bytes"]) == [0, 191]  # 127.5 is 0, scale 2
+    for values in ([1.0, np.nan], [1.0, np.inf], [-np.inf, 1.0], [0.0, 0.0]):  # no finite, positive scale
+        encoded = encode_signed(np.array(values))
+        assert decoded(encoded["bytes"]) == [128, 128], values  # all drawn as 0
+        np.testing.assert_equal(encoded["scale"], np.abs(values).max())
+
+
+def refuse_non_finite(constant: str):
+    raise AssertionError(f"{constant} in a frame: the browser's JSON.parse refuses it")
+
+
+@pytest.mark.filterwarnings("error")  # NumPy's overflow warnings too: the session silences them
+def test_a_diverged_playground_sends_valid_json_that_says_so(client):
+    with client.websocket_connect("/ws/playground") as websocket:
+        receive_until(websocket.receive_json, "frame")
+        websocket.send_json({"type": "settings", "settings": {"learning_rate": 10, "l2": 1, "activation": "relu"}})
+        assert "diverged" not in receive_until(websocket.receive_json, "frame")  # step 0: the loss is still finite
+        websocket.send_json({"type": "step"})
+        frame = json.loads(websocket.receive_text(), parse_constant=refuse_non_finite)
+        assert frame["type"] == "frame" and frame["diverged"] is True
+        assert frame["train_loss"] is None and frame["test_loss"] is None
 
 
 def test_an_oversized_message_closes_the_stream_with_a_reason(client):
     with client.websocket_connect("/ws/playground") as websocket:
-        receive_until(websocket, "frame")
+        receive_until(websocket.receive_json, "frame")
         websocket.send_text("x" * 20_000)
-        assert "limit" in receive_until(websocket, "closed")["reason"]
+        assert "limit" in receive_until(websocket.receive_json, "closed")["reason"]
         with pytest.raises(WebSocketDisconnect) as closed:
             websocket.receive_json()
         assert closed.value.code == 1009
@@ -398,11 +560,11 @@ def test_an_oversized_message_closes_the_stream_with_a_reason(client):
 
 
 def test_sessions_beyond_capacity_wait_with_a_busy_message_and_get_the_freed_slot():
-    with TestClient(create_app(max_sessions=1, idle_seconds=30)) as client:
+    with studio_client(max_sessions=1, idle_seconds=30) as client:
         with client.websocket_connect("/ws/playground") as first:
-            receive_until(first, "frame")
+            receive_until(first.receive_json, "frame")
             first.send_json({"type": "play"})  # then vanish mid-stream
-            receive_until(first, "frame")
+            receive_until(first.receive_json, "frame")
             with client.websocket_connect("/ws/playground") as second:
                 busy = second.receive_json()
                 assert busy["type"] == "busy" and busy["waiting"] == 1 and "busy" in busy["message"]
@@ -412,13 +574,13 @@ def test_sessions_beyond_capacity_wait_with_a_busy_message_and_get_the_freed_slo
                     == 1
                 )
                 first.close()
-                assert receive_until(second, "ready")["active"] == 1
+                assert receive_until(second.receive_json, "ready")["active"] == 1
 
 
 def test_an_idle_session_is_closed_and_its_slot_freed():
-    with TestClient(create_app(max_sessions=1, idle_seconds=0.5)) as client:
+    with studio_client(max_sessions=1, idle_seconds=0.5) as client:
         with client.websocket_connect("/ws/playground") as websocket:
-            assert "idle" in receive_until(websocket, "closed")["reason"]
+            assert "idle" in receive_until(websocket.receive_json, "closed")["reason"]
         assert client.get("/api/info").json()["sessions"] == {"capacity": 1, "active": 0, "waiting": 0}
 
 

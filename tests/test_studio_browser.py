@@ -1,6 +1,6 @@
 """The studio's three pages in headless Chromium (Playwright, sync API) against a real uvicorn
 server on a free 127.0.0.1 port: drawing a 1 and a 0, the four explanations following a clicked
-class, the playground learning, the ConvNet page training.
+class, the playground learning, the ConvNet page training (and both saying when the loss diverged).
 
 Chromium comes from the system (`apt-get install chromium`), launched by path. Under CI (env CI
 set) a missing browser fails the tests; elsewhere they are skipped with the reason. With
@@ -9,10 +9,9 @@ MINIDL_SCREENSHOTS=<folder> the tests save the README's screenshots there.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
-import socket
-import threading
 import time
 from pathlib import Path
 
@@ -22,9 +21,8 @@ if not os.environ.get("CI"):  # under CI a missing dependency is an error, not a
     pytest.importorskip("starlette", reason="the studio extra is not installed: pip install -e '.[studio]'")
     pytest.importorskip("uvicorn", reason="the studio extra is not installed: pip install -e '.[studio]'")
 
-import uvicorn
-
-from minidl.studio.app import create_app
+from minidl.studio.convnet import LeNetTrainer
+from studio_server import running_studio
 
 pytestmark = pytest.mark.studio
 
@@ -49,25 +47,8 @@ def _missing(reason: str) -> None:
 
 @pytest.fixture(scope="module")
 def server_url():
-    """A uvicorn server in a thread, on a free port, stopped cleanly after the module."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    config = uvicorn.Config(
-        create_app(max_sessions=2, idle_seconds=60), log_level="warning", timeout_graceful_shutdown=2
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the studio server did not start within 15 s"
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
-    assert not thread.is_alive(), "the studio server did not shut down"
+    with running_studio(max_sessions=2, idle_seconds=60) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +157,21 @@ def test_playground_play_lowers_the_loss_and_moves_the_boundary(server_url, page
     save_screenshot(page, "playground")
 
 
+def test_playground_says_when_the_loss_diverged(server_url, page):
+    page.goto(f"{server_url}/playground")
+    page.wait_for_selector("#stats[data-steps]", timeout=10_000)
+    # Beyond the page's menus but within what the server allows: steps this large make the loss NaN.
+    page.evaluate(
+        """() => { for (const [name, value] of [["learning_rate", "10"], ["l2", "1"]])
+                     document.querySelector(`select[name=${name}]`).add(new Option(value, value, true, true)); }"""
+    )
+    page.select_option("select[name=activation]", "relu")  # sends the settings, then the step
+    page.click("#step")
+    page.wait_for_function("document.querySelector('#diverged-note').textContent !== ''", timeout=10_000)
+    assert "lower the learning rate" in page.text_content("#diverged-note")
+    assert "train loss diverged" in page.text_content("#stats")
+
+
 def test_convnet_page_trains_and_its_curve_moves(server_url, page):
     page.goto(f"{server_url}/convnet")
     page.wait_for_selector("#stats[data-steps]", timeout=15_000)
@@ -187,3 +183,15 @@ def test_convnet_page_trains_and_its_curve_moves(server_url, page):
     assert canvas_pixels(page, "#loss") != curve
     assert "test accuracy" in page.text_content("#stats")
     save_screenshot(page, "convnet")
+
+
+def test_convnet_page_says_when_the_loss_diverged(server_url, page, monkeypatch):
+    step = LeNetTrainer.step
+    monkeypatch.setattr(LeNetTrainer, "step", lambda self: (math.nan, step(self)[1]))  # a loss that overflowed
+    page.goto(f"{server_url}/convnet")
+    page.wait_for_selector("#stats[data-steps]", timeout=15_000)
+    page.click("#start")
+    page.wait_for_function("document.querySelector('#diverged-note').textContent !== ''", timeout=30_000)
+    page.click("#start")  # stop
+    assert "lower the learning rate" in page.text_content("#diverged-note")
+    assert "loss diverged" in page.text_content("#stats")

@@ -1,7 +1,10 @@
 """python -m minidl.studio [--host 127.0.0.1] [--port 8000] [--open]: serve the studio's pages.
 
 The port falls back to a free one when it is taken. --host 0.0.0.0 serves a classroom: anyone on
-the network can then reach the studio, and the command says so.
+the network can then reach the studio, and the command says so. Students open it by the computer's
+IP address: a request that names it otherwise (teacher.local, any DNS name) gets 400, as names are
+how DNS rebinding reaches a local server, unless --allow-origin http://teacher.local:8000 lets that
+name in. Pages of other sites may not post or train (403) unless --allow-origin lets their origin in.
 """
 
 from __future__ import annotations
@@ -19,6 +22,16 @@ INSTALL_HINT = (
     "minidl studio needs Starlette, uvicorn and websockets: pip install 'minidl[studio]' "
     "(or: pip install starlette uvicorn websockets)"
 )
+
+# uvicorn's options, also for the tests' server. Keep-alive longer than a student's pause between
+# strokes: uvicorn's default of 5 s closes idle connections just as browsers reuse them, and a
+# request sent on a closing one fails.
+SERVER_OPTIONS = {
+    "log_level": "warning",
+    "ws_max_size": 65_536,
+    "timeout_keep_alive": 75,
+    "timeout_graceful_shutdown": 2,
+}
 
 
 def bind(host: str, port: int) -> tuple[socket.socket, bool]:
@@ -61,7 +74,17 @@ def main(argv: list[str] | None = None) -> int:
         "--idle",
         type=float,
         default=120.0,
-        help="seconds without a message before a training session is freed (default 120)",
+        help="seconds a training session is kept while its browser sends nothing, or takes nothing (default 120)",
+    )
+    parser.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="also serve this origin (scheme://host[:port]): its host is accepted as a name of the studio and its "
+        "pages may post and train, e.g. http://teacher.local:8000 for a class that uses that name; may be given "
+        "again. Otherwise requests must name the studio by IP address, localhost or --host, and only its own "
+        "pages may post or train",
     )
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
@@ -87,7 +110,13 @@ def main(argv: list[str] | None = None) -> int:
     # The server answers many requests at once, each on its own thread: one BLAS thread per call
     # lets them share the cores, where every call asking OpenBLAS for all cores makes them queue.
     threadpool_limits(limits=1)
-    app = create_app(max_sessions=args.sessions, idle_seconds=args.idle)
+    try:
+        app = create_app(
+            max_sessions=args.sessions, idle_seconds=args.idle, allowed_origins=args.allow_origin, host=args.host
+        )
+    except ValueError as error:
+        sock.close()
+        parser.error(str(error))
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     url = f"http://{shown_host}:{port}/"
     if moved:
@@ -96,17 +125,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"WARNING: serving on {args.host}: anyone who can reach this computer over the network can use the "
             f"studio (and its CPU). Use it for a classroom on a trusted network; students open "
-            f"http://<this computer's address>:{port}/"
+            f"http://<this computer's IP address>:{port}/ (a name such as NAME.local needs "
+            f"--allow-origin http://NAME.local:{port})"
         )
     print(f"minidl studio ready in {time.perf_counter() - started:.1f} s at {url}  (Ctrl-C stops it)", flush=True)
     if args.open:
         threading.Timer(0.5, webbrowser.open, [url]).start()
-    # Keep-alive longer than a student's pause between strokes: uvicorn's default of 5 s closes
-    # idle connections just as browsers reuse them, and a request sent on a closing one fails.
-    config = uvicorn.Config(
-        app, log_level="warning", ws_max_size=65_536, timeout_keep_alive=75, timeout_graceful_shutdown=2
-    )
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(app, **SERVER_OPTIONS)).run(sockets=[sock])
     return 0
 
 

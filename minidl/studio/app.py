@@ -8,7 +8,9 @@
     POST /api/lime      {"image": 28×28, "target"?, "cell_size"?, "num_samples"?, "seed"?}
     WS   /ws/playground  /ws/convnet          live training (see minidl.studio.sessions)
 
-Bad input gets a 4xx with a JSON {"error": "..."} saying what was wrong; bodies over
+Requests from other sites are refused first (minidl.studio.origins: Host 400, Origin 403).
+Bad input gets a 4xx with a JSON {"error": "..."} naming the field, the value as it was sent and
+what was expected; a field the route does not know is refused, not ignored; bodies over
 MAX_BODY_BYTES are refused while they arrive; nothing is unpickled.
 
     IMAGE=$(python -c 'print([[0]*28]*10 + [[0]*13 + [1, 1] + [0]*13]*10 + [[0]*28]*8)')
@@ -17,8 +19,10 @@ MAX_BODY_BYTES are refused while they arrive; nothing is unpickled.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +30,17 @@ import numpy as np
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
-from minidl.studio.checks import check_integer
+from minidl.studio.checks import as_written, check_integer, check_known
 from minidl.studio.convnet import ConvNetLive
 from minidl.studio.draw import LIME_CELL_SIZES, LIME_MAX_SAMPLES, DigitExplainer
+from minidl.studio.origins import SameOriginOnly, check_origin
 from minidl.studio.playground import (
     ACTIVATIONS,
     DATASETS,
@@ -48,6 +54,8 @@ STATIC = Path(__file__).with_name("static")
 PAGES = {"draw": "draw.html", "playground": "playground.html", "convnet": "convnet.html"}
 MAX_BODY_BYTES = 1_000_000
 MAX_DRAWING_SIDE = 560
+PREDICT_FIELDS = ("image", "drawing", "target")
+LIME_FIELDS = ("image", "target", "cell_size", "num_samples", "seed")
 
 
 class BadInput(ValueError):
@@ -84,15 +92,25 @@ async def read_json(request: Request) -> dict[str, Any]:
 
 
 def grey_array(payload: dict[str, Any], key: str, shape: tuple[int, int] | None) -> np.ndarray:
-    """payload[key] as a finite float64 array of values in [0, 1]: of `shape`, or (H, W) with
-    sides 28..MAX_DRAWING_SIDE when shape is None."""
+    """payload[key] as a float64 array of values in [0, 1]: of `shape`, or (H, W) with sides
+    28..MAX_DRAWING_SIDE when shape is None. Every value must be a JSON number: NumPy alone would
+    read "0.5" and true as numbers, and fail on an integer too large for a float."""
     expected = f"{shape[0]}×{shape[1]}" if shape else f"H×W with sides {SIZE}..{MAX_DRAWING_SIDE}"
-    if not isinstance(payload[key], list):
-        raise BadInput(f"{key} must be a list of rows ({expected}) of numbers, got {type(payload[key]).__name__}")
+    rows = payload[key]
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise BadInput(f"{key} must be a list of rows ({expected}) of numbers in [0, 1], got {as_written(rows)}")
+    lengths = {len(row) for row in rows}
+    if len(lengths) > 1:
+        raise BadInput(
+            f"{key} must be {expected} with all rows of one length, got rows of {min(lengths)} to {max(lengths)} values"
+        )
+    numbers = set(map(type, itertools.chain.from_iterable(rows))) <= {int, float}
     try:
-        values = np.array(payload[key], dtype=np.float64)
-    except (ValueError, TypeError):
-        raise BadInput(f"{key} must be a list of rows ({expected}) of numbers, all rows of one length") from None
+        values = np.array(rows, dtype=np.float64) if numbers else None
+    except OverflowError:  # an integer too large for a float, so out of range: named below
+        values = None
+    if values is None or not ((values >= 0) & (values <= 1)).all():  # NaN too
+        raise BadInput(next(wrong_pixels(key, rows)))
     wrong = (
         values.shape != shape
         if shape
@@ -100,13 +118,19 @@ def grey_array(payload: dict[str, Any], key: str, shape: tuple[int, int] | None)
     )
     if wrong:
         raise BadInput(f"{key} must be {expected}, got shape {values.shape}")
-    if not np.isfinite(values).all():
-        raise BadInput(f"{key} holds {int((~np.isfinite(values)).sum())} NaN or infinite value(s)")
-    if values.min() < 0 or values.max() > 1:
-        raise BadInput(
-            f"{key} values must lie in [0, 1] (ink 1, background 0), got [{values.min():g}, {values.max():g}]"
-        )
     return values
+
+
+def wrong_pixels(key: str, rows: list[list[Any]]) -> Iterator[str]:
+    """What is wrong with each value of rows that is not a JSON number in [0, 1], in order, with the
+    value as it was written."""
+    for row, values in enumerate(rows):
+        for column, value in enumerate(values):
+            pixel = f"{key}[{row}][{column}] must be a number in [0, 1]"
+            if type(value) not in (int, float):
+                yield f"{pixel}, got {as_written(value)}"
+            elif not 0 <= value <= 1:  # NaN too; exact for an integer of any size
+                yield f"{pixel} (ink 1, background 0), got {as_written(value)}"
 
 
 def integer(payload: dict[str, Any], key: str, default: int | None, low: int, high: int) -> int | None:
@@ -120,6 +144,7 @@ def rounded(values: np.ndarray, digits: int = 3) -> list:
 
 async def predict(request: Request) -> Response:
     payload = await read_json(request)
+    check_known("field", payload, PREDICT_FIELDS)
     if ("image" in payload) == ("drawing" in payload):
         raise BadInput('send either "image" (28×28, already like MNIST) or "drawing" (any H×W, prepared here)')
     if "image" in payload:
@@ -147,6 +172,7 @@ async def predict(request: Request) -> Response:
 
 async def lime(request: Request) -> Response:
     payload = await read_json(request)
+    check_known("field", payload, LIME_FIELDS)
     if "image" not in payload:
         raise BadInput('send "image": the 28×28 input that /api/predict returned')
     image = grey_array(payload, "image", (SIZE, SIZE))
@@ -155,7 +181,7 @@ async def lime(request: Request) -> Response:
         raise BadInput("the image is blank: there is nothing to explain")
     cell_size = payload.get("cell_size", 4)
     if type(cell_size) is not int or cell_size not in LIME_CELL_SIZES:
-        raise BadInput(f"cell_size must be one of {LIME_CELL_SIZES} (divisors of 28), got {cell_size!r}")
+        raise BadInput(f"cell_size must be one of {LIME_CELL_SIZES} (divisors of 28), got {as_written(cell_size)}")
     num_samples = integer(payload, "num_samples", 200, 10, LIME_MAX_SAMPLES)
     seed = integer(payload, "seed", 0, 0, 2**31 - 1)
     result = await run_in_threadpool(
@@ -228,13 +254,18 @@ async def http_error(request: Request, error: HTTPException) -> Response:
     )
 
 
-def create_app(max_sessions: int = 4, idle_seconds: float = 120.0) -> Starlette:
+def create_app(
+    max_sessions: int = 4, idle_seconds: float = 120.0, allowed_origins: Collection[str] = (), host: str = "127.0.0.1"
+) -> Starlette:
     """The application with its own model and `max_sessions` training slots; a browser that sends
-    nothing for idle_seconds loses its slot."""
+    nothing, or takes nothing, for idle_seconds loses its slot. It serves requests that name it by
+    an IP address, localhost or `host` (where it listens), and the pages of its own origin and of
+    allowed_origins (scheme://host[:port]; see minidl.studio.origins)."""
     if max_sessions < 1 or not math.isfinite(idle_seconds) or idle_seconds <= 0:
         raise ValueError(
             f"create_app: need max_sessions >= 1 and a positive idle time, got {max_sessions}, {idle_seconds}"
         )
+    origins = [check_origin(origin) for origin in allowed_origins]
     routes = [
         Route("/", home),
         *(Route(f"/{name}", page(name)) for name in PAGES),
@@ -247,6 +278,7 @@ def create_app(max_sessions: int = 4, idle_seconds: float = 120.0) -> Starlette:
     ]
     app = Starlette(
         routes=routes,
+        middleware=[Middleware(SameOriginOnly, allowed_origins=origins, host=host)],
         exception_handlers={BadInput: bad_input, ValueError: refused_by_minidl, HTTPException: http_error},
     )
     app.state.explainer = DigitExplainer()

@@ -18,7 +18,7 @@ from minidl.models import LeNet5
 from minidl.nn import Conv2d, Linear
 from minidl.nn.init import default_layer_init_
 from minidl.optim import Adam
-from minidl.studio.checks import check_integer, check_number
+from minidl.studio.checks import check_integer, check_known, check_number
 from minidl.studio.encoding import encode_signed, encode_unit
 from minidl.xai import GradCAM
 
@@ -105,9 +105,7 @@ class ConvNetLive:
     """One browser's LeNet-5 training: frames with the new points of the curves and the snapshot."""
 
     def __init__(self, settings: dict[str, Any]):
-        unknown = set(settings) - {"learning_rate", "example"}
-        if unknown:
-            raise ValueError(f"unknown setting(s) {sorted(unknown)}; known: ['example', 'learning_rate']")
+        check_known("setting", settings, ("learning_rate", "example"))
         learning_rate = check_number("learning_rate", settings.get("learning_rate", 2e-3), 1e-5, 0.1)
         example = check_integer("example", settings.get("example", 0), 0, EVALUATION_SIZE - 1)
         self.trainer = LeNetTrainer(learning_rate=learning_rate)

@@ -23,7 +23,7 @@ from minidl import nn
 from minidl.datasets import make_blobs, make_circles, make_spirals, make_xor
 from minidl.nn.init import default_layer_init_
 from minidl.optim import SGD
-from minidl.studio.checks import check_choice, check_integer, check_number
+from minidl.studio.checks import as_written, check_choice, check_integer, check_known, check_number
 from minidl.studio.encoding import encode_signed, encode_unit
 
 DATASETS = {"xor": make_xor, "circles": make_circles, "spirals": make_spirals, "blobs": make_blobs}
@@ -56,14 +56,11 @@ class PlaygroundSettings:
     seed: int = 0
 
     @classmethod
-    def from_json(cls, values: Any) -> PlaygroundSettings:
-        """Settings from a JSON object; unknown keys and values out of range raise ValueError
-        naming the key, the value and what is allowed."""
-        if not isinstance(values, dict):
-            raise ValueError(f"settings must be a JSON object, got {type(values).__name__}")
-        unknown = set(values) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown setting(s) {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}")
+    def from_json(cls, values: dict[str, Any]) -> PlaygroundSettings:
+        """Settings from a JSON object (minidl.studio.sessions.read_message checked that it is one);
+        unknown keys and values out of range raise ValueError naming the key, the value and what is
+        allowed."""
+        check_known("setting", values, cls.__dataclass_fields__)
         settings = cls(**values)
         settings.check()
         return settings
@@ -78,7 +75,9 @@ class PlaygroundSettings:
         check_integer("batch_size", self.batch_size, 1, POINTS)
         check_integer("seed", self.seed, 0, 2**31 - 1)
         if not isinstance(self.hidden, list) or len(self.hidden) > MAX_LAYERS:
-            raise ValueError(f"hidden must be a list of at most {MAX_LAYERS} layer widths, got {self.hidden!r}")
+            raise ValueError(
+                f"hidden must be a list of at most {MAX_LAYERS} layer widths, got {as_written(self.hidden)}"
+            )
         for width in self.hidden:
             check_integer("each hidden width", width, 1, MAX_WIDTH)
 
@@ -176,6 +175,9 @@ class Playground:
         }
 
     def advance(self, steps: int = STEPS_PER_FRAME) -> dict[str, Any]:
-        for _ in range(steps):
-            self.step()
-        return self.frame()
+        # A learning rate too large overflows on every step; the frame tells the page (its NaN
+        # losses make it "diverged"), so the server's log need not repeat it each frame.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for _ in range(steps):
+                self.step()
+            return self.frame()

@@ -70,6 +70,14 @@ export function lineChart(canvas, series, yMax, title) {
   }
 }
 
+// A diverged run's numbers arrive as null (JSON has no NaN, minidl.studio.encoding): the pages
+// draw no point for them and say so in their #diverged-note.
+export function noteDivergence(frame) {
+  document.getElementById("diverged-note").textContent = frame.diverged
+    ? "The loss diverged — lower the learning rate and press Reset (the steps overshot until the loss was no longer a number)."
+    : "";
+}
+
 // A live-training connection: handlers[type](message) for each message from the server; a
 // ping while the page is visible keeps the session from being freed as idle.
 export function liveSocket(path, handlers, onClose) {

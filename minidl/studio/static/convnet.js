@@ -1,6 +1,6 @@
 // The ConvNet page: LeNet-5 trains on the server; every frame brings the new points of the
 // curves, the conv1 filters, the feature maps of one test digit and its Grad-CAM.
-import { decodeBytes, diverging, fromByte, grey, heat, lineChart, liveSocket, paintMap, setStatus } from "/static/common.js";
+import { decodeBytes, diverging, fromByte, grey, heat, lineChart, liveSocket, noteDivergence, paintMap, setStatus } from "/static/common.js";
 
 let curves = { loss: [], train: [], test: [] };
 let playing = false;
@@ -15,7 +15,7 @@ const connection = liveSocket("/ws/convnet", {
 }, () => setStatus("The connection to the studio closed; reload the page to train again.", "error"));
 
 function showFrame(frame) {
-  for (const point of frame.points) {
+  for (const point of frame.diverged ? [] : frame.points) {
     curves.loss.push([point.step, point.loss]);
     curves.train.push([point.step, point.train_accuracy]);
     if (point.test_accuracy !== undefined) curves.test.push([point.step, point.test_accuracy]);
@@ -25,8 +25,9 @@ function showFrame(frame) {
   drawMaps("conv1", frame.conv1.map(decodeBytes), 28, 56, fromByte(grey), false);
   drawMaps("conv2", frame.conv2.map(decodeBytes), 10, 40, fromByte(grey), false);
   drawExample(frame);
+  noteDivergence(frame);
   const test = curves.test.length ? `, test accuracy ${curves.test.at(-1)[1].toFixed(3)}` : "";
-  const loss = curves.loss.length ? `, loss ${curves.loss.at(-1)[1].toFixed(3)}` : "";
+  const loss = frame.diverged ? ", loss diverged" : curves.loss.length ? `, loss ${curves.loss.at(-1)[1].toFixed(3)}` : "";
   const stats = document.getElementById("stats");
   Object.assign(stats.dataset, { steps: frame.steps, points: curves.loss.length });
   stats.textContent = `step ${frame.steps} · epoch ${frame.epochs.toFixed(2)}${loss}${test}`;

@@ -1,6 +1,6 @@
 // The Playground page: minidl trains a small MLP on 2-D points on the server; this page sends
 // the settings and Play/Pause/Step/Reset, and draws each frame it receives.
-import { decodeBytes, diverging, fromByte, lineChart, liveSocket, paintMap, setStatus } from "/static/common.js";
+import { decodeBytes, diverging, fromByte, lineChart, liveSocket, noteDivergence, paintMap, setStatus } from "/static/common.js";
 
 const controls = document.getElementById("controls");
 let points = null;   // {train, test, extent, grid}
@@ -32,7 +32,8 @@ function sendSettings() {
 
 function showFrame(frame) {
   frameTimes = [...frameTimes.filter((t) => performance.now() - t < 1000), performance.now()];
-  history.push([frame.steps, frame.train_loss, frame.test_loss]);
+  if (!frame.diverged) history.push([frame.steps, frame.train_loss, frame.test_loss]);
+  noteDivergence(frame);
   drawBoundary(frame);
   drawNeurons(frame.neurons);
   lineChart(document.getElementById("losses"), [
@@ -41,9 +42,10 @@ function showFrame(frame) {
   ], Math.max(0.8, ...history.map(([, a, b]) => Math.max(a, b))), "cross-entropy");
   const stats = document.getElementById("stats");
   Object.assign(stats.dataset, { steps: frame.steps, trainLoss: frame.train_loss, frames: Number(stats.dataset.frames || 0) + 1 });
+  const loss = (value) => (value === null ? "diverged" : value.toFixed(3));
   stats.textContent =
-    `step ${frame.steps} · epoch ${frame.epoch.toFixed(1)} · train loss ${frame.train_loss.toFixed(3)} · ` +
-    `test loss ${frame.test_loss.toFixed(3)} · ${playing ? frameTimes.length : 0} frames/s`;
+    `step ${frame.steps} · epoch ${frame.epoch.toFixed(1)} · train loss ${loss(frame.train_loss)} · ` +
+    `test loss ${loss(frame.test_loss)} · ${playing ? frameTimes.length : 0} frames/s`;
   explainStall(frame);
 }
 
@@ -84,7 +86,7 @@ function drawNeurons(layers) {
 function explainStall(frame) {
   const activation = settings().activation;
   const note = document.getElementById("stall-note");
-  if (!["step", "sign"].includes(activation) || frame.steps === 0) { note.textContent = ""; return; }
+  if (!["step", "sign"].includes(activation) || frame.steps === 0 || frame.diverged) { note.textContent = ""; return; }
   const norm = frame.first_layer_gradient;
   note.textContent = norm === 0
     ? `Gradient reaching the first layer: 0. ${activation}'s derivative is 0 everywhere (and undefined at 0), so ` +
