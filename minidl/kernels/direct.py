@@ -16,7 +16,7 @@ import numpy as np
 
 from minidl.kernels.arrays import kernel_array, kernel_bias, kernel_grad
 from minidl.kernels.convolution import FastConvolution2d, numba_module
-from minidl.kernels.pieces import batch_pieces
+from minidl.kernels.pieces import DIRECT_WORK_PER_MULTIPLY_ADD, batch_pieces
 from minidl.kernels.workers import run_pieces, worker_count
 from minidl.ops.window import Window
 
@@ -34,7 +34,7 @@ class DirectConvolution:
         filters, _, kh, kw = weight.shape
         self.out_shape = (n, filters, *window.output_size(*x.shape[2:]))
         multiply_adds_per_image = filters * channels * kh * kw * self.out_shape[2] * self.out_shape[3]
-        self.pieces = batch_pieces(n, multiply_adds_per_image)
+        self.pieces = batch_pieces(n, multiply_adds_per_image * DIRECT_WORK_PER_MULTIPLY_ADD)
         self.workers = min(worker_count(), len(self.pieces))
 
     def forward(self, bias: np.ndarray | None) -> np.ndarray:

@@ -6,9 +6,10 @@ they depended on the machine's cores, so would a trained model (a run of LeNet-5
 the same run on one drifted apart within ten steps). Here they depend on the work and the memory
 of the batch only; the workers (workers.py) then take them in any order.
 
-Pieces serve two ends. Sharing: a batch with much work is cut into about one piece per
-PIECE_MULTIPLY_ADDS, at most MAX_PIECES, so that the workers of a machine with several cores each
-get some. Memory: im2col's matrix is C·kh·kw times the input; a batch whose matrix exceeds
+Pieces serve two ends. Sharing: a batch with much work is cut into a power of two of pieces,
+about one per PIECE_MULTIPLY_ADDS, at most MAX_PIECES, so that 2, 4 or 8 cores each get as many
+(work counts BLAS's multiply-adds; the direct convolution's loops weigh theirs by
+DIRECT_WORK_PER_MULTIPLY_ADD). Memory: im2col's matrix is C·kh·kw times the input; a batch whose matrix exceeds
 KEEP_COLS_BYTES does not keep it from the forward to the backward pass, but builds it again piece by
 piece, each piece's at most PIECE_COLS_BYTES.
 """
@@ -17,16 +18,17 @@ from __future__ import annotations
 
 import math
 
-PIECE_MULTIPLY_ADDS = 3 << 20
+PIECE_MULTIPLY_ADDS = 7 << 20
+DIRECT_WORK_PER_MULTIPLY_ADD = 2  # direct_numba's loops against BLAS's products, per multiply-add (LeNet's layers)
 MAX_PIECES = 8
 KEEP_COLS_BYTES = 8 << 20
 PIECE_COLS_BYTES = 3 << 20
 WEIGHT_GRADS_BYTES = 4 << 20
 
 
-def batch_pieces(images: int, multiply_adds_per_image: int, cols_bytes_per_image: int = 0) -> list[slice]:
+def batch_pieces(images: int, multiply_adds_per_image: float, cols_bytes_per_image: int = 0) -> list[slice]:
     """The pieces of a batch of `images`: slices of whole images, as even as whole images allow."""
-    sharing = min(MAX_PIECES, images * multiply_adds_per_image // PIECE_MULTIPLY_ADDS)
+    sharing = min(MAX_PIECES, int(images * multiply_adds_per_image // PIECE_MULTIPLY_ADDS))
     sharing = 1 << (sharing.bit_length() - 1) if sharing > 1 else 1  # a power of two: 2, 4 or 8 cores share it evenly
     cols_bytes = images * cols_bytes_per_image
     memory = math.ceil(cols_bytes / PIECE_COLS_BYTES) if cols_bytes > KEEP_COLS_BYTES else 1

@@ -8,8 +8,11 @@ do between parallel regions (libgomp's GOMP_SPINCOUNT).
 
 Each read is an atomic load with acquire ordering (LLVM's `load atomic ... acquire`): a plain load in
 a loop that writes nothing may legally be hoisted out of the loop by the compiler, which would then
-never see the change. Under NUMBA_DISABLE_JIT this loop cannot run (the load is compiled code
-only): workers.py then sleeps at once.
+never see the change. A spin may first tell another thread where it is, by writing a counter once
+it has let go of the GIL (a sequentially consistent store, which the loads after it cannot pass):
+the thread that waits for that counter then takes the GIL at once, instead of sleeping until the
+spinning thread lets go of it. Under NUMBA_DISABLE_JIT this loop cannot run (the load is compiled
+code only): workers.py then sleeps at once.
 """
 
 from __future__ import annotations
@@ -23,21 +26,39 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 
+def _address(context, builder, signature, arguments):
+    """The address of counters[index], the intrinsics' first two arguments (aligned int64 counters,
+    index in bounds: checked by spin_until)."""
+    array_type = signature.args[0]
+    array = context.make_array(array_type)(context, builder, arguments[0])
+    return cgutils.get_item_pointer(context, builder, array_type, array, [arguments[1]])
+
+
 @intrinsic
 def _load_acquire(typing_context, counters, index):
-    """counters[index] read with acquire ordering (aligned int64 counters, index in bounds: checked by spin_until)."""
+    """counters[index], read with acquire ordering."""
 
     def codegen(context, builder, signature, arguments):
-        array_type = signature.args[0]
-        array = context.make_array(array_type)(context, builder, arguments[0])
-        address = cgutils.get_item_pointer(context, builder, array_type, array, [arguments[1]])
-        return builder.load_atomic(address, "acquire", 8)
+        return builder.load_atomic(_address(context, builder, signature, arguments), "acquire", 8)
 
     return types.int64(counters, index), codegen
 
 
+@intrinsic
+def _store_seq_cst(typing_context, counters, index, value):
+    """counters[index] = value, sequentially consistent."""
+
+    def codegen(context, builder, signature, arguments):
+        builder.store_atomic(arguments[2], _address(context, builder, signature, arguments), "seq_cst", 8)
+        return context.get_dummy_value()
+
+    return types.void(counters, index, value), codegen
+
+
 @numba.njit(cache=True, nogil=True)
-def _spin_until(counters: np.ndarray, index: int, target: int, reads: int) -> int:
+def _spin_until(counters: np.ndarray, index: int, target: int, reads: int, told: int, telling: int) -> int:
+    if told >= 0:
+        _store_seq_cst(counters, told, telling)
     value = _load_acquire(counters, index)
     for _ in range(reads - 1):
         if value >= target:
@@ -46,16 +67,18 @@ def _spin_until(counters: np.ndarray, index: int, target: int, reads: int) -> in
     return value
 
 
-def spin_until(counters: np.ndarray, index: int, target: int, reads: int) -> bool:
+def spin_until(counters: np.ndarray, index: int, target: int, reads: int, tell: tuple[int, int] | None = None) -> bool:
     """Whether counters[index] reached `target` within `reads` reads; counters a one-dimensional,
-    aligned int64 array that another thread raises."""
+    aligned int64 array that another thread raises. tell=(slot, value) first writes counters[slot] =
+    value, once the GIL is let go of."""
     if counters.dtype != np.int64 or counters.ndim != 1 or not counters.flags.aligned or counters.strides[0] != 8:
         raise ValueError(
             f"spin_until: expected an aligned, contiguous 1-d int64 array, got {counters.dtype} {counters.shape}"
         )
-    if not 0 <= index < len(counters):
-        raise ValueError(f"spin_until: index {index} is not one of the {len(counters)} counters")
-    return _spin_until(counters, index, target, max(1, reads)) >= target
+    told, telling = (-1, 0) if tell is None else tell
+    if not (0 <= index < len(counters) and -1 <= told < len(counters)):
+        raise ValueError(f"spin_until: index {index} and tell {tell} must name some of the {len(counters)} counters")
+    return _spin_until(counters, index, target, max(1, reads), told, telling) >= target
 
 
 def reads_per_second() -> float:

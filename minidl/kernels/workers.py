@@ -220,25 +220,30 @@ def _spin_reads() -> int:
 
 class _Helper:
     """One thread beside the caller's that runs the jobs it is posted, one at a time, and keeps the
-    exception a job raised. Two counters, which only grow, say where it is: POSTED and FINISHED; each
-    side waits for the other's to reach a target, reading it for SPIN_SECONDS, then asleep."""
+    exception a job raised. Three counters, which only grow, say where it is: POSTED, FINISHED, and
+    WAITING, the jobs finished when it last went back to waiting (written once it has let go of the
+    GIL: a caller that waits for WAITING rather than FINISHED takes the GIL at once, instead of
+    sleeping until the helper lets go of it). Each side waits for the other's counter to reach a
+    target, reading it for SPIN_SECONDS, then asleep."""
 
-    POSTED, FINISHED = 0, 1
+    POSTED, FINISHED, WAITING = 0, 1, 2
     ALIVE_CHECK_SECONDS = 0.5  # how often a sleeping caller makes sure the helper has not died
 
     def __init__(self, name: str, on_idle: Callable[[], None] | None = None) -> None:
         self.on_idle = on_idle  # called once the helper has waited LINGER_SECONDS for a job
-        self.counters = np.zeros(2, np.int64)
+        self.counters = np.zeros(3, np.int64)
         self.condition = threading.Condition()
         self.job: Callable[[], object] | None = None
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self.thread.start()
 
-    def _wait_until(self, slot: int, target: int, caller: bool = False) -> None:
-        """Until counters[slot] >= target; the caller's wait raises if the helper's thread has died,
-        the helper's own wait calls on_idle once when no job came for LINGER_SECONDS."""
-        if _spin_reads() and _spin().spin_until(self.counters, slot, target, _spin_reads()):
+    def _wait_until(self, slot: int, target: int, caller: bool = False, tell: tuple[int, int] | None = None) -> None:
+        """Until counters[slot] >= target (the caller's spin reads WAITING, its sleep FINISHED); the
+        caller's wait raises if the helper's thread has died, the helper's own wait calls on_idle once
+        when no job came for LINGER_SECONDS."""
+        spin_slot = self.WAITING if caller else slot
+        if _spin_reads() and _spin().spin_until(self.counters, spin_slot, target, _spin_reads(), tell):
             return
         on_idle = None if caller else self.on_idle
         with self.condition:
@@ -258,7 +263,8 @@ class _Helper:
     def _serve(self) -> None:
         _in_crew.active = True
         while True:
-            self._wait_until(self.POSTED, int(self.counters[self.FINISHED]) + 1)
+            finished = int(self.counters[self.FINISHED])
+            self._wait_until(self.POSTED, finished + 1, tell=(self.WAITING, finished))
             job, self.job = self.job, None
             try:
                 job()
