@@ -5,11 +5,13 @@ exact sums, and read-only input."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import minidl
 import minidl.functional as F
 from minidl.kernels import conv2d_path, implementation, use_kernels
 from minidl.ops.convolution import Convolution2d
+from minidl.ops.window import Window
 
 EPS32 = float(np.finfo(np.float32).eps)
 
@@ -27,6 +29,21 @@ REFUSED_BY_EVERY_OWN_PATH = [
     (dict(dilation=2), "dilation"),
     (dict(backend="numpy"), "the reading path alone"),
 ]
+
+
+def made_as_conv2d_makes_it(algorithm: type, x: np.ndarray, w: np.ndarray, padding: int = 1, **window):
+    """algorithm (WinogradConvolution, DirectConvolution) of x and w, as the fast path's conv2d makes
+    it; `window` may give the stride, the dilation and the groups."""
+    geometry = Window(w.shape[2:], window.get("stride", (1, 1)), (padding, padding), window.get("dilation", (1, 1)))
+    return algorithm(x, w, geometry, window.get("groups", 1), np.result_type(x, w), keep=True)
+
+
+def assert_refuses_a_bias_or_gradient_of_another_shape(convolution) -> None:
+    """For a convolution of 2 images and 4 filters with a 6×6 output."""
+    with pytest.raises(ValueError, match=r"bias of shape \(3,\) do not fit; expected \(4,\)"):
+        convolution.forward(np.zeros(3))
+    with pytest.raises(ValueError, match=r"gradients of shape \(2, 4, 5, 6\) do not fit; expected \(2, 4, 6, 6\)"):
+        convolution.backward(np.zeros((2, 4, 5, 6)), True, True)
 
 
 def path_taken(layer: dict) -> str:

@@ -13,9 +13,10 @@ import minidl.functional as F
 from minidl.kernels import seam, use_workers, winograd
 from minidl.kernels.winograd import WinogradConvolution, WinogradConvolution2d
 from minidl.kernels.winograd_numpy import winograd_backward, winograd_forward
-from minidl.ops.window import Window
 from conv_paths import (
     assert_gradients_equal_the_reading_path,
+    assert_refuses_a_bias_or_gradient_of_another_shape,
+    made_as_conv2d_makes_it,
     assert_read_only_input_works,
     layer,
     path_taken,
@@ -182,9 +183,7 @@ def test_conv2d_takes_winograd_at_the_default_sizes():
 
 
 def make(x: np.ndarray, w: np.ndarray, padding: int = 1, **window) -> WinogradConvolution:
-    """WinogradConvolution of x and w (3×3 filters), as conv2d's fast path makes it."""
-    geometry = Window(w.shape[2:], window.get("stride", (1, 1)), (padding, padding), window.get("dilation", (1, 1)))
-    return WinogradConvolution(x, w, geometry, window.get("groups", 1), np.result_type(x, w), keep=True)
+    return made_as_conv2d_makes_it(WinogradConvolution, x, w, padding, **window)
 
 
 def test_winograd_refuses_arrays_it_was_not_written_for():
@@ -195,11 +194,7 @@ def test_winograd_refuses_arrays_it_was_not_written_for():
         make(x, w, stride=(2, 2))
     with pytest.raises(TypeError, match="float32 or float64"):
         make(x.astype(np.int64), w.astype(np.int64))
-    convolution = make(x, w)
-    with pytest.raises(ValueError, match=r"bias of shape \(3,\) do not fit; expected \(4,\)"):
-        convolution.forward(np.zeros(3))
-    with pytest.raises(ValueError, match=r"gradients of shape \(2, 4, 5, 6\) do not fit; expected \(2, 4, 6, 6\)"):
-        convolution.backward(np.zeros((2, 4, 5, 6)), True, True)
+    assert_refuses_a_bias_or_gradient_of_another_shape(make(x, w))
 
 
 def test_winograd_takes_a_broadcast_gradient_of_another_dtype(every_size):
