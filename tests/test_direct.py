@@ -14,7 +14,7 @@ from hypothesis import assume, given, strategies as st
 
 import minidl
 import minidl.functional as F
-from minidl.kernels import seam, use_workers
+from minidl.kernels import pieces, seam, use_workers
 from minidl.kernels.direct import DirectConvolution, DirectConvolution2d
 from minidl.kernels.direct_numpy import direct_backward, direct_forward
 from conv_paths import (
@@ -70,6 +70,7 @@ def test_direct_matches_the_naive_loop_and_gradcheck(
     inputs = [x, w] + ([b] if bias else [])
     with pytest.MonkeyPatch.context() as patch, use_workers(workers):
         patch.setattr(seam, "DIRECT_MIN_WINDOW_WIDTH", 1)
+        patch.setattr(pieces, "PIECE_MULTIPLY_ADDS", 1)  # a piece per image: two workers share them
         out = F.conv2d(*inputs, padding=padding)
         assert function_of(out) is DirectConvolution2d
         expected = naive_conv2d(x.data, w.data, None if b is None else b.data, (1, 1), padding, (1, 1), 1)

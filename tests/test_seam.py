@@ -165,7 +165,8 @@ def test_numba_disable_jit_runs_every_path():
     script = """
     import numpy as np
     import minidl, minidl.functional as F
-    from minidl.kernels import conv2d_path
+    from minidl.kernels import conv2d_path, pieces
+    pieces.PIECE_MULTIPLY_ADDS = 1  # eight pieces for the two workers to share
     rng = np.random.default_rng(0)
     layers = [((64, 1, 8, 8), (2, 1, 5, 5), 2), ((64, 16, 4, 70), (2, 16, 3, 3), 1), ((64, 6, 5, 5), (2, 6, 3, 3), 1)]
     for x_shape, w_shape, padding in layers:

@@ -10,7 +10,7 @@ from hypothesis import assume, given, strategies as st
 
 import minidl
 import minidl.functional as F
-from minidl.kernels import seam, use_workers, winograd
+from minidl.kernels import pieces, seam, use_workers, winograd
 from minidl.kernels.winograd import WinogradConvolution, WinogradConvolution2d
 from minidl.kernels.winograd_numpy import winograd_backward, winograd_forward
 from conv_paths import (
@@ -64,6 +64,7 @@ def test_winograd_matches_the_naive_loop_and_gradcheck(
     inputs = [x, w] + ([b] if bias else [])
     with pytest.MonkeyPatch.context() as patch, use_workers(workers):
         patch.setattr(seam, "WINOGRAD_MIN_CHANNELS_BY_WIDTH", ((1, 1),))
+        patch.setattr(pieces, "PIECE_MULTIPLY_ADDS", 1)  # a piece per image: two workers share them
         patch.setattr(winograd, "GROUP_BYTES", group_bytes)
         out = F.conv2d(*inputs, padding=padding)
         assert function_of(out) is WinogradConvolution2d
@@ -102,6 +103,7 @@ def test_the_numpy_twin_gives_the_numba_paths_gradients(data, n, channels, filte
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(seam, "WINOGRAD_MIN_CHANNELS_BY_WIDTH", ((1, 1),))
+        patch.setattr(pieces, "PIECE_MULTIPLY_ADDS", 1)  # a piece per image: two workers share them
         out = F.conv2d(x, w, b, padding=padding)
     assert function_of(out) is WinogradConvolution2d
     upstream = data.draw(values(out.shape))

@@ -19,6 +19,7 @@ import threading
 import time
 from contextlib import contextmanager
 
+import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -360,7 +361,9 @@ def test_set_workers_and_use_workers():
             assert worker_count() == 1
             raise RuntimeError
         assert worker_count() == 3
-    for bad in (0, -1, 1.5, "two", True):
+    with use_workers(np.int64(2)):
+        assert worker_count() == 2 and type(worker_count()) is int
+    for bad in (0, -1, 1.5, "two", True, np.float64(2.0)):
         with pytest.raises(ValueError, match="positive integer"):
             set_workers(bad)
 
@@ -401,28 +404,76 @@ def test_one_worker_starts_no_thread():
     assert done.stdout.split() == ["1"]
 
 
-def test_the_pool_is_forgotten_in_a_forked_child():
-    """After fork the child has none of the parent's threads: its first shared call makes a new pool."""
-    if not hasattr(os, "fork"):
-        pytest.skip("os.fork exists only on POSIX systems")
-    assert run_pieces(lambda piece, worker: piece * 2, 4, 2) == [0, 2, 4, 6]  # the parent's pool exists
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: report through the pipe, never return into pytest
-        code = 1
-        signal.alarm(20)  # work queued for the parent's vanished threads would wait for ever
-        try:
-            ok = run_pieces(lambda piece, worker: (time.sleep(0.01), piece)[1], 4, 2) == [0, 1, 2, 3]
-            os.write(write, b"ok" if ok and workers._crews else b"wrong")
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write)
-    _, status = os.waitpid(pid, 0)
-    answer = os.read(read, 16)
-    os.close(read)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, f"child ended with status {status}"
-    assert answer == b"ok"
+@needs_two_cores
+def test_a_setting_the_program_made_under_a_hold_is_the_one_given_back():
+    """The crew's hold begins inside the program's threadpool_limits(1), whose end sets BLAS back
+    to 2 threads under the hold. Catches a hold that gives back the count it saw when it began (1:
+    BLAS left at one thread for good)."""
+    seen = in_a_fresh_process(
+        """
+        import time
+        from threadpoolctl import threadpool_limits
+        from minidl.kernels import workers
+        workers.LINGER_SECONDS = 0.3
+        with threadpool_limits(limits=1, user_api="blas"):
+            workers.run_pieces(lambda piece, worker: piece, 4, 2)
+        seen["after the limit, the crew holding"] = (blas_threads(), worker_count())
+        workers.run_pieces(lambda piece, worker: piece, 4, 2)
+        seen["in the next shared call's linger"] = blas_threads()
+        time.sleep(1.5)
+        seen["after a quiet while"] = blas_threads()
+        """,
+        MINIDL_WORKERS="2",
+    )
+    one, two = [1] * len(seen["at start"]), [2] * len(seen["at start"])
+    assert seen["after the limit, the crew holding"] == (two, 2)  # the program's own setting, at once
+    assert seen["in the next shared call's linger"] == one and seen["after a quiet while"] == two
+
+
+def test_a_post_whose_notify_ctrl_c_cut_off_still_reaches_a_sleeping_helper():
+    """Ctrl-C may strike post() between the counter's step and notify_all: the helper, asleep,
+    must still see the job (within WAKE_SECONDS), or the caller waits for it for ever."""
+    workers._spin_reads()  # numba's compilation of the spin, before the helper's first wait
+    helper = workers._Helper("minidl-worker-test")
+    time.sleep(0.3)  # past its spin: asleep on the condition
+    ran = threading.Event()
+    helper.job = ran.set
+    helper.counters[helper.POSTED] += 1  # post() without its notify_all
+    assert ran.wait(timeout=5 * helper.WAKE_SECONDS)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork exists only on POSIX systems")
+@needs_two_cores
+def test_a_child_forked_while_the_crew_holds_blas_starts_afresh():
+    """Forked right after a shared call, while the parent's crew keeps BLAS at one thread: the child
+    has none of the parent's threads, so BLAS gets the program's setting back there (catches a child
+    left at one BLAS thread and so one worker) and its first shared call makes a crew of its own
+    (catches work queued for the parent's vanished threads, which would wait for ever)."""
+    seen = in_a_fresh_process(
+        """
+        import ast, os, signal, time
+        from minidl.kernels import workers
+        workers.run_pieces(lambda piece, worker: piece, 4, 2)
+        seen["parent, the crew holding"] = blas_threads()
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            signal.alarm(20)
+            found = [blas_threads(), worker_count()]
+            found.append(workers.run_pieces(lambda piece, worker: (time.sleep(0.01), piece)[1], 4, 2))
+            found.append(len(workers._crews))
+            os.write(write, repr(found).encode())
+            os._exit(0)
+        os.close(write)
+        _, status = os.waitpid(pid, 0)
+        seen["child's status"] = status
+        seen["child"] = ast.literal_eval(os.read(read, 1000).decode() or "None")
+        """
+    )
+    one, two = [1] * len(seen["at start"]), [2] * len(seen["at start"])
+    assert seen["parent, the crew holding"] == one
+    assert seen["child's status"] == 0
+    assert seen["child"] == [two, 2, [0, 1, 2, 3], 1]
 
 
 def test_the_workers_file_holds_every_thread_of_minidl():

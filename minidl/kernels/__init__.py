@@ -21,7 +21,8 @@ algorithms the reading path does not have. The kernels compile on first use and 
 
 from minidl.kernels.backend import BACKENDS, kernel_backend, set_kernel_backend, use_kernels
 from minidl.kernels.seam import PATHS, conv2d_path, implementation
-from minidl.kernels.workers import one_blas_thread, set_workers, use_workers, worker_count
+from minidl.blas_threads import one_blas_thread
+from minidl.kernels.workers import set_workers, use_workers, worker_count
 from minidl.kernels.workspace import release_workspace
 
 __all__ = [

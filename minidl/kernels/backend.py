@@ -7,9 +7,12 @@ context variable, so a block in one thread does not switch the kernels of anothe
 
 from __future__ import annotations
 
+import functools
+import importlib
 import os
 from contextlib import contextmanager
 from contextvars import ContextVar
+from types import ModuleType
 from typing import Iterator
 
 BACKENDS = ("numba", "numpy")
@@ -43,3 +46,10 @@ def use_kernels(name: str) -> Iterator[None]:
         yield
     finally:
         _backend.reset(token)
+
+
+@functools.cache
+def numba_module(name: str) -> ModuleType:
+    """minidl.kernels.<name>, one of the numba kernels' files, imported on first use, so that
+    `import minidl` does not import numba."""
+    return importlib.import_module(f"minidl.kernels.{name}")

@@ -5,32 +5,24 @@ FastConvolution2d is the Function; `algorithm` says how it computes: Im2colConvo
 reading path's im2col, products and col2im, with numba's im2col and col2im), WinogradConvolution
 (winograd.py) or DirectConvolution (direct.py). An algorithm is made from (x, weight, window,
 groups, dtype, keep) and has forward(bias) -> out and backward(grad, need_x, need_w) -> (dx, dW, db);
-conv2d_path (paths.py) says which one runs for a layer.
+conv2d_path (seam.py) says which one runs for a layer.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
 from contextlib import contextmanager, nullcontext
-from types import ModuleType
 from typing import Callable, Iterator
 
 import numpy as np
 
 from minidl.autograd import Context
+from minidl.kernels.backend import numba_module
 from minidl.kernels.arrays import kernel_array, kernel_bias, kernel_grad
 from minidl.kernels.pieces import batch_pieces, cols_kept, images_per_block
 from minidl.kernels.workers import run_pieces, worker_count
 from minidl.kernels.workspace import workspace
 from minidl.ops.convolution import Convolution2d
 from minidl.ops.window import Window, crop_spatial, framed_shape
-
-
-@functools.cache
-def numba_module(name: str) -> ModuleType:
-    """minidl.kernels.<name>, imported on first use, so that `import minidl` does not import numba."""
-    return importlib.import_module(f"minidl.kernels.{name}")
 
 
 class FastConvolution2d(Convolution2d):
@@ -139,33 +131,34 @@ class Im2colConvolution:
         block = images_per_block(self.grouped_weight.nbytes)
         workers = min(worker_count(), len(self.pieces))
 
-        def backward_piece(piece: int, worker: int) -> tuple[np.ndarray | None, np.ndarray]:
-            """Writes the piece's dx; returns its sums of dWᵀ (G, C/G·kh·kw, O/G) and db (G, O/G)."""
+        # each piece's sums of dW_gᵀ and db, added up in piece order below
+        weight_shares = np.zeros((len(self.pieces), *products_shape), self.x.dtype) if need_w else None
+        bias_shares = np.empty((len(self.pieces), groups, group_filters), self.x.dtype)
+
+        def backward_piece(piece: int, worker: int) -> None:
             images = self.pieces[piece]
             dout = grad_out[images]
             if need_x:
                 grad_cols = grad_cols_of[worker][: images.stop - images.start]
                 np.matmul(transposed_weight, dout, out=self._by_group(grad_cols))  # dcols_g[n] = W_gᵀ @ dout_g[n]
                 numba_module("im2col_numba").col2im(grad_cols, self.x[images].shape, self.window, grad_x_framed[images])
-            grad_w = None
             if need_w:  # Σ_n cols_g[n] @ dout_g[n]ᵀ, a block of images at a time
                 cols = self._by_group(cols_of(images, worker))
-                grad_w = np.zeros(products_shape, self.x.dtype)
                 for start in range(0, len(cols), block):
                     part = slice(start, start + block)
                     products = products_of[worker][: len(cols[part])]
-                    grad_w += np.matmul(cols[part], dout[part].transpose(0, 1, 3, 2), out=products).sum(axis=0)
-            return grad_w, np.einsum("ngop->go", dout)
+                    weight_shares[piece] += np.matmul(cols[part], dout[part].transpose(0, 1, 3, 2), out=products).sum(0)
+            np.einsum("ngop->go", dout, out=bias_shares[piece])
 
         with (
             self._cols_of(workers) as cols_of,
             self._scratch(workers, self.cols_shape) if need_x else nullcontext() as grad_cols_of,
             self._scratch(workers, products_shape, block) if need_w else nullcontext() as products_of,
         ):
-            shares = run_pieces(backward_piece, len(self.pieces), workers)
+            run_pieces(backward_piece, len(self.pieces), workers)
         grad_x = crop_spatial(grad_x_framed, frame) if need_x else None
-        grad_w = sum(share[0] for share in shares).transpose(0, 2, 1).reshape(self.weight_shape) if need_w else None
-        return grad_x, grad_w, sum(share[1] for share in shares).ravel()
+        grad_w = weight_shares.sum(axis=0).transpose(0, 2, 1).reshape(self.weight_shape) if need_w else None
+        return grad_x, grad_w, bias_shares.sum(axis=0).ravel()
 
 
 class Im2colConvolution2d(FastConvolution2d):

@@ -1,6 +1,6 @@
 """Convolutions of one to three input channels summed tap by tap, without im2col: the first layer
 on grayscale or colour images (LeNet-5's conv1, 5×5). direct_numpy.py writes the algorithm out on
-one screen; conv2d_path (paths.py) says where it runs.
+one screen; conv2d_path (seam.py) says where it runs.
 
 im2col writes kh·kw copies of the input (25 for LeNet's 5×5 window) for a product whose C·kh·kw rows
 (25 there) are too few to keep BLAS busy. With so few channels it is faster to add each row of taps'
@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.kernels.arrays import kernel_array, kernel_bias, kernel_grad
-from minidl.kernels.convolution import FastConvolution2d, numba_module
+from minidl.kernels.backend import numba_module
+from minidl.kernels.convolution import FastConvolution2d
 from minidl.kernels.pieces import DIRECT_WORK_PER_MULTIPLY_ADD, batch_pieces
 from minidl.kernels.workers import run_pieces, worker_count
 from minidl.ops.window import Window

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from minidl.autograd import Context, Function
-from minidl.kernels.workers import one_blas_thread
+from minidl.blas_threads import one_blas_thread
 from minidl.ops.convolution import TransposedConvolution2d
 from minidl.ops.linear import Linear
 from minidl.ops.matmul import MatMul

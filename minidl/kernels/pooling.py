@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.autograd import Context
-from minidl.kernels.convolution import numba_module
+from minidl.kernels.backend import numba_module
 from minidl.ops.pooling import MaxPooling2d as ReferenceMaxPooling2d
 from minidl.ops.window import Window
 

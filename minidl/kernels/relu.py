@@ -14,7 +14,7 @@ import numpy as np
 
 from minidl.autograd import Context
 from minidl.kernels.arrays import KERNEL_DTYPES
-from minidl.kernels.convolution import numba_module
+from minidl.kernels.backend import numba_module
 from minidl.ops.activations import ReLUFunction
 
 

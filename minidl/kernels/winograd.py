@@ -38,7 +38,8 @@ from contextlib import AbstractContextManager
 import numpy as np
 
 from minidl.kernels.arrays import kernel_array, kernel_bias, kernel_grad
-from minidl.kernels.convolution import FastConvolution2d, numba_module
+from minidl.kernels.backend import numba_module
+from minidl.kernels.convolution import FastConvolution2d
 from minidl.kernels.pieces import batch_pieces
 from minidl.kernels.winograd_numpy import filter_tiles, filter_tiles_adjoint
 from minidl.kernels.workers import run_pieces, worker_count
@@ -120,7 +121,7 @@ class WinogradConvolution:
         grad_bias_shares = np.zeros((len(self.pieces), self.filters))
         transposed_tiles = self.weight_tiles.transpose(0, 2, 1)  # U[ξ]ᵀ, (16, C, O)
         rows = [channels, self.filters]
-        grad_tiles = np.empty((len(self.pieces), 16, self.filters, channels), self.x.dtype)
+        grad_tiles = np.empty_like(grad_tile_shares)  # each piece's product, before it joins its share
         loops = numba_module("winograd_numba")
 
         def backward_piece(piece: int, worker: int) -> None:

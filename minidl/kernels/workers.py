@@ -13,13 +13,12 @@ without the GIL for SPIN_SECONDS (spin_numba.py), then sleep on a condition vari
 benchmarks workers` measures both hand-overs side by side, the pool's too.
 
 BLAS at one thread: OpenBLAS splits a large product between threads of its own, which spin for a
-while after each call. Beside minidl's workers those threads would fight them for the cores. And
-some splits change the order of a product's sums (OpenBLAS splits a float64 (64, 400) @ (400, 120)
-along its sums, measured), so a result would depend on the number of BLAS threads. So while the
-fast path runs, every BLAS call stays on the thread that makes it (one_blas_thread): the pieces,
-which the batch alone decides (pieces.py), fix every sum, whatever the number of workers. While
-the helpers have work, BLAS stays at one thread between the calls too, for the program's own
-products as well, until they have been idle for LINGER_SECONDS.
+while after each call; beside minidl's workers they would fight them for the cores, and some of
+their splits change a product's sums (minidl/blas_threads.py). So while the fast path runs, every
+BLAS call stays on the thread that makes it: the pieces, which the batch alone decides (pieces.py),
+fix every sum, whatever the number of workers. While the helpers have work, BLAS stays at one
+thread between the calls too, for the program's own products as well, until they have been idle
+for LINGER_SECONDS.
 
 How many workers: MINIDL_WORKERS=N in the environment or set_workers(N) (1: no thread is
 started); by default as many as BLAS may use threads (threadpoolctl reads it: a program that
@@ -32,31 +31,35 @@ arrays) and raises KeyboardInterrupt: within the time of one piece.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import functools
 import importlib
+import operator
 import os
 import threading
+import time
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 
+from minidl import blas_threads
+
 Result = TypeVar("Result")
 ENVIRONMENT_VARIABLE = "MINIDL_WORKERS"
 
 
 def _checked_count(value: object, where: str) -> int | None:
-    """A worker count: a positive integer, or None (the default: follow BLAS)."""
+    """A worker count: a positive integer (a Python or NumPy one, or its text), or None (the default:
+    follow BLAS)."""
     if value is None:
         return None
     try:
-        count = int(str(value).strip()) if isinstance(value, str) else value
-    except ValueError:
+        count = int(str(value).strip()) if isinstance(value, str) else operator.index(value)
+    except (TypeError, ValueError):
         count = None
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+    if isinstance(value, bool) or count is None or count < 1:
         raise ValueError(f"{where}: the number of workers must be a positive integer, got {value!r}")
     return count
 
@@ -89,97 +92,11 @@ def available_cores() -> int:
     return os.cpu_count() or 1
 
 
-@functools.cache
-def _blas_libraries() -> list:
-    """threadpoolctl's controllers of the BLAS libraries loaded in this process (imported on first use)."""
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController().select(user_api="blas").lib_controllers
-
-
-def _thread_count_setter(lib) -> Callable[[int], None]:
-    """How minidl sets one BLAS library's thread count: OpenBLAS's own openblas_set_num_threads where
-    threadpoolctl finds it (a process-wide count), else threadpoolctl's setter. Not threadpoolctl's
-    OpenBLAS setter: from version 3.8 on it lets only the first thread that set the count change it
-    again and ignores the others, so a hold given back on another thread would leave BLAS at one
-    thread for good."""
-    find_symbol = getattr(lib, "_get_symbol", None)  # threadpoolctl's lookup with the library's affixes
-    if lib.internal_api == "openblas" and getattr(lib, "threading_layer", None) != "openmp" and find_symbol:
-        setter = find_symbol("openblas_set_num_threads")
-        if setter is not None:
-            return setter
-    let_go = getattr(type(lib), "clear_controlling_thread", None)
-
-    def set_through_threadpoolctl(count: int) -> None:
-        if let_go is not None:
-            let_go(force=True)
-        lib.set_num_threads(count)
-        if let_go is not None:
-            let_go()
-
-    return set_through_threadpoolctl
-
-
-@functools.cache
-def _blas_setters() -> list[Callable[[int], None]]:
-    return [_thread_count_setter(lib) for lib in _blas_libraries()]
-
-
-class _OneBlasThread:
-    """The process-wide hold on BLAS's thread count: set to 1 by the first holder, restored by the last."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.holders = 0
-        self.saved: list[int] = []
-
-    def threads_allowed(self) -> int:
-        """What BLAS may use outside minidl's hold: the user's setting, even while a hold is on."""
-        with self.lock:
-            counts = self.saved if self.holders else [lib.get_num_threads() for lib in _blas_libraries()]
-        return min(counts, default=available_cores())
-
-    def take(self) -> None:
-        """One more holder; BLAS set to one thread (again, if the program changed it under an earlier hold)."""
-        libraries = _blas_libraries()
-        with self.lock:
-            counts = [lib.get_num_threads() for lib in libraries]
-            if self.holders == 0:
-                self.saved = counts
-            for set_threads, count in zip(_blas_setters(), counts):
-                if count != 1:
-                    set_threads(1)
-            self.holders += 1
-
-    def give_back(self) -> None:
-        with self.lock:
-            self.holders -= 1
-            if self.holders == 0:
-                for set_threads, count in zip(_blas_setters(), self.saved):
-                    set_threads(count)
-
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        self.take()
-        try:
-            yield
-        finally:
-            self.give_back()
-
-
-_one_blas_thread = _OneBlasThread()
-
-
-def one_blas_thread() -> contextlib.AbstractContextManager[None]:
-    """Context manager: BLAS calls inside run on the thread that makes them (see the module's docstring)."""
-    return _one_blas_thread.held()
-
-
 def worker_count() -> int:
     """How many threads the fast path uses now (set_workers, MINIDL_WORKERS, or the default)."""
     if _requested is not None:
         return _requested
-    return max(1, min(available_cores(), _one_blas_thread.threads_allowed()))
+    return max(1, min(available_cores(), blas_threads.programs_thread_count() or available_cores()))
 
 
 class _InCrew(threading.local):
@@ -198,11 +115,12 @@ back at once."""
 
 LINGER_SECONDS = 1.0
 """How long BLAS stays at one thread after the helpers' last job. A product that OpenBLAS spreads
-over its threads leaves them spinning for about 0.1 s, and in that time they would take the cores
-from the helpers of the next convolution: LIME's weighted ridge between two explanations, run on
-two BLAS threads, made the next explanation's forward passes three times slower (measured). So
-the crew keeps BLAS at one thread while it is busy, also for the program's own products, and gives
-BLAS its threads back once it has had no job for this long."""
+over its threads leaves them spinning for a while, and in that time they would take the cores
+from the helpers of the next convolution: a weighted ridge on two BLAS threads between two LIME
+explanations made the next explanation's forward passes three times slower (measured, before
+minidl.xai held its fits to one thread). So the crew keeps BLAS at one thread while it is busy,
+also for the program's own products, and gives BLAS its threads back once it has had no job for
+this long."""
 
 
 @functools.cache
@@ -227,10 +145,13 @@ class _Helper:
     target, reading it for SPIN_SECONDS, then asleep."""
 
     POSTED, FINISHED, WAITING = 0, 1, 2
-    ALIVE_CHECK_SECONDS = 0.5  # how often a sleeping caller makes sure the helper has not died
+    WAKE_SECONDS = 0.5
+    """The longest sleep without a look at the counter: a notify that Ctrl-C cut off (between a
+    counter's step and notify_all) costs at most this; a sleeping caller makes sure then that the
+    helper has not died, a sleeping helper whether it has idled for LINGER_SECONDS."""
 
     def __init__(self, name: str, on_idle: Callable[[], None] | None = None) -> None:
-        self.on_idle = on_idle  # called once the helper has waited LINGER_SECONDS for a job
+        self.on_idle = on_idle  # called every WAKE_SECONDS once the helper has waited LINGER_SECONDS for a job
         self.counters = np.zeros(3, np.int64)
         self.condition = threading.Condition()
         self.job: Callable[[], object] | None = None
@@ -240,20 +161,19 @@ class _Helper:
 
     def _wait_until(self, slot: int, target: int, caller: bool = False, tell: tuple[int, int] | None = None) -> None:
         """Until counters[slot] >= target (the caller's spin reads WAITING, its sleep FINISHED); the
-        caller's wait raises if the helper's thread has died, the helper's own wait calls on_idle once
-        when no job came for LINGER_SECONDS."""
+        caller's wait raises if the helper's thread has died."""
         spin_slot = self.WAITING if caller else slot
         if _spin_reads() and _spin().spin_until(self.counters, spin_slot, target, _spin_reads(), tell):
             return
-        on_idle = None if caller else self.on_idle
+        since = time.monotonic()
         with self.condition:
             while self.counters[slot] < target:
-                timeout = self.ALIVE_CHECK_SECONDS if caller else LINGER_SECONDS if on_idle else None
-                if not self.condition.wait(timeout) and on_idle is not None:
-                    on_idle()
-                    on_idle = None
+                if self.condition.wait(self.WAKE_SECONDS):
+                    continue
                 if caller and not self.thread.is_alive() and self.counters[slot] < target:
                     raise RuntimeError(f"minidl's worker thread {self.thread.name} died: its job never finished")
+                if not caller and self.on_idle is not None and time.monotonic() - since >= LINGER_SECONDS:
+                    self.on_idle()
 
     def _advance(self, slot: int) -> None:
         with self.condition:
@@ -277,11 +197,9 @@ class _Helper:
         self.job, self.error = job, None
         self._advance(self.POSTED)
 
-    def collect(self) -> BaseException | None:
-        """Waits until every job posted has finished; the exception the last one raised, if any."""
+    def wait_for_jobs(self) -> None:
+        """Until every job posted has finished (self.error then holds the exception the last one raised)."""
         self._wait_until(self.FINISHED, int(self.counters[self.POSTED]), caller=True)
-        error, self.error = self.error, None
-        return error
 
 
 class _Crew:
@@ -299,15 +217,16 @@ class _Crew:
     def hold_blas(self) -> None:
         """BLAS at one thread from now until the helpers have been idle a while (the caller has busy)."""
         if not self.holds_blas:
-            _one_blas_thread.take()
+            blas_threads.take_hold()
             self.holds_blas = True
 
     def give_blas_back(self) -> None:
-        """The first helper's call once it has waited LINGER_SECONDS for a job; a call in progress keeps the hold."""
+        """The first helper's call while it has waited LINGER_SECONDS or more for a job (also when
+        Ctrl-C stopped a call between hold_blas and its posts); a call in progress keeps the hold."""
         if self.busy.acquire(blocking=False):
             try:
                 if self.holds_blas:
-                    _one_blas_thread.give_back()
+                    blas_threads.give_hold_back()
                     self.holds_blas = False
             finally:
                 self.busy.release()
@@ -327,12 +246,11 @@ def _crew(size: int) -> _Crew:
 
 
 def _forget_threads_after_fork() -> None:
-    """A forked child has only the thread that forked: the parent's helpers and a hold taken by another
-    of its threads do not exist there, so the child starts afresh."""
-    global _crews_lock, _one_blas_thread
+    """A forked child has only the thread that forked: the parent's helpers do not exist there, so the
+    child's first shared call makes a crew of its own (blas_threads.py forgets the crew's hold)."""
+    global _crews_lock
     _crews.clear()
     _crews_lock = threading.Lock()
-    _one_blas_thread = _OneBlasThread()
 
 
 if hasattr(os, "register_at_fork"):
@@ -349,7 +267,7 @@ def run_pieces(work: Callable[[int, int], Result], count: int, workers: int | No
     allocates comes from its own glibc arena, which gives it back to the system after each call and
     faults it in again at the next). A piece's exception is raised here once every thread is done."""
     workers = min(worker_count() if workers is None else workers, count)
-    with _one_blas_thread.held():
+    with blas_threads.one_blas_thread():
         crew = _crew(workers - 1) if workers > 1 and not _in_crew.active else None
         if crew is None or not crew.busy.acquire(blocking=False):  # another call has the crew: run here
             return [work(piece, 0) for piece in range(count)]
@@ -388,19 +306,19 @@ def _shared(helpers: list[_Helper], work: Callable[[int, int], Result], count: i
 
 def _collect(helpers: list[_Helper], stop: threading.Event) -> list[BaseException]:
     """Waits for every helper's jobs, also when Ctrl-C interrupts the wait (they write into the
-    caller's arrays): the interruption stops the handing out of pieces and is raised afterwards.
-    Returns the exceptions the helpers' jobs raised."""
-    errors, interruption = [], None
-    for helper in helpers:
-        while True:
-            try:
-                error = helper.collect()
-                break
-            except KeyboardInterrupt as signal:
-                stop.set()
-                interruption = interruption or signal
-        if error is not None:
-            errors.append(error)
+    caller's arrays): the interruption stops the handing out of pieces, the wait starts over (for a
+    helper already done it ends at once) and the interruption is raised afterwards. Returns the
+    exceptions the helpers' jobs raised."""
+    interruption = None
+    while True:
+        try:
+            for helper in helpers:
+                helper.wait_for_jobs()
+            break
+        except KeyboardInterrupt as signal:
+            stop.set()
+            interruption = interruption or signal
+    errors = [helper.error for helper in helpers if helper.error is not None]
     if interruption is not None:
         raise interruption
     return errors

@@ -14,6 +14,7 @@ may be given back: a borrowed array is used inside the call and nothing keeps a 
 from __future__ import annotations
 
 import math
+import os
 import threading
 from contextlib import contextmanager
 from typing import Iterator
@@ -66,8 +67,16 @@ class Workspace:
         with self._lock:
             self._free.clear()
 
+    def forget_after_fork(self) -> None:
+        """In a forked child: a new lock (another of the parent's threads may have held this one at
+        the fork, and no thread of the child would ever release it) and no kept blocks."""
+        self._lock = threading.Lock()
+        self._free = []
+
 
 workspace = Workspace()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=workspace.forget_after_fork)
 
 
 def release_workspace() -> None:

@@ -24,6 +24,7 @@ from typing import Sequence
 
 import numpy as np
 
+from minidl.blas_threads import one_blas_thread
 from minidl.nn import Module
 from minidl.xai.gradients import find_layer, layer_activations, layer_gradients
 from minidl.xai.student_t import two_sample_t_test
@@ -50,11 +51,12 @@ def logistic_regression(
     step = 1.0 / (np.linalg.norm(Xb, 2) ** 2 / (4 * n) + l2)
     penalty = np.append(np.full(d, l2), 0.0)  # the bias is not penalised
     theta = previous = np.zeros(d + 1)
-    for k in range(iterations):
-        look_ahead = theta + (k / (k + 3)) * (theta - previous)
-        probability = 0.5 * (1.0 + np.tanh(0.5 * (Xb @ look_ahead)))  # σ(z), without overflow
-        gradient = Xb.T @ (probability - y) / n + penalty * look_ahead
-        previous, theta = theta, look_ahead - step * gradient
+    with one_blas_thread():  # the same sums on any machine (minidl/blas_threads.py)
+        for k in range(iterations):
+            look_ahead = theta + (k / (k + 3)) * (theta - previous)
+            probability = 0.5 * (1.0 + np.tanh(0.5 * (Xb @ look_ahead)))  # σ(z), without overflow
+            gradient = Xb.T @ (probability - y) / n + penalty * look_ahead
+            previous, theta = theta, look_ahead - step * gradient
     return theta[:d], float(theta[d])
 
 

@@ -29,6 +29,7 @@ from math import comb
 
 import numpy as np
 
+from minidl.blas_threads import one_blas_thread
 from minidl.rng import generator_for
 from minidl.xai.perturbation import PredictFn, check_image_and_segments, hidden_image, pick_target, predict_coalitions
 from minidl.xai.shapley import ShapleyExplanation, all_coalitions
@@ -72,7 +73,8 @@ class KernelShapExplainer:
         X = coalitions[:, :-1] - last[:, None]
         y = scores - base_value - last * delta
         root = np.sqrt(weights)
-        head = np.linalg.lstsq(root[:, None] * X, root * y, rcond=None)[0]
+        with one_blas_thread():  # the same sums on any machine (minidl/blas_threads.py)
+            head = np.linalg.lstsq(root[:, None] * X, root * y, rcond=None)[0]
         return np.append(head, delta - head.sum())
 
     def explain(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from minidl.blas_threads import one_blas_thread
 from minidl.rng import generator_for
 from minidl.xai.perturbation import (
     PredictFn,
@@ -48,10 +49,11 @@ def weighted_ridge(
         )
     if np.any(w < 0) or not w.sum() > 0 or alpha < 0:
         raise ValueError("weighted_ridge: weights must be non-negative with a positive sum, and alpha >= 0")
-    x_mean, y_mean = w @ X / w.sum(), w @ y / w.sum()
-    Xc, yc = X - x_mean, y - y_mean
-    coef = np.linalg.solve(Xc.T @ (w[:, None] * Xc) + alpha * np.eye(X.shape[1]), Xc.T @ (w * yc))
-    return coef, float(y_mean - x_mean @ coef)
+    with one_blas_thread():  # the same sums on any machine (minidl/blas_threads.py)
+        x_mean, y_mean = w @ X / w.sum(), w @ y / w.sum()
+        Xc, yc = X - x_mean, y - y_mean
+        coef = np.linalg.solve(Xc.T @ (w[:, None] * Xc) + alpha * np.eye(X.shape[1]), Xc.T @ (w * yc))
+        return coef, float(y_mean - x_mean @ coef)
 
 
 @dataclass
