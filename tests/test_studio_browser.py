@@ -133,6 +133,67 @@ def test_draw_a_one_a_zero_and_explanations_that_follow_the_clicked_class(server
     save_screenshot(page, "draw")
 
 
+# Chromium draws the round caps of a line of length 0; the HTML standard prunes such a line before
+# stroking (whatwg/html#1079) and other browsers have drawn nothing. The page must not depend on it,
+# so these tests stroke as the standard says: a path whose lines all have length 0 draws nothing.
+STANDARD_STROKE = """
+(() => {
+  const context = CanvasRenderingContext2D.prototype;
+  const { beginPath, moveTo, lineTo, stroke } = context;
+  const paths = new WeakMap(); // context → {last: the last point, long: a line of length > 0 so far}
+  const path = (c) => paths.get(c) || paths.set(c, { last: null, long: false }).get(c);
+  context.beginPath = function () { paths.delete(this); return beginPath.call(this); };
+  context.moveTo = function (x, y) { path(this).last = [x, y]; return moveTo.call(this, x, y); };
+  context.lineTo = function (x, y) {
+    const p = path(this);
+    p.long ||= p.last !== null && (p.last[0] !== x || p.last[1] !== y);
+    p.last = [x, y];
+    return lineTo.call(this, x, y);
+  };
+  context.stroke = function (...args) { if (path(this).long) stroke.apply(this, args); };
+})();
+"""
+
+
+def refusals(page) -> list[str]:
+    """Filled in as they happen: the page's console errors and the studio's answers of 400 and up."""
+    seen: list[str] = []
+    page.on("console", lambda message: seen.append(message.text) if message.type == "error" else None)
+    page.on(
+        "response",
+        lambda response: seen.append(f"{response.status} {response.url}") if response.status >= 400 else None,
+    )
+    return seen
+
+
+def inked_pixels(page) -> int:
+    """Pixels of the pad at least half covered by ink (white on black: the red channel says it)."""
+    return page.evaluate(
+        """() => { const pad = document.getElementById("pad");
+                   const pixels = pad.getContext("2d").getImageData(0, 0, pad.width, pad.height).data;
+                   return pixels.filter((v, i) => i % 4 === 0 && v >= 128).length; }"""
+    )
+
+
+def test_a_tap_draws_a_dot_that_is_classified_like_any_drawing(server_url, page):
+    page.add_init_script(STANDARD_STROKE)
+    refused = refusals(page)
+    page.goto(f"{server_url}/draw")
+    card = page.locator("main section").first
+    width = card.bounding_box()["width"]
+    box = page.locator("#pad").bounding_box()
+    page.mouse.click(box["x"] + 140, box["y"] + 140)
+    page.wait_for_function(
+        "document.getElementById('lime').dataset.target || document.getElementById('status').textContent",
+        timeout=10_000,
+    )
+    assert page.text_content("#status") == "" and not refused, (page.text_content("#status"), refused)
+    dot = math.pi * 9**2  # a disc of the stroke's width, 18 pixels
+    assert 0.9 * dot < inked_pixels(page) < 1.1 * dot, inked_pixels(page)
+    assert page.get_attribute("#bars", "data-top") is not None
+    assert card.bounding_box()["width"] == width  # no message widened the card
+
+
 def test_playground_play_lowers_the_loss_and_moves_the_boundary(server_url, page):
     page.goto(f"{server_url}/playground")
     page.wait_for_selector("#stats[data-steps]", timeout=10_000)

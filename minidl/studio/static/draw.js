@@ -5,6 +5,7 @@ import { forAgainst, grey, heat, paintMap, postJson, setStatus } from "/static/c
 const pad = document.getElementById("pad");
 const ink = pad.getContext("2d");
 const SENT_SIDE = 140; // the drawing is sent at half size: enough for a 20-pixel box
+const INK_WIDTH = 18;
 let lastInput = null;  // the 28×28 input the server prepared
 let chosenClass = null; // null: explain the top class
 let shownClass = null;  // the class the maps on the page explain
@@ -33,16 +34,21 @@ function position(event) {
   return [(event.clientX - box.left) * (pad.width / box.width), (event.clientY - box.top) * (pad.height / box.height)];
 }
 
+// A stroke starts with a dot, so that a tap draws one. Not as a line of length 0: the HTML standard
+// prunes such a line before stroking and browsers differ on it (whatwg/html#1079); where it drew
+// nothing, a tap sent an empty drawing, which the server refuses.
 function startStroke(event) {
   drawing = true;
   pad.setPointerCapture(event.pointerId);
-  ink.strokeStyle = "#fff";
-  ink.lineWidth = 18;
+  const [x, y] = position(event);
+  ink.fillStyle = ink.strokeStyle = "#fff";
+  ink.beginPath();
+  ink.arc(x, y, INK_WIDTH / 2, 0, 2 * Math.PI);
+  ink.fill();
+  ink.lineWidth = INK_WIDTH;
   ink.lineCap = ink.lineJoin = "round";
   ink.beginPath();
-  ink.moveTo(...position(event));
-  ink.lineTo(...position(event));
-  ink.stroke();
+  ink.moveTo(x, y);
 }
 
 function continueStroke(event) {
