@@ -194,6 +194,55 @@ def test_a_tap_draws_a_dot_that_is_classified_like_any_drawing(server_url, page)
     assert card.bounding_box()["width"] == width  # no message widened the card
 
 
+def leftovers(page) -> list[str]:
+    """What the Draw page still shows of a drawing: its ink, texts, data attributes, painted canvases."""
+    left = [] if inked_pixels(page) == 0 else ["ink on #pad"]
+    return left + page.evaluate(
+        """() => {
+      const left = [];
+      const element = (id) => document.getElementById(id);
+      for (const id of ["status", "bars", "lime-note", "saliency-ms", "gradcam-ms", "gradcam_plus_plus-ms", "lime-ms"])
+        if (element(id).textContent) left.push(`#${id}: ${element(id).textContent}`);
+      if (element("why").textContent !== "Why? Draw a digit first.") left.push(`#why: ${element("why").textContent}`);
+      for (const [id, key] of [["bars", "top"], ["bars", "target"], ["lime", "target"]])
+        if (key in element(id).dataset) left.push(`#${id} data-${key}`);
+      for (const id of ["input", "saliency", "gradcam", "gradcam_plus_plus", "lime"]) {
+        const canvas = element(id);
+        if (canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data.some((v) => v))
+          left.push(`#${id} painted`);
+      }
+      return left;
+    }"""
+    )
+
+
+ONE = [(140, 50 + 9 * i) for i in range(21)]
+
+
+def test_clear_leaves_nothing_of_the_old_drawing(server_url, page):
+    page.goto(f"{server_url}/draw")
+    stroke(page, ONE)
+    drawn_top_class(page)
+    assert len(leftovers(page)) > 10  # the helper sees what a drawing leaves
+    page.click("#clear")
+    assert leftovers(page) == []
+
+
+@pytest.mark.parametrize("route", ["/api/predict", "/api/lime"])
+def test_an_answer_about_a_cleared_drawing_is_dropped(server_url, page, route):
+    held = []
+    page.route(f"**{route}", lambda pending: held.append(pending))  # answered when the test says
+    page.goto(f"{server_url}/draw")
+    stroke(page, ONE)
+    while not held:
+        page.wait_for_timeout(20)
+    page.click("#clear")
+    with page.expect_response(f"**{route}"):
+        held[0].continue_()
+    page.wait_for_timeout(300)  # the page has the answer: time for it to (wrongly) show it
+    assert leftovers(page) == []
+
+
 def test_playground_play_lowers_the_loss_and_moves_the_boundary(server_url, page):
     page.goto(f"{server_url}/playground")
     page.wait_for_selector("#stats[data-steps]", timeout=10_000)

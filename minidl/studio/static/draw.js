@@ -6,26 +6,35 @@ const pad = document.getElementById("pad");
 const ink = pad.getContext("2d");
 const SENT_SIDE = 140; // the drawing is sent at half size: enough for a 20-pixel box
 const INK_WIDTH = 18;
+const MAPS = ["saliency", "gradcam", "gradcam_plus_plus", "lime"]; // the canvases of the explanations
 let lastInput = null;  // the 28×28 input the server prepared
 let chosenClass = null; // null: explain the top class
 let shownClass = null;  // the class the maps on the page explain
 let drawing = false;
+// The number of the newest request of each kind. An answer to an older one is about a drawing,
+// class or LIME setting the page has since left (Clear, a stroke, a click came meanwhile): dropped.
+const newest = { predict: 0, lime: 0 };
 
 function clearPad() {
+  newest.predict++;
+  newest.lime++;
   ink.fillStyle = "#000";
   ink.fillRect(0, 0, pad.width, pad.height);
   lastInput = null;
   chosenClass = null;
+  shownClass = null;
   const bars = document.getElementById("bars");
   bars.replaceChildren();
   delete bars.dataset.top;
   delete bars.dataset.target;
   delete document.getElementById("lime").dataset.target;
   document.getElementById("why").textContent = "Why? Draw a digit first.";
-  for (const id of ["input", "saliency", "gradcam", "gradcam_plus_plus", "lime"]) {
+  for (const id of ["input", ...MAPS]) {
     const canvas = document.getElementById(id);
     canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
   }
+  for (const id of MAPS) document.getElementById(`${id}-ms`).textContent = "";
+  document.getElementById("lime-note").textContent = "";
   setStatus("");
 }
 
@@ -76,10 +85,22 @@ function drawingRows() {
   return rows;
 }
 
+// postJson's answer, or null when a newer request of the same kind was made (or Clear pressed)
+// while it was on its way; an error only for the newest.
+async function ask(kind, url, body) {
+  const number = ++newest[kind];
+  const answer = await postJson(url, body).catch((error) => error);
+  if (number !== newest[kind]) return null;
+  if (answer instanceof Error) throw answer;
+  return answer;
+}
+
 async function predict() {
+  newest.lime++; // LIME's answer still on its way explains what this prediction replaces
   const body = lastInput && chosenClass !== null ? { image: lastInput, target: chosenClass } : { drawing: drawingRows() };
   try {
-    const result = await postJson("/api/predict", body);
+    const result = await ask("predict", "/api/predict", body);
+    if (!result) return;
     lastInput = result.input;
     shownClass = result.target;
     showPrediction(result);
@@ -134,7 +155,8 @@ function overlay(canvas, values, colour) {
 async function explainWithLime(target) {
   const cellSize = Number(document.getElementById("cell-size").value);
   const samples = Number(document.getElementById("samples").value);
-  const result = await postJson("/api/lime", { image: lastInput, target, cell_size: cellSize, num_samples: samples });
+  const result = await ask("lime", "/api/lime", { image: lastInput, target, cell_size: cellSize, num_samples: samples });
+  if (!result) return;
   const weights = result.weights.flat();
   const largest = Math.max(...weights.map(Math.abs)) || 1;
   overlay(document.getElementById("lime"), weights.map((w) => w / largest), forAgainst);
