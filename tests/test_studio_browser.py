@@ -1,6 +1,8 @@
 """The studio's three pages in headless Chromium (Playwright, sync API) against a real uvicorn
 server on a free 127.0.0.1 port: drawing a 1 and a 0, the four explanations following a clicked
-class, the playground learning, the ConvNet page training (and both saying when the loss diverged).
+class, a tap drawing a dot, Clear leaving nothing of a drawing (answers still due included), the
+playground learning, the ConvNet page training (and both saying when the loss diverged), and each
+page echoing a refused value as typed and clearing the refusal once the value is fixed.
 
 Chromium comes from the system (`apt-get install chromium`), launched by path. Under CI (env CI
 set) a missing browser fails the tests; elsewhere they are skipped with the reason. With
@@ -9,6 +11,7 @@ MINIDL_SCREENSHOTS=<folder> the tests save the README's screenshots there.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -241,6 +244,60 @@ def test_an_answer_about_a_cleared_drawing_is_dropped(server_url, page, route):
         held[0].continue_()
     page.wait_for_timeout(300)  # the page has the answer: time for it to (wrongly) show it
     assert leftovers(page) == []
+
+
+def typed(page, selector: str, text: str) -> str:
+    """Type text into a box as a student would (then Enter) and return the status line once it changed."""
+    before = page.text_content("#status")
+    page.fill(selector, text)
+    page.press(selector, "Enter")
+    page.wait_for_function(
+        "(before) => document.getElementById('status').textContent !== before", arg=before, timeout=10_000
+    )
+    return page.text_content("#status")
+
+
+def test_draw_echoes_what_was_typed_for_lime_and_clears_the_refusal_once_fixed(server_url, page):
+    page.goto(f"{server_url}/draw")
+    stroke(page, ONE)
+    drawn_top_class(page)
+    assert typed(page, "#samples", "5") == "num_samples must be an integer in [10, 2000], got 5"
+    assert typed(page, "#samples", "") == 'num_samples must be an integer in [10, 2000], got ""'  # not 0
+    assert typed(page, "#samples", "300") == ""
+    assert page.text_content("#lime-note").startswith("LIME: 300 perturbed images")
+
+
+def test_playground_echoes_what_was_typed_and_clears_the_refusal_once_fixed(server_url, page):
+    page.goto(f"{server_url}/playground")
+    page.wait_for_selector("#stats[data-steps]", timeout=10_000)
+    refusal = "settings not applied: each hidden width must be an integer in [1, 8], got "
+    assert typed(page, "input[name=hidden]", "4, x") == refusal + '"x"'  # not null
+    assert typed(page, "input[name=hidden]", "4, 9") == refusal + "9"
+    assert typed(page, "input[name=hidden]", "3, 2") == ""
+    page.wait_for_function("document.querySelectorAll('#neurons .layer').length === 2")
+
+
+def test_convnet_echoes_what_was_typed_and_clears_the_refusal_once_fixed(server_url, page):
+    page.goto(f"{server_url}/convnet")
+    page.wait_for_selector("#stats[data-steps]", timeout=15_000)
+    refusal = "settings not applied: example must be an integer in [0, 199], got "
+    assert typed(page, "#example-index", "500") == refusal + "500"
+    assert typed(page, "#example-index", "") == refusal + '""'  # not example 0
+    assert typed(page, "#example-index", "7") == ""
+
+
+def test_a_closed_connection_stays_said_when_a_setting_changes(server_url, page):
+    def closing_at_once(websocket):  # a studio that ends the session as soon as the page connects
+        websocket.send(json.dumps({"type": "closed", "reason": "idle for 120 s"}))
+        websocket.close()
+
+    page.route_web_socket("**/ws/playground", closing_at_once)
+    page.goto(f"{server_url}/playground")
+    page.wait_for_function("document.getElementById('status').textContent.includes('closed')")
+    said = page.text_content("#status")
+    page.select_option("select[name=dataset]", "xor")
+    page.wait_for_timeout(300)  # time for the page to (wrongly) take it back
+    assert page.text_content("#status") == said
 
 
 def test_playground_play_lowers_the_loss_and_moves_the_boundary(server_url, page):

@@ -1,6 +1,6 @@
 // The Draw page: a pad for mouse, touch and pen; after each stroke the server prepares the
 // drawing like MNIST, classifies it and explains one class four ways.
-import { forAgainst, grey, heat, paintMap, postJson, setStatus } from "/static/common.js";
+import { asTyped, forAgainst, grey, heat, paintMap, postJson, setStatus } from "/static/common.js";
 
 const pad = document.getElementById("pad");
 const ink = pad.getContext("2d");
@@ -154,9 +154,10 @@ function overlay(canvas, values, colour) {
 
 async function explainWithLime(target) {
   const cellSize = Number(document.getElementById("cell-size").value);
-  const samples = Number(document.getElementById("samples").value);
+  const samples = asTyped(document.getElementById("samples").value);
   const result = await ask("lime", "/api/lime", { image: lastInput, target, cell_size: cellSize, num_samples: samples });
   if (!result) return;
+  setStatus(""); // the settings were taken: a refusal of earlier ones no longer holds
   const weights = result.weights.flat();
   const largest = Math.max(...weights.map(Math.abs)) || 1;
   overlay(document.getElementById("lime"), weights.map((w) => w / largest), forAgainst);
