@@ -33,6 +33,7 @@ from minidl.studio.__main__ import bind, is_loopback
 from minidl.studio.app import MAX_BODY_BYTES, create_app
 from minidl.studio.checks import as_written
 from minidl.studio.encoding import encode_signed, encode_unit
+from minidl.studio.origins import check_origin
 from minidl.studio.playground import STEPS_PER_FRAME, Playground, PlaygroundSettings
 from minidl.studio.preprocess import area_resample_matrix, mnist_like
 from minidl.studio.weights import load_trained_lenet
@@ -408,6 +409,45 @@ def test_misspelt_fields_are_refused_with_the_known_ones(client, route, misspelt
     assert response.status_code == 400
     names = ", ".join(f'"{name}"' for name in sorted(misspelt))
     assert response.json()["error"] == f"unknown field(s) {names}; known: {known}"
+
+
+# Whole messages where the studio once wrote a value as Python does (NoneType, bool, shape (28, 27),
+# (2, 4, 7, 14), 'utf-8'): each must say it as the request wrote it, in JSON.
+ECHOES = [
+    ("/api/predict", b"null", "the body must be a JSON object, got null"),
+    ("/api/predict", b"true", "the body must be a JSON object, got true"),
+    ("/api/predict", b'"image"', 'the body must be a JSON object, got "image"'),
+    ("/api/predict", b"[1, 2.5]", "the body must be a JSON object, got [1, 2.5]"),
+    ("/api/predict", json.dumps({"image": [[0.5] * 27] * 28}).encode(), "image must be 28×28, got 28×27"),
+    ("/api/predict", b'{"image": []}', "image must be 28×28, got []"),
+    ("/api/predict", b'{"image": [[]]}', "image must be 28×28, got 1×0"),
+    (
+        "/api/predict",
+        json.dumps({"drawing": [[1.0] * 10] * 10}).encode(),
+        "drawing must be H×W with sides 28..560, got 10×10",
+    ),
+    (
+        "/api/lime",
+        json.dumps({"image": [[0.5] * 28] * 28, "cell_size": 5}).encode(),
+        "cell_size must be one of 2, 4, 7, 14 (divisors of 28), got 5",
+    ),
+    (
+        "/api/predict",
+        b'{"image": "\xff"}',
+        "the body is not valid JSON: byte 0xff at position 11 is not UTF-8 text (invalid start byte)",
+    ),
+]
+
+
+@pytest.mark.parametrize("route, body, message", ECHOES)
+def test_messages_write_values_as_json_not_as_python(client, route, body, message):
+    response = post_raw(client, route, body)
+    assert response.status_code == 400 and response.json()["error"] == message
+
+
+def test_a_bad_allowed_origin_is_echoed_as_json():
+    with pytest.raises(ValueError, match='^allowed origin "ftp://class.example" must be http:// or https://'):
+        check_origin("ftp://class.example")
 
 
 def test_oversized_bodies_are_refused_with_413(client):

@@ -82,12 +82,18 @@ async def read_json(request: Request) -> dict[str, Any]:
         raise BadInput("the client disconnected before the body was complete") from None
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:  # Python's own message would name the codec as 'utf-8'
+        byte = error.object[error.start]
+        raise BadInput(
+            f"the body is not valid JSON: byte {byte:#04x} at position {error.start} is not "
+            f"{error.encoding.upper()} text ({error.reason})"
+        ) from None
+    except ValueError as error:
         raise BadInput(f"the body is not valid JSON: {error}") from None
     except RecursionError:
         raise BadInput("the body's JSON is nested too deeply") from None
     if not isinstance(payload, dict):
-        raise BadInput(f"the body must be a JSON object, got {type(payload).__name__}")
+        raise BadInput(f"the body must be a JSON object, got {as_written(payload)}")
     return payload
 
 
@@ -116,8 +122,9 @@ def grey_array(payload: dict[str, Any], key: str, shape: tuple[int, int] | None)
         if shape
         else (values.ndim != 2 or not all(SIZE <= s <= MAX_DRAWING_SIDE for s in values.shape))
     )
-    if wrong:
-        raise BadInput(f"{key} must be {expected}, got shape {values.shape}")
+    if wrong:  # the sides written as `expected` writes them, not as NumPy's shape tuple
+        sides = f"{len(rows)}×{len(rows[0])}" if rows else "[]"
+        raise BadInput(f"{key} must be {expected}, got {sides}")
     return values
 
 
@@ -181,7 +188,8 @@ async def lime(request: Request) -> Response:
         raise BadInput("the image is blank: there is nothing to explain")
     cell_size = payload.get("cell_size", 4)
     if type(cell_size) is not int or cell_size not in LIME_CELL_SIZES:
-        raise BadInput(f"cell_size must be one of {LIME_CELL_SIZES} (divisors of 28), got {as_written(cell_size)}")
+        sizes = ", ".join(map(str, LIME_CELL_SIZES))
+        raise BadInput(f"cell_size must be one of {sizes} (divisors of 28), got {as_written(cell_size)}")
     num_samples = integer(payload, "num_samples", 200, 10, LIME_MAX_SAMPLES)
     seed = integer(payload, "seed", 0, 0, 2**31 - 1)
     result = await run_in_threadpool(

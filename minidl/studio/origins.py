@@ -25,6 +25,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from minidl.studio.checks import as_written
+
 READING_METHODS = ("GET", "HEAD")
 
 
@@ -34,7 +36,7 @@ def check_origin(origin: str) -> str:
     parts = urlsplit(origin.strip().lower())
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query:
         raise ValueError(
-            f"allowed origin {origin!r} must be http:// or https:// and a host, with a port at most "
+            f"allowed origin {as_written(origin)} must be http:// or https:// and a host, with a port at most "
             "(what a browser sends as Origin), e.g. http://192.168.1.5:8000"
         )
     return f"{parts.scheme}://{parts.netloc}"
@@ -66,7 +68,7 @@ class SameOriginOnly:
         host = headers.get("host", "")
         if not self.is_served_host(host):
             return 400, (
-                f"Host {host!r} does not name this studio: open it by its IP address or as localhost "
+                f"Host {as_written(host)} does not name this studio: open it by its IP address or as localhost "
                 "(a teacher who needs a name starts it with --allow-origin http://NAME:PORT)"
             )
         origin = headers.get("origin")
@@ -74,7 +76,7 @@ class SameOriginOnly:
             return None
         what = "a WebSocket" if scope["type"] == "websocket" else f"a {scope['method']}"
         return 403, (
-            f"{what} to {scope['path']} from the page at {origin!r}: the studio serves only its own pages "
+            f"{what} to {scope['path']} from the page at {as_written(origin)}: the studio serves only its own pages "
             f"(a teacher who needs another origin starts it with --allow-origin {origin})"
         )
 

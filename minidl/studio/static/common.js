@@ -96,6 +96,14 @@ export function liveSocket(path, handlers, onClose) {
   return { send };
 }
 
+// A box's text as the studio should get it: a number when it is spelt as one, else the text itself,
+// so that a refusal echoes what the student typed ("x", "") instead of the null that Number("x")
+// becomes in JSON or the 0 that Number("") is.
+export function asTyped(text) {
+  const number = Number(text);
+  return /^\s*[-+]?[\d.]+(e[-+]?\d+)?\s*$/i.test(text) && Number.isFinite(number) ? number : text;
+}
+
 export function setStatus(text, kind = "") {
   const status = document.getElementById("status");
   status.textContent = text;

@@ -1,6 +1,6 @@
 // The ConvNet page: LeNet-5 trains on the server; every frame brings the new points of the
 // curves, the conv1 filters, the feature maps of one test digit and its Grad-CAM.
-import { decodeBytes, diverging, fromByte, grey, heat, lineChart, liveSocket, noteDivergence, paintMap, setStatus } from "/static/common.js";
+import { asTyped, decodeBytes, diverging, fromByte, grey, heat, lineChart, liveSocket, noteDivergence, paintMap, setStatus } from "/static/common.js";
 
 let curves = { loss: [], train: [], test: [] };
 let playing = false;
@@ -8,7 +8,7 @@ let playing = false;
 const connection = liveSocket("/ws/convnet", {
   busy: (m) => setStatus(m.message, "busy"),
   ready: () => setStatus(""),
-  data: () => { curves = { loss: [], train: [], test: [] }; },
+  data: () => { curves = { loss: [], train: [], test: [] }; setStatus(""); }, // settings taken: no refusal holds
   frame: showFrame,
   error: (m) => setStatus(m.message, "error"),
   closed: (m) => setStatus(m.reason, "error"),
@@ -83,7 +83,7 @@ function setPlaying(value) {
 document.getElementById("start").onclick = () => setPlaying(!playing);
 document.getElementById("reset").onclick = () => {
   connection.send({ type: "settings", settings: { learning_rate: Number(document.getElementById("learning-rate").value),
-                                                  example: Number(document.getElementById("example-index").value) } });
+                                                  example: asTyped(document.getElementById("example-index").value) } });
 };
 document.getElementById("learning-rate").onchange = document.getElementById("reset").onclick;
 document.getElementById("example-index").onchange = document.getElementById("reset").onclick;

@@ -1,30 +1,40 @@
 // The Draw page: a pad for mouse, touch and pen; after each stroke the server prepares the
 // drawing like MNIST, classifies it and explains one class four ways.
-import { forAgainst, grey, heat, paintMap, postJson, setStatus } from "/static/common.js";
+import { asTyped, forAgainst, grey, heat, paintMap, postJson, setStatus } from "/static/common.js";
 
 const pad = document.getElementById("pad");
 const ink = pad.getContext("2d");
 const SENT_SIDE = 140; // the drawing is sent at half size: enough for a 20-pixel box
+const INK_WIDTH = 18;
+const MAPS = ["saliency", "gradcam", "gradcam_plus_plus", "lime"]; // the canvases of the explanations
 let lastInput = null;  // the 28×28 input the server prepared
 let chosenClass = null; // null: explain the top class
 let shownClass = null;  // the class the maps on the page explain
 let drawing = false;
+// The number of the newest request of each kind. An answer to an older one is about a drawing,
+// class or LIME setting the page has since left (Clear, a stroke, a click came meanwhile): dropped.
+const newest = { predict: 0, lime: 0 };
 
 function clearPad() {
+  newest.predict++;
+  newest.lime++;
   ink.fillStyle = "#000";
   ink.fillRect(0, 0, pad.width, pad.height);
   lastInput = null;
   chosenClass = null;
+  shownClass = null;
   const bars = document.getElementById("bars");
   bars.replaceChildren();
   delete bars.dataset.top;
   delete bars.dataset.target;
   delete document.getElementById("lime").dataset.target;
   document.getElementById("why").textContent = "Why? Draw a digit first.";
-  for (const id of ["input", "saliency", "gradcam", "gradcam_plus_plus", "lime"]) {
+  for (const id of ["input", ...MAPS]) {
     const canvas = document.getElementById(id);
     canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
   }
+  for (const id of MAPS) document.getElementById(`${id}-ms`).textContent = "";
+  document.getElementById("lime-note").textContent = "";
   setStatus("");
 }
 
@@ -33,16 +43,21 @@ function position(event) {
   return [(event.clientX - box.left) * (pad.width / box.width), (event.clientY - box.top) * (pad.height / box.height)];
 }
 
+// A stroke starts with a dot, so that a tap draws one. Not as a line of length 0: the HTML standard
+// prunes such a line before stroking and browsers differ on it (whatwg/html#1079); where it drew
+// nothing, a tap sent an empty drawing, which the server refuses.
 function startStroke(event) {
   drawing = true;
   pad.setPointerCapture(event.pointerId);
-  ink.strokeStyle = "#fff";
-  ink.lineWidth = 18;
+  const [x, y] = position(event);
+  ink.fillStyle = ink.strokeStyle = "#fff";
+  ink.beginPath();
+  ink.arc(x, y, INK_WIDTH / 2, 0, 2 * Math.PI);
+  ink.fill();
+  ink.lineWidth = INK_WIDTH;
   ink.lineCap = ink.lineJoin = "round";
   ink.beginPath();
-  ink.moveTo(...position(event));
-  ink.lineTo(...position(event));
-  ink.stroke();
+  ink.moveTo(x, y);
 }
 
 function continueStroke(event) {
@@ -70,10 +85,22 @@ function drawingRows() {
   return rows;
 }
 
+// postJson's answer, or null when a newer request of the same kind was made (or Clear pressed)
+// while it was on its way; an error only for the newest.
+async function ask(kind, url, body) {
+  const number = ++newest[kind];
+  const answer = await postJson(url, body).catch((error) => error);
+  if (number !== newest[kind]) return null;
+  if (answer instanceof Error) throw answer;
+  return answer;
+}
+
 async function predict() {
+  newest.lime++; // LIME's answer still on its way explains what this prediction replaces
   const body = lastInput && chosenClass !== null ? { image: lastInput, target: chosenClass } : { drawing: drawingRows() };
   try {
-    const result = await postJson("/api/predict", body);
+    const result = await ask("predict", "/api/predict", body);
+    if (!result) return;
     lastInput = result.input;
     shownClass = result.target;
     showPrediction(result);
@@ -127,8 +154,10 @@ function overlay(canvas, values, colour) {
 
 async function explainWithLime(target) {
   const cellSize = Number(document.getElementById("cell-size").value);
-  const samples = Number(document.getElementById("samples").value);
-  const result = await postJson("/api/lime", { image: lastInput, target, cell_size: cellSize, num_samples: samples });
+  const samples = asTyped(document.getElementById("samples").value);
+  const result = await ask("lime", "/api/lime", { image: lastInput, target, cell_size: cellSize, num_samples: samples });
+  if (!result) return;
+  setStatus(""); // the settings were taken: a refusal of earlier ones no longer holds
   const weights = result.weights.flat();
   const largest = Math.max(...weights.map(Math.abs)) || 1;
   overlay(document.getElementById("lime"), weights.map((w) => w / largest), forAgainst);

@@ -1,6 +1,6 @@
 // The Playground page: minidl trains a small MLP on 2-D points on the server; this page sends
 // the settings and Play/Pause/Step/Reset, and draws each frame it receives.
-import { decodeBytes, diverging, fromByte, lineChart, liveSocket, noteDivergence, paintMap, setStatus } from "/static/common.js";
+import { asTyped, decodeBytes, diverging, fromByte, lineChart, liveSocket, noteDivergence, paintMap, setStatus } from "/static/common.js";
 
 const controls = document.getElementById("controls");
 let points = null;   // {train, test, extent, grid}
@@ -11,7 +11,7 @@ let frameTimes = [];
 const connection = liveSocket("/ws/playground", {
   busy: (m) => setStatus(m.message, "busy"),
   ready: () => { setStatus(""); sendSettings(); },
-  data: (m) => { points = m; history = []; },
+  data: (m) => { points = m; history = []; setStatus(""); }, // settings taken: no refusal holds
   frame: showFrame,
   error: (m) => setStatus(m.message, "error"),
   closed: (m) => setStatus(m.reason, "error"),
@@ -22,11 +22,10 @@ function settings() {
   return { dataset: values.dataset, activation: values.activation, noise: Number(values.noise),
            train_fraction: Number(values.train_fraction), learning_rate: Number(values.learning_rate),
            batch_size: Number(values.batch_size), l2: Number(values.l2),
-           hidden: values.hidden.split(",").map((w) => w.trim()).filter((w) => w).map(Number) };
+           hidden: values.hidden.split(",").map((w) => w.trim()).filter((w) => w).map(asTyped) };
 }
 
 function sendSettings() {
-  setStatus("");
   connection.send({ type: "settings", settings: settings() });
 }
 
