@@ -53,6 +53,11 @@ epochs = 1 if settings.quick else EPOCHS
 
 # %% [markdown]
 # ## 1. The two architectures, layer by layer, and 2. the same data, optimizer and epochs for both
+#
+# The recipe is shorter than workshop 2's (`mnist_cnn`): 8 epochs at a learning rate of 10⁻³ on the
+# digits as they are, against 25 epochs at 2·10⁻³ on digits shifted by a pixel at random, to keep
+# the track short. The same recipe for both keeps the comparison fair; expect both accuracies below
+# the one workshop 2 reports for LeNet-5.
 # %%
 results = {}
 for name, build in MODELS.items():

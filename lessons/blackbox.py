@@ -21,12 +21,15 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
+import minidl
+
 from lessons.figures import save_figure
 from lessons.heat import cam_heat, lime_heat, mean_share_with_heat, on_one_scale, share_inside
 from lessons.settings import lesson_settings
 from lessons.trained_models import (
     HUSKY_WOLF_EPOCHS,
     TwoClassLogOdds,
+    saved_model_path,
     swapped_caption,
     train_lenet,
     trained_husky_wolf_lenet,
@@ -111,9 +114,10 @@ save_figure(fig, settings.out_dir / "husky_wolf_data.png")
 # %% [markdown]
 # ## 2. A CNN tested on data with the same accident, and with the backgrounds swapped
 # %%
-model = trained_husky_wolf_lenet(
-    settings.quick, settings.seed
-)  # LeNet-5, 2 outputs, trained on exactly these training images
+model = trained_husky_wolf_lenet(settings.quick, settings.seed)  # LeNet-5, 2 outputs, on exactly these images
+shortcut_weights = saved_model_path(settings, "blackbox", "lenet5_husky_wolf")  # for gradcam, lime, concepts
+minidl.save(model.state_dict(), shortcut_weights)
+print(f"weights saved to {shortcut_weights}")
 same_accuracy = accuracy(predict(model, same_x), same_y)
 swapped_accuracy = accuracy(predict(model, swapped_x), swapped_y)
 print(f"test accuracy, backgrounds as in training: {same_accuracy:.1%}")

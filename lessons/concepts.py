@@ -32,7 +32,7 @@ import numpy as np
 from lessons.figures import save_figure
 from lessons.printed_numbers import fixed
 from lessons.settings import lesson_settings
-from lessons.trained_models import trained_husky_wolf_lenet
+from lessons.trained_models import husky_wolf_lenet
 from lessons.training import predict
 from lessons.verdicts import (
     QUICK_RUN_NOTE,
@@ -57,7 +57,7 @@ LAYER = "features.4"  # the second convolution's ReLU: 16 maps of 10 × 10
 WOLF, HUSKY = 1, 0
 
 # %%
-model = trained_husky_wolf_lenet(settings.quick, settings.seed)
+model = husky_wolf_lenet(settings)
 n = 150 if settings.quick else 600
 images, labels, masks = make_husky_wolf(n, background="random", seed=4)  # backgrounds by coin toss
 background = np.array([image[0][~mask].mean() for image, mask in zip(images, masks)])

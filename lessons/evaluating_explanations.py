@@ -22,7 +22,7 @@ import numpy as np
 
 from lessons.figures import save_figure
 from lessons.settings import lesson_settings
-from lessons.trained_models import trained_mnist_lenet
+from lessons.trained_models import mnist_lenet
 from lessons.training import predict, probabilities
 from lessons.verdicts import CHANGED_BELOW, QUICK_RUN_NOTE, classifier_verdict, randomisation_verdict, ranking_verdict
 from minidl.datasets import load_mnist
@@ -75,7 +75,7 @@ def explainers(num_samples: int) -> dict:
 
 
 # %%
-model, _ = trained_mnist_lenet(settings.quick, settings.seed)
+model = mnist_lenet(settings)
 test_x, test_y = load_mnist("test")
 print(
     f"the LeNet-5 of workshop 2 on the {len(test_y)} test digits: "

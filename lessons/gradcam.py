@@ -32,8 +32,8 @@ from lessons.settings import lesson_settings
 from lessons.trained_models import (
     husky_wolf_accuracies,
     swapped_caption,
-    trained_husky_wolf_lenet,
-    trained_mnist_lenet,
+    husky_wolf_lenet,
+    mnist_lenet,
 )
 from lessons.training import predict
 from lessons.verdicts import (
@@ -94,7 +94,7 @@ def compared_maps(
 
 
 # %%
-model, _ = trained_mnist_lenet(settings.quick, settings.seed)
+model = mnist_lenet(settings)
 test_x, test_y = load_mnist("test")
 digit = test_x[[1]]
 print(
@@ -214,7 +214,7 @@ for name, shares in digit_shares.items():
 # backgrounds swapped (wolves on grass, huskies on snow). Where does each method put the heat of
 # the model's answer? Measured on 20 swapped images, four shown.
 # %%
-biased = trained_husky_wolf_lenet(settings.quick, settings.seed)
+biased = husky_wolf_lenet(settings)
 same_accuracy, swapped_accuracy = husky_wolf_accuracies(biased)
 name_of_model = biased_model_name(same_accuracy, swapped_accuracy)  # "the shortcut model" only if it took it
 print(f"{name_of_model} {shortcut_verdict(same_accuracy, swapped_accuracy)}")

@@ -35,8 +35,8 @@ from lessons.trained_models import (
     TwoClassLogOdds,
     husky_wolf_accuracies,
     swapped_caption,
-    trained_husky_wolf_lenet,
-    trained_mnist_lenet,
+    husky_wolf_lenet,
+    mnist_lenet,
 )
 from lessons.training import predict, probabilities
 from lessons.verdicts import (
@@ -74,7 +74,7 @@ def stability(image: np.ndarray, predict_fn, num_samples: int, seeds: range) -> 
 
 
 # %%
-model, _ = trained_mnist_lenet(settings.quick, settings.seed)
+model = mnist_lenet(settings)
 predict_fn = lambda batch: probabilities(model, batch)  # noqa: E731
 test_x, test_y = load_mnist("test")
 image = test_x[4]
@@ -178,7 +178,7 @@ save_figure(fig, settings.out_dir / "lime_stability.png")
 # well LIME's linear model fits the probability p and the log-odds log(p / (1 − p)) = y_wolf − y_husky;
 # the figure shows the log-odds explanation.
 # %%
-biased = trained_husky_wolf_lenet(settings.quick, settings.seed)
+biased = husky_wolf_lenet(settings)
 same_accuracy, swapped_accuracy = husky_wolf_accuracies(biased)
 name_of_model = biased_model_name(same_accuracy, swapped_accuracy)  # "the shortcut model" only if it took it
 print(f"{name_of_model} {shortcut_verdict(same_accuracy, swapped_accuracy)}")

@@ -21,7 +21,7 @@ import numpy as np
 import minidl
 from lessons.figures import save_figure
 from lessons.settings import lesson_settings
-from lessons.trained_models import mnist_splits, trained_mnist_lenet
+from lessons.trained_models import mnist_splits, saved_model_path, trained_mnist_lenet
 from lessons.training import predict
 from lessons.verdicts import QUICK_RUN_NOTE, classifier_verdict, silent_channel_verdict
 from minidl import nn
@@ -30,8 +30,6 @@ from minidl.models import LeNet5
 from minidl.viz import annotated_matrix, image_grid
 
 settings = lesson_settings("mnist_cnn")
-
-WEIGHTS_FILE = "lenet5_mnist.npz"
 
 
 def feature_maps(model: LeNet5, images: np.ndarray) -> dict[str, np.ndarray]:
@@ -91,8 +89,9 @@ print(
     f"\nTest accuracy on the {len(test_y)} held-out digits: {test_accuracy:.1%} "
     f"({epochs} epoch(s), {seconds:.0f} s of training)"
 )
-minidl.save(model.state_dict(), settings.out_dir / WEIGHTS_FILE)
-print(f"weights saved to {settings.out_dir / WEIGHTS_FILE}")
+weights = saved_model_path(settings, "mnist_cnn", "lenet5_mnist")  # where the explanation lessons look for it
+minidl.save(model.state_dict(), weights)
+print(f"weights saved to {weights}")
 
 epochs_axis = np.arange(1, epochs + 1)
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))

@@ -22,7 +22,7 @@ import minidl
 from lessons.figures import save_figure
 from lessons.heat import share_inside
 from lessons.settings import lesson_settings
-from lessons.trained_models import trained_mnist_lenet
+from lessons.trained_models import mnist_lenet
 from lessons.training import predict
 from lessons.verdicts import QUICK_RUN_NOTE, classifier_verdict, heat_location_verdict, untrained_comparison
 from minidl.datasets import load_mnist
@@ -35,7 +35,7 @@ settings = lesson_settings("saliency_maps")
 STROKE = 0.2  # pixels brighter than this are the digit's strokes
 
 # %%
-model, _ = trained_mnist_lenet(settings.quick, settings.seed)
+model = mnist_lenet(settings)
 test_x, test_y = load_mnist("test")
 print(
     f"the LeNet-5 of workshop 2 on the {len(test_y)} test digits: "

@@ -22,7 +22,7 @@ import numpy as np
 from lessons.figures import save_figure
 from lessons.printed_numbers import fixed, minus_term
 from lessons.settings import lesson_settings
-from lessons.trained_models import trained_mnist_lenet
+from lessons.trained_models import mnist_lenet
 from lessons.training import predict
 from lessons.verdicts import QUICK_RUN_NOTE, convergence_verdict, filter_removal_verdict
 from minidl.datasets import load_mnist
@@ -31,7 +31,7 @@ from minidl.xai import KernelShapExplainer, NeuronShapley, shapley_values
 settings = lesson_settings("shapley")
 
 # %%
-model, _ = trained_mnist_lenet(settings.quick, settings.seed)
+model = mnist_lenet(settings)
 test_x, test_y = load_mnist("test")
 image = test_x[0]
 # The logits, in float64: Shapley values add up in logit units, and float32 scores of the same

@@ -1,14 +1,22 @@
 """Models that several lessons train once and explain: LeNet-5 on MNIST (workshop 2's recipe)
-and the Husky-vs-Wolf shortcut model; plus the data choice for MNIST and a two-class log-odds view."""
+and the Husky-vs-Wolf shortcut model; plus the data choice for MNIST and a two-class log-odds view.
+
+The lessons that train them (mnist_cnn, blackbox) save them; the lessons that explain them load
+what was saved for the same kind of run (full or quick), seed and data, and train them (saying so)
+only when nothing was saved yet: run alone, as a notebook, an explanation lesson takes seconds, not
+the minute its models' training would take."""
 
 from __future__ import annotations
 
 import functools
 import os
+from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 import minidl
+from lessons.settings import LessonSettings
 from lessons.training import History, cosine_learning_rate, predict, random_shifts, train_classifier
 from minidl.datasets import HUSKY_WOLF_CLASSES, DatasetError, load_mnist, make_husky_wolf
 from minidl.datasets.download import cache_dir
@@ -64,6 +72,51 @@ def _trained_mnist_lenet(quick: bool, seed: int, full: bool, data_folder: str) -
         augment=random_shifts,
     )
     return model, history
+
+
+def saved_model_path(settings: LessonSettings, lesson: str, name: str) -> Path:
+    """Where `lesson` saves model `name` for a run like this one: in its folder beside this lesson's,
+    the seed (when not 0) and full MNIST (for the MNIST models) in the name."""
+    full = "_full" if name.endswith("mnist") and full_mnist_requested() else ""
+    seed = f"_seed{settings.seed}" if settings.seed else ""
+    return settings.out_dir.parent / lesson / f"{name}{full}{seed}.npz"
+
+
+def saved_or_trained(
+    settings: LessonSettings, lesson: str, name: str, architecture: Callable[[], Module], train: Callable[[], Module]
+) -> Module:
+    """The model `lesson` saved for a run like this one, loaded; else train() (told, then saved where
+    `lesson` saves it, for the next lesson that needs it). In evaluation mode, a fresh copy each time:
+    what one lesson does to it reaches no other."""
+    path = saved_model_path(settings, lesson, name)
+    if path.exists():
+        model = architecture()
+        model.load_state_dict(minidl.load(path))
+        print(f"loaded the model the {lesson} lesson saved: {path}")
+        return model.eval()
+    print(f"{path} does not exist yet: training the model as the {lesson} lesson does (run it first to skip this)")
+    model = train()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    minidl.save(model.state_dict(), path)
+    return model.eval()
+
+
+def mnist_lenet(settings: LessonSettings) -> LeNet5:
+    """Workshop 2's LeNet-5 for a lesson that explains it (see saved_or_trained)."""
+    return saved_or_trained(
+        settings, "mnist_cnn", "lenet5_mnist", LeNet5, lambda: trained_mnist_lenet(settings.quick, settings.seed)[0]
+    )
+
+
+def husky_wolf_lenet(settings: LessonSettings) -> LeNet5:
+    """The blackbox lesson's shortcut model for a lesson that explains it (see saved_or_trained)."""
+    return saved_or_trained(
+        settings,
+        "blackbox",
+        "lenet5_husky_wolf",
+        lambda: LeNet5(num_classes=2),
+        lambda: trained_husky_wolf_lenet(settings.quick, settings.seed),
+    )
 
 
 class TwoClassLogOdds(Module):

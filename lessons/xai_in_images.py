@@ -22,7 +22,7 @@ import numpy as np
 
 from lessons.figures import save_figure
 from lessons.settings import lesson_settings
-from lessons.trained_models import trained_mnist_lenet
+from lessons.trained_models import mnist_lenet
 from lessons.training import predict
 from lessons.verdicts import QUICK_RUN_NOTE, ranking_verdict, relevance_verdict
 from minidl.datasets import load_mnist
@@ -45,7 +45,7 @@ settings = lesson_settings("xai_in_images")
 CONCEPT_LAYER = "features.5"  # the last pooling layer: 16 maps of 5 × 5, what the classifier head reads
 
 # %%
-model, _ = trained_mnist_lenet(settings.quick, settings.seed)
+model = mnist_lenet(settings)
 test_x, test_y = load_mnist("test")
 count = 3 if settings.quick else 20
 images = test_x[:count]
