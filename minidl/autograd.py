@@ -76,6 +76,11 @@ class Context:
     def save_for_backward(self, *values: Any) -> None:
         self.saved = values
 
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        """PyTorch's name for `saved`, so that a Function written for torch.autograd reads the same."""
+        return self.saved
+
 
 class Node:
     """The record of how a tensor was made: which Function, its context and its inputs."""

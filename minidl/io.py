@@ -132,7 +132,11 @@ def save(obj: Any, path: str | os.PathLike) -> None:
 def _read_tree(archive: zipfile.ZipFile, path: Path) -> Any:
     """The tree of the archive's manifest, checked against what save writes."""
     if f"{MANIFEST_KEY}.npy" not in archive.namelist():
-        raise ValueError(f"load: {path} is an .npz file but not one written by minidl.save (no manifest)")
+        raise ValueError(
+            f"load: {path} is an .npz file but not one written by minidl.save (no manifest); if it holds a "
+            f"model's parameters by name, as np.savez(path, **state_dict) writes them, load them with "
+            f"model.load_state_dict(dict(np.load(path)))"
+        )
     try:
         manifest = json.loads(str(_read_array(archive, MANIFEST_KEY, "U", MAX_MANIFEST_BYTES)))
     except RecursionError:

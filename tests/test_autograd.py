@@ -150,3 +150,22 @@ def test_detach_cuts_the_graph():
     y = (x * x).detach() * x
     y.sum().backward()
     np.testing.assert_array_equal(x.grad, [1.0, 4.0])  # x² treated as a constant
+
+
+def test_a_function_written_as_for_torch_autograd_runs_with_ctx_saved_tensors():
+    """x³ with PyTorch's spelling: save_for_backward, then ctx.saved_tensors in backward."""
+
+    class Cube(minidl.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x**3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 3 * x**2 * grad
+
+    x = minidl.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    Cube.apply(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 12.0, 27.0])

@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import math
 import warnings
 import zipfile
@@ -351,6 +352,20 @@ def test_load_rejects_truncated_corrupt_foreign_and_pickled_files(tmp_path):
     ):
         with pytest.raises(ValueError, match=words):
             minidl.load(tmp_path / f"{name}.npz")
+
+
+def test_load_of_a_plain_np_savez_of_a_state_dict_says_how_to_load_it_and_that_way_works(tmp_path):
+    """A state_dict saved with np.savez (as PyTorch users do): minidl.load names the one line that
+    loads it, and that line gives the same model."""
+    model = minidl.nn.Linear(3, 2)
+    path = tmp_path / "plain.npz"
+    np.savez(path, **model.state_dict())
+    with pytest.raises(ValueError, match=re.escape("model.load_state_dict(dict(np.load(path)))")):
+        minidl.load(path)
+    fresh = minidl.nn.Linear(3, 2)
+    fresh.load_state_dict(dict(np.load(path)))
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(fresh.state_dict()[name], value)
 
 
 def crafted_file(path, manifest: str, **arrays):
