@@ -52,10 +52,25 @@ def test_readme_block_is_replaced_and_the_rest_kept(tmp_path):
     assert main(["engine", "--quick", "--out", str(tmp_path), "--readme", str(readme)]) == 0
     text = readme.read_text()
     assert text.startswith("intro\n<!-- benchmark-table -->\n") and text.endswith("<!-- /benchmark-table -->\noutro\n")
-    assert "old table" not in text and "| mul+sum forward/backward, 4x4 |" in text
+    assert "old table" not in text and "| MLP 64-128-10 step, batch 256 |" in text
+    assert "mul+sum" not in text  # the front page keeps the rows a student's training spends its time on
     readme.write_text("no markers here")
     with pytest.raises(ValueError, match="benchmark-table"):
         main(["engine", "--quick", "--out", str(tmp_path), "--readme", str(readme)])
+
+
+def test_the_readme_table_has_at_most_eight_rows_in_the_front_pages_order():
+    from benchmarks.report import FRONT_PAGE_CASES, front_page
+
+    rows = [{"suite": "s", "case": "an engine case", "seconds": {"minidl": 0.001, "PyTorch": 0.002}}] + [
+        {"suite": "s", "case": f"{start}case {k}", "seconds": {"minidl": 0.001, **({"PyTorch": 0.002} if k else {})}}
+        for start in reversed(FRONT_PAGE_CASES)
+        for k in range(2)
+    ]
+    text = front_page(rows, {"cpu": "a CPU", "cores": 2, "torch": "2.x", "torch_threads": 2}, "today")
+    table = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert [line.split(" | ")[0][2:] for line in table] == [f"{start}case 1" for start in FRONT_PAGE_CASES]
+    assert table[0].endswith("| 1.000 ms | 2.000 ms | 0.50x |")
 
 
 def test_ratio_is_the_median_of_paired_samples_with_quartiles():
