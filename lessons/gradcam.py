@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lessons.figures import save_figure
-from lessons.heat import cam_heat, on_one_scale, share_inside
+from lessons.heat import cam_heat, on_one_scale, one_scale_colorbar, share_inside
 from lessons.settings import lesson_settings
 from lessons.trained_models import (
     husky_wolf_accuracies,
@@ -62,7 +62,7 @@ def compared_maps(
 ):
     """One column per image (N, 1, H, W); one row per method, its unscaled maps raw[method] (N, h, w)
     enlarged and drawn on one scale from 0 (a colour bar per row), each panel titled with its share
-    of heat on the masked object (masks (N, H, W))."""
+    of heat on the masked object (masks (N, H, W)), or that it has none."""
     fig, axes = plt.subplots(
         1 + len(raw),
         len(images),
@@ -80,12 +80,11 @@ def compared_maps(
         shares, areas = share_inside(heat, masks)
         scaled, top = on_one_scale(heat)
         for column, image in enumerate(images):
-            shown = overlay_heatmap(
-                axes[row, column], image, scaled[column], f"{shares[column]:.0%} of heat, {areas[column]:.0%} of area"
-            )
-            axes[row, column].title.set_fontsize(8)
+            # share_inside gives an empty map share 0, which would read as "all on the background"
+            title = f"heat {shares[column]:.0%}, area {areas[column]:.0%}" if heat[column].any() else "no heat anywhere"
+            shown = overlay_heatmap(axes[row, column], image, scaled[column], title)
         axes[row, 0].set_ylabel(name, fontsize=9)
-        fig.colorbar(shown, ax=list(axes[row]), shrink=0.9, label=f"1 = {top:.2g}")
+        one_scale_colorbar(shown, axes[row], top)
     fig.suptitle(
         f"{suptitle}\npanel titles: the share of the heat on {thing}, and the share of the image area on {thing}",
         fontsize=10,

@@ -63,3 +63,15 @@ def test_colorbar_beside_stands_next_to_the_last_panel_of_its_row_at_its_height(
     assert (beside.y0, beside.y1) == pytest.approx((panel.y0, panel.y1), abs=1)
     assert bar.ax.get_ylabel() == "heat"
     plt.close(fig)
+
+
+def test_a_scale_whose_top_is_zero_says_there_is_no_heat_anywhere():
+    from lessons.heat import one_scale_colorbar
+
+    fig, axes = plt.subplots(1, 2, layout="constrained")
+    shown = [ax.imshow(np.zeros((4, 4)), vmin=0, vmax=1) for ax in axes][-1]
+    assert one_scale_colorbar(shown, axes, 0.42, "Grad-CAM heat").ax.get_ylabel() == "Grad-CAM heat (1 = 0.42 unscaled)"
+    empty = one_scale_colorbar(shown, axes, 0.0, "Grad-CAM heat")
+    assert empty.ax.get_ylabel().startswith("no heat anywhere") and "1 = 0" not in empty.ax.get_ylabel()
+    assert list(empty.get_ticks()) == [0]
+    plt.close(fig)
