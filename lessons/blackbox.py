@@ -24,7 +24,7 @@ import numpy as np
 import minidl
 
 from lessons.figures import save_figure
-from lessons.heat import cam_heat, lime_heat, mean_share_with_heat, on_one_scale, share_inside
+from lessons.heat import cam_heat, lime_heat, mean_share_with_heat, on_one_scale, one_scale_colorbar, share_inside
 from lessons.settings import lesson_settings
 from lessons.trained_models import (
     HUSKY_WOLF_EPOCHS,
@@ -180,13 +180,13 @@ for column in range(4):
         panel_heat(lime_shares[column], area, lime_maps[column]),
         value_range=(0, 1),
     )
-fig.colorbar(heat_shown, ax=list(axes[1]), shrink=0.9, label=f"Grad-CAM heat (1 = {top:.2g} unscaled)")
+one_scale_colorbar(heat_shown, axes[1], top, "Grad-CAM heat")
 axes[0, 0].set_ylabel("swapped test image", fontsize=9)
 axes[1, 0].set_ylabel("Grad-CAM of the log-odds", fontsize=9)
 axes[2, 0].set_ylabel("LIME, 8 strongest cells\nfor the answer shown", fontsize=9)
 fig.suptitle(
-    f"{biased.capitalize()} on swapped backgrounds; each panel says where its own heat lies. Over all {count} swapped "
-    f"images: Grad-CAM {maps_place(*cam, count)}, LIME {maps_place(*lime, count)}",
+    f"{biased.capitalize()} on swapped backgrounds; each panel says where its own heat lies.\nOver all {count} "
+    f"swapped images, where the heat lies: Grad-CAM: {maps_place(*cam, count)}; LIME: {maps_place(*lime, count)}",
     fontsize=10,
 )
 save_figure(fig, settings.out_dir / "shortcut_explanations.png")
@@ -225,10 +225,10 @@ for column in range(4):
         f"{swapped_caption(swapped_y[column], fixed_result.targets[column])}\n"
         + panel_heat(fixed_cam_shares[column], animal_areas[column], fixed_cam_maps[column]),
     )
-fig.colorbar(heat_shown, ax=list(axes), shrink=0.9, label=f"Grad-CAM heat (1 = {fixed_top:.2g} unscaled)")
+one_scale_colorbar(heat_shown, axes, fixed_top, "Grad-CAM heat")
 fig.suptitle(
-    "Model trained on random backgrounds, Grad-CAM of the log-odds on one scale; over all "
-    f"{count} swapped images the heat is {maps_place(*fixed_cam, count)}",
+    "Model trained on random backgrounds, Grad-CAM of the log-odds on one scale.\nOver all "
+    f"{count} swapped images, where the heat lies: {maps_place(*fixed_cam, count)}",
     fontsize=10,
 )
 save_figure(fig, settings.out_dir / "fixed_model_gradcam.png")

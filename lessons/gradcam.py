@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lessons.figures import save_figure
-from lessons.heat import cam_heat, on_one_scale, share_inside
+from lessons.heat import cam_heat, on_one_scale, one_scale_colorbar, share_inside
 from lessons.settings import lesson_settings
 from lessons.trained_models import (
     husky_wolf_accuracies,
@@ -62,7 +62,7 @@ def compared_maps(
 ):
     """One column per image (N, 1, H, W); one row per method, its unscaled maps raw[method] (N, h, w)
     enlarged and drawn on one scale from 0 (a colour bar per row), each panel titled with its share
-    of heat on the masked object (masks (N, H, W))."""
+    of heat on the masked object (masks (N, H, W)), or that it has none."""
     fig, axes = plt.subplots(
         1 + len(raw),
         len(images),
@@ -80,12 +80,11 @@ def compared_maps(
         shares, areas = share_inside(heat, masks)
         scaled, top = on_one_scale(heat)
         for column, image in enumerate(images):
-            shown = overlay_heatmap(
-                axes[row, column], image, scaled[column], f"{shares[column]:.0%} of heat, {areas[column]:.0%} of area"
-            )
-            axes[row, column].title.set_fontsize(8)
+            # share_inside gives an empty map share 0, which would read as "all on the background"
+            title = f"heat {shares[column]:.0%}, area {areas[column]:.0%}" if heat[column].any() else "no heat anywhere"
+            shown = overlay_heatmap(axes[row, column], image, scaled[column], title)
         axes[row, 0].set_ylabel(name, fontsize=9)
-        fig.colorbar(shown, ax=list(axes[row]), shrink=0.9, label=f"1 = {top:.2g}")
+        one_scale_colorbar(shown, axes[row], top)
     fig.suptitle(
         f"{suptitle}\npanel titles: the share of the heat on {thing}, and the share of the image area on {thing}",
         fontsize=10,
@@ -130,8 +129,8 @@ save_figure(
         result.activations[0],
         columns=8,
         cmap="magma",
-        titles=[f"A^{k}: all 0" if peak == 0 else f"A^{k}, max {peak:.1f}" for k, peak in enumerate(peaks)],
-        suptitle="Step 1: the 16 feature maps A^k of the last convolution (after ReLU), "
+        titles=[f"$A^{{{k}}}$: all 0" if peak == 0 else f"$A^{{{k}}}$, max {peak:.1f}" for k, peak in enumerate(peaks)],
+        suptitle="Step 1: the 16 feature maps $A^k$ of the last convolution (after ReLU), "
         "each on its own scale (black = 0)",
     ),
     settings.out_dir / "step1_feature_maps.png",
@@ -140,7 +139,7 @@ save_figure(
     image_grid(
         result.gradients[0],
         columns=8,
-        titles=[f"∂y/∂A^{k}" for k in range(16)],
+        titles=[rf"$\partial y_{{{c}}} / \partial A^{{{k}}}$" for k in range(16)],
         symmetric=True,
         colorbar=True,
         suptitle=f"Step 3: gradients of the class-{c} score, one scale (red +, blue −)",
@@ -165,17 +164,23 @@ print(
 )
 fig, axes = plt.subplots(1, 5, figsize=(18, 3.7), gridspec_kw={"width_ratios": [1.8, 1, 1, 1, 1]}, layout="constrained")
 axes[0].bar(range(16), weights, color=np.where(weights > 0, "tab:red", "tab:blue"))
-axes[0].set(title="Step 4: channel weights α_k", xlabel="channel k", ylabel="α_k")
+axes[0].set(title=r"Step 4: channel weights $\alpha_k$", xlabel="channel $k$", ylabel=r"$\alpha_k$")
 axes[0].grid(alpha=0.3)
 limit = np.abs(weighted).max()
 for ax, image, title, scale in (
-    (axes[1], weighted, "Σ α_k A^k (10×10): red +, blue −", {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit}),
+    (
+        axes[1],
+        weighted,
+        r"$\Sigma_k \, \alpha_k A^k$ (10×10)" + "\nred +, blue −",
+        {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit},
+    ),
     (axes[2], result.raw[0], "ReLU: the negative part cut", {"cmap": "jet", "vmin": 0}),
     (axes[3], result.cam[0], "scaled to [0, 1], 28×28", {"cmap": "jet", "vmin": 0, "vmax": 1}),
 ):
     fig.colorbar(ax.imshow(image, **scale), ax=ax, fraction=0.046)
     ax.set(title=title, xticks=[], yticks=[])
-overlay_heatmap(axes[4], digit[0], result.cam[0], f"over the input: class {c}")
+overlay_heatmap(axes[4], digit[0], result.cam[0])
+axes[4].set_title(f"over the input: class {c}")
 fig.suptitle("Step 5: the Grad-CAM map")
 save_figure(fig, settings.out_dir / "step4_5_weights_and_map.png")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minidl.viz import colorbar_beside
 from minidl.xai import LimeExplanation, resize_bilinear
 
 
@@ -40,6 +41,18 @@ def on_one_scale(heat: np.ndarray) -> tuple[np.ndarray, float]:
     and that maximum."""
     top = float(np.max(heat))
     return (heat / top if top > 0 else np.zeros_like(heat)), top
+
+
+def one_scale_colorbar(mappable, row, top: float, name: str | None = None):
+    """The colour bar beside a row of panels (minidl.viz.colorbar_beside) of maps put on one scale by
+    on_one_scale (top: their common maximum), labelled with `name` if given: it says what 1 stands
+    for, or, when every map is 0 everywhere, that there is no heat anywhere (rather than "1 = 0")."""
+    if top > 0:
+        scale = f"1 = {top:.2g} unscaled"
+        return colorbar_beside(mappable, row, f"{name} ({scale})" if name else scale)
+    bar = colorbar_beside(mappable, row, "no heat anywhere:\nevery map shown is 0")
+    bar.set_ticks([0])  # nothing to scale: no tick may suggest a value above 0
+    return bar
 
 
 def lime_heat(explanations: list[LimeExplanation]) -> np.ndarray:

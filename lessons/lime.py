@@ -49,7 +49,7 @@ from lessons.verdicts import (
     unchanged_cells_verdict,
 )
 from minidl.datasets import load_mnist, make_husky_wolf
-from minidl.viz import lime_overlay
+from minidl.viz import colorbar_beside, lime_overlay
 from minidl.xai import LimeImageExplainer
 
 settings = lesson_settings("lime")
@@ -111,7 +111,7 @@ print(
     f"against {np.abs(explanation.coef).max():.3f} overall; {faint_text}"
 )
 
-fig, axes = plt.subplots(2, 6, figsize=(15, 5.4))
+fig, axes = plt.subplots(2, 6, figsize=(15, 5.4), layout="constrained")
 lime_overlay(
     axes[0, 0], image, explanation.segments, np.zeros_like(explanation.segments), f"step 1: {count} superpixels"
 )
@@ -119,13 +119,13 @@ for ax, index in zip(list(axes[0, 1:]) + list(axes[1, :3]), range(1, 9)):
     visible = explanation.samples[index][explanation.segments]
     ax.imshow(np.where(visible == 1, image[0], 0.0), cmap="gray", vmin=0, vmax=1)
     ax.set_title(
-        f"p({c}) = {explanation.predictions[index, c]:.2f}, weight {explanation.weights[index]:.2f}", fontsize=8
+        f"p({c}) = {explanation.predictions[index, c]:.2f}, weight {explanation.weights[index]:.2f}", fontsize=9
     )
 coef_map = explanation.coef[explanation.segments]
 limit = np.abs(explanation.coef).max()
 shown = axes[1, 3].imshow(coef_map, cmap=FOR_AGAINST, vmin=-limit, vmax=limit)
-axes[1, 3].set_title("step 4: ridge weights β_k", fontsize=9)
-fig.colorbar(shown, ax=axes[1, 3], fraction=0.046, label="β_k (green for, red against)")
+axes[1, 3].set_title(r"step 4: ridge weights $\beta_k$", fontsize=9)
+colorbar_beside(shown, [axes[1, 3]], r"$\beta_k$: green for, red against")
 lime_overlay(
     axes[1, 4], image, explanation.segments, explanation.mask(num_features=5), f"step 5: the 5 strongest for {c}"
 )
@@ -134,7 +134,7 @@ lime_overlay(
     image,
     explanation.segments,
     explanation.mask(num_features=10, positive_only=False),
-    "the 10 strongest: green for, red against",
+    "the 10 strongest:\ngreen for, red against",
 )
 for ax in axes.flat:
     ax.set(xticks=[], yticks=[])
@@ -142,7 +142,6 @@ fig.suptitle(
     f"LIME on LeNet-5, class {c}: perturbed samples (steps 2–3) and the local linear model;\n"
     f"in the last three panels green = for class {c} (β > 0), red = against it (β < 0)"
 )
-fig.tight_layout()
 save_figure(fig, settings.out_dir / "lime_steps.png")
 
 

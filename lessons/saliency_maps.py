@@ -28,11 +28,13 @@ from lessons.verdicts import QUICK_RUN_NOTE, classifier_verdict, heat_location_v
 from minidl.datasets import load_mnist
 from minidl.metrics import accuracy
 from minidl.models import LeNet5
+from minidl.viz import colorbar_beside
 from minidl.xai import saliency
 
 settings = lesson_settings("saliency_maps")
 
 STROKE = 0.2  # pixels brighter than this are the digit's strokes
+SALIENCY = r"$|\partial y_c / \partial x|$"  # mathtext, so that y_c shows as y with a subscript c
 
 # %%
 model = mnist_lenet(settings)
@@ -71,12 +73,12 @@ for column in range(10):
     axes[0, column].imshow(images[column, 0], cmap="gray", vmin=0, vmax=1)
     axes[0, column].set_title(f"{test_y[chosen[column]]} → {predicted[column]}", fontsize=9)
     shown = axes[1, column].imshow(maps[column], cmap="hot", vmin=0, vmax=maps.max())
-    axes[1, column].set_title(f"{image_shares[column]:.0%} on strokes", fontsize=8)
+    axes[1, column].set_title(f"{image_shares[column]:.0%} on strokes", fontsize=9)
     for ax in axes[:, column]:
         ax.set(xticks=[], yticks=[])
-axes[0, 0].set_ylabel("digit (true → predicted)", fontsize=8)
-axes[1, 0].set_ylabel("|∂y_c/∂x|", fontsize=8)
-fig.colorbar(shown, ax=list(axes[1]), shrink=0.9, label="|∂y_c/∂x|, one scale")
+axes[0, 0].set_ylabel("digit (true → predicted)", fontsize=9)
+axes[1, 0].set_ylabel(SALIENCY, fontsize=9)
+colorbar_beside(shown, axes[1], f"{SALIENCY}, one scale")
 fig.suptitle(
     "Saliency maps of LeNet-5 for its predicted class; panel titles: share of the map on the strokes "
     f"(they cover {(images[:, 0] > STROKE).mean():.0%} of these images)"
@@ -95,10 +97,10 @@ axes[0].imshow(image[0, 0], cmap="gray", vmin=0, vmax=1)
 axes[0].set_title(f"input (called {predicted[3]})", fontsize=9)
 for digit in range(10):
     shown = axes[digit + 1].imshow(per_class[digit], cmap="hot", vmin=0, vmax=per_class.max())
-    axes[digit + 1].set_title(f"class {digit}: max {per_class[digit].max():.2f}", fontsize=8)
+    axes[digit + 1].set_title(f"class {digit}: max {per_class[digit].max():.2f}", fontsize=9)
 for ax in axes:
     ax.set(xticks=[], yticks=[])
-fig.colorbar(shown, ax=list(axes[1:]), shrink=0.9, label="|∂y_c/∂x|")
+colorbar_beside(shown, axes[1:], SALIENCY)
 fig.suptitle(
     f"Saliency of one '{test_y[chosen[3]]}' for each class score, one scale: "
     "which pixels move each logit most (one logit alone)?"

@@ -73,7 +73,7 @@ fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_r
 left.plot(x, y, "k", linewidth=3, alpha=0.35, label="target f(x)")
 for width in WIDTHS:
     left.plot(x, fits[width], label=f"{width} unit{'s' if width > 1 else ''}")
-left.set(title="One hidden layer of tanh units fitting f(x) = sin(5x)·e^(−x²) + 0.3x", xlabel="x", ylabel="y")
+left.set(title=r"One hidden layer of tanh units fitting $f(x) = \sin(5x)\,e^{-x^2} + 0.3x$", xlabel="x", ylabel="y")
 left.legend(fontsize=9)
 right.loglog(WIDTHS, [errors[w] for w in WIDTHS], "o-")
 right.set_xticks(WIDTHS, [str(w) for w in WIDTHS])

@@ -599,9 +599,10 @@ def unchanged_cells_verdict(unchanged: int, count: int, noise_level: float) -> s
 
 def maps_place(share: float, area: float, empty: int, total: int, thing: str = "the animal") -> str:
     """heat_place over `total` maps of which `empty` are 0 everywhere (share and area: the means
-    over the others, nan when none is left; see heat.mean_share_with_heat). For one map, total = 1."""
+    over the others, nan when none is left; see heat.mean_share_with_heat). For one map, total = 1.
+    Completes "where the heat lies: ..." (a map without heat lies nowhere: "no heat anywhere")."""
     if empty == total:
-        return "no heat: 0 everywhere" if total == 1 else f"no heat: all {total} maps are 0 everywhere"
+        return "no heat anywhere" if total == 1 else f"no heat anywhere (all {total} maps are 0)"
     place = heat_place(share, area, thing)
     return f"{place} ({total - empty} of {total} maps have heat)" if empty else place
 

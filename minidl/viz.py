@@ -95,6 +95,24 @@ def image_grid(
     return fig
 
 
+def colorbar_beside(mappable, row, label: str | None = None):
+    """A colour bar for the panels `row` (the axes of one row of a figure, on one colour scale), as
+    tall as they are and right beside the last of them; mappable: what imshow returned for one.
+
+    fig.colorbar(ax=row) puts the bar at the edge of the grid, far from the last panel when images
+    of a fixed aspect leave room in their cells; an inset of the last panel stays beside it, and
+    constrained layout makes room for it and its label. The row's images are drawn at the top of
+    their cells: centred, they move between constrained layout's passes once the inset takes room,
+    and their titles can run into the figure's title."""
+    row = list(row)
+    for panel in row:
+        panel.set_anchor("N")
+    bar = row[-1].figure.colorbar(mappable, cax=row[-1].inset_axes([1.04, 0.0, 0.06, 1.0]))
+    if label:
+        bar.set_label(label, fontsize=9)
+    return bar
+
+
 def _grey(image: np.ndarray) -> np.ndarray:
     """(H, W) for display from (H, W), (1, H, W) or (C, H, W) (channel mean)."""
     image = np.asarray(image)

@@ -156,8 +156,8 @@ def test_maps_place_and_verdict_leave_out_maps_without_heat():
 
     assert maps_place(0.47, 0.09, 0, 20) == "on the animal"
     assert maps_place(0.47, 0.09, 8, 20) == "on the animal (12 of 20 maps have heat)"
-    assert maps_place(float("nan"), float("nan"), 1, 1) == "no heat: 0 everywhere"
-    assert maps_place(float("nan"), float("nan"), 4, 4) == "no heat: all 4 maps are 0 everywhere"
+    assert maps_place(float("nan"), float("nan"), 1, 1) == "no heat anywhere"
+    assert maps_place(float("nan"), float("nan"), 4, 4) == "no heat anywhere (all 4 maps are 0)"
     assert maps_location_verdict(0.03, 0.09, 0, 20).startswith("falls on the animal less than")
     assert "over the 12 of 20 maps that have heat (8 are 0 everywhere)" in maps_location_verdict(0.47, 0.09, 8, 20)
     assert "0 everywhere on all 4 images" in maps_location_verdict(float("nan"), float("nan"), 4, 4)

@@ -47,3 +47,31 @@ def test_explanation_grid_titles_each_map_panel():
     titles = [ax.get_title() for ax in fig.axes]
     assert titles == ["", "", "", "", "first", "second"]
     plt.close(fig)
+
+
+def test_colorbar_beside_stands_next_to_the_last_panel_of_its_row_at_its_height():
+    from minidl.viz import colorbar_beside
+
+    # A wide figure for four square images: fig.colorbar(ax=row) would put the bar at its right edge.
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3), layout="constrained")
+    for ax in axes:
+        shown = ax.imshow(np.zeros((4, 4)), vmin=0, vmax=1)
+    bar = colorbar_beside(shown, axes, "heat")
+    fig.canvas.draw()
+    panel, beside = axes[-1].get_window_extent(), bar.ax.get_window_extent()
+    assert 0 < beside.x0 - panel.x1 < 0.1 * panel.width
+    assert (beside.y0, beside.y1) == pytest.approx((panel.y0, panel.y1), abs=1)
+    assert bar.ax.get_ylabel() == "heat"
+    plt.close(fig)
+
+
+def test_a_scale_whose_top_is_zero_says_there_is_no_heat_anywhere():
+    from lessons.heat import one_scale_colorbar
+
+    fig, axes = plt.subplots(1, 2, layout="constrained")
+    shown = [ax.imshow(np.zeros((4, 4)), vmin=0, vmax=1) for ax in axes][-1]
+    assert one_scale_colorbar(shown, axes, 0.42, "Grad-CAM heat").ax.get_ylabel() == "Grad-CAM heat (1 = 0.42 unscaled)"
+    empty = one_scale_colorbar(shown, axes, 0.0, "Grad-CAM heat")
+    assert empty.ax.get_ylabel().startswith("no heat anywhere") and "1 = 0" not in empty.ax.get_ylabel()
+    assert list(empty.get_ticks()) == [0]
+    plt.close(fig)
