@@ -24,16 +24,15 @@ def on_config(config):
     """The Lessons section of the navigation: its index, then one page per lesson, titled with its slide."""
     for entry in config["nav"]:
         if isinstance(entry, dict) and "Lessons" in entry:
-            entry["Lessons"] = ["lessons/index.md"] + [{lesson.slide: f"lessons/{lesson.name}.py"} for lesson in LESSONS]
+            pages = [{lesson.slide: f"lessons/{lesson.name}.py"} for lesson in LESSONS]
+            entry["Lessons"] = ["lessons/index.md", *pages]
     return config
 
 
 @event_priority(100)  # before mkdocs-jupyter's on_files, which turns the scripts into pages
 def on_files(files: Files, config) -> Files:
     for lesson in LESSONS:
-        files.append(
-            File(f"lessons/{lesson.name}.py", str(ROOT), config["site_dir"], config["use_directory_urls"])
-        )
+        files.append(File(f"lessons/{lesson.name}.py", str(ROOT), config["site_dir"], config["use_directory_urls"]))
     for screenshot in sorted((ROOT / "minidl" / "studio" / "screenshots").glob("*.png")):
         files.append(File.generated(config, f"screenshots/{screenshot.name}", abs_src_path=str(screenshot)))
     return files
@@ -46,7 +45,7 @@ def on_page_content(html: str, page, config, files) -> str:
         return html
     links = (
         f'<p class="lesson-downloads">Download this lesson: <a href="../{name}.py" download>{name}.py</a> '
-        f'(a script with cells, for VS Code, Spyder or <code>python</code>) · '
+        f"(a script with cells, for VS Code, Spyder or <code>python</code>) · "
         f'<a href="../{name}.ipynb" download>{name}.ipynb</a> (a notebook, for Jupyter or Colab)</p>'
     )
     return links + html
