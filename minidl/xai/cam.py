@@ -60,7 +60,7 @@ class CAMExplanation(NamedTuple):
 
 
 class CAM:
-    """cam = CAM(model, "features.8"); maps = cam(images, target=None)  → (N, H, W) in [0, 1].
+    """cam = CAM(model, "features.7"); maps = cam(images, target=None)  → (N, H, W) in [0, 1].
     target_layer is the layer whose feature maps the global average pooling averages; the model
     must end there: global average pooling, then one Linear layer whose output is the model's output.
     cam(images, target=1, contrast=0) explains class 1 against class 0: y_1 − y_0 instead of y_1."""
