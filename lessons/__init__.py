@@ -44,6 +44,7 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("detection", "Object detection: IoU, grid confidence, non-maximum suppression"),
     Lesson("unet_segmentation", "Workshop 4: U-Net tumour segmentation, Dice"),
     Lesson("blackbox", "The black-box problem: Husky vs Wolf in miniature"),
+    Lesson("ante_hoc", "Post-hoc vs ante-hoc: models explainable by construction, before the post-hoc methods"),
     Lesson("saliency_maps", "Post-hoc explanations: saliency maps"),
     Lesson("gradcam", "Workshop 5: Grad-CAM step by step, and Grad-CAM++"),
     Lesson("lime", "Workshop 6: LIME with grid superpixels"),

@@ -347,12 +347,17 @@ def silent_channel_verdict(channel: str, fires_on: float, images: int) -> str:
     )
 
 
+def accuracy_difference_noise(first: float, second: float, test_images: int) -> float:
+    """Twice the standard error of a difference of two accuracies measured on `test_images` images,
+    2·sqrt(2·p(1 − p)/n) with p their mean (binomial sampling noise): a smaller difference does not count."""
+    p = (first + second) / 2
+    return 2 * (2 * p * (1 - p) / test_images) ** 0.5
+
+
 def accuracy_gain_verdict(cheap: float, costly: float, test_images: int) -> str:
-    """What a costlier model's test accuracy bought over a cheaper one's. A difference counts only
-    when it exceeds twice the standard error of a difference of two accuracies measured on
-    `test_images` images, 2·sqrt(2·p(1 − p)/n) with p their mean (binomial sampling noise)."""
-    p = (cheap + costly) / 2
-    noise = 2 * (2 * p * (1 - p) / test_images) ** 0.5
+    """What a costlier model's test accuracy bought over a cheaper one's; a difference counts only
+    beyond accuracy_difference_noise."""
+    noise = accuracy_difference_noise(cheap, costly, test_images)
     if costly - cheap > noise:
         return (
             f"the extra compute bought accuracy: {costly:.1%} against {cheap:.1%}, more than the "
@@ -616,3 +621,82 @@ def maps_location_verdict(share: float, area: float, empty: int, total: int, thi
     if empty:
         return f"{text}, over the {total - empty} of {total} maps that have heat ({empty} are 0 everywhere)"
     return text
+
+
+# --- ante_hoc: models explainable by construction against post-hoc explanations ---------------
+EXACT_TO = 1e-4  # relative gap below which a map adds up to the score (float32 rounding is ~1e-7)
+
+
+def transparency_price(name: str, accuracy: float, opaque_name: str, opaque_accuracy: float, test_images: int) -> str:
+    """What a transparent model's test accuracy costs against an opaque one's, beyond the noise of
+    `test_images` test images (accuracy_difference_noise); completes "<name> ..."."""
+    noise = accuracy_difference_noise(accuracy, opaque_accuracy, test_images)
+    numbers = f"{accuracy:.1%} against {opaque_name}'s {opaque_accuracy:.1%}"
+    if opaque_accuracy - accuracy > noise:
+        return (
+            f"pays {100 * (opaque_accuracy - accuracy):.1f} points for its transparency ({numbers}, beyond the "
+            f"±{noise:.1%} that {test_images} test images can tell apart)"
+        )
+    if accuracy - opaque_accuracy > noise:
+        return f"pays nothing and even does better ({numbers}, beyond the ±{noise:.1%} noise)"
+    return (
+        f"pays no measurable price ({numbers}, within the ±{noise:.1%} that {test_images} test images can tell apart)"
+    )
+
+
+def adds_up_verdict(gaps: dict[str, float], exact_to: float = EXACT_TO) -> str:
+    """Whether ante-hoc explanations are their models' own computation, from the largest relative gap
+    between each model's score and what its explanation adds up to (explanation name → gap)."""
+    numbers = ", ".join(f"{name} {gap:.1e}" for name, gap in gaps.items())
+    off = [name for name, gap in gaps.items() if gap > exact_to]
+    if not off:
+        return (
+            f"each map adds up to its model's score (largest relative gaps: {numbers}): it is the model's computation"
+        )
+    return f"not every map adds up to its model's score ({', '.join(off)} off by more than {exact_to:g}: {numbers})"
+
+
+def agreement_verdict(correlations: dict[tuple[str, str], float], same: float = 0.9, low: float = 0.5) -> str:
+    """How far the maps of several explanations agree, from the mean Spearman rank correlation of
+    each pair: the closest and the farthest pair, and how many pairs give nearly the same ranking
+    (at least `same`) or rank the cells differently (below `low`)."""
+    if not correlations:
+        raise ValueError("agreement_verdict: need at least one pair of maps")
+    order = sorted(correlations, key=correlations.get)
+    farthest, closest = order[0], order[-1]
+    alike = sum(rho >= same for rho in correlations.values())
+    apart = sum(rho < low for rho in correlations.values())
+    return (
+        f"the closest pair is {' and '.join(closest)} (Spearman {correlations[closest]:.2f}), the farthest "
+        f"{' and '.join(farthest)} ({correlations[farthest]:.2f}); {alike} of the {len(correlations)} pairs rank "
+        f"the cells nearly alike (≥ {same}), {apart} rank them differently (< {low})"
+    )
+
+
+def random_ranking_wins(
+    deletion: list[float], insertion: list[float], random_deletion: list[float], random_insertion: list[float]
+) -> tuple[str, ...]:
+    """The tests, of deletion (lower is better) and insertion (higher), in which one explanation's
+    per-image areas are clearly better (clearly_better) than those of a random ranking of the same model."""
+    return tuple(
+        test
+        for test, values, baseline, lower in (
+            ("deletion", deletion, random_deletion, True),
+            ("insertion", insertion, random_insertion, False),
+        )
+        if clearly_better(values, baseline, lower)
+    )
+
+
+def faithfulness_verdict(wins: dict[str, tuple[str, ...]]) -> str:
+    """The explanations grouped by the tests in which they beat a random ranking of their own model
+    (random_ranking_wins: explanation name → the tests won)."""
+    groups = {
+        "in both tests": [name for name, won in wins.items() if len(won) == 2],
+        "in deletion only": [name for name, won in wins.items() if won == ("deletion",)],
+        "in insertion only": [name for name, won in wins.items() if won == ("insertion",)],
+        "in neither test": [name for name, won in wins.items() if not won],
+    }
+    return "clearly better than a random ranking of their own model " + "; ".join(
+        f"{group}: {', '.join(names)}" for group, names in groups.items() if names
+    )

@@ -1,8 +1,14 @@
-"""The XAI lessons' verdicts (shapley, concepts) follow their numbers: each threshold from both sides."""
+"""The XAI lessons' verdicts (shapley, concepts, ante_hoc) follow their numbers: each threshold from both sides."""
 
 import pytest
 
 from lessons.verdicts import (
+    EXACT_TO,
+    adds_up_verdict,
+    agreement_verdict,
+    faithfulness_verdict,
+    random_ranking_wins,
+    transparency_price,
     concept_verdict,
     control_concept_verdict,
     convergence_verdict,
@@ -208,3 +214,64 @@ def test_control_concept_verdict_reports_a_control_the_layer_encodes():
 def test_relevance_verdict_prints_no_negative_zero():
     assert "does not follow it (Br 0.00)" in relevance_verdict("size", 0.5, -0.001, "score")
     assert "held-out R² 0.00)" in relevance_verdict("size", -0.004, 0.0, "score")
+
+
+# --- ante_hoc -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "transparent, opaque, words",
+    [
+        (0.905, 0.975, "pays 7.0 points for its transparency (90.5% against LeNet-5's 97.5%, beyond the ±2.1%"),
+        (0.965, 0.975, "pays no measurable price (96.5% against LeNet-5's 97.5%, within the ±1.5%"),
+        (0.975, 0.965, "pays no measurable price"),
+        (0.975, 0.955, "pays nothing and even does better (97.5% against LeNet-5's 95.5%, beyond the ±1.6%"),
+    ],
+)
+def test_transparency_price_on_both_sides_of_the_noise(transparent, opaque, words):
+    # the noise is 2·sqrt(2·p(1 − p)/1000), p the mean accuracy: ±2.1 % at p = 0.94
+    assert words in transparency_price("linear model", transparent, "LeNet-5", opaque, 1000)
+
+
+def test_adds_up_verdict_on_both_sides_of_the_tolerance():
+    assert "each map adds up to its model's score (largest relative gaps: linear 2.0e-07, CAM 1.0e-04)" in (
+        adds_up_verdict({"linear": 2e-7, "CAM": EXACT_TO})
+    )
+    text = adds_up_verdict({"linear": 2e-7, "CAM": 2 * EXACT_TO})
+    assert (
+        "not every map adds up to its model's score (CAM off by more than 0.0001: linear 2.0e-07, CAM 2.0e-04)" in text
+    )
+
+
+def test_agreement_verdict_names_the_closest_and_farthest_pairs_and_counts_each_side():
+    pairs = {("CAM", "LIME"): 0.2, ("CAM", "SHAP"): 0.5, ("LIME", "SHAP"): 0.9}
+    text = agreement_verdict(pairs, same=0.9, low=0.5)
+    assert "the closest pair is LIME and SHAP (Spearman 0.90), the farthest CAM and LIME (0.20)" in text
+    assert "1 of the 3 pairs rank the cells nearly alike (≥ 0.9), 1 rank them differently (< 0.5)" in text
+    shifted = agreement_verdict({pair: rho - 0.01 for pair, rho in pairs.items()}, same=0.9, low=0.5)
+    assert "0 of the 3 pairs rank the cells nearly alike (≥ 0.9), 2 rank them differently (< 0.5)" in shifted
+    with pytest.raises(ValueError, match="at least one pair"):
+        agreement_verdict({})
+
+
+@pytest.mark.parametrize(
+    "deletion, insertion, wins",
+    [
+        ([0.10, 0.12, 0.11, 0.09], [0.60, 0.62, 0.58, 0.61], ("deletion", "insertion")),
+        ([0.10, 0.12, 0.11, 0.09], [0.40, 0.42, 0.38, 0.41], ("deletion",)),
+        ([0.30, 0.32, 0.31, 0.29], [0.60, 0.62, 0.58, 0.61], ("insertion",)),
+        ([0.30, 0.32, 0.31, 0.29], [0.40, 0.42, 0.38, 0.41], ()),
+    ],
+)
+def test_random_ranking_wins_against_the_same_models_random_ranking(deletion, insertion, wins):
+    random_deletion, random_insertion = [0.30, 0.31, 0.29, 0.30], [0.40, 0.41, 0.39, 0.40]
+    assert random_ranking_wins(deletion, insertion, random_deletion, random_insertion) == wins
+
+
+def test_faithfulness_verdict_groups_the_maps_by_the_tests_they_win():
+    text = faithfulness_verdict({"CAM": ("deletion", "insertion"), "LIME": ("deletion", "insertion"), "Grad-CAM": ()})
+    assert (
+        text
+        == "clearly better than a random ranking of their own model in both tests: CAM, LIME; in neither test: Grad-CAM"
+    )
+    assert "in deletion only: A; in insertion only: B" in faithfulness_verdict(
+        {"A": ("deletion",), "B": ("insertion",)}
+    )

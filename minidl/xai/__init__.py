@@ -3,6 +3,8 @@
 - saliency (Simonyan, Vedaldi & Zisserman 2013): the gradient of the class score per pixel;
 - GradCAM (Selvaraju et al. 2017) and GradCAMPlusPlus (Chattopadhyay et al. 2018): where a
   convolutional layer's evidence for the class lies;
+- CAM (Zhou et al. 2016), the map Grad-CAM generalises, for networks that end in global average
+  pooling and one linear layer: there the map is part of the network's own computation;
 - Integrated Gradients (Sundararajan, Taly & Yan 2017) and SmoothGrad (Smilkov et al. 2017);
 - LIME for images (Ribeiro, Singh & Guestrin 2016) on grid superpixels, with a hand-written
   weighted ridge regression;
@@ -19,6 +21,7 @@ y_c − y_c′, the log-odds of c against c′. Every explainer refuses NaN and 
 scores with a ValueError saying where they were.
 """
 
+from minidl.xai.cam import CAM, CAMExplanation
 from minidl.xai.concepts import (
     ConceptActivationVector,
     TCAVResult,
@@ -55,6 +58,8 @@ from minidl.xai.smoothgrad import smoothgrad
 from minidl.xai.student_t import two_sample_t_test
 
 __all__ = [
+    "CAM",
+    "CAMExplanation",
     "ConceptActivationVector",
     "GradCAM",
     "GradCAMPlusPlus",

@@ -28,6 +28,14 @@ NORMALISATION_EPS = 1e-7
 PLUS_PLUS_EPS = 1e-6
 
 
+def scaled_to_input(raw: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Maps (N, h, w) each scaled to [0, 1] by (L − min) / (max − min + 10⁻⁷), then resized to
+    (N, height, width) bilinearly: how every class activation map here is shown."""
+    low = raw.min(axis=(1, 2), keepdims=True)
+    high = raw.max(axis=(1, 2), keepdims=True)
+    return resize_bilinear((raw - low) / (high - low + NORMALISATION_EPS), height, width)
+
+
 class CAMResult(NamedTuple):
     """Every step of the computation, for lessons that show them one by one."""
 
@@ -63,10 +71,7 @@ class GradCAM:
             )
         weights = self.channel_weights(found.activations, found.gradients)
         raw = np.maximum(np.einsum("nk,nkhw->nhw", weights, found.activations), 0.0)
-        low = raw.min(axis=(1, 2), keepdims=True)
-        high = raw.max(axis=(1, 2), keepdims=True)
-        scaled = (raw - low) / (high - low + NORMALISATION_EPS)
-        cam = resize_bilinear(scaled, *images.shape[2:])
+        cam = scaled_to_input(raw, *images.shape[2:])
         return CAMResult(found.scores, found.targets, found.activations, found.gradients, weights, raw, cam)
 
     def __call__(self, x: np.ndarray, target: Target = None, contrast: Contrast = None) -> np.ndarray:
