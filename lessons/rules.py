@@ -61,7 +61,7 @@ HELD_OUT_SEED = 1_000  # fresh perturbations come from generators the search nev
 
 
 def cells_text(anchor: tuple[int, ...]) -> str:
-    return f"{len(anchor)} cell{'' if len(anchor) == 1 else 's'}" if anchor else "empty: no cell needed"
+    return f"{len(anchor)} cell{'' if len(anchor) == 1 else 's'}" if anchor else "no cell needed"
 
 
 def lime_agreement(pairs: list[tuple[tuple[int, ...], np.ndarray]]) -> str:
@@ -69,7 +69,7 @@ def lime_agreement(pairs: list[tuple[tuple[int, ...], np.ndarray]]) -> str:
     an anchor's k cells among LIME's top k cells, against k / K for k random cells. Completes "the
     anchors' cells ..."."""
     if not pairs:
-        return "cannot be set against LIME's: every anchor is empty"
+        return "cannot be compared: every anchor is empty"
     top = [set(np.argsort(-coef, kind="stable")[: len(anchor)].tolist()) for anchor, coef in pairs]
     overlap = np.mean([len(set(anchor) & cells) / len(anchor) for (anchor, _), cells in zip(pairs, top)])
     return overlap_verdict(float(overlap), float(np.mean([len(anchor) / len(coef) for anchor, coef in pairs])))
@@ -163,7 +163,7 @@ if invalid:
     )
 columns = min(count, 10)
 rows = -(-count // columns)
-fig, axes = plt.subplots(rows, columns, figsize=(1.75 * columns, 2.1 * rows), layout="constrained", squeeze=False)
+fig, axes = plt.subplots(rows, columns, figsize=(1.9 * columns, 2.1 * rows), layout="constrained", squeeze=False)
 for ax, digit, e, measured in zip(axes.flat, digits, anchors, held_out):
     lime_overlay(
         ax,

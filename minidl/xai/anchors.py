@@ -47,6 +47,7 @@ from minidl.xai.perturbation import (
 )
 
 Anchor = tuple[int, ...]  # cells kept, in increasing order
+Verdict = tuple[bool, float, float]  # (valid, p̂, L) of one anchor
 
 
 @dataclass
@@ -215,7 +216,7 @@ class AnchorExplainer:
             search.asked,
         )
 
-    def beam_search(self, search: AnchorSearch, threshold: float, max_size: int) -> tuple[Anchor, tuple]:
+    def beam_search(self, search: AnchorSearch, threshold: float, max_size: int) -> tuple[Anchor, Verdict]:
         """The paper's Algorithm 2: (anchor, (valid, p̂, L)), the valid anchor of highest coverage, else
         the best candidate of the last round."""
         search.draw(())
@@ -253,17 +254,17 @@ class AnchorExplainer:
             positives, counts, lambda i: search.draw(candidates[i]), self.beam_width, self.epsilon, self.delta
         )
 
-    def settle(self, search: AnchorSearch, anchor: Anchor, threshold: float) -> tuple[bool, float, float]:
+    def settle(self, search: AnchorSearch, anchor: Anchor, threshold: float) -> Verdict:
         """(valid, p̂, L) once [L, U] lies on one side of τ with tolerance ε_τ. The bounds use
         β = log(B K / δ): a union bound over the at most B anchors tested in each of at most K rounds."""
-        level_numerator = np.log(self.beam_width * search.count / self.delta)
+        beta = np.log(self.beam_width * search.count / self.delta)
         positives, total = search.statistics(anchor)
         while True:
             mean = positives / total
-            lower = float(kl_lower_bound(mean, level_numerator / total))
+            lower = float(kl_lower_bound(mean, beta / total))
             if mean >= threshold and lower >= threshold - self.tolerance:
                 return True, mean, lower
-            if mean < threshold and kl_upper_bound(mean, level_numerator / total) < threshold + self.tolerance:
+            if mean < threshold and kl_upper_bound(mean, beta / total) < threshold + self.tolerance:
                 return False, mean, lower
             won, drawn = search.draw(anchor)
             positives, total = positives + won, total + drawn
