@@ -275,7 +275,10 @@ animal_overlap_text = lime_agreement(
     ]
 )
 print(f"against LIME's top cells (of the log-odds) the anchors' cells {animal_overlap_text}")
-fig, axes = plt.subplots(2, animal_count // 2, figsize=(2.3 * animal_count / 2, 5.2), layout="constrained")
+rows = 2 if animal_count > 6 else 1
+fig, axes = plt.subplots(
+    rows, animal_count // rows, figsize=(2.3 * animal_count / rows, 2.6 * rows + 0.6), layout="constrained"
+)
 for ax, animal, label, e, share in zip(axes.flat, animals, labels, strict, shares):
     where = f", {share:.0%} of it on the animal" if e.anchor else ""
     lime_overlay(
@@ -287,7 +290,8 @@ for ax, animal, label, e, share in zip(axes.flat, animals, labels, strict, share
         value_range=(0, 1),
     )
 fig.suptitle(
-    f"Anchors (green) of {name_of_model} at τ = {STRICT}, backgrounds swapped:\nthe anchors {place.split(' (')[0]}",
+    f"Anchors (green) of {name_of_model} at τ = {STRICT}, backgrounds swapped:\nthe anchors "
+    + (place.split(" (")[0] if with_cells.any() else "are all empty: no cell is needed"),
     fontsize=10,
 )
 save_figure(fig, settings.out_dir / "anchors_husky_wolf.png")
