@@ -48,6 +48,7 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("saliency_maps", "Post-hoc explanations: saliency maps"),
     Lesson("gradcam", "Workshop 5: Grad-CAM step by step, and Grad-CAM++"),
     Lesson("lime", "Workshop 6: LIME with grid superpixels"),
+    Lesson("rules", "Post-hoc explanations: rule-based (Anchors)"),
     Lesson("evaluating_explanations", "Evaluating explanations: deletion, insertion, sanity checks"),
     Lesson("xai_in_images", "XAI in images: saliency, Integrated Gradients, SHAP and concepts side by side"),
     Lesson("shapley", "XAI in images: Shapley value importance (Kernel SHAP, Neuron Shapley)"),

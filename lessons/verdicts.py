@@ -700,3 +700,57 @@ def faithfulness_verdict(wins: dict[str, tuple[str, ...]]) -> str:
     return "clearly better than a random ranking of their own model " + "; ".join(
         f"{group}: {', '.join(names)}" for group, names in groups.items() if names
     )
+
+
+# --- rules (Anchors) ---------------------------------------------------------------------------
+
+
+def held_out_verdict(precisions, threshold: float, tolerance: float = 0.05) -> str:
+    """Whether anchors keep their promise on fresh perturbations (samples the search never saw):
+    their mean precision must reach the threshold τ and each one τ − tolerance (the tolerance with
+    which the search accepts an anchor). Completes "on fresh perturbations the anchors ..."."""
+    precisions = np.asarray(precisions, dtype=np.float64)
+    reached = int((precisions >= threshold).sum())
+    numbers = (
+        f"mean precision {precisions.mean():.3f}, lowest {precisions.min():.3f}; {reached} of {precisions.size} "
+        f"at or above τ = {threshold:g}"
+    )
+    if precisions.mean() >= threshold and precisions.min() >= threshold - tolerance:
+        return f"keep their promise ({numbers})"
+    if precisions.mean() >= threshold:
+        return f"keep it on average but not each one: some fall more than {tolerance:g} below τ ({numbers})"
+    return f"fall short of it ({numbers}): the search accepted them on too few samples"
+
+
+def anchor_location_verdict(share: float, area: float, empty: int, total: int, thing: str = "the animal") -> str:
+    """Where the anchors of `total` images lie, from the mean share of their cells' pixels inside
+    `thing` and `thing`'s mean share of the image (both over the `empty` ones left out: an empty
+    anchor needs no cell at all), with heat_location's factor. Completes "the anchors ..."."""
+    if empty == total:
+        return (
+            f"are all empty: on each of the {total} images the answer holds with the cells kept or hidden at "
+            "random, so no place in the image is needed for it"
+        )
+    where = heat_location(share, area)
+    numbers = f"{share:.0%} of their cells' area on {thing}, which covers {area:.0%} of the image"
+    left_out = f"; {empty} of the {total} are empty, the answer holding whatever cells are kept" if empty else ""
+    if where == "object":
+        return f"sit on {thing} ({numbers}){left_out}"
+    if where == "background":
+        return f"sit on the background, not on {thing} ({numbers}){left_out}"
+    return f"do not single out {thing} or the background ({numbers}){left_out}"
+
+
+OVERLAP_FACTOR = 2.0  # an overlap with LIME's top cells at least twice what random cells give is "beyond chance"
+
+
+def overlap_verdict(overlap: float, chance: float, factor: float = OVERLAP_FACTOR) -> str:
+    """How far the anchors' cells are LIME's top cells (as many as the anchor has): the mean share
+    of the anchor's cells among them, against the share random cells would get (chance = k / K).
+    Completes "the anchors' cells ..."."""
+    numbers = f"{overlap:.0%} of them are among LIME's top cells, against {chance:.0%} for random cells"
+    if overlap >= 0.5 and overlap >= factor * chance:
+        return f"are mostly LIME's top cells ({numbers}): the two methods point at the same places"
+    if overlap >= factor * chance:
+        return f"meet LIME's top cells more than chance, but mostly differ from them ({numbers})"
+    return f"do not meet LIME's top cells clearly more than chance ({numbers}; less than {factor:g} times as many)"

@@ -1,4 +1,5 @@
-"""The XAI lessons' verdicts (shapley, concepts, ante_hoc) follow their numbers: each threshold from both sides."""
+"""The XAI lessons' verdicts (shapley, concepts, ante_hoc, rules) follow their numbers: each threshold
+from both sides."""
 
 import pytest
 
@@ -9,11 +10,14 @@ from lessons.verdicts import (
     faithfulness_verdict,
     random_ranking_wins,
     transparency_price,
+    anchor_location_verdict,
     concept_verdict,
     control_concept_verdict,
     convergence_verdict,
     filter_removal_verdict,
+    held_out_verdict,
     missed_effect_verdict,
+    overlap_verdict,
     relevance_verdict,
 )
 
@@ -275,3 +279,39 @@ def test_faithfulness_verdict_groups_the_maps_by_the_tests_they_win():
     assert "in deletion only: A; in insertion only: B" in faithfulness_verdict(
         {"A": ("deletion",), "B": ("insertion",)}
     )
+
+
+def test_held_out_verdict_on_both_sides_of_the_threshold_and_the_tolerance():
+    assert "keep their promise (mean precision 0.970, lowest 0.920; 2 of 3 at or above τ = 0.95)" in (
+        held_out_verdict([0.99, 1.0, 0.92], 0.95)
+    )
+    assert "keep it on average but not each one" in held_out_verdict([0.99, 1.0, 0.89], 0.95)
+    assert "fall short of it" in held_out_verdict([0.96, 0.93, 0.92], 0.95)
+
+
+@pytest.mark.parametrize(
+    "share, area, empty, words",
+    [
+        (0.0, 0.1, 2, "sit on the background, not on the animal (0% of their cells' area on the animal"),
+        (0.3, 0.1, 0, "sit on the animal (30%"),
+        (0.12, 0.1, 0, "do not single out the animal or the background"),
+        (float("nan"), float("nan"), 4, "are all empty: on each of the 4 images"),
+    ],
+)
+def test_anchor_location_verdict(share, area, empty, words):
+    text = anchor_location_verdict(share, area, empty, 4)
+    assert words in text
+    assert ("2 of the 4 are empty" in text) == (empty == 2)
+
+
+@pytest.mark.parametrize(
+    "overlap, chance, words",
+    [
+        (0.74, 0.07, "are mostly LIME's top cells (74% of them"),
+        (0.4, 0.07, "more than chance, but mostly differ"),
+        (0.6, 0.4, "not meet LIME's top cells clearly more than chance"),
+        (0.1, 0.07, "less than 2 times as many"),
+    ],
+)
+def test_overlap_verdict_on_both_sides_of_its_thresholds(overlap, chance, words):
+    assert words in overlap_verdict(overlap, chance)

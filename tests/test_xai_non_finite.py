@@ -7,6 +7,7 @@ import pytest
 import minidl
 from minidl import nn
 from minidl.xai import (
+    AnchorExplainer,
     GradCAM,
     GradCAMPlusPlus,
     KernelShapExplainer,
@@ -57,6 +58,7 @@ BATCH_EXPLAINERS = {
 IMAGE_EXPLAINERS = {
     "LIME": lambda net, image: LimeImageExplainer().explain(image, predict_with(net), num_samples=10),
     "KernelSHAP": lambda net, image: KernelShapExplainer().explain(image, predict_with(net), num_samples=10),
+    "Anchors": lambda net, image: AnchorExplainer().explain(image, predict_with(net), cell_size=3, seed=0),
     "shapley_values": lambda net, image: shapley_values(image, predict_with(net), cell_size=3),
     "deletion/insertion": lambda net, image: deletion_auc(net, image, np.ones((6, 6))),
 }
@@ -98,7 +100,7 @@ def test_tcav_refuses_non_finite_activations():
         BATCH_EXPLAINERS["tcav"](net, images_with(0.5))
 
 
-@pytest.mark.parametrize("name", ["LIME", "KernelSHAP", "shapley_values"])
+@pytest.mark.parametrize("name", ["LIME", "KernelSHAP", "shapley_values", "Anchors"])
 def test_perturbation_explainers_name_the_coalition_with_a_non_finite_score(name):
     image = images_with(0.5)[0]
 
@@ -112,6 +114,7 @@ def test_perturbation_explainers_name_the_coalition_with_a_non_finite_score(name
         "LIME": lambda: LimeImageExplainer().explain(image, predict, cell_size=3, num_samples=20, seed=0),
         "KernelSHAP": lambda: KernelShapExplainer().explain(image, predict, cell_size=3, num_samples=20, seed=0),
         "shapley_values": lambda: shapley_values(image, predict, cell_size=3),
+        "Anchors": lambda: AnchorExplainer().explain(image, predict, cell_size=3, seed=0),
     }[name]
     with pytest.raises(ValueError) as caught:
         explain()

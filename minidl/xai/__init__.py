@@ -8,6 +8,8 @@
 - Integrated Gradients (Sundararajan, Taly & Yan 2017) and SmoothGrad (Smilkov et al. 2017);
 - LIME for images (Ribeiro, Singh & Guestrin 2016) on grid superpixels, with a hand-written
   weighted ridge regression;
+- Anchors (Ribeiro, Singh & Guestrin 2018) on the same superpixels: the cells that, kept, keep the
+  prediction with a stated precision, found by beam search with the KL-LUCB bandit;
 - Shapley values of superpixels, exact (K ≤ 16) and by Kernel SHAP (Lundberg & Lee 2017), and of
   a layer's filters for the model's accuracy, Neuron Shapley (Ghorbani & Zou 2020);
 - concept attribution: TCAV (Kim et al. 2018) and regression concept vectors (Graziani et al. 2020);
@@ -21,6 +23,7 @@ y_c − y_c′, the log-odds of c against c′. Every explainer refuses NaN and 
 scores with a ValueError saying where they were.
 """
 
+from minidl.xai.anchors import AnchorExplainer, AnchorExplanation, held_out_precision
 from minidl.xai.cam import CAM, CAMExplanation
 from minidl.xai.concepts import (
     ConceptActivationVector,
@@ -58,6 +61,8 @@ from minidl.xai.smoothgrad import smoothgrad
 from minidl.xai.student_t import two_sample_t_test
 
 __all__ = [
+    "AnchorExplainer",
+    "AnchorExplanation",
     "CAM",
     "CAMExplanation",
     "ConceptActivationVector",
@@ -79,6 +84,7 @@ __all__ = [
     "deletion_auc",
     "deletion_curve",
     "grid_segments",
+    "held_out_precision",
     "insertion_auc",
     "insertion_curve",
     "integrated_gradients",
