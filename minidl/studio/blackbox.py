@@ -109,7 +109,6 @@ class BlackBoxCases:
                 cell_size=LIME_CELL,
                 hide_color=LIME_HIDE_GREY,
                 num_samples=LIME_SAMPLES,
-                batch_size=LIME_SAMPLES,
                 seed=0,
             )
             for image, said in zip(self.images, self.predicted)
