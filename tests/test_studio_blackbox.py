@@ -222,6 +222,13 @@ def test_the_poll_takes_at_most_max_browsers(client, monkeypatch):
     assert answer(client, "ann", AFTER)["status"] == 200  # those already in go on
 
 
+def test_a_poll_file_that_cannot_be_opened_gets_503_with_its_path(tmp_path):
+    with poll_client(tmp_path) as client:  # a folder, not a file SQLite can open
+        response = client.get("/api/blackbox/results")
+        assert response.status_code == 503 and f"the poll's file {tmp_path} cannot be used now" in response.text
+        assert answer(client, "ann", BEFORE)["status"] == 503
+
+
 def test_concurrent_answers_are_all_counted_and_a_race_for_one_question_has_one_winner(tmp_path):
     poll = Poll(tmp_path / "poll.sqlite3")
     outcomes: list[str] = []

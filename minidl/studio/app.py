@@ -31,6 +31,7 @@ import itertools
 import json
 import math
 import re
+import sqlite3
 from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
@@ -282,22 +283,29 @@ async def blackbox_answers(request: Request) -> Response:
     check_known("question", answers, QUESTIONS)
     for question_id, choice in answers.items():
         check_choice(f"answers.{question_id}", choice, CHOICES[QUESTIONS[question_id][0]])
+    return JSONResponse({"answers": await in_poll(request, "record", browser, answers)})
+
+
+async def in_poll(request: Request, method: str, *args: Any) -> Any:
+    """The poll's `method` called on a worker thread (SQLite waits for its file lock there, not on
+    the event loop): 409 when the poll refuses the answers, 503 when its file cannot be used."""
+    poll = request.app.state.poll
     try:
-        recorded = await run_in_threadpool(request.app.state.poll.record, browser, answers)
+        return await run_in_threadpool(getattr(poll, method), *args)
     except PollRefusal as refusal:
         raise BadInput(str(refusal), 409) from None
-    return JSONResponse({"answers": recorded})
+    except (sqlite3.Error, OSError) as error:
+        raise BadInput(f"the poll's file {poll.path} cannot be used now ({error}); try again", 503) from None
 
 
 async def blackbox_progress(request: Request) -> Response:
     payload = await read_json(request)
     check_known("field", payload, ("browser",))
-    browser = browser_of(payload)
-    return JSONResponse({"answers": await run_in_threadpool(request.app.state.poll.answers_of, browser)})
+    return JSONResponse({"answers": await in_poll(request, "answers_of", browser_of(payload))})
 
 
 async def blackbox_results(request: Request) -> Response:
-    counts = await run_in_threadpool(request.app.state.poll.counts)
+    counts = await in_poll(request, "counts")
     questions = {question: {"prompt": PROMPTS[question], "choices": CHOICES[question]} for question in CHOICES}
     return JSONResponse({"stages": counts, "questions": questions, "paper": PAPER})
 

@@ -58,8 +58,9 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS answers (
 
 
 def default_poll_file() -> Path:
-    """minidl's output folder, as the lessons and the gradcheck command use it (MINIDL_OUTPUT, else
-    minidl-output in the working folder), then studio/blackbox_poll.sqlite3."""
+    """studio/blackbox_poll.sqlite3 below minidl's output folder: MINIDL_OUTPUT, else minidl-output/ in
+    the working folder (where the gradcheck command writes, and the lessons too when the studio is
+    started from a checkout's top folder)."""
     return Path(os.environ.get("MINIDL_OUTPUT") or "minidl-output") / "studio" / "blackbox_poll.sqlite3"
 
 
