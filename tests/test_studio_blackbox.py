@@ -263,7 +263,7 @@ def test_counts_survive_a_restart_and_reset_poll_clears_them(tmp_path, capsys):
         assert counted(restarted, "after", "feature")["background"] == 1
         assert answer(restarted, "ann", {"trust_after": "yes"})["status"] == 409  # still answered
     assert main(["--reset-poll", "--poll-file", str(path)]) == 0
-    assert capsys.readouterr().out == f"cleared 5 answers of 2 browsers from {path}\n"
+    assert capsys.readouterr().out == f"cleared 5 answer(s) of 2 browser(s) from {path}\n"
     with poll_client(path) as cleared:
         assert cleared.get("/api/blackbox/results").json()["stages"]["before"]["respondents"] == 0
         assert answer(cleared, "ann", BEFORE)["status"] == 200

@@ -74,7 +74,7 @@ def reset_poll(poll_file: Path | None) -> int:
         print(f"no poll file at {path}: nothing to clear")
         return 0
     answers, browsers = Poll(path).clear()
-    print(f"cleared {answers} answers of {browsers} browsers from {path}")
+    print(f"cleared {answers} answer(s) of {browsers} browser(s) from {path}")
     return 0
 
 
@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             f"--allow-origin http://NAME.local:{port})"
         )
     print(f"minidl studio ready in {time.perf_counter() - started:.1f} s at {url}  (Ctrl-C stops it)", flush=True)
+    print(f"the Black Box page's answers are kept in {app.state.poll.path} (--reset-poll clears them)", flush=True)
     if args.open:
         threading.Timer(0.5, webbrowser.open, [url]).start()
     uvicorn.Server(uvicorn.Config(app, **SERVER_OPTIONS)).run(sockets=[sock])
