@@ -98,7 +98,7 @@ class Poll:
         everything the browser has answered. PollRefusal says why none were stored."""
         with self.transaction(writing=True) as db:
             given = dict(db.execute("SELECT question, answer FROM answers WHERE browser = ?", (browser,)))
-            refusal = self.refusal(db, browser, given, answers)
+            refusal = self.refusal(db, given, answers)
             if refusal:
                 raise PollRefusal(refusal)
             now = time.time()
@@ -109,7 +109,8 @@ class Poll:
         return given | answers
 
     @staticmethod
-    def refusal(db: sqlite3.Connection, browser: str, given: dict[str, str], answers: dict[str, str]) -> str | None:
+    def refusal(db: sqlite3.Connection, given: dict[str, str], answers: dict[str, str]) -> str | None:
+        """Why the answers of a browser that has already `given` some are not taken, or None."""
         again = sorted(set(answers) & set(given))
         if again:
             said = ", ".join(f"{question}: {as_written(given[question])}" for question in again)
