@@ -1,8 +1,10 @@
-"""The studio's three pages in headless Chromium (Playwright, sync API) against a real uvicorn
-server on a free 127.0.0.1 port: drawing a 1 and a 0, the four explanations following a clicked
-class, a tap drawing a dot, Clear leaving nothing of a drawing (answers still due included), the
-playground learning, the ConvNet page training (and both saying when the loss diverged), and each
-page echoing a refused value as typed and clearing the refusal once the value is fixed.
+"""The studio's pages in headless Chromium (Playwright, sync API) against a real uvicorn server on a
+free 127.0.0.1 port: drawing a 1 and a 0, the six explanations following a clicked class, a tap
+drawing a dot, Clear leaving nothing of a drawing (answers still due included), the playground
+learning, the ConvNet page training (and both saying when the loss diverged), each page echoing a
+refused value as typed and clearing the refusal once the value is fixed, and a Black Box session:
+two students (two browser contexts) answering before and after the explanations while the
+teacher's view counts them.
 
 Chromium comes from the system (`apt-get install chromium`), launched by path. Under CI (env CI
 set) a missing browser fails the tests; elsewhere they are skipped with the reason. With
@@ -49,8 +51,9 @@ def _missing(reason: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def server_url():
-    with running_studio(max_sessions=2, idle_seconds=60) as url:
+def server_url(tmp_path_factory):
+    poll_file = tmp_path_factory.mktemp("poll") / "poll.sqlite3"  # the Black Box test's class only
+    with running_studio(max_sessions=2, idle_seconds=60, poll_file=poll_file) as url:
         yield url
 
 
@@ -98,6 +101,7 @@ def stroke(page, points: list[tuple[float, float]]) -> None:
 def drawn_top_class(page) -> int:
     page.wait_for_selector("#bars[data-top]", timeout=10_000)
     page.wait_for_selector("#lime[data-target]", timeout=10_000)
+    page.wait_for_selector("#kernel_shap[data-target]", timeout=10_000)
     return int(page.get_attribute("#bars", "data-top"))
 
 
@@ -105,7 +109,7 @@ def canvas_pixels(page, selector: str) -> str:
     return page.eval_on_selector(selector, "canvas => canvas.toDataURL()")
 
 
-OVERLAYS = ["#saliency", "#gradcam", "#gradcam_plus_plus", "#lime"]
+OVERLAYS = ["#saliency", "#gradcam", "#gradcam_plus_plus", "#integrated_gradients", "#lime", "#kernel_shap"]
 
 
 def test_draw_a_one_a_zero_and_explanations_that_follow_the_clicked_class(server_url, page):
@@ -120,9 +124,13 @@ def test_draw_a_one_a_zero_and_explanations_that_follow_the_clicked_class(server
     )
     before = {name: canvas_pixels(page, name) for name in OVERLAYS}
     assert all(image != blank for image in before.values()), "an explanation overlay stayed empty"
+    total = page.text_content("#total-ms")
+    assert total.startswith("Server time for the six maps: ") and total.count(" ms") == 1, total
+    assert all(page.text_content(f"{name}-ms").endswith(" ms)") for name in OVERLAYS)
 
     page.click("#bars button[data-digit='7']")
     page.wait_for_selector("#lime[data-target='7']", timeout=10_000)
+    page.wait_for_selector("#kernel_shap[data-target='7']", timeout=10_000)
     assert page.get_attribute("#bars", "data-target") == "7"
     assert "7" in page.text_content("#why")
     after = {name: canvas_pixels(page, name) for name in OVERLAYS}
@@ -204,12 +212,14 @@ def leftovers(page) -> list[str]:
         """() => {
       const left = [];
       const element = (id) => document.getElementById(id);
-      for (const id of ["status", "bars", "lime-note", "saliency-ms", "gradcam-ms", "gradcam_plus_plus-ms", "lime-ms"])
+      const maps = ["saliency", "gradcam", "gradcam_plus_plus", "integrated_gradients", "lime", "kernel_shap"];
+      const notes = ["integrated_gradients-note", "lime-note", "kernel_shap-note", "total-ms"];
+      for (const id of ["status", "bars", ...notes, ...maps.map((map) => `${map}-ms`)])
         if (element(id).textContent) left.push(`#${id}: ${element(id).textContent}`);
       if (element("why").textContent !== "Why? Draw a digit first.") left.push(`#why: ${element("why").textContent}`);
-      for (const [id, key] of [["bars", "top"], ["bars", "target"], ["lime", "target"]])
+      for (const [id, key] of [["bars", "top"], ["bars", "target"], ["lime", "target"], ["kernel_shap", "target"]])
         if (key in element(id).dataset) left.push(`#${id} data-${key}`);
-      for (const id of ["input", "saliency", "gradcam", "gradcam_plus_plus", "lime"]) {
+      for (const id of ["input", ...maps]) {
         const canvas = element(id);
         if (canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data.some((v) => v))
           left.push(`#${id} painted`);
@@ -231,7 +241,7 @@ def test_clear_leaves_nothing_of_the_old_drawing(server_url, page):
     assert leftovers(page) == []
 
 
-@pytest.mark.parametrize("route", ["/api/predict", "/api/lime"])
+@pytest.mark.parametrize("route", ["/api/predict", "/api/lime", "/api/kernel_shap"])
 def test_an_answer_about_a_cleared_drawing_is_dropped(server_url, page, route):
     held = []
     page.route(f"**{route}", lambda pending: held.append(pending))  # answered when the test says
@@ -362,3 +372,69 @@ def test_convnet_page_says_when_the_loss_diverged(server_url, page, monkeypatch)
     page.click("#start")  # stop
     assert "lower the learning rate" in page.text_content("#diverged-note")
     assert "loss diverged" in page.text_content("#stats")
+
+
+def answer_questions(page, stage: str, trust: str, feature: str) -> None:
+    """Tick a student's two answers of a stage and send them; wait for the page to go on."""
+    page.wait_for_selector(f"#questions[data-stage={stage}]", timeout=10_000)
+    assert page.is_disabled("#send")  # nothing is sent before both are ticked
+    page.check(f"input[name=trust_{stage}][value={trust}]")
+    assert page.is_disabled("#send")
+    page.check(f"input[name=feature_{stage}][value={feature}]")
+    page.click("#send")
+    page.wait_for_selector(f"#questions:not([data-stage={stage}])", timeout=10_000)
+
+
+def shares(page) -> list[str]:
+    """The teacher's view, its bars' shares in words: this class before and after, the paper's."""
+    return page.eval_on_selector_all(".share span:last-child", "spans => spans.map((span) => span.textContent)")
+
+
+def counts_shown(page, before: int, after: int) -> None:
+    page.wait_for_selector(f"#comparisons[data-before='{before}'][data-after='{after}']", timeout=10_000)
+
+
+def test_two_students_answer_before_and_after_the_explanations_and_the_teacher_sees_the_counts(
+    server_url, browser, page
+):
+    teacher = page
+    teacher.goto(f"{server_url}/blackbox/results")
+    counts_shown(teacher, 0, 0)
+    assert shares(teacher)[:2] == ["no answers yet"] * 2
+    assert shares(teacher)[2:4] == ["10/27 (37%)", "3/27 (11%)"] and shares(teacher)[6:] == [
+        "12/27 (44%)",
+        "25/27 (93%)",
+    ]
+
+    students = [browser.new_context(viewport={"width": 1280, "height": 900}) for _ in range(2)]
+    ann, bob = (context.new_page() for context in students)
+    errors: list[str] = []
+    for student in (ann, bob):
+        student.on("pageerror", lambda error: errors.append(str(error)))
+        student.goto(f"{server_url}/blackbox")
+        student.wait_for_selector(".case canvas", timeout=10_000)
+        assert student.locator(".case").count() == 10 and student.locator(".case .wrong").count() == 2
+        assert student.locator(".explanation").count() == 0  # no explanation before the first answers
+    save_screenshot(ann, "blackbox_before")
+    answer_questions(ann, "before", "yes", "shape")
+    answer_questions(bob, "before", "no", "background")
+    counts_shown(teacher, 2, 0)
+    assert shares(teacher)[0] == "1/2 (50%)" and shares(teacher)[4] == "1/2 (50%)"
+
+    assert ann.locator(".explanation canvas").count() == 20  # LIME and Grad-CAM of each picture
+    assert ann.get_attribute("#questions", "data-stage") == "after"
+    save_screenshot(ann, "blackbox_after")
+    ann.reload()  # the page asks the server what this browser answered, and goes on from there
+    ann.wait_for_selector("#questions[data-stage=after]", timeout=10_000)
+    assert ann.locator(".explanation canvas").count() == 20
+    answer_questions(ann, "after", "no", "background")
+    answer_questions(bob, "after", "no", "background")
+    counts_shown(teacher, 2, 2)
+    assert shares(teacher)[:2] == ["1/2 (50%)", "0/2 (0%)"] and shares(teacher)[4:6] == ["1/2 (50%)", "2/2 (100%)"]
+    save_screenshot(teacher, "blackbox_results")
+
+    assert bob.get_attribute("#questions", "data-stage") == "done"
+    assert "after: the background (snow or grass)" in bob.text_content("#own-answers")
+    for context in students:
+        context.close()
+    assert not errors, f"JavaScript errors on the students' pages: {errors}"

@@ -215,8 +215,9 @@ FOREIGN_ORIGINS = ["http://evil.example", "null", "http://127.0.0.1:1"]  # a sit
 
 
 @pytest.fixture(scope="module")
-def studio_url():
-    with running_studio(max_sessions=2, idle_seconds=60, allowed_origins=[ALLOWED_ORIGIN]) as url:
+def studio_url(tmp_path_factory):
+    poll_file = tmp_path_factory.mktemp("poll") / "poll.sqlite3"  # no other test's answers
+    with running_studio(max_sessions=2, idle_seconds=60, allowed_origins=[ALLOWED_ORIGIN], poll_file=poll_file) as url:
         yield url
 
 
@@ -239,13 +240,26 @@ def test_a_websocket_from_the_studio_an_allowed_origin_or_no_page_trains(studio_
 LIME_BODY = json.dumps({"image": [[0.0] * 28] * 8 + [[0.0] * 13 + [1.0, 1.0] + [0.0] * 13] * 12 + [[0.0] * 28] * 8})
 
 
+ANSWER_BODY = json.dumps({"browser": "f" * 32, "answers": {"trust_before": "yes"}})
+
+
+@pytest.mark.parametrize(
+    "route, body",
+    [
+        ("/api/lime", LIME_BODY),
+        ("/api/kernel_shap", LIME_BODY),
+        ("/api/blackbox/answers", ANSWER_BODY),  # another site voting in the class's poll
+        ("/api/blackbox/progress", json.dumps({"browser": "f" * 32})),
+    ],
+)
 @pytest.mark.parametrize("origin", FOREIGN_ORIGINS)
-def test_a_cross_site_post_is_refused_with_403(studio_url, origin):
+def test_a_cross_site_post_is_refused_with_403(studio_url, origin, route, body):
     # text/plain: the one kind of cross-site POST a browser sends without asking the server first
     response = httpx.post(
-        f"{studio_url}/api/lime", content=LIME_BODY, headers={"Origin": origin, "Content-Type": "text/plain"}
+        f"{studio_url}{route}", content=body, headers={"Origin": origin, "Content-Type": "text/plain"}
     )
     assert response.status_code == 403 and json.dumps(origin) in response.json()["error"]
+    assert httpx.get(f"{studio_url}/api/blackbox/results").json()["stages"]["before"]["respondents"] == 0
 
 
 @pytest.mark.parametrize("origin", [None, "the studio's own", ALLOWED_ORIGIN])
@@ -257,7 +271,7 @@ def test_a_post_from_the_studio_an_allowed_origin_or_no_page_is_served(studio_ur
 
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "localhost.evil.example", "[::1"])
 def test_a_request_that_names_another_host_gets_400_and_no_redirect_there(studio_url, host):
-    for path in ("/static", "/api/info", "/draw"):
+    for path in ("/static", "/api/info", "/draw", "/blackbox/results", "/api/blackbox/results"):
         response = httpx.get(f"{studio_url}{path}", headers={"Host": host}, follow_redirects=False)
         assert response.status_code == 400 and json.dumps(host) in response.json()["error"], (path, response.text)
     with websocket_handshake(studio_url, "/ws/playground", host=host) as sock:

@@ -5,6 +5,10 @@ the network can then reach the studio, and the command says so. Students open it
 IP address: a request that names it otherwise (teacher.local, any DNS name) gets 400, as names are
 how DNS rebinding reaches a local server, unless --allow-origin http://teacher.local:8000 lets that
 name in. Pages of other sites may not post or train (403) unless --allow-origin lets their origin in.
+
+The Black Box page's poll keeps the class's answers in an SQLite file (--poll-file; by default
+minidl-output/studio/blackbox_poll.sqlite3, or below MINIDL_OUTPUT), so a restart loses nothing;
+--reset-poll clears it, says how many answers it cleared, and exits.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import sys
 import threading
 import time
 import webbrowser
+from pathlib import Path
 
 INSTALL_HINT = (
     "minidl studio needs Starlette, uvicorn and websockets: pip install 'minidl[studio]' "
@@ -60,6 +65,19 @@ def is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
+def reset_poll(poll_file: Path | None) -> int:
+    """Clear the poll's answers (the file stays, empty) and say what was cleared."""
+    from minidl.studio.poll import Poll, default_poll_file
+
+    path = poll_file or default_poll_file()
+    if not path.is_file():
+        print(f"no poll file at {path}: nothing to clear")
+        return 0
+    answers, browsers = Poll(path).clear()
+    print(f"cleared {answers} answer(s) of {browsers} browser(s) from {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m minidl.studio", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -86,7 +104,18 @@ def main(argv: list[str] | None = None) -> int:
         "again. Otherwise requests must name the studio by IP address, localhost or --host, and only its own "
         "pages may post or train",
     )
+    parser.add_argument(
+        "--poll-file",
+        type=Path,
+        metavar="FILE",
+        help="the SQLite file of the Black Box page's answers (default: minidl-output/studio/blackbox_poll.sqlite3)",
+    )
+    parser.add_argument(
+        "--reset-poll", action="store_true", help="clear the Black Box page's answers, say how many, and exit"
+    )
     args = parser.parse_args(argv)
+    if args.reset_poll:
+        return reset_poll(args.poll_file)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port must be in 0..65535, got {args.port}")
     if args.sessions < 1 or not args.idle > 0:
@@ -112,7 +141,11 @@ def main(argv: list[str] | None = None) -> int:
     threadpool_limits(limits=1)
     try:
         app = create_app(
-            max_sessions=args.sessions, idle_seconds=args.idle, allowed_origins=args.allow_origin, host=args.host
+            max_sessions=args.sessions,
+            idle_seconds=args.idle,
+            allowed_origins=args.allow_origin,
+            host=args.host,
+            poll_file=args.poll_file,
         )
     except ValueError as error:
         sock.close()
@@ -129,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             f"--allow-origin http://NAME.local:{port})"
         )
     print(f"minidl studio ready in {time.perf_counter() - started:.1f} s at {url}  (Ctrl-C stops it)", flush=True)
+    print(f"the Black Box page's answers are kept in {app.state.poll.path} (--reset-poll clears them)", flush=True)
     if args.open:
         threading.Timer(0.5, webbrowser.open, [url]).start()
     uvicorn.Server(uvicorn.Config(app, **SERVER_OPTIONS)).run(sockets=[sock])

@@ -1,11 +1,19 @@
-"""The studio's ASGI application (Starlette): three static pages, a JSON API and two WebSockets.
+"""The studio's ASGI application (Starlette): five static pages, a JSON API and two WebSockets.
 
-    GET  /  /draw  /playground  /convnet      the pages (static HTML, CSS and JS modules)
+    GET  /  /draw  /playground  /convnet  /blackbox  /blackbox/results
+                                              the pages (static HTML, CSS and JS modules)
     GET  /static/<file>                       only files shipped in minidl/studio/static
     GET  /api/info                            classes, activations, data sets, limits, sessions
     POST /api/predict   {"image": 28×28 in [0, 1]} or {"drawing": H×W ink in [0, 1]}, "target"?
-                        → the 28×28 input, probabilities, saliency / Grad-CAM / Grad-CAM++ maps
-    POST /api/lime      {"image": 28×28, "target"?, "cell_size"?, "num_samples"?, "seed"?}
+                        → the 28×28 input, probabilities, saliency / Grad-CAM / Grad-CAM++ /
+                          Integrated Gradients maps, each with its time
+    POST /api/lime  /api/kernel_shap
+                        {"image": 28×28, "target"?, "cell_size"?, "num_samples"?, "seed"?}
+    GET  /api/blackbox                        the Black Box page's images, answers and questions
+    GET  /api/blackbox/explanations           their LIME and Grad-CAM maps (computed once)
+    POST /api/blackbox/answers  {"browser": id, "answers": {question: choice}} (minidl.studio.poll)
+    POST /api/blackbox/progress {"browser": id} → what that browser has answered
+    GET  /api/blackbox/results                the counts before and after, beside the paper's
     WS   /ws/playground  /ws/convnet          live training (see minidl.studio.sessions)
 
 Requests from other sites are refused first (minidl.studio.origins: Host 400, Origin 403).
@@ -22,6 +30,8 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
+import sqlite3
 from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,9 +47,10 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
-from minidl.studio.checks import as_written, check_integer, check_known
+from minidl.studio.blackbox import BlackBoxCases
+from minidl.studio.checks import as_written, check_choice, check_integer, check_known
 from minidl.studio.convnet import ConvNetLive
-from minidl.studio.draw import LIME_CELL_SIZES, LIME_MAX_SAMPLES, DigitExplainer
+from minidl.studio.draw import CELL_SIZES, DEFAULT_SAMPLES, MAX_SAMPLES, DigitExplainer
 from minidl.studio.origins import SameOriginOnly, check_origin
 from minidl.studio.playground import (
     ACTIVATIONS,
@@ -47,23 +58,36 @@ from minidl.studio.playground import (
     Playground,
     PlaygroundSettings,
 )
+from minidl.studio.poll import CHOICES, PAPER, PROMPTS, QUESTIONS, STAGES, Poll, PollRefusal, default_poll_file
 from minidl.studio.preprocess import SIZE, mnist_like
+from minidl.studio.rate_limit import RateLimit
 from minidl.studio.sessions import SessionRunner, TrainingSlots
 
 STATIC = Path(__file__).with_name("static")
-PAGES = {"draw": "draw.html", "playground": "playground.html", "convnet": "convnet.html"}
+PAGES = {
+    "draw": "draw.html",
+    "playground": "playground.html",
+    "convnet": "convnet.html",
+    "blackbox": "blackbox.html",
+    "blackbox/results": "blackbox_results.html",
+}
 MAX_BODY_BYTES = 1_000_000
 MAX_DRAWING_SIDE = 560
 PREDICT_FIELDS = ("image", "drawing", "target")
-LIME_FIELDS = ("image", "target", "cell_size", "num_samples", "seed")
+CELL_FIELDS = ("image", "target", "cell_size", "num_samples", "seed")
+ANSWER_FIELDS = ("browser", "answers")
+BROWSER_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+# A student submits twice (before, after); a few more for a refusal retried. More is a flood.
+SUBMISSIONS_PER_WINDOW, SUBMISSION_WINDOW_SECONDS = 10, 60.0
 
 
 class BadInput(ValueError):
-    """A request the API refuses with status 400 (or the given one) and the message."""
+    """A request the API refuses with status 400 (or the given one and headers) and the message."""
 
-    def __init__(self, message: str, status: int = 400):
+    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
+        self.headers = headers
 
 
 async def read_json(request: Request) -> dict[str, Any]:
@@ -172,39 +196,118 @@ async def predict(request: Request) -> Response:
             "top": result["top"],
             "target": result["target"],
             "maps": {name: rounded(m) for name, m in result["maps"].items()},
-            "milliseconds": round(result["milliseconds"], 1),
+            "milliseconds": {name: round(ms, 1) for name, ms in result["milliseconds"].items()},
+            "integrated_gradients": {name: round(v, 4) for name, v in result["integrated_gradients"].items()},
         }
     )
 
 
-async def lime(request: Request) -> Response:
+def cell_explanation(method: str):
+    """The route of LIME or Kernel SHAP (method "lime", "kernel_shap") over grid superpixels."""
+
+    async def explain(request: Request) -> Response:
+        payload = await read_json(request)
+        check_known("field", payload, CELL_FIELDS)
+        if "image" not in payload:
+            raise BadInput('send "image": the 28×28 input that /api/predict returned')
+        image = grey_array(payload, "image", (SIZE, SIZE))
+        target = integer(payload, "target", None, 0, 9)
+        if not image.any():
+            raise BadInput("the image is blank: there is nothing to explain")
+        cell_size = payload.get("cell_size", 4)
+        if type(cell_size) is not int or cell_size not in CELL_SIZES:
+            sizes = ", ".join(map(str, CELL_SIZES))
+            raise BadInput(f"cell_size must be one of {sizes} (divisors of 28), got {as_written(cell_size)}")
+        num_samples = integer(payload, "num_samples", DEFAULT_SAMPLES[method], 10, MAX_SAMPLES)
+        seed = integer(payload, "seed", 0, 0, 2**31 - 1)
+        result = await run_in_threadpool(
+            request.app.state.explainer.explain_cells, method, image, target, cell_size, num_samples, seed
+        )
+        return JSONResponse(
+            {
+                **{name: round(value, 4) for name, value in result["summary"].items()},
+                "weights": rounded(result["weights"], 5),
+                "target": result["target"],
+                "cell_size": cell_size,
+                "num_samples": num_samples,
+                "milliseconds": round(result["milliseconds"], 1),
+            }
+        )
+
+    return explain
+
+
+def browser_of(payload: dict[str, Any]) -> str:
+    """The browser id of a Black Box request, checked."""
+    if "browser" not in payload:
+        raise BadInput('send "browser": the random id the Black Box page keeps for this browser')
+    browser = payload["browser"]
+    if not isinstance(browser, str) or not BROWSER_ID.fullmatch(browser):
+        raise BadInput(f"browser must be 16 to 64 letters, digits, - or _, got {as_written(browser)}")
+    return browser
+
+
+async def blackbox(request: Request) -> Response:
+    questions = {
+        question_id: {"prompt": PROMPTS[question], "stage": stage, "choices": CHOICES[question]}
+        for question_id, (question, stage) in QUESTIONS.items()
+    }
+    return JSONResponse({**request.app.state.blackbox.cases(), "stages": list(STAGES), "questions": questions})
+
+
+async def blackbox_explanations(request: Request) -> Response:
+    return JSONResponse(await run_in_threadpool(request.app.state.blackbox.explanations))
+
+
+async def blackbox_answers(request: Request) -> Response:
+    """Record a browser's answers, all or none (minidl.studio.poll): 409 when the poll refuses them,
+    429 when the browser has submitted SUBMISSIONS_PER_WINDOW times within the window."""
     payload = await read_json(request)
-    check_known("field", payload, LIME_FIELDS)
-    if "image" not in payload:
-        raise BadInput('send "image": the 28×28 input that /api/predict returned')
-    image = grey_array(payload, "image", (SIZE, SIZE))
-    target = integer(payload, "target", None, 0, 9)
-    if not image.any():
-        raise BadInput("the image is blank: there is nothing to explain")
-    cell_size = payload.get("cell_size", 4)
-    if type(cell_size) is not int or cell_size not in LIME_CELL_SIZES:
-        sizes = ", ".join(map(str, LIME_CELL_SIZES))
-        raise BadInput(f"cell_size must be one of {sizes} (divisors of 28), got {as_written(cell_size)}")
-    num_samples = integer(payload, "num_samples", 200, 10, LIME_MAX_SAMPLES)
-    seed = integer(payload, "seed", 0, 0, 2**31 - 1)
-    result = await run_in_threadpool(
-        request.app.state.explainer.explain_lime, image, target, cell_size, num_samples, seed
-    )
-    return JSONResponse(
-        {
-            "weights": rounded(result["weights"], 5),
-            "target": result["target"],
-            "cell_size": cell_size,
-            "num_samples": num_samples,
-            "score": round(result["score"], 4),
-            "milliseconds": round(result["milliseconds"], 1),
-        }
-    )
+    check_known("field", payload, ANSWER_FIELDS)
+    browser = browser_of(payload)
+    wait = request.app.state.submissions.wait(browser)
+    if wait:
+        raise BadInput(
+            f"browser {as_written(browser)} has submitted {SUBMISSIONS_PER_WINDOW} times within "
+            f"{SUBMISSION_WINDOW_SECONDS:g} s, the most the poll takes; try again in {math.ceil(wait)} s",
+            429,
+            {"Retry-After": str(math.ceil(wait))},
+        )
+    if "answers" not in payload:
+        raise BadInput('send "answers": an object {question: choice}, e.g. {"trust_before": "no"}')
+    answers = payload["answers"]
+    if not isinstance(answers, dict) or not answers:
+        raise BadInput(
+            f"answers must be an object {{question: choice}} with at least one answer, got {as_written(answers)}"
+        )
+    check_known("question", answers, QUESTIONS)
+    for question_id, choice in answers.items():
+        check_choice(f"answers.{question_id}", choice, CHOICES[QUESTIONS[question_id][0]])
+    return JSONResponse({"answers": await in_poll(request, "record", browser, answers)})
+
+
+async def in_poll(request: Request, method: str, *args: Any) -> Any:
+    """The poll's `method` called on a worker thread (SQLite waits for its file lock there, not on
+    the event loop): 409 when the poll refuses the answers, 503 when its file cannot be used."""
+    poll = request.app.state.poll
+    try:
+        return await run_in_threadpool(getattr(poll, method), *args)
+    except PollRefusal as refusal:
+        raise BadInput(str(refusal), 409) from None
+    except (sqlite3.Error, OSError) as error:
+        raise BadInput(f"the poll's file {poll.path} cannot be used now ({error}); try again", 503) from None
+
+
+async def blackbox_progress(request: Request) -> Response:
+    payload = await read_json(request)
+    check_known("field", payload, ("browser",))
+    return JSONResponse({"answers": await in_poll(request, "answers_of", browser_of(payload))})
+
+
+async def blackbox_results(request: Request) -> Response:
+    counts = await in_poll(request, "counts")
+    questions = {question: {"prompt": PROMPTS[question], "choices": CHOICES[question]} for question in CHOICES}
+    return JSONResponse({"stages": counts, "questions": questions, "paper": PAPER})
 
 
 async def info(request: Request) -> Response:
@@ -213,8 +316,9 @@ async def info(request: Request) -> Response:
             "classes": list(range(10)),
             "activations": list(ACTIVATIONS),
             "datasets": list(DATASETS),
-            "lime_cell_sizes": list(LIME_CELL_SIZES),
-            "lime_max_samples": LIME_MAX_SAMPLES,
+            "cell_sizes": list(CELL_SIZES),
+            "max_samples": MAX_SAMPLES,
+            "default_samples": DEFAULT_SAMPLES,
             "max_body_bytes": MAX_BODY_BYTES,
             "sessions": request.app.state.slots.status(),
         }
@@ -245,7 +349,7 @@ def make_playground(settings: dict[str, Any]) -> Playground:
 
 
 async def bad_input(request: Request, error: BadInput) -> Response:
-    return JSONResponse({"error": str(error)}, status_code=error.status)
+    return JSONResponse({"error": str(error)}, status_code=error.status, headers=error.headers)
 
 
 async def refused_by_minidl(request: Request, error: ValueError) -> Response:
@@ -263,12 +367,18 @@ async def http_error(request: Request, error: HTTPException) -> Response:
 
 
 def create_app(
-    max_sessions: int = 4, idle_seconds: float = 120.0, allowed_origins: Collection[str] = (), host: str = "127.0.0.1"
+    max_sessions: int = 4,
+    idle_seconds: float = 120.0,
+    allowed_origins: Collection[str] = (),
+    host: str = "127.0.0.1",
+    poll_file: Path | None = None,
 ) -> Starlette:
     """The application with its own model and `max_sessions` training slots; a browser that sends
     nothing, or takes nothing, for idle_seconds loses its slot. It serves requests that name it by
     an IP address, localhost or `host` (where it listens), and the pages of its own origin and of
-    allowed_origins (scheme://host[:port]; see minidl.studio.origins)."""
+    allowed_origins (scheme://host[:port]; see minidl.studio.origins). The Black Box page's answers
+    go to the SQLite file poll_file (default: minidl.studio.poll.default_poll_file()), made at the
+    first answer or count."""
     if max_sessions < 1 or not math.isfinite(idle_seconds) or idle_seconds <= 0:
         raise ValueError(
             f"create_app: need max_sessions >= 1 and a positive idle time, got {max_sessions}, {idle_seconds}"
@@ -279,7 +389,13 @@ def create_app(
         *(Route(f"/{name}", page(name)) for name in PAGES),
         Route("/api/info", info),
         Route("/api/predict", predict, methods=["POST"]),
-        Route("/api/lime", lime, methods=["POST"]),
+        Route("/api/lime", cell_explanation("lime"), methods=["POST"]),
+        Route("/api/kernel_shap", cell_explanation("kernel_shap"), methods=["POST"]),
+        Route("/api/blackbox", blackbox),
+        Route("/api/blackbox/explanations", blackbox_explanations),
+        Route("/api/blackbox/answers", blackbox_answers, methods=["POST"]),
+        Route("/api/blackbox/progress", blackbox_progress, methods=["POST"]),
+        Route("/api/blackbox/results", blackbox_results),
         WebSocketRoute("/ws/playground", live(make_playground)),
         WebSocketRoute("/ws/convnet", live(ConvNetLive)),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -291,6 +407,9 @@ def create_app(
     )
     app.state.explainer = DigitExplainer()
     app.state.explainer.warm_up()
+    app.state.blackbox = BlackBoxCases()
+    app.state.poll = Poll(poll_file or default_poll_file())
+    app.state.submissions = RateLimit(SUBMISSIONS_PER_WINDOW, SUBMISSION_WINDOW_SECONDS)
     app.state.slots = TrainingSlots(max_sessions)
     app.state.idle_seconds = idle_seconds
     return app

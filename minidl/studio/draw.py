@@ -1,12 +1,13 @@
-"""The Draw page's model: the shipped LeNet-5, its class probabilities for a 28×28 digit, and four
-explanations of one class — saliency, Grad-CAM, Grad-CAM++ (from minidl.xai, at the ReLU after
-the last convolution) and LIME on grid superpixels.
+"""The Draw page's model: the shipped LeNet-5, its class probabilities for a 28×28 digit, and six
+explanations of one class — four from its gradients: saliency, Grad-CAM, Grad-CAM++ (at the ReLU
+after the last convolution) and Integrated Gradients (from black); two from its answers on
+perturbed copies, over the same grid superpixels: LIME and Kernel SHAP.
 
 One model serves every browser's gradient maps. They hook into the model and switch its
 parameters' requires_grad while they run, so these calls are serialised by a lock (each takes a
-few milliseconds). LIME only runs forward passes without a graph, hundreds of images per
-explanation; it uses its own copy of the weights, on which nothing is ever hooked, so several
-LIME requests run at once without holding up the gradient maps.
+few milliseconds). LIME and Kernel SHAP only run forward passes without a graph, hundreds of
+images per explanation; they use their own copy of the weights, on which nothing is ever hooked,
+so several of them run at once without holding up the gradient maps.
 """
 
 from __future__ import annotations
@@ -17,13 +18,30 @@ from typing import Any
 
 import numpy as np
 
-from minidl.inference import probabilities
+from minidl.inference import predict, probabilities
 from minidl.studio.convnet import GRADCAM_LAYER
 from minidl.studio.weights import load_trained_lenet
-from minidl.xai import GradCAM, GradCAMPlusPlus, LimeImageExplainer, saliency
+from minidl.xai import (
+    GradCAM,
+    GradCAMPlusPlus,
+    KernelShapExplainer,
+    LimeImageExplainer,
+    integrated_gradients,
+    saliency,
+)
 
-LIME_CELL_SIZES = (2, 4, 7, 14)  # divisors of 28, so that every superpixel is a whole square
-LIME_MAX_SAMPLES = 2000
+CELL_SIZES = (2, 4, 7, 14)  # divisors of 28, so that every superpixel is a whole square
+MAX_SAMPLES = 2000
+# Samples by default: LIME fits 49 cells (of 4×4) with a ridge penalty and reads well from 200;
+# Kernel SHAP has no penalty and its weights come from the sampled coalitions' sizes alone, so it
+# needs more for a steady estimate. Both predict in the explainers' batches of 100 images, which
+# keeps a request's memory small however many samples it asks for.
+DEFAULT_SAMPLES = {"lime": 200, "kernel_shap": 1000}
+IG_STEPS = 50  # points on the path from black to the digit (midpoint rule)
+
+
+def milliseconds_since(started: float) -> float:
+    return 1000 * (time.perf_counter() - started)
 
 
 class DigitExplainer:
@@ -33,6 +51,7 @@ class DigitExplainer:
         self.gradcam = GradCAM(self.model, GRADCAM_LAYER)
         self.gradcam_plus_plus = GradCAMPlusPlus(self.model, GRADCAM_LAYER)
         self.lime = LimeImageExplainer()
+        self.kernel_shap = KernelShapExplainer()
         self.lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -42,51 +61,69 @@ class DigitExplainer:
         self.explain(image, None)
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
-        """(N, 10) class probabilities for images (N, 1, 28, 28): LIME's predict_fn."""
+        """(N, 10) class probabilities for images (N, 1, 28, 28): LIME's and Kernel SHAP's predict_fn."""
         return probabilities(self.forward_only_model, images)
 
     def explain(self, image: np.ndarray, target: int | None) -> dict[str, Any]:
-        """Probabilities and the three gradient maps (28, 28) in [0, 1] for `target` (None: the
-        top class). Saliency is divided by its maximum; the CAMs are scaled by minidl.xai."""
+        """Probabilities and the four gradient maps (28, 28) for `target` (None: the top class), each
+        with its time in ms. Saliency is divided by its maximum, into [0, 1]; the CAMs are scaled by
+        minidl.xai; Integrated Gradients, signed, by its largest magnitude, into [−1, 1], with its
+        sum beside the change of the logit from black that it adds up to (completeness)."""
         batch = image[None, None].astype(np.float32)
+        milliseconds = {}
         with self.lock:
-            started = time.perf_counter()
             probabilities = self.probabilities(batch)[0]
             chosen = int(probabilities.argmax()) if target is None else target
+            started = time.perf_counter()
             gradient = saliency(self.model, batch, chosen)[0]
-            maps = {
-                "saliency": gradient / gradient.max() if gradient.max() > 0 else gradient,
-                "gradcam": self.gradcam(batch, chosen)[0],
-                "gradcam_plus_plus": self.gradcam_plus_plus(batch, chosen)[0],
-            }
-            elapsed = time.perf_counter() - started
+            maps = {"saliency": gradient / gradient.max() if gradient.max() > 0 else gradient}
+            milliseconds["saliency"] = milliseconds_since(started)
+            for name, cam in (("gradcam", self.gradcam), ("gradcam_plus_plus", self.gradcam_plus_plus)):
+                started = time.perf_counter()
+                maps[name] = cam(batch, chosen)[0]
+                milliseconds[name] = milliseconds_since(started)
+            started = time.perf_counter()
+            attributions = integrated_gradients(self.model, batch, chosen, steps=IG_STEPS)[0, 0]
+            largest = np.abs(attributions).max()
+            maps["integrated_gradients"] = attributions / largest if largest > 0 else attributions
+            milliseconds["integrated_gradients"] = milliseconds_since(started)
+        logits = predict(self.forward_only_model, np.concatenate([batch, np.zeros_like(batch)]))[:, chosen]
         return {
             "probabilities": probabilities,
             "top": int(probabilities.argmax()),
             "target": chosen,
             "maps": maps,
-            "milliseconds": 1000 * elapsed,
+            "milliseconds": milliseconds,
+            "integrated_gradients": {
+                "sum": float(attributions.sum()),
+                "logit_change": float(logits[0] - logits[1]),
+                "largest": float(largest),
+                "steps": IG_STEPS,
+            },
         }
 
-    def explain_lime(
-        self, image: np.ndarray, target: int | None, cell_size: int, num_samples: int, seed: int
+    def explain_cells(
+        self, method: str, image: np.ndarray, target: int | None, cell_size: int, num_samples: int, seed: int
     ) -> dict[str, Any]:
-        """LIME's coefficient of each superpixel, painted on its pixels (28, 28)."""
+        """LIME's coefficient or Kernel SHAP's value (method "lime" or "kernel_shap") of each
+        superpixel (hidden as black), painted on its pixels (28, 28), and the summary the page prints
+        beside it: LIME's weighted R², Kernel SHAP's base and full values (Σφ = full − base)."""
         started = time.perf_counter()
-        explanation = self.lime.explain(
+        explainer = {"lime": self.lime, "kernel_shap": self.kernel_shap}[method]
+        explanation = explainer.explain(
             image[None].astype(np.float32),
             self.probabilities,
             target=target,
             cell_size=cell_size,
             hide_color=0.0,
             num_samples=num_samples,
-            batch_size=num_samples,
             seed=seed,
         )
-        elapsed = time.perf_counter() - started
-        return {
-            "weights": explanation.coef[explanation.segments],
-            "target": explanation.target,
-            "score": explanation.score,
-            "milliseconds": 1000 * elapsed,
-        }
+        elapsed = milliseconds_since(started)
+        if method == "lime":
+            per_cell, summary = explanation.coef, {"score": explanation.score}
+        else:
+            per_cell = explanation.values
+            summary = {"base_value": explanation.base_value, "full_value": explanation.full_value}
+        weights = per_cell[explanation.segments]
+        return {"weights": weights, "target": explanation.target, "milliseconds": elapsed, "summary": summary}

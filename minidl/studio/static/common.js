@@ -1,9 +1,16 @@
-// Helpers the three pages share: JSON requests, decoding maps, painting them, colours, charts,
+// Helpers the pages share: JSON requests, decoding maps, painting them, colours, charts,
 // and the live-training WebSocket.
 
 export async function postJson(url, body) {
   const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" },
                                       body: JSON.stringify(body) });
+  const data = await response.json();
+  if (!response.ok) throw new Error(data.error || `${url}: HTTP ${response.status}`);
+  return data;
+}
+
+export async function getJson(url) {
+  const response = await fetch(url);
   const data = await response.json();
   if (!response.ok) throw new Error(data.error || `${url}: HTTP ${response.status}`);
   return data;

@@ -1,23 +1,34 @@
 // The Draw page: a pad for mouse, touch and pen; after each stroke the server prepares the
-// drawing like MNIST, classifies it and explains one class four ways.
+// drawing like MNIST, classifies it and explains one class six ways: four maps from the gradients
+// (one request), LIME and Kernel SHAP over the same cells (one request each).
 import { asTyped, forAgainst, grey, heat, paintMap, postJson, setStatus } from "/static/common.js";
 
 const pad = document.getElementById("pad");
 const ink = pad.getContext("2d");
 const SENT_SIDE = 140; // the drawing is sent at half size: enough for a 20-pixel box
 const INK_WIDTH = 18;
-const MAPS = ["saliency", "gradcam", "gradcam_plus_plus", "lime"]; // the canvases of the explanations
+const GRADIENT_MAPS = ["saliency", "gradcam", "gradcam_plus_plus", "integrated_gradients"];
+const CELL_METHODS = ["lime", "kernel_shap"]; // over grid cells, each with its own request
+const MAPS = [...GRADIENT_MAPS, ...CELL_METHODS]; // the canvases of the explanations
+const SIGNED = ["integrated_gradients", ...CELL_METHODS]; // drawn green for, red against
+const SAMPLES_BOX = { lime: "samples", kernel_shap: "shap-samples" };
 let lastInput = null;  // the 28×28 input the server prepared
 let chosenClass = null; // null: explain the top class
 let shownClass = null;  // the class the maps on the page explain
 let drawing = false;
 // The number of the newest request of each kind. An answer to an older one is about a drawing,
-// class or LIME setting the page has since left (Clear, a stroke, a click came meanwhile): dropped.
-const newest = { predict: 0, lime: 0 };
+// class or cell setting the page has since left (Clear, a stroke, a click came meanwhile): dropped.
+const newest = { predict: 0, lime: 0, kernel_shap: 0 };
+// The server's time for each map of the drawing shown, in ms; the total once all six are in.
+let milliseconds = {};
+// The refusal of each cell method's settings (samples typed wrong), shown until they are fixed:
+// the other method's answer must not clear it.
+let refused = {};
 
 function clearPad() {
-  newest.predict++;
-  newest.lime++;
+  for (const kind of Object.keys(newest)) newest[kind]++;
+  milliseconds = {};
+  refused = {};
   ink.fillStyle = "#000";
   ink.fillRect(0, 0, pad.width, pad.height);
   lastInput = null;
@@ -27,14 +38,15 @@ function clearPad() {
   bars.replaceChildren();
   delete bars.dataset.top;
   delete bars.dataset.target;
-  delete document.getElementById("lime").dataset.target;
+  for (const method of CELL_METHODS) delete document.getElementById(method).dataset.target;
   document.getElementById("why").textContent = "Why? Draw a digit first.";
   for (const id of ["input", ...MAPS]) {
     const canvas = document.getElementById(id);
     canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
   }
   for (const id of MAPS) document.getElementById(`${id}-ms`).textContent = "";
-  document.getElementById("lime-note").textContent = "";
+  for (const id of ["integrated_gradients-note", "lime-note", "kernel_shap-note", "total-ms"])
+    document.getElementById(id).textContent = "";
   setStatus("");
 }
 
@@ -96,7 +108,7 @@ async function ask(kind, url, body) {
 }
 
 async function predict() {
-  newest.lime++; // LIME's answer still on its way explains what this prediction replaces
+  for (const method of CELL_METHODS) newest[method]++; // answers still on their way explain what this replaces
   const body = lastInput && chosenClass !== null ? { image: lastInput, target: chosenClass } : { drawing: drawingRows() };
   try {
     const result = await ask("predict", "/api/predict", body);
@@ -104,7 +116,7 @@ async function predict() {
     lastInput = result.input;
     shownClass = result.target;
     showPrediction(result);
-    await explainWithLime(result.target);
+    await Promise.all(CELL_METHODS.map((method) => explainWithCells(method, result.target)));
   } catch (error) {
     setStatus(error.message, "error");
   }
@@ -117,11 +129,27 @@ function showPrediction(result) {
   const p = (100 * result.probabilities[result.target]).toFixed(1);
   document.getElementById("why").textContent =
     `Why "${result.target}"? (p = ${p}%${result.target === result.top ? ", the top class" : ""})`;
+  milliseconds = {};
   for (const [name, values] of Object.entries(result.maps)) {
-    overlay(document.getElementById(name), values.flat(), heat);
-    document.getElementById(`${name}-ms`).textContent = "";
+    overlay(document.getElementById(name), values.flat(), SIGNED.includes(name) ? forAgainst : heat);
+    showTime(name, result.milliseconds[name]);
   }
-  document.getElementById("saliency-ms").textContent = `(all three maps: ${result.milliseconds} ms)`;
+  const ig = result.integrated_gradients;
+  document.getElementById("integrated_gradients-note").textContent =
+    `Integrated Gradients: ${ig.steps} steps from a black image; the attributions add up to ${ig.sum.toFixed(2)}, ` +
+    `the logit's change from black is ${ig.logit_change.toFixed(2)} (completeness); colours scaled to the ` +
+    `largest |attribution| = ${ig.largest.toPrecision(2)}.`;
+}
+
+// A map's server time under it, and the six maps' total once each has its time.
+function showTime(name, ms) {
+  milliseconds[name] = ms;
+  document.getElementById(`${name}-ms`).textContent = `(${ms} ms)`;
+  const times = MAPS.map((map) => milliseconds[map]);
+  document.getElementById("total-ms").textContent = times.every((t) => t !== undefined)
+    ? `Server time for the six maps: ${times.reduce((a, b) => a + b).toFixed(1)} ms ` +
+      `(${MAPS.map((map, i) => `${map.replaceAll("_", " ")} ${times[i]}`).join(", ")}).`
+    : "";
 }
 
 function showBars(probabilities, top, target) {
@@ -152,20 +180,33 @@ function overlay(canvas, values, colour) {
   canvas.getContext("2d").drawImage(layer, 0, 0);
 }
 
-async function explainWithLime(target) {
+// LIME's coefficients or Kernel SHAP's values (method) of the cells, scaled by the largest magnitude;
+// a refusal goes to the status line.
+async function explainWithCells(method, target) {
   const cellSize = Number(document.getElementById("cell-size").value);
-  const samples = asTyped(document.getElementById("samples").value);
-  const result = await ask("lime", "/api/lime", { image: lastInput, target, cell_size: cellSize, num_samples: samples });
+  const samples = asTyped(document.getElementById(SAMPLES_BOX[method]).value);
+  const body = { image: lastInput, target, cell_size: cellSize, num_samples: samples };
+  let result;
+  try {
+    result = await ask(method, `/api/${method}`, body);
+    delete refused[method]; // the settings were taken, or newer ones are on their way
+  } catch (error) {
+    refused[method] = error.message;
+  }
+  setStatus(Object.values(refused).join(" · "), Object.keys(refused).length ? "error" : "");
   if (!result) return;
-  setStatus(""); // the settings were taken: a refusal of earlier ones no longer holds
   const weights = result.weights.flat();
   const largest = Math.max(...weights.map(Math.abs)) || 1;
-  overlay(document.getElementById("lime"), weights.map((w) => w / largest), forAgainst);
-  document.getElementById("lime-ms").textContent = `(${result.milliseconds} ms)`;
-  document.getElementById("lime").dataset.target = result.target;
-  document.getElementById("lime-note").textContent =
-    `LIME: ${result.num_samples} perturbed images (cells set to black), weighted linear fit R² = ` +
-    `${result.score.toFixed(2)}; colours scaled to the largest |coefficient| = ${largest.toPrecision(2)}.`;
+  const canvas = document.getElementById(method);
+  overlay(canvas, weights.map((w) => w / largest), forAgainst);
+  showTime(method, result.milliseconds);
+  canvas.dataset.target = result.target;
+  const scale = `colours scaled to the largest |${method === "lime" ? "coefficient" : "value"}| = ${largest.toPrecision(2)}`;
+  document.getElementById(`${method}-note`).textContent = method === "lime"
+    ? `LIME: ${result.num_samples} perturbed images (cells set to black), weighted linear fit R² = ` +
+      `${result.score.toFixed(2)}; ${scale}.`
+    : `Kernel SHAP: ${result.num_samples} coalitions of cells (the others black); the values add up to ` +
+      `p(${result.target}) = ${result.full_value.toFixed(3)} minus ${result.base_value.toFixed(3)} with every cell black; ${scale}.`;
 }
 
 pad.addEventListener("pointerdown", startStroke);
@@ -173,8 +214,9 @@ pad.addEventListener("pointermove", continueStroke);
 pad.addEventListener("pointerup", endStroke);
 pad.addEventListener("pointercancel", endStroke);
 document.getElementById("clear").onclick = clearPad;
-for (const id of ["cell-size", "samples"]) {
-  document.getElementById(id).onchange = () => lastInput && explainWithLime(shownClass).catch(
-    (error) => setStatus(error.message, "error"));
+// A changed setting explains again with the methods it concerns.
+const methodsOf = { "cell-size": CELL_METHODS, samples: ["lime"], "shap-samples": ["kernel_shap"] };
+for (const [id, methods] of Object.entries(methodsOf)) {
+  document.getElementById(id).onchange = () => lastInput && methods.forEach((method) => explainWithCells(method, shownClass));
 }
 clearPad();

@@ -1,0 +1,84 @@
+// The teacher's view of the Black Box poll: the class's counts before and after the explanations
+// beside the paper's, read again every POLL_SECONDS.
+import { getJson, setStatus } from "/static/common.js";
+
+const POLL_SECONDS = 2;
+const STAGES = ["before", "after"];
+
+// "k/n (p%)", or "no answers yet".
+function share(count, total) {
+  return total ? `${count}/${total} (${Math.round((100 * count) / total)}%)` : "no answers yet";
+}
+
+// A row: its label, a bar as long as count/total, and the share in words.
+function bar(label, count, total, kind) {
+  const row = document.createElement("div");
+  row.className = "share";
+  const name = document.createElement("span");
+  name.textContent = label;
+  const track = document.createElement("div");
+  track.className = "track";
+  const filled = document.createElement("div");
+  filled.className = `filled ${kind}`;
+  filled.style.width = `${total ? (100 * count) / total : 0}%`;
+  track.append(filled);
+  const words = document.createElement("span");
+  words.textContent = share(count, total);
+  row.append(name, track, words);
+  return row;
+}
+
+// One measure ("trusted the model", "named the background") for the class and for the paper.
+function comparison(title, counted, paperCounts, stages, paper) {
+  const block = document.createElement("div");
+  block.className = "comparison";
+  const heading = document.createElement("h3");
+  heading.textContent = title;
+  block.append(heading);
+  for (const stage of STAGES) {
+    const answered = Object.values(stages[stage][counted.question]).reduce((a, b) => a + b, 0);
+    block.append(bar(`this class, ${stage}`, stages[stage][counted.question][counted.choice], answered, "class"));
+  }
+  for (const stage of STAGES) block.append(bar(`the paper, ${stage}`, paperCounts[stage], paper.respondents, "paper"));
+  return block;
+}
+
+function showResults({ stages, paper, questions }) {
+  document.getElementById("comparisons").replaceChildren(
+    comparison("Would trust the model", { question: "trust", choice: "yes" }, paper.trusted, stages, paper),
+    comparison("Think it uses the background (the snow)", { question: "feature", choice: "background" },
+               paper.named_snow, stages, paper),
+  );
+  const rows = [["", ...STAGES], ["students", ...STAGES.map((stage) => String(stages[stage].respondents))]];
+  for (const [question, { prompt, choices }] of Object.entries(questions)) {
+    rows.push([prompt, "", ""]);
+    for (const [choice, label] of Object.entries(choices)) {
+      rows.push([label, ...STAGES.map((stage) => String(stages[stage][question][choice]))]);
+    }
+  }
+  document.getElementById("choices").replaceChildren(...rows.map((cells, index) => {
+    const row = document.createElement("tr");
+    row.className = cells[1] === "" ? "prompt" : "";
+    row.append(...cells.map((text) => {
+      const cell = document.createElement(index === 0 ? "th" : "td");
+      cell.textContent = text;
+      return cell;
+    }));
+    return row;
+  }));
+  const counts = document.getElementById("comparisons");
+  Object.assign(counts.dataset, { before: stages.before.respondents, after: stages.after.respondents });
+  document.getElementById("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
+}
+
+async function refresh() {
+  try {
+    showResults(await getJson("/api/blackbox/results"));
+    setStatus("");
+  } catch (error) {
+    setStatus(`${error.message} (trying again)`, "error");
+  }
+  setTimeout(refresh, POLL_SECONDS * 1000);
+}
+
+refresh();
