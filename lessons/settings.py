@@ -9,10 +9,11 @@ A lesson runs three ways and reads its settings the same way in each:
 MINIDL_LESSON_QUICK=1 asks for the quick run (small data, few epochs: it checks that everything
 works, its numbers show little); MINIDL_LESSON_OUT sets the output root. A quick run writes below
 its own root, `minidl-output/lessons-quick`, so it never replaces what a full run saved in
-`minidl-output/lessons`. Both lie in one `minidl-output/` folder however a lesson is started: the
-checkout's own (beside `lessons/`) when the lessons come from a checkout, else the working
-folder's; MINIDL_OUTPUT names another. MINIDL_LESSON_SEED (default 0) seeds the models' initial weights and the
-order of their training batches, not the data: does a conclusion hold for another seed?
+`minidl-output/lessons`. Both lie in one `minidl-output/` folder however a lesson is started
+(minidl.output): the checkout's own (beside `lessons/`) when the lessons come from a checkout,
+else the working folder's; MINIDL_OUTPUT names another. MINIDL_LESSON_SEED (default 0) seeds the
+models' initial weights and the order of their training batches, not the data: does a conclusion
+hold for another seed?
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from minidl.output import output_folder
+
 QUICK_VARIABLE, OUT_VARIABLE, SEED_VARIABLE = "MINIDL_LESSON_QUICK", "MINIDL_LESSON_OUT", "MINIDL_LESSON_SEED"
-OUTPUT_VARIABLE = "MINIDL_OUTPUT"
 
 
 class LessonSettings(NamedTuple):
@@ -45,18 +47,6 @@ def in_notebook() -> bool:
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
     return shell is not None and hasattr(shell, "kernel")
-
-
-def output_folder() -> Path:
-    """minidl's output folder: MINIDL_OUTPUT, else the checkout's minidl-output/ when the lessons come
-    from a checkout (a notebook opened in lessons/ or anywhere else writes where the runner does),
-    else minidl-output/ in the working folder."""
-    if os.environ.get(OUTPUT_VARIABLE):
-        return Path(os.environ[OUTPUT_VARIABLE])
-    checkout = Path(__file__).resolve().parents[1]
-    if (checkout / "setup.cfg").is_file() and (checkout / "minidl").is_dir():
-        return checkout / "minidl-output"
-    return Path("minidl-output")
 
 
 def default_root(quick: bool) -> Path:

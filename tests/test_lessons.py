@@ -79,16 +79,21 @@ def test_a_quick_run_never_replaces_what_a_full_run_saved(tmp_path, monkeypatch,
 
 def test_one_output_folder_per_checkout_however_a_lesson_is_started(tmp_path, monkeypatch):
     """A notebook opened in lessons/ or anywhere else writes where the runner does: the checkout's
-    minidl-output/, unless MINIDL_OUTPUT names another."""
-    from lessons.settings import default_root, output_folder
+    minidl-output/, unless MINIDL_OUTPUT names another; the studio's poll and the gradient-check
+    figure go there too."""
+    from lessons.settings import default_root
+    from minidl.output import output_folder
+    from minidl.studio.poll import default_poll_file
 
     checkout = Path(lesson_file(LESSONS[0])).resolve().parents[1]
     monkeypatch.delenv("MINIDL_OUTPUT", raising=False)
     monkeypatch.chdir(tmp_path)
     assert output_folder() == checkout / "minidl-output"
     assert default_root(quick=True) == checkout / "minidl-output" / "lessons-quick"
+    assert default_poll_file() == checkout / "minidl-output" / "studio" / "blackbox_poll.sqlite3"
     monkeypatch.setenv("MINIDL_OUTPUT", str(tmp_path / "elsewhere"))
     assert default_root(quick=False) == tmp_path / "elsewhere" / "lessons"
+    assert default_poll_file() == tmp_path / "elsewhere" / "studio" / "blackbox_poll.sqlite3"
 
 
 def test_an_explanation_lesson_loads_the_models_saved_before_and_trains_them_only_when_missing(tmp_path, capsys):

@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from minidl.output import output_folder
 from minidl.tensor import Tensor
 
 FUNCTIONS: dict[str, tuple[Callable[[Tensor], Tensor], float]] = {
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--out",
         type=Path,
-        default=Path("minidl-output") / "gradcheck",
+        default=output_folder() / "gradcheck",
         help="folder for the figure (default: %(default)s)",
     )
     args = parser.parse_args(argv)

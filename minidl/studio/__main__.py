@@ -108,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         "--poll-file",
         type=Path,
         metavar="FILE",
-        help="the SQLite file of the Black Box page's answers (default: minidl-output/studio/blackbox_poll.sqlite3)",
+        help="the SQLite file of the Black Box page's answers (default: studio/blackbox_poll.sqlite3 in minidl's "
+        "output folder: MINIDL_OUTPUT, else the checkout's minidl-output/)",
     )
     parser.add_argument(
         "--reset-poll", action="store_true", help="clear the Black Box page's answers, say how many, and exit"

@@ -25,13 +25,13 @@ writers, of this server or of another on the same file.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from minidl.output import output_folder
 from minidl.studio.checks import as_written
 
 STAGES = ("before", "after")
@@ -58,10 +58,9 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS answers (
 
 
 def default_poll_file() -> Path:
-    """studio/blackbox_poll.sqlite3 below minidl's output folder: MINIDL_OUTPUT, else minidl-output/ in
-    the working folder (where the gradcheck command writes, and the lessons too when the studio is
-    started from a checkout's top folder)."""
-    return Path(os.environ.get("MINIDL_OUTPUT") or "minidl-output") / "studio" / "blackbox_poll.sqlite3"
+    """studio/blackbox_poll.sqlite3 below minidl's output folder (minidl.output: MINIDL_OUTPUT, else
+    the checkout's minidl-output/, where the lessons write too)."""
+    return output_folder() / "studio" / "blackbox_poll.sqlite3"
 
 
 class PollRefusal(ValueError):
