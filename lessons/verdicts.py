@@ -188,16 +188,24 @@ def stability_verdict(counts: list[int], agreements: list[float], settled: float
     return f"does not settle with more samples: {numbers}"
 
 
-def clearly_better(values, reference, lower_is_better: bool, level: float = 0.025) -> bool:
+# A mean gain below a hundredth of an area's range [0, 1] is not a difference a reader would see on a
+# curve, however consistent: a model stuck at chance moves every curve by ~10⁻⁴, for any ranking,
+# and with every image's gain of one sign the t-test alone would call that clear.
+MEANINGFUL_GAIN = 0.01
+
+
+def clearly_better(
+    values, reference, lower_is_better: bool, level: float = 0.025, min_gain: float = MEANINGFUL_GAIN
+) -> bool:
     """Per-image scores of two rankings on the same images: is the mean improvement of `values` over
-    `reference` more than the luck of a few digits? A one-sided paired Student t-test at `level`:
-    0.025 is the familiar two standard errors on many images, and asks for 4.3 of them on 3 images
-    (2 degrees of freedom), where the normal rule would call a lucky trio clear. The p-value is
-    ½·I_{ν/(ν+t²)}(ν/2, ½) with ν = n − 1 (the incomplete beta of minidl.xai.student_t). With fewer
-    than two images nothing is clear."""
+    `reference` at least `min_gain` and more than the luck of a few digits? A one-sided paired
+    Student t-test at `level`: 0.025 is the familiar two standard errors on many images, and asks
+    for 4.3 of them on 3 images (2 degrees of freedom), where the normal rule would call a lucky trio
+    clear. The p-value is ½·I_{ν/(ν+t²)}(ν/2, ½) with ν = n − 1 (the incomplete beta of
+    minidl.xai.student_t). With fewer than two images nothing is clear."""
     values, reference = np.asarray(values, dtype=np.float64), np.asarray(reference, dtype=np.float64)
     gain = reference - values if lower_is_better else values - reference
-    if gain.size < 2:
+    if gain.size < 2 or not gain.mean() >= min_gain:
         return False
     mean, spread = gain.mean(), gain.std(ddof=1)
     if spread == 0:
@@ -648,12 +656,22 @@ def adds_up_verdict(gaps: dict[str, float], exact_to: float = EXACT_TO) -> str:
     """Whether ante-hoc explanations are their models' own computation, from the largest relative gap
     between each model's score and what its explanation adds up to (explanation name → gap)."""
     numbers = ", ".join(f"{name} {gap:.1e}" for name, gap in gaps.items())
-    off = [name for name, gap in gaps.items() if gap > exact_to]
+    off = [name for name, gap in gaps.items() if not gap <= exact_to]  # a NaN gap is off too
     if not off:
         return (
             f"each map adds up to its model's score (largest relative gaps: {numbers}): it is the model's computation"
         )
     return f"not every map adds up to its model's score ({', '.join(off)} off by more than {exact_to:g}: {numbers})"
+
+
+def recovers_cam_verdict(difference: float, positions: int, exact_to: float = EXACT_TO) -> str:
+    """Whether Grad-CAM on a GAP network's last layer gives CAM's map back divided by the number of
+    positions h·w (Selvaraju et al. 2017, §3.1), from the largest difference of the two maps
+    relative to CAM's largest |value|. Completes "Grad-CAM on the GAP network's last layer ..."."""
+    numbers = f"largest relative difference {difference:.0e}"
+    if difference <= exact_to:
+        return f"gives the CAM back times 1/{positions} ({numbers})"
+    return f"does not give the CAM back times 1/{positions} ({numbers}, more than {exact_to:g})"
 
 
 def agreement_verdict(correlations: dict[tuple[str, str], float], same: float = 0.9, low: float = 0.5) -> str:

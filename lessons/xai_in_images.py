@@ -27,6 +27,7 @@ from lessons.training import predict
 from lessons.verdicts import QUICK_RUN_NOTE, ranking_verdict, relevance_verdict
 from minidl.datasets import load_mnist
 from minidl.progress import progress
+from minidl.viz import deletion_insertion_scatter
 from minidl.xai import (
     KernelShapExplainer,
     activations,
@@ -158,24 +159,8 @@ for name, (deletion, insertion) in areas.items():
     print(f"{name:<22}{np.mean(deletion):>14.3f}{np.mean(insertion):>15.3f}")
 
 fig, ax = plt.subplots(figsize=(7, 4.5))
-for name, (deletion, insertion) in areas.items():
-    # error bars: standard error of the mean over the digits, std / sqrt(n)
-    ax.errorbar(
-        np.mean(deletion),
-        np.mean(insertion),
-        xerr=np.std(deletion, ddof=1) / np.sqrt(len(deletion)),
-        yerr=np.std(insertion, ddof=1) / np.sqrt(len(insertion)),
-        fmt="x" if name == "random" else "o",
-        markersize=7,
-        capsize=3,
-        label=name,
-    )
-ax.set(
-    xlabel="deletion AUC (lower is better)",
-    ylabel="insertion AUC (higher is better)",
-    title=f"Pixel methods on {count} digits (mean ± standard error): better is up and to the left",
-)
-ax.grid(alpha=0.3)
+deletion_insertion_scatter(ax, areas, {"random": {"fmt": "x"}})
+ax.set_title(f"Pixel methods on {count} digits (mean ± standard error): better is up and to the left")
 ax.legend(fontsize=9)
 fig.tight_layout()
 save_figure(fig, settings.out_dir / "deletion_insertion_table.png")

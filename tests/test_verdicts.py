@@ -9,6 +9,7 @@ from lessons.verdicts import (
     attention_verdict,
     checkerboard_verdict,
     classifier_verdict,
+    MEANINGFUL_GAIN,
     clearly_better,
     descent_verdict,
     detections_verdict,
@@ -167,6 +168,18 @@ def test_clearly_better_needs_more_than_the_spread_of_the_images():
     noisy = reference + np.array([-0.3, 0.3, -0.3, 0.28])  # mean −0.005, spread 0.3
     assert not clearly_better(noisy, reference, lower_is_better=True)
     assert not clearly_better([0.1], [0.9], lower_is_better=True)  # one image: nothing is clear
+
+
+def test_clearly_better_needs_a_gain_a_reader_would_see_however_consistent():
+    """A model stuck at chance moves every curve by ~10⁻⁴: each image's gain of one sign passes the
+    t-test, the mean below MEANINGFUL_GAIN does not count; just above it, it does."""
+    reference = np.array([0.111, 0.112, 0.110, 0.111, 0.113])
+    tiny = np.array([1.0e-4, 1.7e-4, 1.2e-4, 1.5e-4, 1.1e-4])
+    assert not clearly_better(reference + tiny, reference, lower_is_better=False)
+    assert clearly_better(reference + tiny, reference, lower_is_better=False, min_gain=1e-4)
+    gains = MEANINGFUL_GAIN + tiny
+    assert clearly_better(reference + gains, reference, lower_is_better=False)
+    assert not clearly_better(reference + gains - 2e-4, reference, lower_is_better=False)  # mean just below
 
 
 def test_clearly_better_asks_more_of_three_images_than_of_thirty():

@@ -9,6 +9,7 @@ from lessons.verdicts import (
     agreement_verdict,
     faithfulness_verdict,
     random_ranking_wins,
+    recovers_cam_verdict,
     transparency_price,
     anchor_location_verdict,
     concept_verdict,
@@ -243,6 +244,21 @@ def test_adds_up_verdict_on_both_sides_of_the_tolerance():
     assert (
         "not every map adds up to its model's score (CAM off by more than 0.0001: linear 2.0e-07, CAM 2.0e-04)" in text
     )
+
+
+def test_adds_up_verdict_counts_a_nan_gap_as_off():
+    assert "not every map adds up to its model's score (CAM off by more than 0.0001" in adds_up_verdict(
+        {"linear": 2e-7, "CAM": float("nan")}
+    )
+
+
+def test_recovers_cam_verdict_on_both_sides_of_the_tolerance():
+    assert recovers_cam_verdict(2.2e-8, 49) == "gives the CAM back times 1/49 (largest relative difference 2e-08)"
+    assert recovers_cam_verdict(EXACT_TO, 49).startswith("gives the CAM back")
+    assert recovers_cam_verdict(2 * EXACT_TO, 49) == (
+        "does not give the CAM back times 1/49 (largest relative difference 2e-04, more than 0.0001)"
+    )
+    assert recovers_cam_verdict(float("nan"), 16).startswith("does not give the CAM back times 1/16")
 
 
 def test_agreement_verdict_names_the_closest_and_farthest_pairs_and_counts_each_side():

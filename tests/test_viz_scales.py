@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from minidl.viz import explanation_grid, image_grid, lime_overlay  # noqa: E402
+from minidl.viz import deletion_insertion_scatter, explanation_grid, image_grid, lime_overlay  # noqa: E402
 
 
 def test_image_grid_scales_each_panel_alone_unless_given_one_range():
@@ -74,4 +74,21 @@ def test_a_scale_whose_top_is_zero_says_there_is_no_heat_anywhere():
     empty = one_scale_colorbar(shown, axes, 0.0, "Grad-CAM heat")
     assert empty.ax.get_ylabel().startswith("no heat anywhere") and "1 = 0" not in empty.ax.get_ylabel()
     assert list(empty.get_ticks()) == [0]
+    plt.close(fig)
+
+
+def test_deletion_insertion_scatter_puts_each_ranking_at_its_means_with_standard_errors():
+    fig, ax = plt.subplots()
+    areas = {"LIME": ([0.1, 0.2, 0.3], [0.9, 0.8, 0.7]), "random": ([0.6, 0.6, 0.9], [0.5, 0.5, 0.5])}
+    deletion_insertion_scatter(ax, areas, {"random": {"fmt": "x", "color": "C3"}})
+    lime, random = ax.containers
+    sem = 0.1 / np.sqrt(3)  # std (ddof 1) of 0.1, 0.2, 0.3 over √3
+    np.testing.assert_allclose(lime.lines[0].get_xydata(), [[0.2, 0.8]])
+    (x_bar,), (y_bar,) = (bars.get_segments() for bars in lime.lines[2])
+    np.testing.assert_allclose(x_bar, [[0.2 - sem, 0.8], [0.2 + sem, 0.8]])
+    np.testing.assert_allclose(y_bar, [[0.2, 0.8 - sem], [0.2, 0.8 + sem]])
+    assert random.lines[0].get_marker() == "x"
+    np.testing.assert_allclose(random.lines[0].get_xydata(), [[0.7, 0.5]])
+    assert [text.get_text() for text in ax.legend().get_texts()] == ["LIME", "random"]
+    assert ax.get_xlabel() == "deletion AUC (lower is better)"
     plt.close(fig)
