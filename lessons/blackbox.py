@@ -25,10 +25,10 @@ import minidl
 
 from lessons.figures import save_figure
 from lessons.heat import cam_heat, lime_heat, mean_share_with_heat, on_one_scale, one_scale_colorbar, share_inside
+from lessons.log_odds_lime import explain_with_lime
 from lessons.settings import lesson_settings
 from lessons.trained_models import (
     HUSKY_WOLF_EPOCHS,
-    TwoClassLogOdds,
     saved_model_path,
     swapped_caption,
     train_lenet,
@@ -48,9 +48,8 @@ from lessons.verdicts import (
 )
 from minidl.datasets import HUSKY_WOLF_CLASSES, make_husky_wolf
 from minidl.metrics import accuracy
-from minidl.nn import Module
 from minidl.viz import image_grid, lime_overlay, overlay_heatmap
-from minidl.xai import GradCAM, LimeExplanation, LimeImageExplainer
+from minidl.xai import GradCAM
 
 settings = lesson_settings("blackbox")
 
@@ -58,22 +57,6 @@ CELL = 4  # LIME superpixels of 4×4 pixels
 HIDE_GREY = 0.5  # hidden superpixels turn grey: neither snow nor grass
 LAYER = "features.4"  # LeNet-5's last convolution (after its ReLU)
 LOG_ODDS = "runner_up"  # Grad-CAM's contrast: y_c − y_other, the log-odds of the predicted class
-
-
-def explain_with_lime(model: Module, images: np.ndarray, num_samples: int) -> list[LimeExplanation]:
-    """LIME of the log-odds of each image's predicted class, superpixels hidden with grey."""
-    log_odds = TwoClassLogOdds(model)
-    return [
-        LimeImageExplainer().explain(
-            image,
-            lambda batch: predict(log_odds, batch),
-            cell_size=CELL,
-            hide_color=HIDE_GREY,
-            num_samples=num_samples,
-            seed=0,
-        )
-        for image in images
-    ]
 
 
 def panel_heat(share: float, area: float, heat: np.ndarray) -> str:
@@ -150,7 +133,7 @@ masks = swapped_masks[:count]
 result = GradCAM(model, LAYER).explain(swapped_x[:count], contrast=LOG_ODDS)
 cam_maps = cam_heat(result.raw, *swapped_x.shape[2:])
 cam_shares, animal_areas = share_inside(cam_maps, masks)
-explanations = explain_with_lime(model, swapped_x[:count], lime_samples)
+explanations = explain_with_lime(model, swapped_x[:count], lime_samples, CELL, HIDE_GREY)
 lime_maps = lime_heat(explanations)
 lime_shares, _ = share_inside(lime_maps, masks)
 cam, lime = mean_share_with_heat(cam_maps, masks), mean_share_with_heat(lime_maps, masks)  # (share, area, empty)
@@ -211,7 +194,9 @@ fixed_result = GradCAM(fixed, LAYER).explain(swapped_x[:count], contrast=LOG_ODD
 fixed_cam_maps = cam_heat(fixed_result.raw, *swapped_x.shape[2:])
 fixed_cam_shares, _ = share_inside(fixed_cam_maps, masks)
 fixed_cam = mean_share_with_heat(fixed_cam_maps, masks)
-fixed_lime = mean_share_with_heat(lime_heat(explain_with_lime(fixed, swapped_x[:count], lime_samples)), masks)
+fixed_lime = mean_share_with_heat(
+    lime_heat(explain_with_lime(fixed, swapped_x[:count], lime_samples, CELL, HIDE_GREY)), masks
+)
 print(f"its Grad-CAM heat {maps_location_verdict(*fixed_cam, count)}")
 print(f"its LIME weight {maps_location_verdict(*fixed_lime, count)}")
 

@@ -723,27 +723,43 @@ def faithfulness_verdict(wins: dict[str, tuple[str, ...]]) -> str:
 # --- rules (Anchors) ---------------------------------------------------------------------------
 
 
-def held_out_verdict(precisions, threshold: float, tolerance: float = 0.05) -> str:
-    """Whether anchors keep their promise on fresh perturbations (samples the search never saw):
-    their mean precision must reach the threshold τ and each one τ − tolerance (the tolerance with
-    which the search accepts an anchor). Completes "on fresh perturbations the anchors ..."."""
+def held_out_verdict(precisions, threshold: float, tolerance: float, samples: int, rejected: int = 0) -> str:
+    """Whether the anchors the search accepted keep their promise on fresh perturbations (`samples`
+    per anchor, none of which the search saw): their mean precision must reach τ and each one
+    τ − tolerance (the tolerance with which the search accepts an anchor), both up to the binomial
+    noise of the fresh samples, 2·sqrt(p (1 − p) / n) with p the value compared with and n the
+    samples behind the number (samples for one anchor, samples × anchors for the mean). rejected:
+    the searches that found no anchor, left out of precisions and counted. Completes "on fresh
+    perturbations the anchors ..."."""
     precisions = np.asarray(precisions, dtype=np.float64)
+    if precisions.size == 0:
+        return f"cannot be checked: none of the {rejected} searches found an anchor"
+    floor = threshold - tolerance
+    one_noise = 2 * np.sqrt(floor * (1 - floor) / samples)
+    mean_noise = 2 * np.sqrt(threshold * (1 - threshold) / (samples * precisions.size))
+    below = int((precisions < floor - one_noise).sum())
     reached = int((precisions >= threshold).sum())
     numbers = (
         f"mean precision {precisions.mean():.3f}, lowest {precisions.min():.3f}; {reached} of {precisions.size} "
-        f"at or above τ = {threshold:g}"
+        f"at or above τ = {threshold:g}; sampling noise ±{mean_noise:.3f} on the mean, ±{one_noise:.3f} on each"
     )
-    if precisions.mean() >= threshold and precisions.min() >= threshold - tolerance:
+    if rejected:
+        numbers += f"; the {rejected} search{'es' if rejected > 1 else ''} that found no anchor left out"
+    if precisions.mean() >= threshold - mean_noise and below == 0:
         return f"keep their promise ({numbers})"
-    if precisions.mean() >= threshold:
-        return f"keep it on average but not each one: some fall more than {tolerance:g} below τ ({numbers})"
-    return f"fall short of it ({numbers}): the search accepted them on too few samples"
+    if precisions.mean() >= threshold - mean_noise:
+        return (
+            f"keep it on average but not each one: {below} fall{'s' if below == 1 else ''} more than "
+            f"{tolerance:g} below τ, beyond the sampling noise ({numbers})"
+        )
+    return f"fall short of it: their mean precision is below τ by more than the sampling noise ({numbers})"
 
 
 def anchor_location_verdict(share: float, area: float, empty: int, total: int, thing: str = "the animal") -> str:
     """Where the anchors of `total` images lie, from the mean share of their cells' pixels inside
-    `thing` and `thing`'s mean share of the image (both over the `empty` ones left out: an empty
-    anchor needs no cell at all), with heat_location's factor. Completes "the anchors ..."."""
+    `thing` and `thing`'s mean share of the image, both averaged over the non-empty anchors only
+    (`empty` of them are empty: such an anchor needs no cell at all), with heat_location's factor.
+    Completes "the anchors ..."."""
     if empty == total:
         return (
             f"are all empty: on each of the {total} images the answer holds with the cells kept or hidden at "

@@ -144,7 +144,8 @@ def test_grid_segments_by_hand():
     assert grid_segments(28, 28, 4).max() == 48 and grid_segments(4, 9, 4).max() == 2
     for size, cell, words in (
         ((4, 4), 0, "positive int"),
-        ((4, 4), 5, "larger than the image"),
+        ((4, 4), 5, "not smaller than the image"),
+        ((4, 4), 4, "single superpixel"),
         ((4, 4), 2.0, "positive int"),
     ):
         with pytest.raises(ValueError, match=words):
@@ -230,7 +231,7 @@ def test_lime_hides_superpixels_with_their_own_mean_by_default():
     "kwargs, predict, words",
     [
         ({"cell_size": 0}, None, ["cell_size", "positive"]),
-        ({"cell_size": 9}, None, ["larger than the image"]),
+        ({"cell_size": 9}, None, ["not smaller than the image"]),
         ({"target": 2}, None, ["[0, 1]", "2"]),
         ({}, lambda batch: np.zeros(len(batch)), ["(batch, classes)", "shape (100,)"]),
         ({}, lambda batch: np.zeros((3, 2)), ["batch of 100", "(3, 2)"]),

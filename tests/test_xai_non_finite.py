@@ -124,6 +124,20 @@ def test_perturbation_explainers_name_the_coalition_with_a_non_finite_score(name
     assert 0 not in visible
 
 
+@pytest.mark.parametrize("hide_color", [np.nan, np.inf, "grey", True])
+@pytest.mark.parametrize("name", ["LIME", "KernelSHAP", "shapley_values", "Anchors"])
+def test_perturbation_explainers_refuse_a_hide_color_that_is_not_a_finite_number(name, hide_color):
+    image, predict = images_with(0.5)[0], predict_with(model())
+    explain = {
+        "LIME": lambda: LimeImageExplainer().explain(image, predict, cell_size=3, hide_color=hide_color),
+        "KernelSHAP": lambda: KernelShapExplainer().explain(image, predict, cell_size=3, hide_color=hide_color),
+        "shapley_values": lambda: shapley_values(image, predict, cell_size=3, hide_color=hide_color),
+        "Anchors": lambda: AnchorExplainer().explain(image, predict, cell_size=3, hide_color=hide_color),
+    }[name]
+    with pytest.raises(ValueError, match=f"hide_color must be a finite number .*, got {hide_color!r}"):
+        explain()  # refused before the model is asked, not blamed on its scores
+
+
 def test_deletion_and_insertion_refuse_a_non_finite_saliency_map():
     saliency_map = np.ones((6, 6))
     saliency_map[4, 1] = np.nan

@@ -67,6 +67,7 @@ def kl_lucb(
     top: int,
     epsilon: float,
     delta: float,
+    max_draws: float = np.inf,
 ) -> np.ndarray:
     """Indices of the `top` arms of highest mean, with probability 1 − δ up to ε: each arm's true
     mean is within ε of the worst chosen one's or below it.
@@ -74,22 +75,24 @@ def kl_lucb(
     positives, counts (K,): each arm's successes and draws so far, every count ≥ 1; pull(i) draws
     arm i again and returns (new successes, new draws). Each round t takes J, the `top` arms of
     highest empirical mean; l, the arm of J with the lowest L; u, the arm outside J with the highest
-    U. It stops when U_u − L_l ≤ ε, else pulls l and u."""
+    U. It stops when U_u − L_l ≤ ε, else pulls l and u; or, without that guarantee, once its pulls
+    have drawn max_draws times (then J is returned as it stands)."""
     positives, counts = np.array(positives, np.float64), np.array(counts, np.float64)
     if top >= len(counts):
         return np.arange(len(counts))
-    round_ = 1
+    round_, drawn_so_far = 1, 0
     while True:
         means = positives / counts
         order = np.argsort(-means, kind="stable")
         chosen, others = order[:top], order[top:]
         level = exploration_rate(len(counts), round_, delta) / counts
         lower, upper = kl_lower_bound(means[chosen], level[chosen]), kl_upper_bound(means[others], level[others])
-        if upper.max() - lower.min() <= epsilon:
+        if upper.max() - lower.min() <= epsilon or drawn_so_far >= max_draws:
             return np.sort(chosen)
         weakest, strongest = chosen[np.argmin(lower)], others[np.argmax(upper)]
         for arm in (weakest, strongest):
             won, drawn = pull(int(arm))
             positives[arm] += won
             counts[arm] += drawn
+            drawn_so_far += drawn
         round_ += 1

@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from minidl.progress import progress
+from minidl.shapes import positive_int
 from minidl.xai.targets import IMAGE_AXES, check_finite
 
 PredictFn = Callable[[np.ndarray], np.ndarray]
@@ -23,12 +24,11 @@ def grid_segments(height: int, width: int, cell_size: int) -> np.ndarray:
     """Superpixel labels (height, width): square cells of cell_size pixels numbered 0..K−1 row by
     row; the last row and column of cells are smaller when the size does not divide."""
     for name, value in (("height", height), ("width", width), ("cell_size", cell_size)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"grid_segments: {name} must be a positive int, got {value!r}")
-    if cell_size > max(height, width):
+        positive_int("grid_segments", name, value)
+    if cell_size >= max(height, width):  # one cell covers the whole image
         raise ValueError(
-            f"grid_segments: cell_size {cell_size} is larger than the image ({height}×{width}); "
-            "LIME needs at least two superpixels"
+            f"grid_segments: cell_size {cell_size} is not smaller than the image ({height}×{width}), which "
+            "would be a single superpixel; LIME, Kernel SHAP and Anchors need at least two"
         )
     columns = -(-width // cell_size)
     rows, cols = np.mgrid[0:height, 0:width]
@@ -58,7 +58,16 @@ def check_image_and_segments(
 
 
 def hidden_image(image: np.ndarray, segments: np.ndarray, hide_color: float | None) -> np.ndarray:
-    """(C, H, W): what every pixel shows when its superpixel is off."""
+    """(C, H, W): what every pixel shows when its superpixel is off. A hide_color that is not a
+    finite number is refused here, before the model is asked about images full of it."""
+    if hide_color is not None and (
+        isinstance(hide_color, bool)
+        or not isinstance(hide_color, (int, float, np.number))
+        or not np.isfinite(hide_color)
+    ):
+        raise ValueError(
+            f"hide_color must be a finite number (or None: each superpixel's mean colour), got {hide_color!r}"
+        )
     if hide_color is not None:
         return np.full_like(image, hide_color)
     count = int(segments.max()) + 1
