@@ -7,9 +7,9 @@ import { getJson, setStatus } from "/static/common.js";
 const POLL_SECONDS = 2;
 const STAGES = ["before", "after"];
 
-// "k/n (p%)", or "no answers yet".
+// "k/n (p%)", or "nobody has finished yet".
 function share(count, total) {
-  return total ? `${count}/${total} (${Math.round((100 * count) / total)}%)` : "no answers yet";
+  return total ? `${count}/${total} (${Math.round((100 * count) / total)}%)` : "nobody has finished yet";
 }
 
 // A row: its label, a bar as long as count/total, and the share in words.
