@@ -4,7 +4,8 @@ drawing a dot, Clear leaving nothing of a drawing (answers still due included), 
 learning, the ConvNet page training (and both saying when the loss diverged), each page echoing a
 refused value as typed and clearing the refusal once the value is fixed, and a Black Box session:
 two students (two browser contexts) answering before and after the explanations while the
-teacher's view counts them.
+teacher's view counts them (the comparison over those who finished). The Draw page fills its
+settings from /api/info, and Kernel SHAP's fewest samples follow the cell size.
 
 Chromium comes from the system (`apt-get install chromium`), launched by path. Under CI (env CI
 set) a missing browser fails the tests; elsewhere they are skipped with the reason. With
@@ -446,8 +447,8 @@ def test_two_students_answer_before_and_after_the_explanations_and_the_teacher_s
     answer_questions(bob, "before", "no", "background")
     counts_shown(teacher, 2, 0)
     assert shares(teacher)[:2] == ["nobody has finished yet"] * 2  # the paper's are of the same people
-    assert "the 0 student(s) who have answered before and after" in teacher.text_content("#finished")
-    assert "2 more have answered only part so far" in teacher.text_content("#finished")
+    assert "the 0 student(s) who have answered both before and after" in teacher.text_content("#finished")
+    assert "; 2 more have answered only part so far." in teacher.text_content("#finished")
 
     assert ann.locator(".explanation canvas").count() == 20  # LIME and Grad-CAM of each picture
     assert ann.get_attribute("#questions", "data-stage") == "after"

@@ -51,9 +51,10 @@ function showResults({ stages, finished, unfinished, paper, questions }) {
     comparison("Picked the background (snow or grass) as the feature it uses; the paper: named snow",
                { question: "feature", choice: "background" }, paper.named_snow, finished, paper),
   );
+  const still = unfinished ? `${unfinished} more have answered only part so far` : "nobody is still answering";
   document.getElementById("finished").textContent =
-    `Counted above: the ${finished.browsers} student(s) who have answered before and after, as the paper's ` +
-    `27 did. ${unfinished} more have answered only part so far; the table below counts everyone's answers.`;
+    `The bars count the ${finished.browsers} student(s) who have answered both before and after, as the paper ` +
+    `counted the same 27 people twice; ${still}. The table counts every answer.`;
   const rows = [["", ...STAGES], ["students", ...STAGES.map((stage) => String(stages[stage].respondents))]];
   for (const [question, { prompt, choices }] of Object.entries(questions)) {
     rows.push([prompt, "", ""]);
