@@ -319,7 +319,7 @@ async def blackbox_answers(request: Request) -> Response:
         )
     try:
         browser, answers = await checked_answers(request)
-    except BadInput:
+    except ValueError:  # BadInput, or a check's ValueError: a 400 or 413
         state.refused.wait(address)
         raise
     wait = state.submissions.wait(browser)
@@ -341,7 +341,8 @@ async def blackbox_answers(request: Request) -> Response:
 
 
 async def checked_answers(request: Request) -> tuple[str, dict[str, str]]:
-    """The browser id and the answers {question: choice} of a request to /api/blackbox/answers."""
+    """The browser id and the answers {question: choice} of a request to /api/blackbox/answers,
+    checked: a ValueError says what is wrong."""
     payload = await read_json(request)
     check_known("field", payload, ANSWER_FIELDS)
     browser = browser_of(payload)
@@ -352,12 +353,9 @@ async def checked_answers(request: Request) -> tuple[str, dict[str, str]]:
         raise BadInput(
             f"answers must be an object {{question: choice}} with at least one answer, got {as_written(answers)}"
         )
-    try:
-        check_known("question", answers, QUESTIONS)
-        for question_id, choice in answers.items():
-            check_choice(f"answers.{question_id}", choice, CHOICES[QUESTIONS[question_id][0]])
-    except ValueError as error:
-        raise BadInput(str(error)) from None
+    check_known("question", answers, QUESTIONS)
+    for question_id, choice in answers.items():
+        check_choice(f"answers.{question_id}", choice, CHOICES[QUESTIONS[question_id][0]])
     return browser, answers
 
 
@@ -488,10 +486,10 @@ def create_app(
         middleware=[Middleware(SameOriginOnly, allowed_origins=origins, host=host)],
         exception_handlers={BadInput: bad_input, ValueError: refused_by_minidl, HTTPException: http_error},
     )
+    app.state.poll = Poll(poll_file or default_poll_file())  # first: a bad file is said before the model loads
     app.state.explainer = DigitExplainer()
     app.state.explainer.warm_up()
     app.state.blackbox = BlackBoxCases()
-    app.state.poll = Poll(poll_file or default_poll_file())
     app.state.submissions = RateLimit(SUBMISSIONS_PER_WINDOW, SUBMISSION_WINDOW_SECONDS)
     app.state.new_browsers = RateLimit(NEW_BROWSERS_PER_ADDRESS, NEW_BROWSER_WINDOW_SECONDS)
     app.state.refused = RateLimit(REFUSED_PER_ADDRESS, SUBMISSION_WINDOW_SECONDS)

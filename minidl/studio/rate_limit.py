@@ -2,7 +2,7 @@
 `window` seconds (a sliding window over the times of its recent ones), so that a page or a script
 that floods the poll gets 429 after a few answers instead of holding the server's workers.
 
-Memory stays bounded by the traffic of one window: the browsers are kept in order of their last
+Memory stays bounded by the traffic of one window: the keys are kept in order of their last counted
 request, and those idle for a whole window are dropped from the front.
 """
 
