@@ -1,15 +1,20 @@
 """The Black Box page without a browser: the shipped shortcut model on the page's ten pictures, their
-explanations (computed once), and the poll through the ASGI app — answers counted, one per browser
-per question, the after answers only after the before ones, every bad request a 4xx naming the
-field and its value, a flooding browser held back (429), concurrent writers, the counts surviving a
-restart (a new app over the same SQLite file) and --reset-poll."""
+explanations (computed once, even when first asked for twice at once), and the poll through the
+ASGI app — answers counted, the before-and-after comparison over the same students, one answer per
+browser per question, the after answers only after the before ones, every bad request a 4xx naming
+the field and its value, floods held back (429: a browser's submissions, an address's new browsers,
+an address's malformed requests), rows the poll does not know left uncounted, concurrent writers,
+a bad poll file refused at start, the counts surviving a restart (a new app over the same SQLite
+file) and --reset-poll."""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
+import sqlite3
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -22,9 +27,15 @@ from starlette.testclient import TestClient
 
 from minidl.studio import poll as poll_module
 from minidl.studio.__main__ import main
-from minidl.studio.app import MAX_BODY_BYTES, SUBMISSIONS_PER_WINDOW, create_app
+from minidl.studio.app import (
+    MAX_BODY_BYTES,
+    NEW_BROWSERS_PER_ADDRESS,
+    REFUSED_PER_ADDRESS,
+    SUBMISSIONS_PER_WINDOW,
+    create_app,
+)
 from minidl.studio.blackbox import BlackBoxCases
-from minidl.studio.poll import PAPER, Poll, PollRefusal
+from minidl.studio.poll import PAPER, Poll, PollFileError, PollRefusal
 from minidl.studio.rate_limit import RateLimit
 
 pytestmark = pytest.mark.studio
@@ -36,6 +47,11 @@ AFTER = {"trust_after": "no", "feature_after": "background"}
 def poll_client(path) -> TestClient:
     """A test client of a studio whose poll is the SQLite file `path` (see test_studio_api.studio_client)."""
     return TestClient(create_app(allowed_origins=["http://testserver"], poll_file=path))
+
+
+def from_address(client: TestClient, address: str) -> TestClient:
+    """Another test client of the same app, whose requests come from `address`."""
+    return TestClient(client.app, client=(address, 50000))
 
 
 @pytest.fixture
@@ -81,13 +97,39 @@ def test_the_page_gets_ten_pictures_and_the_two_questions_of_each_stage(client):
     assert "background" in shown["questions"]["feature_before"]["choices"]
 
 
-def test_explanations_are_computed_once_and_show_lime_for_the_background(client, monkeypatch):
+def test_explanations_are_computed_once_even_when_first_asked_for_twice_at_once():
+    cases = BlackBoxCases()
+    computed, inside, asked = [], threading.Event(), threading.Event()
+
+    def slow_compute():  # the first call stays inside until the second has asked, and a while after
+        computed.append(1)
+        inside.set()
+        asked.wait(10)
+        time.sleep(0.2)  # without the lock, the second call is in here meanwhile
+        return {"computed": len(computed)}
+
+    cases.compute_explanations = slow_compute
+    answers = []
+
+    def second_request():
+        inside.wait(10)
+        asked.set()
+        answers.append(cases.explanations())
+
+    threads = [
+        threading.Thread(target=lambda: answers.append(cases.explanations())),
+        threading.Thread(target=second_request),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert computed == [1] and answers == [{"computed": 1}] * 2 and answers[0] is answers[1]
+
+
+def test_explanations_show_lime_for_the_background(client):
     cases = client.app.state.blackbox
-    computed = []
-    compute = cases.compute_explanations
-    monkeypatch.setattr(cases, "compute_explanations", lambda: computed.append(1) or compute())
     first = client.get("/api/blackbox/explanations").json()
-    assert client.get("/api/blackbox/explanations").json() == first and computed == [1]
     assert len(first["lime"]) == len(first["gradcam"]) == 10
     assert all(decoded(cam).max() > 240 for cam in first["gradcam"])  # each scaled to its own maximum (then resized)
     # LIME's signed coefficients as bytes (127.5 is 0): on the swapped pictures, where the model is
@@ -111,6 +153,11 @@ def test_answers_are_counted_per_stage_and_choice(client):
     assert before["respondents"] == 2 and after["respondents"] == 1
     assert before["trust"] == {"yes": 1, "no": 1} and after["trust"] == {"yes": 0, "no": 1}
     assert before["feature"]["shape"] == before["feature"]["background"] == 1 and after["feature"]["background"] == 1
+    # the comparison with the paper: the same students before and after, those who have finished
+    finished = results["finished"]
+    assert finished["browsers"] == 1 and results["unfinished"] == 1
+    assert finished["before"]["trust"] == {"yes": 1, "no": 0} and finished["after"]["trust"] == {"yes": 0, "no": 1}
+    assert finished["before"]["feature"]["background"] == 0 and finished["after"]["feature"]["background"] == 1
     progress = client.post("/api/blackbox/progress", json={"browser": browser("bob")}).json()
     assert progress == {"answers": {"trust_before": "no", "feature_before": "background"}}
 
@@ -193,11 +240,43 @@ def test_progress_refuses_a_missing_or_malformed_browser_and_other_fields(client
 
 def test_a_flooding_browser_gets_429_with_retry_after_and_others_are_served(client):
     statuses = [answer(client, "flood", {"trust_before": "yes"})["status"] for _ in range(SUBMISSIONS_PER_WINDOW + 5)]
-    assert statuses == [200] + [409] * (SUBMISSIONS_PER_WINDOW - 1) + [429] * 5  # refused ones count too
+    assert statuses == [200] + [409] * (SUBMISSIONS_PER_WINDOW - 1) + [429] * 5  # the poll's refusals count
     response = client.post("/api/blackbox/answers", json={"browser": browser("flood"), "answers": BEFORE})
     assert response.status_code == 429 and 0 < int(response.headers["retry-after"]) <= 60
     assert "has submitted 10 times within 60 s" in response.json()["error"]
     assert answer(client, "calm", BEFORE)["status"] == 200
+
+
+def test_malformed_answers_do_not_use_up_a_students_submissions(client):
+    for _ in range(SUBMISSIONS_PER_WINDOW + 5):  # a page that sent a wrong choice again and again
+        assert answer(client, "ann", {"trust_before": "maybe"})["status"] == 400
+    assert answer(client, "ann", BEFORE)["status"] == 200
+    assert answer(client, "ann", AFTER)["status"] == 200
+
+
+def test_a_flood_of_malformed_answers_from_one_address_gets_429_before_its_body_is_read(client):
+    for i in range(REFUSED_PER_ADDRESS):  # a new browser each time: the browser's own limit never applies
+        assert answer(client, f"junk{i}", "x" if i % 2 else {"trust_before": "maybe"})["status"] == 400
+    refused = answer(client, "ann", BEFORE)  # well formed, but from the same address
+    assert refused["status"] == 429 and refused["error"].startswith(
+        f"testclient has sent {REFUSED_PER_ADDRESS} malformed answers within 60 s; try again in "
+    )
+    body_not_read = client.post("/api/blackbox/answers", content=b"{", headers={"content-type": "application/json"})
+    assert body_not_read.status_code == 429  # not 400: the body was not parsed
+    assert answer(from_address(client, "10.0.0.2"), "bob", BEFORE)["status"] == 200  # other students answer
+
+
+def test_one_address_brings_at_most_so_many_new_browsers_and_those_go_on(client):
+    for i in range(NEW_BROWSERS_PER_ADDRESS):
+        assert answer(client, f"script{i}", BEFORE)["status"] == 200
+    refused = answer(client, "one more", BEFORE)
+    assert refused["status"] == 429 and refused["error"].startswith(
+        f"testclient has brought {NEW_BROWSERS_PER_ADDRESS} new browsers to the poll within 600 s, the most one "
+        "computer may; try again in "
+    )
+    assert answer(client, "script0", AFTER)["status"] == 200  # a browser already in the poll is not new
+    assert answer(from_address(client, "10.0.0.2"), "bob", BEFORE)["status"] == 200
+    assert client.get("/api/blackbox/results").json()["stages"]["before"]["respondents"] == NEW_BROWSERS_PER_ADDRESS + 1
 
 
 def test_the_rate_limit_slides_and_forgets_idle_browsers():
@@ -222,11 +301,67 @@ def test_the_poll_takes_at_most_max_browsers(client, monkeypatch):
     assert answer(client, "ann", AFTER)["status"] == 200  # those already in go on
 
 
-def test_a_poll_file_that_cannot_be_opened_gets_503_with_its_path(tmp_path):
-    with poll_client(tmp_path) as client:  # a folder, not a file SQLite can open
-        response = client.get("/api/blackbox/results")
-        assert response.status_code == 503 and f"the poll's file {tmp_path} cannot be used now" in response.text
-        assert answer(client, "ann", BEFORE)["status"] == 503
+def test_rows_the_poll_does_not_know_are_not_counted(client):
+    answer(client, "ann", BEFORE)
+    with sqlite3.connect(client.app.state.poll.path) as db:  # another version's question, a hand-edited answer
+        db.execute("INSERT INTO answers VALUES (?, 'trust_during', 'yes', 0)", (browser("cid"),))
+        db.execute("INSERT INTO answers VALUES (?, 'trust_before', 'maybe', 0)", (browser("dan"),))
+    results = client.get("/api/blackbox/results")
+    assert results.status_code == 200, results.text
+    before = results.json()["stages"]["before"]
+    assert before["respondents"] == 1 and before["trust"] == {"yes": 1, "no": 0}
+    assert results.json()["unfinished"] == 1
+
+
+def bad_poll_files(tmp_path) -> dict[str, tuple]:
+    """Poll files that cannot be used, made in tmp_path: {name: (path, what the refusal says)}."""
+    corrupt = tmp_path / "corrupt.sqlite3"
+    corrupt.write_bytes(b"this is not an SQLite database " * 8)
+    folder = tmp_path / "folder.sqlite3"
+    folder.mkdir()
+    other = tmp_path / "other.sqlite3"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE answers (x)")
+    return {
+        "corrupt": (corrupt, "file is not a database"),
+        "folder": (folder, "it is a folder"),
+        "under a file": (corrupt / "poll.sqlite3", f"{corrupt} is a file, not a folder"),
+        "another table": (other, "has a table answers with columns (x), not the poll's"),
+    }
+
+
+@pytest.mark.parametrize("name", ["corrupt", "folder", "under a file", "another table"])
+def test_a_poll_file_that_cannot_be_used_is_refused_at_start_naming_it(tmp_path, capsys, name):
+    path, what = bad_poll_files(tmp_path)[name]
+    with pytest.raises(PollFileError) as refused:
+        Poll(path)
+    assert str(refused.value).startswith(f"the poll's file {path} ") and what in str(refused.value)
+    assert main(["--port", "0", "--poll-file", str(path)]) == 1  # fails before the model loads, never serves
+    assert capsys.readouterr().err == f"minidl studio: {refused.value} (--poll-file names another one)\n"
+
+
+def test_a_poll_file_made_at_start_in_new_folders(tmp_path):
+    path = tmp_path / "new" / "folders" / "poll.sqlite3"
+    Poll(path)
+    assert path.is_file() and Poll(path).counts()["stages"]["before"]["respondents"] == 0
+
+
+def test_a_busy_poll_file_gets_503_try_again_and_a_damaged_one_500_naming_it(client, monkeypatch):
+    path = client.app.state.poll.path
+    monkeypatch.setattr(poll_module, "BUSY_SECONDS", 0.05)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another writer holds the file
+    busy = answer(client, "ann", BEFORE)
+    holder.execute("ROLLBACK")
+    holder.close()
+    assert busy["status"] == 503 and busy["error"] == "the poll's file is busy (database is locked); try again"
+    assert answer(client, "ann", BEFORE)["status"] == 200  # it was not counted as a submission that failed
+    path.write_bytes(b"overwritten while the studio runs " * 200)
+    damaged = client.get("/api/blackbox/results")
+    assert damaged.status_code == 500
+    assert damaged.json()["error"] == (
+        f"the poll's file {path} failed (file is not a database): tell the teacher, who can check it"
+    )
 
 
 def test_concurrent_answers_are_all_counted_and_a_race_for_one_question_has_one_winner(tmp_path):
@@ -249,7 +384,7 @@ def test_concurrent_answers_are_all_counted_and_a_race_for_one_question_has_one_
     for thread in threads:
         thread.join()
     assert outcomes.count("recorded") == 17 and outcomes.count("refused") == 7
-    assert poll.counts()["before"]["respondents"] == 17
+    assert poll.counts()["stages"]["before"]["respondents"] == 17
 
 
 def test_counts_survive_a_restart_and_reset_poll_clears_them(tmp_path, capsys):
@@ -267,6 +402,14 @@ def test_counts_survive_a_restart_and_reset_poll_clears_them(tmp_path, capsys):
     with poll_client(path) as cleared:
         assert cleared.get("/api/blackbox/results").json()["stages"]["before"]["respondents"] == 0
         assert answer(cleared, "ann", BEFORE)["status"] == 200
+
+
+@pytest.mark.parametrize("name", ["corrupt", "folder", "another table"])
+def test_reset_poll_on_a_file_that_cannot_be_used_says_why_and_fails(tmp_path, capsys, name):
+    path, what = bad_poll_files(tmp_path)[name]
+    assert main(["--reset-poll", "--poll-file", str(path)]) == 1
+    said = capsys.readouterr()
+    assert said.out == "" and said.err.startswith(f"minidl studio: the poll's file {path} ") and what in said.err
 
 
 def test_reset_poll_without_a_poll_file_says_so_and_makes_none(tmp_path, capsys):

@@ -4,7 +4,8 @@ drawing a dot, Clear leaving nothing of a drawing (answers still due included), 
 learning, the ConvNet page training (and both saying when the loss diverged), each page echoing a
 refused value as typed and clearing the refusal once the value is fixed, and a Black Box session:
 two students (two browser contexts) answering before and after the explanations while the
-teacher's view counts them.
+teacher's view counts them (the comparison over those who finished). The Draw page fills its
+settings from /api/info, and Kernel SHAP's fewest samples follow the cell size.
 
 Chromium comes from the system (`apt-get install chromium`), launched by path. Under CI (env CI
 set) a missing browser fails the tests; elsewhere they are skipped with the reason. With
@@ -88,6 +89,12 @@ def save_screenshot(page, name: str) -> None:
         page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
 
 
+def open_draw(page, server_url: str) -> None:
+    """Open the Draw page and wait until it has filled its settings from /api/info and takes strokes."""
+    page.goto(f"{server_url}/draw")
+    page.wait_for_selector("body[data-ready]", timeout=10_000)
+
+
 def stroke(page, points: list[tuple[float, float]]) -> None:
     """Drag the mouse through points given in the pad's 280×280 coordinates."""
     box = page.locator("#pad").bounding_box()
@@ -115,7 +122,7 @@ OVERLAYS = ["#saliency", "#gradcam", "#gradcam_plus_plus", "#integrated_gradient
 def test_draw_a_one_a_zero_and_explanations_that_follow_the_clicked_class(server_url, page):
     import math
 
-    page.goto(f"{server_url}/draw")
+    open_draw(page, server_url)
     stroke(page, [(140, 50 + 9 * i) for i in range(21)])
     assert drawn_top_class(page) == 1
 
@@ -189,7 +196,7 @@ def inked_pixels(page) -> int:
 def test_a_tap_draws_a_dot_that_is_classified_like_any_drawing(server_url, page):
     page.add_init_script(STANDARD_STROKE)
     refused = refusals(page)
-    page.goto(f"{server_url}/draw")
+    open_draw(page, server_url)
     card = page.locator("main section").first
     width = card.bounding_box()["width"]
     box = page.locator("#pad").bounding_box()
@@ -233,7 +240,7 @@ ONE = [(140, 50 + 9 * i) for i in range(21)]
 
 
 def test_clear_leaves_nothing_of_the_old_drawing(server_url, page):
-    page.goto(f"{server_url}/draw")
+    open_draw(page, server_url)
     stroke(page, ONE)
     drawn_top_class(page)
     assert len(leftovers(page)) > 10  # the helper sees what a drawing leaves
@@ -245,7 +252,7 @@ def test_clear_leaves_nothing_of_the_old_drawing(server_url, page):
 def test_an_answer_about_a_cleared_drawing_is_dropped(server_url, page, route):
     held = []
     page.route(f"**{route}", lambda pending: held.append(pending))  # answered when the test says
-    page.goto(f"{server_url}/draw")
+    open_draw(page, server_url)
     stroke(page, ONE)
     while not held:
         page.wait_for_timeout(20)
@@ -268,13 +275,33 @@ def typed(page, selector: str, text: str) -> str:
 
 
 def test_draw_echoes_what_was_typed_for_lime_and_clears_the_refusal_once_fixed(server_url, page):
-    page.goto(f"{server_url}/draw")
+    open_draw(page, server_url)
     stroke(page, ONE)
     drawn_top_class(page)
     assert typed(page, "#samples", "5") == "num_samples must be an integer in [10, 2000], got 5"
     assert typed(page, "#samples", "") == 'num_samples must be an integer in [10, 2000], got ""'  # not 0
     assert typed(page, "#samples", "300") == ""
     assert page.text_content("#lime-note").startswith("LIME: 300 perturbed images")
+
+
+def test_draw_fills_its_settings_from_the_server_and_kernel_shaps_minimum_follows_the_cell_size(server_url, page):
+    open_draw(page, server_url)
+    assert page.eval_on_selector_all("#cell-size option", "options => options.map((o) => o.value)") == [
+        "2",
+        "4",
+        "7",
+        "14",
+    ]
+    assert page.input_value("#cell-size") == "4" and page.input_value("#samples") == "200"
+    assert page.input_value("#shap-samples") == "1000" and page.get_attribute("#shap-samples", "max") == "2000"
+    assert page.get_attribute("#shap-samples", "min") == "196" and page.get_attribute("#samples", "min") == "10"
+    stroke(page, ONE)
+    drawn_top_class(page)
+    page.select_option("#cell-size", "2")
+    assert page.get_attribute("#shap-samples", "min") == "784"
+    assert "over 196 cells of 2×2 needs at least 784" in page.text_content("#samples-note")
+    refused = typed(page, "#shap-samples", "500")
+    assert refused.startswith("num_samples must be at least 784 for Kernel SHAP with cell_size 2"), refused
 
 
 def test_playground_echoes_what_was_typed_and_clears_the_refusal_once_fixed(server_url, page):
@@ -400,7 +427,7 @@ def test_two_students_answer_before_and_after_the_explanations_and_the_teacher_s
     teacher = page
     teacher.goto(f"{server_url}/blackbox/results")
     counts_shown(teacher, 0, 0)
-    assert shares(teacher)[:2] == ["no answers yet"] * 2
+    assert shares(teacher)[:2] == ["nobody has finished yet"] * 2
     assert shares(teacher)[2:4] == ["10/27 (37%)", "3/27 (11%)"] and shares(teacher)[6:] == [
         "12/27 (44%)",
         "25/27 (93%)",
@@ -419,7 +446,9 @@ def test_two_students_answer_before_and_after_the_explanations_and_the_teacher_s
     answer_questions(ann, "before", "yes", "shape")
     answer_questions(bob, "before", "no", "background")
     counts_shown(teacher, 2, 0)
-    assert shares(teacher)[0] == "1/2 (50%)" and shares(teacher)[4] == "1/2 (50%)"
+    assert shares(teacher)[:2] == ["nobody has finished yet"] * 2  # the paper's are of the same people
+    assert "the 0 student(s) who have answered both before and after" in teacher.text_content("#finished")
+    assert "; 2 more have answered only part so far." in teacher.text_content("#finished")
 
     assert ann.locator(".explanation canvas").count() == 20  # LIME and Grad-CAM of each picture
     assert ann.get_attribute("#questions", "data-stage") == "after"
@@ -428,6 +457,9 @@ def test_two_students_answer_before_and_after_the_explanations_and_the_teacher_s
     ann.wait_for_selector("#questions[data-stage=after]", timeout=10_000)
     assert ann.locator(".explanation canvas").count() == 20
     answer_questions(ann, "after", "no", "background")
+    counts_shown(teacher, 2, 1)
+    assert shares(teacher)[:2] == ["1/1 (100%)", "0/1 (0%)"]  # Ann's before beside Ann's after, not Bob's
+    assert teacher.get_attribute("#comparisons", "data-unfinished") == "1"
     answer_questions(bob, "after", "no", "background")
     counts_shown(teacher, 2, 2)
     assert shares(teacher)[:2] == ["1/2 (50%)", "0/2 (0%)"] and shares(teacher)[4:6] == ["1/2 (50%)", "2/2 (100%)"]

@@ -8,7 +8,8 @@ name in. Pages of other sites may not post or train (403) unless --allow-origin 
 
 The Black Box page's poll keeps the class's answers in an SQLite file (--poll-file; by default
 minidl-output/studio/blackbox_poll.sqlite3, or below MINIDL_OUTPUT), so a restart loses nothing;
---reset-poll clears it, says how many answers it cleared, and exits.
+it is checked at start, and a file that cannot be used is named with what is wrong. --reset-poll
+clears it, says how many answers it cleared, and exits.
 """
 
 from __future__ import annotations
@@ -66,14 +67,24 @@ def is_loopback(host: str) -> bool:
 
 
 def reset_poll(poll_file: Path | None) -> int:
-    """Clear the poll's answers (the file stays, empty) and say what was cleared."""
-    from minidl.studio.poll import Poll, default_poll_file
+    """Clear the poll's answers (the file stays, empty) and say what was cleared; 1, with the reason
+    on stderr, when the file cannot be cleared."""
+    import sqlite3
+
+    from minidl.studio.poll import Poll, PollFileError, default_poll_file
 
     path = poll_file or default_poll_file()
-    if not path.is_file():
+    if not path.exists():
         print(f"no poll file at {path}: nothing to clear")
         return 0
-    answers, browsers = Poll(path).clear()
+    try:
+        answers, browsers = Poll(path).clear()
+    except PollFileError as error:
+        print(f"minidl studio: {error}; nothing was cleared", file=sys.stderr)
+        return 1
+    except (sqlite3.Error, OSError) as error:
+        print(f"minidl studio: cannot clear the poll's file {path}: {error}", file=sys.stderr)
+        return 1
     print(f"cleared {answers} answer(s) of {browsers} browser(s) from {path}")
     return 0
 
@@ -128,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         from threadpoolctl import threadpool_limits
 
         from minidl.studio.app import create_app
+        from minidl.studio.poll import PollFileError
     except ImportError:
         print(INSTALL_HINT, file=sys.stderr)
         return 1
@@ -148,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
             host=args.host,
             poll_file=args.poll_file,
         )
+    except PollFileError as error:  # a ValueError, but not of the command line's syntax
+        sock.close()
+        print(f"minidl studio: {error} (--poll-file names another one)", file=sys.stderr)
+        return 1
     except ValueError as error:
         sock.close()
         parser.error(str(error))

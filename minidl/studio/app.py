@@ -11,7 +11,8 @@
                         {"image": 28×28, "target"?, "cell_size"?, "num_samples"?, "seed"?}
     GET  /api/blackbox                        the Black Box page's images, answers and questions
     GET  /api/blackbox/explanations           their LIME and Grad-CAM maps (computed once)
-    POST /api/blackbox/answers  {"browser": id, "answers": {question: choice}} (minidl.studio.poll)
+    POST /api/blackbox/answers  {"browser": id, "answers": {question: choice}} (minidl.studio.poll;
+                                              the limits on how often: see blackbox_answers)
     POST /api/blackbox/progress {"browser": id} → what that browser has answered
     GET  /api/blackbox/results                the counts before and after, beside the paper's
     WS   /ws/playground  /ws/convnet          live training (see minidl.studio.sessions)
@@ -32,7 +33,7 @@ import json
 import math
 import re
 import sqlite3
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,16 @@ from starlette.websockets import WebSocket
 from minidl.studio.blackbox import BlackBoxCases
 from minidl.studio.checks import as_written, check_choice, check_integer, check_known
 from minidl.studio.convnet import ConvNetLive
-from minidl.studio.draw import CELL_SIZES, DEFAULT_SAMPLES, MAX_SAMPLES, DigitExplainer
+from minidl.studio.draw import (
+    CELL_SIZES,
+    DEFAULT_CELL_SIZE,
+    DEFAULT_SAMPLES,
+    KERNEL_SHAP_SAMPLES_PER_CELL,
+    MAX_SAMPLES,
+    MIN_SAMPLES,
+    DigitExplainer,
+    fewest_samples,
+)
 from minidl.studio.origins import SameOriginOnly, check_origin
 from minidl.studio.playground import (
     ACTIVATIONS,
@@ -58,7 +68,17 @@ from minidl.studio.playground import (
     Playground,
     PlaygroundSettings,
 )
-from minidl.studio.poll import CHOICES, PAPER, PROMPTS, QUESTIONS, STAGES, Poll, PollRefusal, default_poll_file
+from minidl.studio.poll import (
+    CHOICES,
+    PAPER,
+    PROMPTS,
+    QUESTIONS,
+    STAGES,
+    Poll,
+    PollRefusal,
+    default_poll_file,
+    is_busy,
+)
 from minidl.studio.preprocess import SIZE, mnist_like
 from minidl.studio.rate_limit import RateLimit
 from minidl.studio.sessions import SessionRunner, TrainingSlots
@@ -79,6 +99,13 @@ ANSWER_FIELDS = ("browser", "answers")
 BROWSER_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 # A student submits twice (before, after); a few more for a refusal retried. More is a flood.
 SUBMISSIONS_PER_WINDOW, SUBMISSION_WINDOW_SECONDS = 10, 60.0
+# A computer brings one browser to the poll, two or three if a student tries another browser; a
+# script that makes up ids would fill the poll's MAX_BROWSERS. A class behind one address (a NAT)
+# would meet this limit: the studio is meant for a local network, where each device has its own.
+NEW_BROWSERS_PER_ADDRESS, NEW_BROWSER_WINDOW_SECONDS = 10, 600.0
+# The page sends no malformed answers; someone trying the API by hand may send dozens. More, from
+# one address within SUBMISSION_WINDOW_SECONDS, is refused before its body is read.
+REFUSED_PER_ADDRESS = 60
 
 
 class BadInput(ValueError):
@@ -214,11 +241,19 @@ def cell_explanation(method: str):
         target = integer(payload, "target", None, 0, 9)
         if not image.any():
             raise BadInput("the image is blank: there is nothing to explain")
-        cell_size = payload.get("cell_size", 4)
+        cell_size = payload.get("cell_size", DEFAULT_CELL_SIZE)
         if type(cell_size) is not int or cell_size not in CELL_SIZES:
             sizes = ", ".join(map(str, CELL_SIZES))
             raise BadInput(f"cell_size must be one of {sizes} (divisors of 28), got {as_written(cell_size)}")
-        num_samples = integer(payload, "num_samples", DEFAULT_SAMPLES[method], 10, MAX_SAMPLES)
+        num_samples = integer(payload, "num_samples", DEFAULT_SAMPLES[method], MIN_SAMPLES, MAX_SAMPLES)
+        fewest = fewest_samples(method, cell_size)
+        if num_samples < fewest:
+            raise BadInput(
+                f"num_samples must be at least {fewest} for Kernel SHAP with cell_size {cell_size} "
+                f"({KERNEL_SHAP_SAMPLES_PER_CELL} per cell of its {(SIZE // cell_size) ** 2}: with fewer, its "
+                "regression often cannot tell the cells apart and the map is made up), got "
+                f"{as_written(payload['num_samples'])}"
+            )
         seed = integer(payload, "seed", 0, 0, 2**31 - 1)
         result = await run_in_threadpool(
             request.app.state.explainer.explain_cells, method, image, target, cell_size, num_samples, seed
@@ -259,20 +294,58 @@ async def blackbox_explanations(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(request.app.state.blackbox.explanations))
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "an unknown address"
+
+
+def too_many(what: str, wait: float) -> BadInput:
+    """The 429 that says what was done too often and when to try again."""
+    seconds = math.ceil(wait)
+    return BadInput(f"{what}; try again in {seconds} s", 429, {"Retry-After": str(seconds)})
+
+
 async def blackbox_answers(request: Request) -> Response:
-    """Record a browser's answers, all or none (minidl.studio.poll): 409 when the poll refuses them,
-    429 when the browser has submitted SUBMISSIONS_PER_WINDOW times within the window."""
+    """Record a browser's answers, all or none (minidl.studio.poll): 409 when the poll refuses them.
+    429 when, within the window of each limit: the browser has sent SUBMISSIONS_PER_WINDOW valid
+    requests (refused ones do not use up a student's submissions); the address has brought
+    NEW_BROWSERS_PER_ADDRESS browsers new to the poll (made-up ids would fill it); or the address has
+    sent REFUSED_PER_ADDRESS malformed requests (a flood of them is refused before its body is read)."""
+    state, address = request.app.state, client_address(request)
+    wait = state.refused.wait(address, count=False)
+    if wait:
+        raise too_many(
+            f"{address} has sent {REFUSED_PER_ADDRESS} malformed answers within {SUBMISSION_WINDOW_SECONDS:g} s",
+            wait,
+        )
+    try:
+        browser, answers = await checked_answers(request)
+    except ValueError:  # BadInput, or a check's ValueError: a 400 or 413
+        state.refused.wait(address)
+        raise
+    wait = state.submissions.wait(browser)
+    if wait:
+        raise too_many(
+            f"browser {as_written(browser)} has submitted {SUBMISSIONS_PER_WINDOW} times within "
+            f"{SUBMISSION_WINDOW_SECONDS:g} s, the most the poll takes",
+            wait,
+        )
+    if not await in_poll(request, state.poll.answers_of, browser):
+        wait = state.new_browsers.wait(address)
+        if wait:
+            raise too_many(
+                f"{address} has brought {NEW_BROWSERS_PER_ADDRESS} new browsers to the poll within "
+                f"{NEW_BROWSER_WINDOW_SECONDS:g} s, the most one computer may",
+                wait,
+            )
+    return JSONResponse({"answers": await in_poll(request, state.poll.record, browser, answers)})
+
+
+async def checked_answers(request: Request) -> tuple[str, dict[str, str]]:
+    """The browser id and the answers {question: choice} of a request to /api/blackbox/answers,
+    checked: a ValueError says what is wrong."""
     payload = await read_json(request)
     check_known("field", payload, ANSWER_FIELDS)
     browser = browser_of(payload)
-    wait = request.app.state.submissions.wait(browser)
-    if wait:
-        raise BadInput(
-            f"browser {as_written(browser)} has submitted {SUBMISSIONS_PER_WINDOW} times within "
-            f"{SUBMISSION_WINDOW_SECONDS:g} s, the most the poll takes; try again in {math.ceil(wait)} s",
-            429,
-            {"Retry-After": str(math.ceil(wait))},
-        )
     if "answers" not in payload:
         raise BadInput('send "answers": an object {question: choice}, e.g. {"trust_before": "no"}')
     answers = payload["answers"]
@@ -283,31 +356,35 @@ async def blackbox_answers(request: Request) -> Response:
     check_known("question", answers, QUESTIONS)
     for question_id, choice in answers.items():
         check_choice(f"answers.{question_id}", choice, CHOICES[QUESTIONS[question_id][0]])
-    return JSONResponse({"answers": await in_poll(request, "record", browser, answers)})
+    return browser, answers
 
 
-async def in_poll(request: Request, method: str, *args: Any) -> Any:
-    """The poll's `method` called on a worker thread (SQLite waits for its file lock there, not on
-    the event loop): 409 when the poll refuses the answers, 503 when its file cannot be used."""
-    poll = request.app.state.poll
+async def in_poll(request: Request, call: Callable[..., Any], *args: Any) -> Any:
+    """call(*args), a method of the app's poll, on a worker thread (SQLite waits for its file lock
+    there, not on the event loop): 409 when the poll refuses the answers, 503 when the file is busy
+    (another writer held it for BUSY_SECONDS), 500 naming the file when it fails otherwise (it was
+    checked when the app started: deleted or damaged since)."""
     try:
-        return await run_in_threadpool(getattr(poll, method), *args)
+        return await run_in_threadpool(call, *args)
     except PollRefusal as refusal:
         raise BadInput(str(refusal), 409) from None
     except (sqlite3.Error, OSError) as error:
-        raise BadInput(f"the poll's file {poll.path} cannot be used now ({error}); try again", 503) from None
+        if is_busy(error):
+            raise BadInput(f"the poll's file is busy ({error}); try again", 503, {"Retry-After": "1"}) from None
+        path = request.app.state.poll.path
+        raise BadInput(f"the poll's file {path} failed ({error}): tell the teacher, who can check it", 500) from None
 
 
 async def blackbox_progress(request: Request) -> Response:
     payload = await read_json(request)
     check_known("field", payload, ("browser",))
-    return JSONResponse({"answers": await in_poll(request, "answers_of", browser_of(payload))})
+    return JSONResponse({"answers": await in_poll(request, request.app.state.poll.answers_of, browser_of(payload))})
 
 
 async def blackbox_results(request: Request) -> Response:
-    counts = await in_poll(request, "counts")
+    counts = await in_poll(request, request.app.state.poll.counts)
     questions = {question: {"prompt": PROMPTS[question], "choices": CHOICES[question]} for question in CHOICES}
-    return JSONResponse({"stages": counts, "questions": questions, "paper": PAPER})
+    return JSONResponse({**counts, "questions": questions, "paper": PAPER})
 
 
 async def info(request: Request) -> Response:
@@ -317,8 +394,12 @@ async def info(request: Request) -> Response:
             "activations": list(ACTIVATIONS),
             "datasets": list(DATASETS),
             "cell_sizes": list(CELL_SIZES),
+            "default_cell_size": DEFAULT_CELL_SIZE,
             "max_samples": MAX_SAMPLES,
             "default_samples": DEFAULT_SAMPLES,
+            "min_samples": {
+                method: {size: fewest_samples(method, size) for size in CELL_SIZES} for method in DEFAULT_SAMPLES
+            },
             "max_body_bytes": MAX_BODY_BYTES,
             "sessions": request.app.state.slots.status(),
         }
@@ -377,8 +458,8 @@ def create_app(
     nothing, or takes nothing, for idle_seconds loses its slot. It serves requests that name it by
     an IP address, localhost or `host` (where it listens), and the pages of its own origin and of
     allowed_origins (scheme://host[:port]; see minidl.studio.origins). The Black Box page's answers
-    go to the SQLite file poll_file (default: minidl.studio.poll.default_poll_file()), made at the
-    first answer or count."""
+    go to the SQLite file poll_file (default: minidl.studio.poll.default_poll_file()), made or
+    checked here: PollFileError (a ValueError) names it and what is wrong."""
     if max_sessions < 1 or not math.isfinite(idle_seconds) or idle_seconds <= 0:
         raise ValueError(
             f"create_app: need max_sessions >= 1 and a positive idle time, got {max_sessions}, {idle_seconds}"
@@ -405,11 +486,13 @@ def create_app(
         middleware=[Middleware(SameOriginOnly, allowed_origins=origins, host=host)],
         exception_handlers={BadInput: bad_input, ValueError: refused_by_minidl, HTTPException: http_error},
     )
+    app.state.poll = Poll(poll_file or default_poll_file())  # first: a bad file is said before the model loads
     app.state.explainer = DigitExplainer()
     app.state.explainer.warm_up()
     app.state.blackbox = BlackBoxCases()
-    app.state.poll = Poll(poll_file or default_poll_file())
     app.state.submissions = RateLimit(SUBMISSIONS_PER_WINDOW, SUBMISSION_WINDOW_SECONDS)
+    app.state.new_browsers = RateLimit(NEW_BROWSERS_PER_ADDRESS, NEW_BROWSER_WINDOW_SECONDS)
+    app.state.refused = RateLimit(REFUSED_PER_ADDRESS, SUBMISSION_WINDOW_SECONDS)
     app.state.slots = TrainingSlots(max_sessions)
     app.state.idle_seconds = idle_seconds
     return app

@@ -20,6 +20,7 @@ import numpy as np
 
 from minidl.inference import predict, probabilities
 from minidl.studio.convnet import GRADCAM_LAYER
+from minidl.studio.preprocess import SIZE
 from minidl.studio.weights import load_trained_lenet
 from minidl.xai import (
     GradCAM,
@@ -31,7 +32,16 @@ from minidl.xai import (
 )
 
 CELL_SIZES = (2, 4, 7, 14)  # divisors of 28, so that every superpixel is a whole square
-MAX_SAMPLES = 2000
+DEFAULT_CELL_SIZE = 4
+MIN_SAMPLES, MAX_SAMPLES = 10, 2000
+# Kernel SHAP's regression (minidl.xai.kernel_shap) has one unknown per cell but one: with fewer
+# independent samples lstsq returns a minimum-norm solution and the constraint Σφ = v(N) − v(∅) puts
+# what is left on the last cell, a map made up. Each coalition is drawn with its complement, whose
+# row in that regression is the same row negated, so a pair adds one direction: at least 2 × (cells
+# − 1) samples. The kernel draws the sizes 1 and cells − 1 most often, so the same few coalitions
+# recur: 2 samples per cell left the regression short of full rank in 32 % to 80 % of 50 seeds per
+# cell size, 4 per cell in none of 200. The explainer itself asks only for 2 samples.
+KERNEL_SHAP_SAMPLES_PER_CELL = 4
 # Samples by default: LIME fits 49 cells (of 4×4) with a ridge penalty and reads well from 200;
 # Kernel SHAP has no penalty and its weights come from the sampled coalitions' sizes alone, so it
 # needs more for a steady estimate. Both predict in the explainers' batches of 100 images, which
@@ -41,7 +51,15 @@ IG_STEPS = 50  # points on the path from black to the digit (midpoint rule)
 
 
 def milliseconds_since(started: float) -> float:
+    """The time since started (a time.perf_counter() reading), in ms."""
     return 1000 * (time.perf_counter() - started)
+
+
+def fewest_samples(method: str, cell_size: int) -> int:
+    """The fewest num_samples the Draw page takes for LIME or Kernel SHAP (method "lime",
+    "kernel_shap") over cells of cell_size × cell_size pixels."""
+    cells = (SIZE // cell_size) ** 2
+    return max(MIN_SAMPLES, KERNEL_SHAP_SAMPLES_PER_CELL * cells) if method == "kernel_shap" else MIN_SAMPLES
 
 
 class DigitExplainer:

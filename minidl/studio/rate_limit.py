@@ -1,8 +1,8 @@
-"""How often one browser may submit: at most `limit` requests in any `window` seconds (a sliding
-window over the times of its recent requests), so that a page or a script that floods the poll
-gets 429 after a few answers instead of holding the server's workers.
+"""How often one key (a browser, a client's address) may do something: at most `limit` times in any
+`window` seconds (a sliding window over the times of its recent ones), so that a page or a script
+that floods the poll gets 429 after a few answers instead of holding the server's workers.
 
-Memory stays bounded by the traffic of one window: the browsers are kept in order of their last
+Memory stays bounded by the traffic of one window: the keys are kept in order of their last counted
 request, and those idle for a whole window are dropped from the front.
 """
 
@@ -20,17 +20,20 @@ class RateLimit:
         self.recent: OrderedDict[str, deque[float]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def wait(self, key: str) -> float:
-        """0 when key may go now (the request is counted), else the seconds until it may (not counted)."""
+    def wait(self, key: str, count: bool = True) -> float:
+        """0 when key may go now (and then, unless count is False, this time is counted), else the
+        seconds until it may (not counted)."""
         with self.lock:
             now = self.clock()
             while self.recent and now - next(iter(self.recent.values()))[-1] >= self.window:
                 self.recent.popitem(last=False)
-            times = self.recent.setdefault(key, deque())
-            self.recent.move_to_end(key)
+            times = self.recent.get(key, deque())
             while times and now - times[0] >= self.window:
                 times.popleft()
             if len(times) >= self.limit:
                 return self.window - (now - times[0])
-            times.append(now)
+            if count:  # kept in order of their last counted time, which the loop above relies on
+                times.append(now)
+                self.recent[key] = times
+                self.recent.move_to_end(key)
             return 0.0

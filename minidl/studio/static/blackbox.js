@@ -17,6 +17,11 @@ function browserId() {
   return id;
 }
 
+// A probability in words: 0.9999 is "over 99.9%", not "100.0%" (the model is never quite certain).
+function percent(p) {
+  return p > 0.999 ? "over 99.9%" : `${(100 * p).toFixed(1)}%`;
+}
+
 function canvas(className = "") {
   const element = document.createElement("canvas");
   element.width = element.height = SIDE;
@@ -42,7 +47,7 @@ function showCases() {
     verdict.textContent = right ? "✓" : "✗ wrong";
     const caption = document.createElement("figcaption");
     caption.append(`a ${shown.classes[item.label]}`, document.createElement("br"), "model: ", said, " ", verdict);
-    caption.title = `the model's probability for its answer: ${(100 * item.probability).toFixed(4)}%`;
+    caption.title = `the model's probability for its answer: ${percent(item.probability)}`;
     column.append(picture, caption);
     return column;
   });

@@ -1,13 +1,15 @@
 // The teacher's view of the Black Box poll: the class's counts before and after the explanations
-// beside the paper's, read again every POLL_SECONDS.
+// beside the paper's, read again every POLL_SECONDS. The paper's counts are of the same 27 people
+// before and after, so the comparisons count the students who have answered both stages; the table
+// counts every answer given so far.
 import { getJson, setStatus } from "/static/common.js";
 
 const POLL_SECONDS = 2;
 const STAGES = ["before", "after"];
 
-// "k/n (p%)", or "no answers yet".
+// "k/n (p%)", or "nobody has finished yet".
 function share(count, total) {
-  return total ? `${count}/${total} (${Math.round((100 * count) / total)}%)` : "no answers yet";
+  return total ? `${count}/${total} (${Math.round((100 * count) / total)}%)` : "nobody has finished yet";
 }
 
 // A row: its label, a bar as long as count/total, and the share in words.
@@ -28,27 +30,31 @@ function bar(label, count, total, kind) {
   return row;
 }
 
-// One measure ("trusted the model", "named the background") for the class and for the paper.
-function comparison(title, counted, paperCounts, stages, paper) {
+// One measure ("trusted the model", "named the background") for the class's students who answered
+// both stages (finished) and for the paper's.
+function comparison(title, counted, paperCounts, finished, paper) {
   const block = document.createElement("div");
   block.className = "comparison";
   const heading = document.createElement("h3");
   heading.textContent = title;
   block.append(heading);
   for (const stage of STAGES) {
-    const answered = Object.values(stages[stage][counted.question]).reduce((a, b) => a + b, 0);
-    block.append(bar(`this class, ${stage}`, stages[stage][counted.question][counted.choice], answered, "class"));
+    block.append(bar(`this class, ${stage}`, finished[stage][counted.question][counted.choice], finished.browsers, "class"));
   }
   for (const stage of STAGES) block.append(bar(`the paper, ${stage}`, paperCounts[stage], paper.respondents, "paper"));
   return block;
 }
 
-function showResults({ stages, paper, questions }) {
+function showResults({ stages, finished, unfinished, paper, questions }) {
   document.getElementById("comparisons").replaceChildren(
-    comparison("Would trust the model", { question: "trust", choice: "yes" }, paper.trusted, stages, paper),
-    comparison("Think it uses the background (the snow)", { question: "feature", choice: "background" },
-               paper.named_snow, stages, paper),
+    comparison("Would trust the model", { question: "trust", choice: "yes" }, paper.trusted, finished, paper),
+    comparison("Picked the background (snow or grass) as the feature it uses; the paper: named snow",
+               { question: "feature", choice: "background" }, paper.named_snow, finished, paper),
   );
+  const still = unfinished ? `${unfinished} more have answered only part so far` : "nobody is still answering";
+  document.getElementById("finished").textContent =
+    `The bars count the ${finished.browsers} student(s) who have answered both before and after, as the paper ` +
+    `counted the same 27 people twice; ${still}. The table counts every answer.`;
   const rows = [["", ...STAGES], ["students", ...STAGES.map((stage) => String(stages[stage].respondents))]];
   for (const [question, { prompt, choices }] of Object.entries(questions)) {
     rows.push([prompt, "", ""]);
@@ -67,7 +73,9 @@ function showResults({ stages, paper, questions }) {
     return row;
   }));
   const counts = document.getElementById("comparisons");
-  Object.assign(counts.dataset, { before: stages.before.respondents, after: stages.after.respondents });
+  Object.assign(counts.dataset, {
+    before: stages.before.respondents, after: stages.after.respondents, finished: finished.browsers, unfinished,
+  });
   document.getElementById("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
 }
 

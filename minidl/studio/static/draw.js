@@ -1,7 +1,7 @@
 // The Draw page: a pad for mouse, touch and pen; after each stroke the server prepares the
 // drawing like MNIST, classifies it and explains one class six ways: four maps from the gradients
 // (one request), LIME and Kernel SHAP over the same cells (one request each).
-import { asTyped, forAgainst, grey, heat, paintMap, postJson, setStatus } from "/static/common.js";
+import { asTyped, forAgainst, getJson, grey, heat, paintMap, postJson, setStatus } from "/static/common.js";
 
 const pad = document.getElementById("pad");
 const ink = pad.getContext("2d");
@@ -24,6 +24,8 @@ let milliseconds = {};
 // The refusal of each cell method's settings (samples typed wrong), shown until they are fixed:
 // the other method's answer must not clear it.
 let refused = {};
+// The server's /api/info: cell sizes, samples by default and the fewest and most it takes.
+let info = null;
 
 function clearPad() {
   for (const kind of Object.keys(newest)) newest[kind]++;
@@ -209,14 +211,51 @@ async function explainWithCells(method, target) {
       `p(${result.target}) = ${result.full_value.toFixed(3)} minus ${result.base_value.toFixed(3)} with every cell black; ${scale}.`;
 }
 
-pad.addEventListener("pointerdown", startStroke);
-pad.addEventListener("pointermove", continueStroke);
-pad.addEventListener("pointerup", endStroke);
-pad.addEventListener("pointercancel", endStroke);
-document.getElementById("clear").onclick = clearPad;
-// A changed setting explains again with the methods it concerns.
-const methodsOf = { "cell-size": CELL_METHODS, samples: ["lime"], "shap-samples": ["kernel_shap"] };
-for (const [id, methods] of Object.entries(methodsOf)) {
-  document.getElementById(id).onchange = () => lastInput && methods.forEach((method) => explainWithCells(method, shownClass));
+// The settings' boxes as the server's /api/info says: its cell sizes, its samples by default, and the
+// fewest and most samples it takes for the chosen cell size.
+function fillSettings() {
+  const select = document.getElementById("cell-size");
+  select.replaceChildren(...info.cell_sizes.map((size) => new Option(size, size, false, size === info.default_cell_size)));
+  for (const [method, id] of Object.entries(SAMPLES_BOX)) {
+    Object.assign(document.getElementById(id), { value: info.default_samples[method], max: info.max_samples });
+  }
+  showFewestSamples();
 }
-clearPad();
+
+// Kernel SHAP's fewest samples follow the cell size (one unknown per cell): the box's minimum and a note.
+function showFewestSamples() {
+  const size = document.getElementById("cell-size").value;
+  for (const [method, id] of Object.entries(SAMPLES_BOX)) document.getElementById(id).min = info.min_samples[method][size];
+  const cells = (28 / size) ** 2;
+  document.getElementById("samples-note").textContent =
+    `Samples: LIME takes ${info.min_samples.lime[size]} to ${info.max_samples}; Kernel SHAP over ${cells} cells of ` +
+    `${size}×${size} needs at least ${info.min_samples.kernel_shap[size]}: with fewer, its ` +
+    "regression often cannot tell the cells apart and the map is made up.";
+}
+
+async function start() {
+  clearPad();
+  try {
+    info = await getJson("/api/info");
+  } catch (error) {
+    setStatus(`${error.message} (reload the page)`, "error");
+    return;
+  }
+  fillSettings();
+  pad.addEventListener("pointerdown", startStroke);
+  pad.addEventListener("pointermove", continueStroke);
+  pad.addEventListener("pointerup", endStroke);
+  pad.addEventListener("pointercancel", endStroke);
+  document.getElementById("clear").onclick = clearPad;
+  document.getElementById("cell-size").addEventListener("change", showFewestSamples);
+  // A changed setting explains again with the methods it concerns.
+  const methodsOf = { "cell-size": CELL_METHODS, samples: ["lime"], "shap-samples": ["kernel_shap"] };
+  for (const [id, methods] of Object.entries(methodsOf)) {
+    document.getElementById(id).addEventListener("change", () => {
+      if (lastInput) methods.forEach((method) => explainWithCells(method, shownClass));
+    });
+  }
+  document.body.dataset.ready = "true"; // for scripts and tests: the page takes strokes now
+}
+
+start();
