@@ -29,13 +29,12 @@ from minidl.studio import poll as poll_module
 from minidl.studio.__main__ import main
 from minidl.studio.app import (
     MAX_BODY_BYTES,
-    NEW_BROWSERS_PER_ADDRESS,
     REFUSED_PER_ADDRESS,
     SUBMISSIONS_PER_WINDOW,
     create_app,
 )
 from minidl.studio.blackbox import BlackBoxCases
-from minidl.studio.poll import PAPER, Poll, PollFileError, PollRefusal
+from minidl.studio.poll import NEW_BROWSERS_PER_ADDRESS, PAPER, Poll, PollFileError, PollRefusal
 from minidl.studio.rate_limit import RateLimit
 
 pytestmark = pytest.mark.studio
@@ -272,11 +271,25 @@ def test_one_address_brings_at_most_so_many_new_browsers_and_those_go_on(client)
     refused = answer(client, "one more", BEFORE)
     assert refused["status"] == 429 and refused["error"].startswith(
         f"testclient has brought {NEW_BROWSERS_PER_ADDRESS} new browsers to the poll within 600 s, the most one "
-        "computer may; try again in "
+        "computer may (the teacher can allow more: --new-browsers-per-address); try again in "
     )
     assert answer(client, "script0", AFTER)["status"] == 200  # a browser already in the poll is not new
     assert answer(from_address(client, "10.0.0.2"), "bob", BEFORE)["status"] == 200
     assert client.get("/api/blackbox/results").json()["stages"]["before"]["respondents"] == NEW_BROWSERS_PER_ADDRESS + 1
+
+
+def test_a_teacher_behind_one_address_raises_the_new_browsers_limit(tmp_path):
+    more = NEW_BROWSERS_PER_ADDRESS + 2
+    app = create_app(
+        allowed_origins=["http://testserver"], poll_file=tmp_path / "poll.sqlite3", new_browsers_per_address=more
+    )
+    with TestClient(app) as class_behind_a_nat:
+        assert [answer(class_behind_a_nat, f"student{i}", BEFORE)["status"] for i in range(more + 1)] == [
+            200
+        ] * more + [429]
+    for wrong in (0, True, 2.5):
+        with pytest.raises(ValueError, match="new_browsers_per_address must be"):
+            create_app(poll_file=tmp_path / "poll.sqlite3", new_browsers_per_address=wrong)
 
 
 def test_the_rate_limit_slides_and_forgets_idle_browsers():

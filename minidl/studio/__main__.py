@@ -24,6 +24,8 @@ import time
 import webbrowser
 from pathlib import Path
 
+from minidl.studio.poll import NEW_BROWSERS_PER_ADDRESS
+
 INSTALL_HINT = (
     "minidl studio needs Starlette, uvicorn and websockets: pip install 'minidl[studio]' "
     "(or: pip install starlette uvicorn websockets)"
@@ -123,6 +125,15 @@ def main(argv: list[str] | None = None) -> int:
         "output folder: MINIDL_OUTPUT, else the checkout's minidl-output/)",
     )
     parser.add_argument(
+        "--new-browsers-per-address",
+        type=int,
+        default=NEW_BROWSERS_PER_ADDRESS,
+        metavar="N",
+        help=f"browsers one address may bring to the Black Box poll in 10 minutes (default "
+        f"{NEW_BROWSERS_PER_ADDRESS}); raise it to the class size when every student reaches the studio through "
+        "one address (a NAT, a proxy)",
+    )
+    parser.add_argument(
         "--reset-poll", action="store_true", help="clear the Black Box page's answers, say how many, and exit"
     )
     args = parser.parse_args(argv)
@@ -159,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             allowed_origins=args.allow_origin,
             host=args.host,
             poll_file=args.poll_file,
+            new_browsers_per_address=args.new_browsers_per_address,
         )
     except PollFileError as error:  # a ValueError, but not of the command line's syntax
         sock.close()

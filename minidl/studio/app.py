@@ -70,6 +70,8 @@ from minidl.studio.playground import (
 )
 from minidl.studio.poll import (
     CHOICES,
+    NEW_BROWSER_WINDOW_SECONDS,
+    NEW_BROWSERS_PER_ADDRESS,
     PAPER,
     PROMPTS,
     QUESTIONS,
@@ -99,10 +101,6 @@ ANSWER_FIELDS = ("browser", "answers")
 BROWSER_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 # A student submits twice (before, after); a few more for a refusal retried. More is a flood.
 SUBMISSIONS_PER_WINDOW, SUBMISSION_WINDOW_SECONDS = 10, 60.0
-# A computer brings one browser to the poll, two or three if a student tries another browser; a
-# script that makes up ids would fill the poll's MAX_BROWSERS. A class behind one address (a NAT)
-# would meet this limit: the studio is meant for a local network, where each device has its own.
-NEW_BROWSERS_PER_ADDRESS, NEW_BROWSER_WINDOW_SECONDS = 10, 600.0
 # The page sends no malformed answers; someone trying the API by hand may send dozens. More, from
 # one address within SUBMISSION_WINDOW_SECONDS, is refused before its body is read.
 REFUSED_PER_ADDRESS = 60
@@ -308,7 +306,7 @@ async def blackbox_answers(request: Request) -> Response:
     """Record a browser's answers, all or none (minidl.studio.poll): 409 when the poll refuses them.
     429 when, within the window of each limit: the browser has sent SUBMISSIONS_PER_WINDOW valid
     requests (refused ones do not use up a student's submissions); the address has brought
-    NEW_BROWSERS_PER_ADDRESS browsers new to the poll (made-up ids would fill it); or the address has
+    new_browsers_per_address browsers new to the poll (made-up ids would fill it); or the address has
     sent REFUSED_PER_ADDRESS malformed requests (a flood of them is refused before its body is read)."""
     state, address = request.app.state, client_address(request)
     wait = state.refused.wait(address, count=False)
@@ -333,8 +331,9 @@ async def blackbox_answers(request: Request) -> Response:
         wait = state.new_browsers.wait(address)
         if wait:
             raise too_many(
-                f"{address} has brought {NEW_BROWSERS_PER_ADDRESS} new browsers to the poll within "
-                f"{NEW_BROWSER_WINDOW_SECONDS:g} s, the most one computer may",
+                f"{address} has brought {state.new_browsers.limit} new browsers to the poll within "
+                f"{NEW_BROWSER_WINDOW_SECONDS:g} s, the most one computer may (the teacher can allow more: "
+                "--new-browsers-per-address)",
                 wait,
             )
     return JSONResponse({"answers": await in_poll(request, state.poll.record, browser, answers)})
@@ -453,17 +452,24 @@ def create_app(
     allowed_origins: Collection[str] = (),
     host: str = "127.0.0.1",
     poll_file: Path | None = None,
+    new_browsers_per_address: int = NEW_BROWSERS_PER_ADDRESS,
 ) -> Starlette:
     """The application with its own model and `max_sessions` training slots; a browser that sends
     nothing, or takes nothing, for idle_seconds loses its slot. It serves requests that name it by
     an IP address, localhost or `host` (where it listens), and the pages of its own origin and of
     allowed_origins (scheme://host[:port]; see minidl.studio.origins). The Black Box page's answers
     go to the SQLite file poll_file (default: minidl.studio.poll.default_poll_file()), made or
-    checked here: PollFileError (a ValueError) names it and what is wrong."""
+    checked here: PollFileError (a ValueError) names it and what is wrong. One address may bring
+    new_browsers_per_address browsers new to the poll in NEW_BROWSER_WINDOW_SECONDS (a class behind
+    one NAT address needs as many as it has students)."""
     if max_sessions < 1 or not math.isfinite(idle_seconds) or idle_seconds <= 0:
         raise ValueError(
             f"create_app: need max_sessions >= 1 and a positive idle time, got {max_sessions}, {idle_seconds}"
         )
+    if isinstance(new_browsers_per_address, bool) or not isinstance(new_browsers_per_address, int):
+        raise ValueError(f"create_app: new_browsers_per_address must be an int, got {new_browsers_per_address!r}")
+    if new_browsers_per_address < 1:
+        raise ValueError(f"create_app: new_browsers_per_address must be at least 1, got {new_browsers_per_address}")
     origins = [check_origin(origin) for origin in allowed_origins]
     routes = [
         Route("/", home),
@@ -491,7 +497,7 @@ def create_app(
     app.state.explainer.warm_up()
     app.state.blackbox = BlackBoxCases()
     app.state.submissions = RateLimit(SUBMISSIONS_PER_WINDOW, SUBMISSION_WINDOW_SECONDS)
-    app.state.new_browsers = RateLimit(NEW_BROWSERS_PER_ADDRESS, NEW_BROWSER_WINDOW_SECONDS)
+    app.state.new_browsers = RateLimit(new_browsers_per_address, NEW_BROWSER_WINDOW_SECONDS)
     app.state.refused = RateLimit(REFUSED_PER_ADDRESS, SUBMISSION_WINDOW_SECONDS)
     app.state.slots = TrainingSlots(max_sessions)
     app.state.idle_seconds = idle_seconds

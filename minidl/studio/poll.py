@@ -55,6 +55,11 @@ CHOICES = {
 PROMPTS = {"trust": "Would you trust this model?", "feature": "Which feature do you think it uses?"}
 QUESTIONS = {f"{question}_{stage}": (question, stage) for stage in STAGES for question in CHOICES}
 MAX_BROWSERS = 500
+# A computer brings one browser to the poll, two or three if a student tries another browser; a
+# script that makes up ids would fill MAX_BROWSERS. A class behind one address (a NAT) would meet
+# this limit: the studio is meant for a local network, where each device has its own; the teacher
+# can raise it (python -m minidl.studio --new-browsers-per-address N).
+NEW_BROWSERS_PER_ADDRESS, NEW_BROWSER_WINDOW_SECONDS = 10, 600.0
 BUSY_SECONDS = 10.0
 # Table 2 of Ribeiro et al. 2016: of 27 people, how many trusted the bad model and how many named
 # snow as a possible feature, before and after seeing LIME's explanations.
