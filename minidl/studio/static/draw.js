@@ -191,7 +191,8 @@ async function explainWithCells(method, target) {
   let result;
   try {
     result = await ask(method, `/api/${method}`, body);
-    delete refused[method]; // the settings were taken, or newer ones are on their way
+    if (result === null) return; // a newer request replaced this one: its answer, not this, sets the status
+    delete refused[method]; // the settings were taken
   } catch (error) {
     refused[method] = error.message;
   }
