@@ -122,7 +122,11 @@ def test_prod_gradient_with_zeros_in_the_input(data, shape):
     """Π is linear in each entry, so finite differences are exact even at zeros: one, two or more
     zeros in a reduction must give Π of the others at a lone zero and 0 everywhere else."""
     x = data.draw(values(shape))
-    x[data.draw(hnp.basic_indices(shape, min_dims=len(shape)))] = 0.0
+    # any pattern of zeros, at least one; drawn as a mask (basic_indices with min_dims filtered out
+    # so many draws that Hypothesis's health check failed a CI run)
+    zeros = data.draw(hnp.arrays(np.bool_, shape))
+    zeros.flat[data.draw(st.integers(0, zeros.size - 1))] = True
+    x[zeros] = 0.0
     axis = data.draw(st.integers(-len(shape), len(shape) - 1))
     x = leaf(x)
     np.testing.assert_array_equal(x.prod(axis=axis).data, np.prod(x.data, axis=axis))
