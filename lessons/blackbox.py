@@ -25,7 +25,7 @@ import minidl
 
 from lessons.figures import save_figure
 from lessons.heat import cam_heat, lime_heat, mean_share_with_heat, on_one_scale, one_scale_colorbar, share_inside
-from lessons.log_odds_lime import explain_with_lime
+from lessons.log_odds_lime import HIDE_GREY, explain_with_lime
 from lessons.settings import lesson_settings
 from lessons.trained_models import (
     HUSKY_WOLF_EPOCHS,
@@ -54,7 +54,6 @@ from minidl.xai import GradCAM
 settings = lesson_settings("blackbox")
 
 CELL = 4  # LIME superpixels of 4×4 pixels
-HIDE_GREY = 0.5  # hidden superpixels turn grey: neither snow nor grass
 LAYER = "features.4"  # LeNet-5's last convolution (after its ReLU)
 LOG_ODDS = "runner_up"  # Grad-CAM's contrast: y_c − y_other, the log-odds of the predicted class
 

@@ -30,15 +30,15 @@ import numpy as np
 
 from lessons.figures import save_figure
 from lessons.heat import lime_heat, share_inside
+from lessons.log_odds_lime import HIDE_GREY, explain_with_lime
 from lessons.settings import lesson_settings
 from lessons.trained_models import (
-    TwoClassLogOdds,
     husky_wolf_accuracies,
     swapped_caption,
     husky_wolf_lenet,
     mnist_lenet,
 )
-from lessons.training import predict, probabilities
+from lessons.training import probabilities
 from lessons.verdicts import (
     QUICK_RUN_NOTE,
     biased_model_name,
@@ -187,20 +187,14 @@ as_probabilities = [
         animal,
         lambda batch: probabilities(biased, batch),
         cell_size=CELL,
-        hide_color=0.5,
+        hide_color=HIDE_GREY,
         num_samples=num_samples,
         seed=0,
     )
     for animal in animals
 ]
 moved = [np.ptp(e.predictions[:, e.target]) for e in as_probabilities]
-log_odds = TwoClassLogOdds(biased)
-results = [
-    LimeImageExplainer().explain(
-        animal, lambda batch: predict(log_odds, batch), cell_size=CELL, hide_color=0.5, num_samples=num_samples, seed=0
-    )
-    for animal in animals
-]
+results = explain_with_lime(biased, animals, num_samples, CELL, HIDE_GREY)
 fit_probability = [e.score for e in as_probabilities]
 fit_log_odds = [e.score for e in results]
 print(

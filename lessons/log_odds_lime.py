@@ -9,6 +9,8 @@ from lessons.training import predict
 from minidl.nn import Module
 from minidl.xai import LimeExplanation, LimeImageExplainer
 
+HIDE_GREY = 0.5  # the Husky-vs-Wolf images' hide colour: neither snow nor grass
+
 
 def explain_with_lime(
     model: Module, images: np.ndarray, num_samples: int, cell_size: int, hide_color: float

@@ -29,7 +29,7 @@ import numpy as np
 
 from lessons.figures import save_figure
 from lessons.heat import share_inside
-from lessons.log_odds_lime import explain_with_lime
+from lessons.log_odds_lime import HIDE_GREY, explain_with_lime
 from lessons.settings import lesson_settings
 from lessons.trained_models import (
     husky_wolf_accuracies,
@@ -57,7 +57,6 @@ settings = lesson_settings("rules")
 CELL = 4
 PRECISION = 0.95  # τ, the precision an anchor promises
 HIDE_BLACK = 0.0  # the digits' hide colour, as in the LIME lesson: a hidden cell loses its strokes
-HIDE_GREY = 0.5  # the Husky-vs-Wolf images' hide colour: neither snow nor grass
 HELD_OUT_SEED = 1_000  # fresh perturbations come from generators the search never used
 
 
