@@ -355,11 +355,15 @@ def silent_channel_verdict(channel: str, fires_on: float, images: int) -> str:
     )
 
 
+def binomial_noise(p: float, samples: int) -> float:
+    """Twice the standard error of a share p measured on `samples` draws, 2·sqrt(p(1 − p)/n)."""
+    return 2 * (p * (1 - p) / samples) ** 0.5
+
+
 def accuracy_difference_noise(first: float, second: float, test_images: int) -> float:
     """Twice the standard error of a difference of two accuracies measured on `test_images` images,
     2·sqrt(2·p(1 − p)/n) with p their mean (binomial sampling noise): a smaller difference does not count."""
-    p = (first + second) / 2
-    return 2 * (2 * p * (1 - p) / test_images) ** 0.5
+    return binomial_noise((first + second) / 2, test_images) * 2**0.5
 
 
 def accuracy_gain_verdict(cheap: float, costly: float, test_images: int) -> str:
@@ -727,7 +731,7 @@ def held_out_verdict(precisions, threshold: float, tolerance: float, samples: in
     """Whether the anchors the search accepted keep their promise on fresh perturbations (`samples`
     per anchor, none of which the search saw): their mean precision must reach τ and each one
     τ − tolerance (the tolerance with which the search accepts an anchor), both up to the binomial
-    noise of the fresh samples, 2·sqrt(p (1 − p) / n) with p the value compared with and n the
+    noise of the fresh samples, binomial_noise(p, n) with p the value compared with and n the
     samples behind the number (samples for one anchor, samples × anchors for the mean). rejected:
     the searches that found no anchor, left out of precisions and counted. Completes "on fresh
     perturbations the anchors ..."."""
@@ -735,8 +739,8 @@ def held_out_verdict(precisions, threshold: float, tolerance: float, samples: in
     if precisions.size == 0:
         return f"cannot be checked: none of the {rejected} searches found an anchor"
     floor = threshold - tolerance
-    one_noise = 2 * np.sqrt(floor * (1 - floor) / samples)
-    mean_noise = 2 * np.sqrt(threshold * (1 - threshold) / (samples * precisions.size))
+    one_noise = binomial_noise(floor, samples)
+    mean_noise = binomial_noise(threshold, samples * precisions.size)
     below = int((precisions < floor - one_noise).sum())
     reached = int((precisions >= threshold).sum())
     numbers = (
