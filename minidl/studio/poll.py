@@ -108,7 +108,7 @@ class Poll:
             raise PollFileError(f"the poll's file {self.path} cannot be used: {what}")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
+            connection = self.connect()
             try:
                 connection.execute(SCHEMA)
                 columns = tuple(row[1] for row in connection.execute("PRAGMA table_info(answers)"))
@@ -122,12 +122,17 @@ class Poll:
                 f"poll's ({', '.join(COLUMNS)}): is it another program's file?"
             )
 
+    def connect(self) -> sqlite3.Connection:
+        """A connection that waits up to BUSY_SECONDS for another writer and leaves transactions to
+        the caller (isolation_level None: BEGIN and COMMIT are written out)."""
+        return sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
+
     @contextlib.contextmanager
     def transaction(self, writing: bool = False) -> Iterator[sqlite3.Connection]:
         """A connection inside a transaction, committed when the block ends, rolled back if it raises:
         BEGIN IMMEDIATE to write (the write lock from the start, so what was read stays true until
         the commit), BEGIN to read (one snapshot for all the block's queries)."""
-        connection = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
+        connection = self.connect()
         try:
             connection.execute("BEGIN IMMEDIATE" if writing else "BEGIN")
             try:
